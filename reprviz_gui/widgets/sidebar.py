@@ -1,0 +1,411 @@
+"""The left sidebar: dataset, model, training settings, Train/Cancel, layers, samples, map method.
+
+Display and intents only. ``set_*`` methods are called from code and emit nothing (signals are
+blocked while they run); a user edit emits exactly one intent signal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+    QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+PRESET_LABELS = {
+    "dense": "Dense MLP",
+    "multinomial": "Multinomial (no hidden layer)",
+    "lenet": "LeNet-like CNN",
+    "bilstm": "BiLSTM (text)",
+    "sigmoid-mlp": "Sigmoid MLP 400-14-10 (L2)",
+    "none": "None: look at the data itself",
+}
+METHOD_LABELS = {"pca": "PCA", "mds": "MDS", "tsne": "t-SNE", "umap": "UMAP"}
+# which parameters each preset lets the user edit
+PRESET_PARAMS = {
+    "dense": ("hidden", "activation", "dropout", "l2"),
+    "multinomial": ("l2",),
+    "lenet": ("dropout",),
+    "bilstm": ("embed_dim", "lstm_units", "dropout"),
+    "sigmoid-mlp": ("hidden", "activation", "l2"),
+    "none": (),
+}
+
+
+def _blocked(*widgets: Any) -> list[QSignalBlocker]:
+    return [QSignalBlocker(w) for w in widgets]
+
+
+class Sidebar(QScrollArea):
+    source_chosen = Signal(str)
+    open_file_requested = Signal()
+    open_folder_requested = Signal()
+    load_model_requested = Signal()
+    model_chosen = Signal(str, dict)  # preset, params
+    training_settings_changed = Signal(dict)
+    train_clicked = Signal()
+    cancel_clicked = Signal()
+    layer_chosen = Signal(str)
+    samples_changed = Signal(int, str)
+    method_changed = Signal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._build_data_box())
+        layout.addWidget(self._build_model_box())
+        layout.addWidget(self._build_training_box())
+        layout.addWidget(self._build_layers_box(), stretch=1)
+        self.setWidget(body)
+        self.setMinimumWidth(290)
+        self._update_param_visibility()
+
+    # --- construction -----------------------------------------------------------------
+    def _build_data_box(self) -> QGroupBox:
+        box = QGroupBox("Dataset")
+        v = QVBoxLayout(box)
+        self.source_combo = QComboBox()
+        self.source_combo.setObjectName("source_combo")
+        self.source_combo.activated.connect(self._on_source_activated)
+        v.addWidget(self.source_combo)
+        row = QHBoxLayout()
+        self.open_file_button = QPushButton("Open file…")
+        self.open_folder_button = QPushButton("Open folder…")
+        self.open_file_button.clicked.connect(self.open_file_requested)
+        self.open_folder_button.clicked.connect(self.open_folder_requested)
+        row.addWidget(self.open_file_button)
+        row.addWidget(self.open_folder_button)
+        v.addLayout(row)
+        self.dataset_info = QLabel("Opening the default dataset…")
+        self.dataset_info.setWordWrap(True)
+        self.dataset_info.setObjectName("dataset_info")
+        self.dataset_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.dataset_info)
+        return box
+
+    def _build_model_box(self) -> QGroupBox:
+        box = QGroupBox("Model")
+        form = QFormLayout(box)
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("preset_combo")
+        for key, label in PRESET_LABELS.items():
+            self.preset_combo.addItem(label, key)
+        self.preset_combo.activated.connect(self._on_model_edited)
+        form.addRow("Preset", self.preset_combo)
+        self.hidden_edit = QLineEdit("256, 144")
+        self.hidden_edit.setToolTip("Hidden layer widths, comma-separated (e.g. 256, 144 or 128)")
+        self.hidden_edit.editingFinished.connect(self._on_hidden_edited)
+        self.activation_combo = QComboBox()
+        self.activation_combo.addItems(["relu", "sigmoid", "tanh"])
+        self.activation_combo.activated.connect(self._on_model_edited)
+        self.dropout_spin = _double_spin(0.0, 0.9, 0.05, 2)
+        self.dropout_spin.editingFinished.connect(self._on_model_edited)
+        self.l2_spin = _double_spin(0.0, 1.0, 0.0001, 4)
+        self.l2_spin.editingFinished.connect(self._on_model_edited)
+        self.embed_spin = _int_spin(2, 1024, 128)
+        self.embed_spin.editingFinished.connect(self._on_model_edited)
+        self.lstm_spin = _int_spin(2, 1024, 64)
+        self.lstm_spin.editingFinished.connect(self._on_model_edited)
+        self._param_rows = {
+            "hidden": ("Hidden widths", self.hidden_edit),
+            "activation": ("Activation", self.activation_combo),
+            "dropout": ("Dropout", self.dropout_spin),
+            "l2": ("L2", self.l2_spin),
+            "embed_dim": ("Embedding size", self.embed_spin),
+            "lstm_units": ("LSTM units", self.lstm_spin),
+        }
+        self._form = form
+        for label, widget in self._param_rows.values():
+            form.addRow(label, widget)
+        self.load_model_button = QPushButton("Load model…")
+        self.load_model_button.clicked.connect(self.load_model_requested)
+        form.addRow(self.load_model_button)
+        self.model_info = QLabel("")
+        self.model_info.setWordWrap(True)
+        self.model_info.setObjectName("model_info")
+        form.addRow(self.model_info)
+        return box
+
+    def _build_training_box(self) -> QGroupBox:
+        box = QGroupBox("Training")
+        form = QFormLayout(box)
+        self.epochs_spin = _int_spin(1, 1000, 5)
+        self.batch_spin = _int_spin(1, 4096, 32)
+        self.optimizer_combo = QComboBox()
+        self.optimizer_combo.addItems(["adam", "rmsprop", "sgd"])
+        self.lr_spin = _double_spin(1e-5, 10.0, 0.0005, 5)
+        self.lr_spin.setValue(1e-3)
+        self.val_spin = _double_spin(0.0, 0.5, 0.05, 2)
+        self.val_spin.setValue(0.1)
+        self.seed_spin = _int_spin(0, 2**31 - 1, 0)
+        for label, w in (("Epochs", self.epochs_spin), ("Batch size", self.batch_spin),
+                         ("Optimizer", self.optimizer_combo), ("Learning rate", self.lr_spin),
+                         ("Validation split", self.val_spin), ("Seed", self.seed_spin)):
+            form.addRow(label, w)
+        for spin in (self.epochs_spin, self.batch_spin, self.lr_spin, self.val_spin,
+                     self.seed_spin):
+            spin.editingFinished.connect(self._on_training_edited)
+        self.optimizer_combo.activated.connect(self._on_training_edited)
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("train_button")
+        self.train_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.setEnabled(False)
+        self.train_button.clicked.connect(self._on_train_clicked)
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        row.addWidget(self.train_button)
+        row.addWidget(self.cancel_button)
+        form.addRow(row)
+        return box
+
+    def _build_layers_box(self) -> QGroupBox:
+        box = QGroupBox("Layers")
+        v = QVBoxLayout(box)
+        self.layer_tree = QTreeWidget()
+        self.layer_tree.setObjectName("layer_tree")
+        self.layer_tree.setHeaderLabels(["Layer", "Type", "Output"])
+        self.layer_tree.setRootIsDecorated(False)
+        self.layer_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.layer_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.layer_tree.setMinimumHeight(140)
+        self.layer_tree.itemSelectionChanged.connect(self._on_layer_selection)
+        v.addWidget(self.layer_tree)
+        form = QFormLayout()
+        self.samples_spin = _int_spin(10, 100_000, 1000)
+        self.samples_spin.setSingleStep(100)
+        self.samples_spin.setToolTip("Samples shown in every panel (class-stratified)")
+        self.samples_spin.editingFinished.connect(self._on_samples_edited)
+        self.split_combo = QComboBox()
+        self.split_combo.addItems(["test", "train"])
+        self.split_combo.activated.connect(self._on_samples_edited)
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("method_combo")
+        for key, label in METHOD_LABELS.items():
+            self.method_combo.addItem(label, key)
+        self.method_combo.activated.connect(self._on_method_activated)
+        form.addRow("Samples", self.samples_spin)
+        form.addRow("Split", self.split_combo)
+        form.addRow("Map", self.method_combo)
+        v.addLayout(form)
+        return box
+
+    # --- set from code (emit nothing) ---------------------------------------------------
+    def set_sources(self, sources: Iterable[Any], current: str) -> None:
+        with _Blocked(self.source_combo):
+            self.source_combo.clear()
+            for src in sources:
+                label = src.label + ("" if src.available else " (not found)")
+                self.source_combo.addItem(label, src.name)
+                idx = self.source_combo.count() - 1
+                self.source_combo.setItemData(idx, src.description, Qt.ItemDataRole.ToolTipRole)
+                if not src.available:
+                    item = self.source_combo.model().item(idx)
+                    item.setEnabled(False)
+            self.set_current_source(current)
+
+    def set_current_source(self, source: str) -> None:
+        with _Blocked(self.source_combo):
+            idx = self.source_combo.findData(source)
+            if idx < 0:  # a file or folder the user opened
+                self.source_combo.addItem(_short_path(source), source)
+                idx = self.source_combo.count() - 1
+            self.source_combo.setCurrentIndex(idx)
+
+    def set_dataset_info(self, text: str) -> None:
+        self.dataset_info.setText(text)
+
+    def set_model_info(self, text: str) -> None:
+        self.model_info.setText(text)
+
+    def set_model_choice(self, preset: str, params: dict[str, Any]) -> None:
+        with _Blocked(self.preset_combo, self.hidden_edit, self.activation_combo,
+                      self.dropout_spin, self.l2_spin, self.embed_spin, self.lstm_spin):
+            idx = self.preset_combo.findData(preset)
+            if idx >= 0:
+                self.preset_combo.setCurrentIndex(idx)
+            if "hidden" in params:
+                self.hidden_edit.setText(", ".join(str(h) for h in params["hidden"]))
+            if "activation" in params:
+                self.activation_combo.setCurrentText(str(params["activation"]))
+            for key, spin in (("dropout", self.dropout_spin), ("l2", self.l2_spin),
+                              ("embed_dim", self.embed_spin), ("lstm_units", self.lstm_spin)):
+                if key in params:
+                    spin.setValue(params[key])
+        self._update_param_visibility()
+
+    def set_training_settings(self, s: dict[str, Any]) -> None:
+        with _Blocked(self.epochs_spin, self.batch_spin, self.optimizer_combo, self.lr_spin,
+                      self.val_spin, self.seed_spin):
+            self.epochs_spin.setValue(int(s.get("epochs", self.epochs_spin.value())))
+            self.batch_spin.setValue(int(s.get("batch_size", self.batch_spin.value())))
+            self.optimizer_combo.setCurrentText(str(s.get("optimizer", "adam")))
+            self.lr_spin.setValue(float(s.get("learning_rate", self.lr_spin.value())))
+            self.val_spin.setValue(float(s.get("validation_split", self.val_spin.value())))
+            self.seed_spin.setValue(int(s.get("seed", self.seed_spin.value())))
+
+    def set_view_settings(self, n_samples: int, split: str, method: str) -> None:
+        with _Blocked(self.samples_spin, self.split_combo, self.method_combo):
+            self.samples_spin.setValue(int(n_samples))
+            self.split_combo.setCurrentText(split)
+            idx = self.method_combo.findData(method)
+            if idx >= 0:
+                self.method_combo.setCurrentIndex(idx)
+
+    def set_layers(self, layers: Iterable[Any]) -> None:
+        with _Blocked(self.layer_tree):
+            self.layer_tree.clear()
+            for info in layers:
+                shape = "×".join(str(d) for d in info.output_shape if d is not None)
+                item = QTreeWidgetItem([info.name, info.type, shape])
+                item.setData(0, Qt.ItemDataRole.UserRole, info.name)
+                tip = f"{info.name}: {info.type}, output {shape}, {info.params:,} parameters"
+                if info.activation:
+                    tip += f", activation {info.activation}"
+                for col in range(3):
+                    item.setToolTip(col, tip)
+                self.layer_tree.addTopLevelItem(item)
+
+    def set_current_layer(self, name: Optional[str]) -> None:
+        with _Blocked(self.layer_tree):
+            self.layer_tree.clearSelection()
+            for i in range(self.layer_tree.topLevelItemCount()):
+                item = self.layer_tree.topLevelItem(i)
+                if item.data(0, Qt.ItemDataRole.UserRole) == name:
+                    item.setSelected(True)
+                    self.layer_tree.setCurrentItem(item)
+                    self.layer_tree.scrollToItem(item)
+
+    def set_training(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.source_combo, self.open_file_button, self.open_folder_button,
+                  self.preset_combo, self.load_model_button):
+            w.setEnabled(not running)
+
+    def set_can_train(self, can: bool, why: str = "") -> None:
+        self.train_button.setEnabled(can)
+        self.train_button.setToolTip(why)
+
+    # --- reading --------------------------------------------------------------------------
+    def current_layer(self) -> Optional[str]:
+        items = self.layer_tree.selectedItems()
+        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
+
+    def model_params(self) -> dict[str, Any]:
+        preset = self.preset_combo.currentData()
+        values: dict[str, Any] = {}
+        for key in PRESET_PARAMS.get(preset, ()):
+            if key == "hidden":
+                widths = _parse_widths(self.hidden_edit.text())
+                if widths:
+                    values["hidden"] = widths
+            elif key == "activation":
+                values["activation"] = self.activation_combo.currentText()
+            else:
+                values[key] = self._param_rows[key][1].value()
+        return values
+
+    def training_settings(self) -> dict[str, Any]:
+        return {"epochs": self.epochs_spin.value(), "batch_size": self.batch_spin.value(),
+                "optimizer": self.optimizer_combo.currentText(),
+                "learning_rate": self.lr_spin.value(),
+                "validation_split": self.val_spin.value(), "seed": self.seed_spin.value()}
+
+    # --- user edits (emit once) -----------------------------------------------------------
+    def _on_source_activated(self, index: int) -> None:
+        self.source_chosen.emit(self.source_combo.itemData(index))
+
+    def _on_hidden_edited(self) -> None:
+        if not self.hidden_edit.isModified():
+            return  # editingFinished also fires on focus loss without a change
+        self.hidden_edit.setModified(False)
+        if not _parse_widths(self.hidden_edit.text()):
+            self.hidden_edit.setStyleSheet("background: #fdd")
+            self.hidden_edit.setToolTip("Widths must be positive whole numbers, e.g. 256, 144")
+            return
+        self.hidden_edit.setStyleSheet("")
+        self._on_model_edited()
+
+    def _on_model_edited(self, *_: Any) -> None:
+        self._update_param_visibility()
+        self.model_chosen.emit(self.preset_combo.currentData(), self.model_params())
+
+    def _on_training_edited(self, *_: Any) -> None:
+        self.training_settings_changed.emit(self.training_settings())
+
+    def _on_train_clicked(self) -> None:
+        self.training_settings_changed.emit(self.training_settings())
+        self.train_clicked.emit()
+
+    def _on_layer_selection(self) -> None:
+        name = self.current_layer()
+        if name:
+            self.layer_chosen.emit(name)
+
+    def _on_samples_edited(self, *_: Any) -> None:
+        self.samples_changed.emit(self.samples_spin.value(), self.split_combo.currentText())
+
+    def _on_method_activated(self, index: int) -> None:
+        self.method_changed.emit(self.method_combo.itemData(index))
+
+    def _update_param_visibility(self) -> None:
+        allowed = PRESET_PARAMS.get(self.preset_combo.currentData(), ())
+        for key, (_, widget) in self._param_rows.items():
+            self._form.setRowVisible(widget, key in allowed)
+
+
+class _Blocked:
+    """``with _Blocked(a, b):`` — code-driven changes emit nothing (acconeer's rule)."""
+
+    def __init__(self, *widgets: Any) -> None:
+        self._widgets = widgets
+
+    def __enter__(self) -> None:
+        self._blockers = _blocked(*self._widgets)
+
+    def __exit__(self, *exc: Any) -> None:
+        for b in self._blockers:
+            b.unblock()
+
+
+def _parse_widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(p) for p in text.replace(";", ",").replace("-", ",").split(",")
+                       if p.strip())
+    except ValueError:
+        return ()
+    return widths if widths and all(0 < w <= 100_000 for w in widths) else ()
+
+
+def _short_path(path: str) -> str:
+    from pathlib import Path
+
+    p = Path(path)
+    return f"{p.name} ({p.parent})" if p.name else path
+
+
+def _int_spin(lo: int, hi: int, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+def _double_spin(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setKeyboardTracking(False)
+    return spin

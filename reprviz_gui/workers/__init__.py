@@ -1,0 +1,1 @@
+"""Background work: lanes (QThreads) and the jobs they run."""

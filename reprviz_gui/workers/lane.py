@@ -1,0 +1,197 @@
+"""Background lanes: one QThread each, running plain core functions one job at a time.
+
+A job is any callable ``fn(on_progress, should_stop) -> result`` from ``reprviz_gui.core``. The
+lane runs it on its own thread and reports back through Qt signals, which are delivered queued to
+the receiving QObject in the GUI thread (connect them to methods of a GUI-thread QObject, never to
+a lambda: a lambda would run on the worker thread).
+
+Latest request wins: ``submit(job, supersede=True)`` cancels the lane's running and queued jobs
+of the same ``kind``; they end as "cancelled" and the caller drops stale results by request id
+anyway (napari's slicer does the same).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..core.errors import Cancelled, ReprvizError
+from ..core.progress import Progress
+
+JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
+
+_request_ids = itertools.count(1)
+
+
+def next_request_id() -> int:
+    """Request ids are unique across lanes, so a result can never be mistaken for another's."""
+    return next(_request_ids)
+
+
+@dataclass
+class Job:
+    kind: str  # "load", "model", "train", "layer", "projection", "warmup", ...
+    fn: JobFn
+    description: str = ""
+    request_id: int = field(default_factory=next_request_id)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """What the error dialog shows: a one-line message and, for bugs, the traceback."""
+
+    message: str
+    details: str
+    category: str
+    user_error: bool  # True for ReprvizError (the user can fix it), False for a bug
+
+
+class _LaneWorker(QObject):
+    started = Signal(object)  # Job
+    progress = Signal(object, object)  # Job, Progress
+    finished = Signal(object, object)  # Job, result
+    failed = Signal(object, object)  # Job, JobFailure
+    cancelled = Signal(object)  # Job
+
+    # Per-batch progress can arrive thousands of times a second; the GUI needs ~20 a second.
+    MIN_PROGRESS_INTERVAL_S = 0.05
+
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        if job.cancelled:
+            self.cancelled.emit(job)
+            return
+        self.started.emit(job)
+        last_emit = [0.0]
+
+        def on_progress(p: Progress) -> None:
+            now = time.monotonic()
+            # epoch ends and completions always get through; batches are throttled
+            important = p.fraction >= 1.0 or p.details.get("kind") == "epoch"
+            if important or now - last_emit[0] >= self.MIN_PROGRESS_INTERVAL_S:
+                last_emit[0] = now
+                self.progress.emit(job, p)
+
+        try:
+            result = job.fn(on_progress, job.cancel_event.is_set)
+        except Cancelled:
+            self.cancelled.emit(job)
+        except ReprvizError as exc:
+            self.failed.emit(job, JobFailure(str(exc), exc.hint, exc.category, True))
+        except MemoryError:
+            self.failed.emit(job, JobFailure(
+                "Out of memory: choose fewer samples or a smaller layer.",
+                traceback.format_exc(), "memory", True))
+        except Exception as exc:  # a bug: keep the app alive and show the details
+            self.failed.emit(job, JobFailure(
+                f"Unexpected error while {job.description or job.kind}: "
+                f"{type(exc).__name__}: {exc}", traceback.format_exc(), "bug", False))
+        else:
+            if job.cancelled:
+                self.cancelled.emit(job)
+            else:
+                self.finished.emit(job, result)
+
+
+class Lane(QObject):
+    """A named background thread that runs jobs in order. Lives in the GUI thread."""
+
+    job_started = Signal(object)
+    job_progress = Signal(object, object)
+    job_finished = Signal(object, object)
+    job_failed = Signal(object, object)
+    job_cancelled = Signal(object)
+    _run_requested = Signal(object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._pending: list[Job] = []  # submitted, not yet ended (running one included)
+        self._thread = QThread()
+        self._thread.setObjectName(f"reprviz-{name}")
+        self._worker = _LaneWorker()
+        self._worker.moveToThread(self._thread)
+        self._run_requested.connect(self._worker.run)
+        # Relay through methods of this GUI-thread object so receivers run in the GUI thread.
+        self._worker.started.connect(self._on_started)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread.start()
+
+    # --- submitting ---------------------------------------------------------------------
+    def submit(self, job: Job, supersede: bool = True) -> Job:
+        if supersede:
+            self.cancel(kind=job.kind)
+        self._pending.append(job)
+        self._run_requested.emit(job)
+        return job
+
+    def cancel(self, kind: str | None = None) -> None:
+        """Cancel the running and queued jobs (of one kind, or all)."""
+        for job in self._pending:
+            if kind is None or job.kind == kind:
+                job.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def pending_jobs(self) -> list[Job]:
+        return list(self._pending)
+
+    # --- shutting down ------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int) -> bool:
+        """Cancel everything and stop the thread. Returns False if the thread is still busy in
+        code that cannot be interrupted (e.g. numba compiling UMAP) after ``timeout_ms``."""
+        self.cancel()
+        self._thread.quit()
+        return bool(self._thread.wait(max(0, int(timeout_ms))))
+
+    @property
+    def thread(self) -> QThread:
+        return self._thread
+
+    # --- relays (GUI thread) ------------------------------------------------------------
+    def _done(self, job: Job) -> None:
+        if job in self._pending:
+            self._pending.remove(job)
+
+    @Slot(object)
+    def _on_started(self, job: Job) -> None:
+        self.job_started.emit(job)
+
+    @Slot(object, object)
+    def _on_progress(self, job: Job, progress: Progress) -> None:
+        if not job.cancelled:
+            self.job_progress.emit(job, progress)
+
+    @Slot(object, object)
+    def _on_finished(self, job: Job, result: Any) -> None:
+        self._done(job)
+        self.job_finished.emit(job, result)
+
+    @Slot(object, object)
+    def _on_failed(self, job: Job, failure: JobFailure) -> None:
+        self._done(job)
+        self.job_failed.emit(job, failure)
+
+    @Slot(object)
+    def _on_cancelled(self, job: Job) -> None:
+        self._done(job)
+        self.job_cancelled.emit(job)
