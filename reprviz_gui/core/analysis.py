@@ -1,0 +1,378 @@
+"""Similarity and 2-D maps of a layer's representation (numpy / scikit-learn / umap; no Qt).
+
+Everything here works in float32 and refuses, up front, any N×N request that would not fit in
+memory (``memory.check_fits``). umap is imported lazily: it is slow to import (it pulls in
+TensorFlow for ParametricUMAP and compiles with numba on first use), so the GUI can pay for it in
+the background with ``warm_up_umap()``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .errors import ReprvizError
+from .memory import check_fits
+from .progress import ProgressFn, StopFn, check_stop, report
+
+METHODS = ("pca", "mds", "tsne", "umap")
+METHOD_LABELS = {"pca": "PCA", "mds": "MDS (1 − cosine)", "tsne": "t-SNE", "umap": "UMAP"}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _as_matrix(a: Any, what: str = "activations") -> np.ndarray:
+    """(N, D) float32 copy-free view where possible; rejects NaN/inf with a clear message."""
+    arr = np.asarray(a)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim > 2:
+        arr = arr.reshape(len(arr), -1)
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float32)
+    if arr.size and not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).any(axis=1).sum())
+        raise ReprvizError(
+            f"The {what} contain NaN or infinite values in {bad} of {len(arr)} samples "
+            "(training probably diverged — try a smaller learning rate)")
+    return arr
+
+
+def _normalised_rows(a: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length in float32; all-zero rows stay zero."""
+    norms = np.sqrt(np.einsum("ij,ij->i", a, a, dtype=np.float32))
+    norms[norms == 0] = 1.0
+    return a / norms[:, None]
+
+
+def _n_fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+# --- similarity ------------------------------------------------------------------------------
+def cosine_similarity(a: Any) -> np.ndarray:
+    """(N, N) float32 cosine similarity between the rows of ``a`` (one matmul).
+
+    Rows that are all zero (e.g. a sample no unit responds to) have similarity 0 with everything,
+    themselves included, as in scikit-learn. Refuses (``ResourceLimitError``) before allocating
+    when N×N float32 does not fit the memory budget.
+    """
+    arr = np.asarray(a)
+    n = int(arr.shape[0]) if arr.ndim else 0
+    check_fits(n * n * 4, f"cosine matrix of {_n_fmt(n)} samples")
+    unit = _normalised_rows(_as_matrix(arr))
+    out = unit @ unit.T
+    np.clip(out, -1.0, 1.0, out=out)
+    return out.astype(np.float32, copy=False)
+
+
+def centroid_similarity(a: Any, labels: Any, n_classes: int) -> np.ndarray:
+    """(C, C) float32 cosine similarity between the class-mean vectors.
+
+    Classes with no sample get NaN rows and columns.
+    """
+    arr = _as_matrix(a)
+    labels = np.asarray(labels).astype(np.int64, copy=False).ravel()
+    if len(labels) != len(arr):
+        raise ReprvizError(f"{len(labels)} labels for {len(arr)} samples")
+    n_classes = int(n_classes)
+    means = np.zeros((n_classes, arr.shape[1]), dtype=np.float32)
+    present = np.zeros(n_classes, dtype=bool)
+    for c in range(n_classes):
+        rows = labels == c
+        if rows.any():
+            means[c] = arr[rows].mean(axis=0, dtype=np.float64).astype(np.float32)
+            present[c] = True
+    unit = _normalised_rows(means)
+    out = (unit @ unit.T).astype(np.float32)
+    np.clip(out, -1.0, 1.0, out=out)
+    out[~present, :] = np.nan
+    out[:, ~present] = np.nan
+    return out
+
+
+def within_between_similarity(cos: np.ndarray, labels: Any) -> dict[str, float | None]:
+    """Mean cosine of same-class pairs (diagonal excluded) and of different-class pairs."""
+    labels = np.asarray(labels).ravel()
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    diff = labels[:, None] != labels[None, :]
+    within = float(cos[same].mean()) if same.any() else None
+    between = float(cos[diff].mean()) if diff.any() else None
+    return {"within_class": within, "between_class": between}
+
+
+# --- 2-D maps --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Projection:
+    """A 2-D map of N samples."""
+
+    coords: np.ndarray  # (N, 2) float32
+    method: str  # "pca" | "mds" | "tsne" | "umap"
+    explained_variance: Optional[np.ndarray] = None  # PCA: variance ratio of the 2 components
+    seconds: float = 0.0
+    note: str = ""  # e.g. why a fallback was used
+    params: dict = field(default_factory=dict)  # parameters used (perplexity after clipping…)
+
+
+def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn | None = None,
+            should_stop: StopFn | None = None, **params: Any) -> Projection:
+    """Map the rows of ``a`` to 2-D with PCA, metric MDS on 1 − cosine, t-SNE or UMAP.
+
+    Extra keyword ``params`` go to the method: ``perplexity``/``max_iter`` (t-SNE), ``n_neighbors``/
+    ``min_dist`` (UMAP), ``max_iter``/``n_init`` (MDS), ``metric`` (t-SNE/UMAP; default cosine).
+    Seeded: the same input and seed give the same map.
+    """
+    method = str(method).lower().replace("-", "")
+    if method not in METHODS:
+        raise ReprvizError(
+            f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}")
+    arr = _as_matrix(a)
+    n = len(arr)
+    label = METHOD_LABELS[method]
+    if n < 3:
+        raise ReprvizError(f"A 2-D map needs at least 3 samples; got {n}")
+    check_stop(should_stop)
+    report(on_progress, "project", 0.0, f"{label} of {_n_fmt(n)} samples…", method=method)
+    t0 = time.perf_counter()
+
+    # All samples identical (or one feature column): nothing to spread out; say so, don't crash.
+    if arr.shape[1] == 0 or not np.any(arr != arr[0]):
+        coords = np.zeros((n, 2), dtype=np.float32)
+        ev = np.zeros(2, dtype=np.float64) if method == "pca" else None
+        note = "All samples have the same representation here, so every point sits at the origin."
+        report(on_progress, "project", 1.0, f"{label}: nothing to map", method=method)
+        return Projection(coords, method, ev, time.perf_counter() - t0, note)
+
+    note = ""
+    ev = None
+    used: dict[str, Any] = {}
+    if method == "pca":
+        coords, ev, used = _pca(arr, seed)
+    elif method == "mds":
+        check_fits(n * n * 8 * 4, f"MDS of {_n_fmt(n)} samples")
+        coords, used = _mds(arr, seed, params)
+    elif method == "tsne":
+        coords, used, note = _tsne(arr, seed, params)
+    else:
+        coords, used, note = _umap(arr, seed, params)
+    check_stop(should_stop)
+    coords = np.ascontiguousarray(coords, dtype=np.float32)
+    if not np.isfinite(coords).all():
+        raise ReprvizError(f"{label} produced non-finite coordinates; try PCA or another seed")
+    seconds = time.perf_counter() - t0
+    report(on_progress, "project", 1.0, f"{label} of {_n_fmt(n)} samples done in {seconds:.1f} s",
+           method=method, seconds=seconds)
+    return Projection(coords, method, ev, seconds, note, used)
+
+
+def _pad2(coords: np.ndarray) -> np.ndarray:
+    if coords.shape[1] >= 2:
+        return coords[:, :2]
+    return np.hstack([coords, np.zeros((len(coords), 2 - coords.shape[1]), coords.dtype)])
+
+
+def _pca(arr: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    from sklearn.decomposition import PCA
+
+    k = min(2, arr.shape[0], arr.shape[1])
+    pca = PCA(n_components=k, random_state=seed)
+    coords = pca.fit_transform(arr)
+    ev = np.zeros(2, dtype=np.float64)
+    ev[:k] = np.nan_to_num(pca.explained_variance_ratio_.astype(np.float64))
+    return _pad2(coords.astype(np.float32)), ev, {"n_components": k}
+
+
+def _cosine_dissimilarity_f64(arr: np.ndarray) -> np.ndarray:
+    """1 − cosine as a symmetric float64 matrix with an exact zero diagonal (what MDS wants)."""
+    d = 1.0 - cosine_similarity(arr).astype(np.float64)
+    np.clip(d, 0.0, 2.0, out=d)
+    d = (d + d.T) * 0.5
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def _mds(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict]:
+    from sklearn.manifold import MDS
+
+    sig = inspect.signature(MDS).parameters
+    kwargs: dict[str, Any] = {
+        "n_components": 2,
+        "random_state": seed,
+        "n_init": int(params.get("n_init", 1)),
+        "max_iter": int(params.get("max_iter", 300)),
+    }
+    if "metric_mds" in sig:  # scikit-learn >= 1.8
+        kwargs.update(metric_mds=True, metric="precomputed")
+    else:  # 1.5 - 1.7
+        kwargs.update(metric=True, dissimilarity="precomputed")
+    if "init" in sig:  # 1.8+: deterministic classical-MDS start converges faster and better
+        kwargs["init"] = params.get("init", "classical_mds")
+    if "normalized_stress" in sig:
+        kwargs["normalized_stress"] = "auto"
+    d = _cosine_dissimilarity_f64(arr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # FutureWarnings about changing defaults
+        coords = MDS(**kwargs).fit_transform(d)
+    used = {k: v for k, v in kwargs.items() if k in ("n_init", "max_iter", "init")}
+    used["dissimilarity"] = "1 - cosine"
+    return coords.astype(np.float32), used
+
+
+def _tsne(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, str]:
+    from sklearn.manifold import TSNE
+
+    n = len(arr)
+    want = float(params.get("perplexity", 30.0))
+    # scikit-learn needs perplexity < n; a third of n keeps enough neighbours for small sets
+    perplexity = max(1.0, min(want, (n - 1) / 3.0))
+    note = ""
+    if perplexity < want:
+        note = f"Perplexity lowered from {want:g} to {perplexity:.1f} for {n} samples."
+    metric = params.get("metric", "cosine")
+    init = "pca" if arr.shape[1] >= 2 else "random"  # a PCA start needs two features
+    kwargs = dict(n_components=2, perplexity=perplexity, init=init, random_state=seed,
+                  max_iter=int(params.get("max_iter", 1000)), learning_rate="auto",
+                  metric=metric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        coords = TSNE(**kwargs).fit_transform(arr)
+    used = {"perplexity": round(perplexity, 3), "max_iter": kwargs["max_iter"], "metric": metric,
+            "init": init}
+    return coords.astype(np.float32), used, note
+
+
+def _import_umap():
+    # umap imports TensorFlow (for ParametricUMAP) when it is installed; start TensorFlow through
+    # tf_runtime first so its C++ start-up chatter is filtered like everywhere else in the app.
+    try:
+        from .tf_runtime import keras_module
+
+        keras_module()
+    except ImportError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap  # noqa: PLC0415 - slow import, on purpose only here
+
+    return umap
+
+
+def _umap(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, str]:
+    umap = _import_umap()
+    n = len(arr)
+    check_fits(n * n * 8 if n < 4096 else n * 64 * 8, f"UMAP neighbour graph of {_n_fmt(n)} samples")
+    want = int(params.get("n_neighbors", 15))
+    n_neighbors = max(2, min(want, n - 1))
+    note = ""
+    if n_neighbors < want:
+        note = f"n_neighbors lowered from {want} to {n_neighbors} for {n} samples."
+    metric = params.get("metric", "cosine")
+    kwargs = dict(n_components=2, n_neighbors=n_neighbors,
+                  min_dist=float(params.get("min_dist", 0.1)), metric=metric,
+                  random_state=seed, n_jobs=1,  # a seed makes umap single-threaded anyway
+                  init=params.get("init", "spectral"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            coords = umap.UMAP(**kwargs).fit_transform(arr)
+        except (ValueError, TypeError, np.linalg.LinAlgError):
+            if kwargs["init"] == "random":
+                raise
+            # the spectral start can fail on tiny or disconnected sets; a random start cannot
+            kwargs["init"] = "random"
+            coords = umap.UMAP(**kwargs).fit_transform(arr)
+            note = (note + " " if note else "") + "Spectral start failed; used a random start."
+        if not np.isfinite(coords).all() and kwargs["init"] != "random":
+            kwargs["init"] = "random"
+            coords = umap.UMAP(**kwargs).fit_transform(arr)
+            note = (note + " " if note else "") + "Spectral start failed; used a random start."
+    used = {"n_neighbors": n_neighbors, "min_dist": kwargs["min_dist"], "metric": metric,
+            "init": kwargs["init"]}
+    return np.asarray(coords, dtype=np.float32), used, note
+
+
+def warm_up_umap(n: int = 200, dim: int = 16, seed: int = 0) -> float:
+    """Import umap and run it once on ``n`` random points so numba's JIT compile is paid now
+    (call from a background thread at start-up). Returns the seconds it took."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    pts = rng.standard_normal((n, dim)).astype(np.float32)
+    _umap(pts, seed, {})
+    return time.perf_counter() - t0
+
+
+# --- word tables -----------------------------------------------------------------------------
+def nearest_by_group(vectors: Any, words: Sequence[str], kinds: Sequence[str],
+                     query_kind: str = "capital", target_kind: str = "country",
+                     groups: Optional[Sequence[str]] = None) -> list[dict]:
+    """For each row of kind ``query_kind``, the nearest row of kind ``target_kind`` by cosine.
+
+    Each dict has ``word``, ``nearest``, ``similarity`` and, when ``groups`` (e.g. the capitals'
+    ``country`` column) is given, ``group``, ``own`` (is the nearest target in the word's own
+    group), ``own_target``, ``own_similarity`` and ``own_rank`` (1 = nearest).
+    """
+    arr = _as_matrix(vectors, "word vectors")
+    words = [str(w) for w in words]
+    kinds = [str(k) for k in kinds]
+    if not (len(words) == len(kinds) == len(arr)):
+        raise ReprvizError(
+            f"{len(arr)} vectors but {len(words)} words and {len(kinds)} kinds")
+    if groups is not None:
+        groups = [str(g) for g in groups]
+        if len(groups) != len(arr):
+            raise ReprvizError(f"{len(arr)} vectors but {len(groups)} group names")
+    q_idx = np.array([i for i, k in enumerate(kinds) if k == query_kind], dtype=np.int64)
+    t_idx = np.array([i for i, k in enumerate(kinds) if k == target_kind], dtype=np.int64)
+    if len(q_idx) == 0 or len(t_idx) == 0:
+        present = sorted(set(kinds))
+        raise ReprvizError(
+            f"Need rows of kind {query_kind!r} and {target_kind!r}; the table has "
+            f"{', '.join(map(repr, present)) or 'no kinds'}")
+    unit = _normalised_rows(arr)
+    sims = unit[q_idx] @ unit[t_idx].T  # (Q, T) float32
+    out: list[dict] = []
+    for row, qi in enumerate(q_idx):
+        best = int(np.argmax(sims[row]))
+        entry: dict[str, Any] = {
+            "word": words[qi],
+            "nearest": words[t_idx[best]],
+            "similarity": float(sims[row, best]),
+        }
+        if groups is not None:
+            entry["group"] = groups[qi]
+            entry["own"] = groups[t_idx[best]] == groups[qi]
+            own = [j for j, ti in enumerate(t_idx) if groups[ti] == groups[qi]]
+            if own:
+                j = max(own, key=lambda jj: sims[row, jj])
+                entry["own_target"] = words[t_idx[j]]
+                entry["own_similarity"] = float(sims[row, j])
+                entry["own_rank"] = int((sims[row] > sims[row, j]).sum()) + 1
+            else:
+                entry["own_target"] = None
+                entry["own_similarity"] = None
+                entry["own_rank"] = None
+        out.append(entry)
+    return out
+
+
+def group_similarity_summary(vectors: Any, kinds: Sequence[str], groups: Sequence[str],
+                             query_kind: str = "capital", target_kind: str = "country") -> dict:
+    """Mean cosine of query–own-group target pairs and query–other-group target pairs."""
+    arr = _normalised_rows(_as_matrix(vectors, "word vectors"))
+    kinds = [str(k) for k in kinds]
+    groups = np.asarray([str(g) for g in groups])
+    q = np.array([k == query_kind for k in kinds])
+    t = np.array([k == target_kind for k in kinds])
+    sims = arr[q] @ arr[t].T
+    own = groups[q][:, None] == groups[t][None, :]
+    return {
+        "mean_own": float(sims[own].mean()) if own.any() else None,
+        "mean_other": float(sims[~own].mean()) if (~own).any() else None,
+        "queries": int(q.sum()),
+        "targets": int(t.sum()),
+    }
