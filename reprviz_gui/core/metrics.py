@@ -1,0 +1,122 @@
+"""Classification metrics in plain NumPy (scikit-learn is the reference in the tests).
+
+Conventions: labels are integers ``0..C-1``; a confusion matrix has true classes as rows and
+predicted classes as columns. Where a ratio has a zero denominator (a class that is never
+predicted, or has no samples) the value is 0.0, as scikit-learn's ``zero_division=0`` gives.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def _labels(y: np.ndarray, n_classes: int, what: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1)
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.mod(y, 1) == 0):
+            raise ValueError(f"{what} must hold integer class indices")
+    y = y.astype(np.int64, copy=False)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"{what} holds a class index outside 0..{n_classes - 1}")
+    return y
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
+    """(C, C) int64 counts: ``cm[t, p]`` = samples of true class t predicted as p."""
+    n_classes = int(n_classes)
+    t = _labels(y_true, n_classes, "y_true")
+    p = _labels(y_pred, n_classes, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}")
+    flat = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes).astype(np.int64)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(num, den).shape, dtype=np.float64)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
+    """Fraction of each true class predicted correctly (= recall), shape (C,), float64.
+    A class without samples gets 0.0."""
+    cm = np.asarray(cm)
+    return _safe_div(np.diag(cm), cm.sum(axis=1))
+
+
+def accuracy(cm: np.ndarray) -> float:
+    cm = np.asarray(cm)
+    total = cm.sum()
+    return float(np.trace(cm) / total) if total else 0.0
+
+
+def top_confused_pairs(cm: np.ndarray, k: int = 10) -> list[list[int]]:
+    """The ``k`` largest off-diagonal cells as ``[true, predicted, count]``, largest first;
+    ties ordered by (true, predicted); zero counts dropped."""
+    cm = np.asarray(cm)
+    pairs = [
+        (int(cm[t, p]), t, p)
+        for t in range(cm.shape[0])
+        for p in range(cm.shape[1])
+        if t != p and cm[t, p] > 0
+    ]
+    pairs.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [[t, p, n] for n, t, p in pairs[: max(0, int(k))]]
+
+
+def precision_recall_f1(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class precision, recall, F1 and support from a confusion matrix."""
+    cm = np.asarray(cm, dtype=np.int64)
+    tp = np.diag(cm).astype(np.float64)
+    predicted = cm.sum(axis=0)
+    support = cm.sum(axis=1)
+    precision = _safe_div(tp, predicted)
+    recall = _safe_div(tp, support)
+    # F1 = 2 tp / (2 tp + fp + fn): zero when the class is neither present nor predicted
+    f1 = _safe_div(2 * tp, predicted + support)
+    return precision, recall, f1, support
+
+
+def classification_report(y_true, y_pred, class_names: Sequence[str]) -> dict:
+    """Precision, recall, F1 and support per class, plus accuracy and macro/weighted averages.
+
+    The layout is scikit-learn's ``classification_report(..., output_dict=True)``::
+
+        {"<class name>": {"precision", "recall", "f1-score", "support"}, ...,
+         "accuracy": float, "macro avg": {...}, "weighted avg": {...}}
+    """
+    names = [str(n) for n in class_names]
+    cm = confusion_matrix(y_true, y_pred, len(names))
+    precision, recall, f1, support = precision_recall_f1(cm)
+    out: dict = {}
+    for i, name in enumerate(names):
+        out[name] = {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1-score": float(f1[i]),
+            "support": int(support[i]),
+        }
+    total = int(support.sum())
+    out["accuracy"] = accuracy(cm)
+    n = len(names)
+    out["macro avg"] = {
+        "precision": float(precision.mean()) if n else 0.0,
+        "recall": float(recall.mean()) if n else 0.0,
+        "f1-score": float(f1.mean()) if n else 0.0,
+        "support": total,
+    }
+    weights = support / total if total else np.zeros(n)
+    out["weighted avg"] = {
+        "precision": float(np.dot(weights, precision)),
+        "recall": float(np.dot(weights, recall)),
+        "f1-score": float(np.dot(weights, f1)),
+        "support": total,
+    }
+    return out
