@@ -1,0 +1,349 @@
+"""Command line: ``reprviz analyze ...`` runs headless; anything else opens the window.
+
+Exit status: 0 done; 1 a bug (traceback printed); 2 a user error (one line on stderr:
+``reprviz: error: <message>``, also for bad options); 130 interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Optional, Sequence
+
+# Before anything can import TensorFlow: keep its C++ log lines off stderr.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+PROG = "reprviz"
+COMMANDS = ("analyze",)
+PROJECTIONS = ("pca", "mds", "tsne", "umap")
+EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+TOP_HELP = f"""usage: {PROG} [--version] [GUI options]
+       {PROG} analyze --data SOURCE --model PRESET|PATH|none --out DIR [options]
+
+See what a neural network has learned.
+
+Without a command, {PROG} opens its window (GUI options such as --demo or --screenshot FILE
+are passed on to it). The command
+
+  analyze    trains or loads a model headless and writes report.json, activations.npz and
+             PNG figures (heatmap, cosine, map, confusion) to a folder;
+             `{PROG} analyze --help` lists its options.
+
+  --version  print the version and exit
+"""
+
+
+class UsageError(Exception):
+    """A command-line mistake; printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake as ONE line (no usage block) and exits 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(message)
+
+
+# --- option value parsers (argparse `type=`): ArgumentTypeError -> one clean line ------------
+def _int_at_least(lo: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, not {value}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def _fraction_or_zero(text: str) -> float:
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _fraction(text)
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    parts = text.lower().replace("×", "x").replace(",", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a shape like 20x20 or 32x32x3, not {text!r}") from None
+    if not 2 <= len(dims) <= 3 or any(d <= 0 for d in dims):
+        raise argparse.ArgumentTypeError(
+            f"expected 2 or 3 positive sizes like 20x20 or 32x32x3, not {text!r}")
+    return dims
+
+
+def _size2(text: str) -> tuple[int, int]:
+    dims = _shape(text)
+    if len(dims) != 2:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH like 32x32, not {text!r}")
+    return dims  # type: ignore[return-value]
+
+
+def _label_map(text: str) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        src, sep, dst = item.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            out[int(src)] = int(dst)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected FROM:TO pairs like 10:0 or 10:0,11:1, not {text!r}") from None
+    if not out:
+        raise argparse.ArgumentTypeError(f"expected FROM:TO pairs like 10:0, not {text!r}")
+    return out
+
+
+def _column(text: str) -> str | int:
+    return int(text) if text.strip().lstrip("-").isdigit() else text
+
+
+def _layer(text: str) -> str | int:
+    return int(text) if text.strip().lstrip("-").isdigit() else text.strip()
+
+
+def build_analyze_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=f"{PROG} analyze",
+        description="Train (or load) a model, read one layer for a class-balanced set of test "
+                    "samples, and write report.json, activations.npz and PNG figures.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               f"  {PROG} analyze --data fashion-mnist-sample --model dense --epochs 10 --out out\n"
+               f"  {PROG} analyze --data imdb-sample --model bilstm --epochs 2 --out out-imdb\n"
+               f"  {PROG} analyze --data capitals --model none --out out-capitals\n"
+               f"  {PROG} analyze --data digits.csv --image-shape 20x20 --pixel-order column "
+               "--label-map 10:0 --model lenet --out out-digits\n")
+    g = p.add_argument_group("what to analyse")
+    g.add_argument("--data", default="fashion-mnist-sample", metavar="SOURCE",
+                   help="a built-in dataset (fashion-mnist-sample, digits, imdb-sample, capitals, "
+                        "keras-mnist, ...) or a path: IDX folder, image-class folder, .csv, "
+                        "GloVe/word2vec .txt/.vec, imdb-style .npz (default: %(default)s)")
+    g.add_argument("--model", default=None, metavar="PRESET|PATH|none",
+                   help="a preset (dense, multinomial, lenet, bilstm, sigmoid-mlp), a .keras/.h5 "
+                        "file, or none to analyse the samples' own values (default: bilstm for "
+                        "text, none for word vectors, dense otherwise)")
+    g.add_argument("--epochs", type=_int_at_least(0), default=None, metavar="N",
+                   help="training epochs; 0 analyses the model as it is (default: 10)")
+    g.add_argument("--layer", type=_layer, default=None, metavar="NAME|INDEX",
+                   help="layer to read, by name or index (negative counts from the end; "
+                        "default: the last hidden layer before the output)")
+    g.add_argument("--samples", type=_int_at_least(3), default=1000, metavar="N",
+                   help="class-balanced test samples to analyse (default: %(default)s)")
+    g.add_argument("--projection", choices=PROJECTIONS, default="pca",
+                   help="2-D map: pca (instant), mds (1 - cosine), tsne, umap "
+                        "(default: %(default)s)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    g.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder for the results (created if missing; files are replaced)")
+    g.add_argument("--save-model", type=Path, default=None, metavar="PATH",
+                   help="also save the trained model to this .keras file")
+    g.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="skip the PNG figures")
+
+    t = p.add_argument_group("training")
+    t.add_argument("--batch-size", type=_int_at_least(1), default=32, metavar="N",
+                   help="training batch size (default: %(default)s)")
+    t.add_argument("--validation-split", type=_fraction_or_zero, default=0.1, metavar="F",
+                   help="fraction of the training split held out for validation "
+                        "(default: %(default)s)")
+
+    d = p.add_argument_group("reading data")
+    d.add_argument("--label-column", type=_column, default=None, metavar="NAME|INDEX",
+                   help="CSV: the label column (default: 'label' if present, else the last)")
+    d.add_argument("--image-shape", type=_shape, default=None, metavar="HxW[xC]",
+                   help="CSV: reshape each row to an image, e.g. 20x20")
+    d.add_argument("--pixel-order", choices=("row", "column"), default="row",
+                   help="CSV images: 'column' if pixels are stored column by column "
+                        "(MATLAB/Octave files) (default: %(default)s)")
+    d.add_argument("--label-map", type=_label_map, default=None, metavar="FROM:TO[,...]",
+                   help="CSV: relabel classes, e.g. 10:0 for the classic 20x20 digits")
+    header = d.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="has_header", action="store_const", const=True,
+                        default=None, help="CSV: the first row is a header")
+    header.add_argument("--no-header", dest="has_header", action="store_const", const=False,
+                        help="CSV: there is no header row")
+    d.add_argument("--image-size", type=_size2, default=(32, 32), metavar="HxW",
+                   help="image folders: resize every image to this size (default: 32x32)")
+    d.add_argument("--maxlen", type=_int_at_least(1), default=200, metavar="N",
+                   help="text: pad or cut reviews to N tokens (default: %(default)s)")
+    d.add_argument("--minmax", action="store_true",
+                   help="scale each image to its own min..max")
+    d.add_argument("--test-fraction", type=_fraction, default=0.2, metavar="F",
+                   help="when the data has no test split, hold out this fraction "
+                        "(default: %(default)s)")
+
+    s = p.add_argument_group("trust")
+    s.add_argument("--trust-pickle", action="store_true",
+                   help="allow pickle for a data file that needs it (e.g. a Keras imdb.npz); "
+                        "pickle can run code: only for files you trust")
+    s.add_argument("--trust-model", action="store_true",
+                   help="allow loading a model that contains Python code (Lambda layers); "
+                        "only for files you trust")
+
+    o = p.add_argument_group("output")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    o.add_argument("-v", "--verbose", action="store_true",
+                   help="show library warnings (TensorFlow, scikit-learn) too")
+    return p
+
+
+def options_from_args(args: argparse.Namespace):
+    """AnalyzeOptions from parsed arguments."""
+    from .core.dataset_types import LoadOptions
+    from .core.report import AnalyzeOptions
+
+    load = LoadOptions(label_column=args.label_column, image_shape=args.image_shape,
+                       pixel_order=args.pixel_order, label_map=args.label_map,
+                       has_header=args.has_header, image_size=tuple(args.image_size),
+                       maxlen=args.maxlen, allow_pickle=args.trust_pickle,
+                       per_sample_minmax=args.minmax, test_fraction=args.test_fraction,
+                       seed=args.seed)
+    return AnalyzeOptions(data=args.data, out=args.out, model=args.model, epochs=args.epochs,
+                          layer=args.layer, samples=args.samples, projection=args.projection,
+                          seed=args.seed, save_model=args.save_model,
+                          trust_model=args.trust_model, batch_size=args.batch_size,
+                          validation_split=args.validation_split, load=load,
+                          figures=args.figures)
+
+
+class _EpochPrinter:
+    """on_progress for the CLI: one line per finished epoch (and a few stage lines) on stderr."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __call__(self, p) -> None:
+        if p.stage == "train" and p.details.get("kind") == "epoch":
+            d = p.details
+            parts = [f"epoch {d.get('epoch')}/{d.get('epochs')}"]
+            for key, label in (("loss", "loss"), ("accuracy", "accuracy"),
+                               ("val_loss", "val_loss"), ("val_accuracy", "val_accuracy")):
+                value = d.get(key)
+                if value is not None:
+                    parts.append(f"{label} {value:.4f}")
+            if p.eta_seconds is not None and d.get("epoch") != d.get("epochs"):
+                parts.append(f"~{p.eta_seconds:.0f} s left")
+            print("  ".join(parts), file=self.stream, flush=True)
+
+
+def _quiet_libraries() -> None:
+    """Route library chatter away from the user's stderr (unless --verbose)."""
+    import logging
+
+    for name in ("tensorflow", "absl", "h5py", "numba", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+
+
+def run_analyze(argv: Sequence[str]) -> int:
+    args = build_analyze_parser().parse_args(list(argv))
+    if not args.verbose:
+        _quiet_libraries()
+    from .core.report import analyze, summary_lines
+
+    opts = options_from_args(args)
+    on_progress = None if args.quiet else _EpochPrinter(sys.stderr)
+    result = analyze(opts, on_progress=on_progress)
+    if not args.quiet:
+        for line in summary_lines(result):
+            print(line)
+        print(f"wrote {', '.join(result['files'])} to {opts.out}")
+    return EXIT_OK
+
+
+def _open_window(argv: list[str]) -> int:
+    try:
+        from .app import main as app_main
+    except ModuleNotFoundError as err:
+        missing = (err.name or "").split(".")[0]
+        if missing in ("PySide6", "shiboken6", "pyqtgraph", "superqt"):
+            raise UsageError(f"the window needs {missing}, which is not installed "
+                             f"(pip install reprviz); `{PROG} analyze` works without it") from err
+        raise
+    return int(app_main(argv) or 0)
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in ("-V", "--version"):
+        from . import __version__
+
+        print(f"{PROG} {__version__}")
+        return EXIT_OK
+    if argv and argv[0] in ("-h", "--help"):
+        print(TOP_HELP, end="")
+        return EXIT_OK
+    if argv and argv[0] in COMMANDS:
+        return run_analyze(argv[1:])
+    if argv and not argv[0].startswith("-") and not Path(argv[0]).exists():
+        close = [c for c in COMMANDS if c[:4] == argv[0][:4].lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(f"unknown command {argv[0]!r}{hint}; use `{PROG} analyze ...` or no "
+                         "command to open the window")
+    return _open_window(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``main.py`` and the ``reprviz`` script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from .core.errors import Cancelled, ReprvizError
+
+    try:
+        return _dispatch(argv)
+    except UsageError as err:
+        _error_line(str(err))
+        return EXIT_USER
+    except Cancelled:
+        return EXIT_INTERRUPTED
+    except ReprvizError as err:
+        _error_line(str(err))
+        return EXIT_USER
+    except KeyboardInterrupt:
+        try:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        except Exception:
+            pass
+        return EXIT_INTERRUPTED
+    except SystemExit as err:  # argparse --help exits 0 through here
+        code = err.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_BUG)
+    except Exception:
+        traceback.print_exc()
+        print(f"{PROG}: this is a bug; please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+def _error_line(message: str) -> None:
+    message = " ".join(str(message).split())
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,516 @@
+"""The headless ``analyze`` pipeline: load → build/load model → train → evaluate → select samples →
+read one layer → cosine matrix and 2-D map → ``report.json``, ``activations.npz`` and PNG figures.
+
+Plain callbacks (``on_progress``/``should_stop``), no Qt: the CLI prints the progress, a test
+can call ``analyze`` in-process. Every user mistake that can be found before training (bad
+options, unknown preset or layer, a model that does not fit the data, a request too big for
+memory, an output folder that cannot be written) is found before training starts, so a user
+does not wait ten epochs to learn about a typo.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from . import analysis
+from .dataset_types import Dataset, LoadOptions
+from .errors import ModelError, ReprvizError
+from .memory import check_fits
+from .progress import ProgressFn, StopFn, check_stop, report
+
+NO_MODEL = ("none", "no", "off")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+DEFAULT_EPOCHS = 10
+FIGURES = ("heatmap.png", "cosine.png", "map.png", "confusion.png")
+
+# Top-level keys every report.json has (values may be null where they do not apply).
+REPORT_KEYS = (
+    "reprviz_version", "created", "options", "dataset", "samples", "class_names", "model",
+    "layers", "training", "accuracy", "confusion_matrix", "per_class_accuracy",
+    "top_confused_pairs", "top_confused_pairs_named", "classification_report", "layer",
+    "projection", "similarity", "word_table", "notes", "files", "seconds",
+)
+
+# layer types that carry units of their own (the default layer is the last of these before the
+# output); Dropout, Flatten, Reshape, pooling, normalisation ... only pass values through
+_UNIT_LAYER_TYPES = ("Dense", "Bidirectional", "LSTM", "GRU", "SimpleRNN", "RNN", "Conv1D",
+                     "Conv2D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D", "EinsumDense")
+
+
+@dataclass
+class AnalyzeOptions:
+    """What ``python main.py analyze`` was asked to do."""
+
+    data: str = "fashion-mnist-sample"
+    out: Path = Path("reprviz-out")
+    model: Optional[str] = None  # preset name, path to .keras/.h5, "none"; None = suits the data
+    epochs: Optional[int] = None  # None = DEFAULT_EPOCHS
+    layer: Optional[str | int] = None  # name or index; None = last hidden layer with units
+    samples: int = 1000
+    projection: str = "pca"
+    seed: int = 0
+    save_model: Optional[Path] = None
+    trust_model: bool = False
+    batch_size: int = 32
+    validation_split: float = 0.1
+    load: LoadOptions = field(default_factory=LoadOptions)
+    figures: bool = True
+
+
+# --- small helpers ---------------------------------------------------------------------------
+def _jsonable(value: Any) -> Any:
+    """numpy/dataclass/Path values as plain JSON; NaN and inf become null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    return value
+
+
+def _file_mode() -> int:
+    """Permissions a normally created file gets (mkstemp's are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+def _atomic_write(path: Path, write) -> Path:
+    """Write through ``write(fileobj)`` to a temp file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, _FILE_MODE)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def write_json(path: Path, data: dict) -> Path:
+    text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return _atomic_write(path, lambda fh: fh.write((text + "\n").encode("utf-8")))
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> Path:
+    """Compressed .npz of plain (non-object) arrays: loads with ``allow_pickle=False``."""
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise ValueError(f"{name} is an object array; it would need pickle to load")
+    return _atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def _looks_like_path(spec: str) -> bool:
+    return (spec.lower().endswith(MODEL_SUFFIXES) or os.sep in spec or "/" in spec
+            or Path(spec).exists())
+
+
+def default_layer(model) -> str:
+    """The last layer before the output that has units of its own (Dense, LSTM, Conv, ...),
+    i.e. the last hidden layer; the output layer itself when there is no hidden one."""
+    layers = list(model.layers)
+    for layer in reversed(layers[:-1]):
+        wrapped = getattr(layer, "layer", None)  # Bidirectional, TimeDistributed
+        kinds = {type(layer).__name__, type(wrapped).__name__ if wrapped is not None else ""}
+        if kinds & set(_UNIT_LAYER_TYPES):
+            return layer.name
+    return layers[-1].name
+
+
+def _layer_info_dicts(model) -> list[dict]:
+    from .models import describe_layers
+
+    return [_jsonable(info) for info in describe_layers(model)]
+
+
+def _check_options(opts: AnalyzeOptions) -> None:
+    if opts.epochs is not None and opts.epochs < 0:
+        raise ReprvizError(f"--epochs must be 0 or more, not {opts.epochs}")
+    if opts.samples < 3:
+        raise ReprvizError(f"--samples must be at least 3 for a 2-D map, not {opts.samples}")
+    if opts.batch_size < 1:
+        raise ReprvizError(f"--batch-size must be at least 1, not {opts.batch_size}")
+    if str(opts.projection).lower() not in analysis.METHODS:
+        raise ReprvizError(f"Unknown projection {opts.projection!r}; choose one of "
+                           f"{', '.join(analysis.METHODS)}")
+    if opts.save_model is not None and Path(opts.save_model).suffix.lower() not in (".keras", ".h5"):
+        raise ReprvizError(f"--save-model must name a .keras (or .h5) file, not "
+                           f"{str(opts.save_model)!r}")
+    out = Path(opts.out)
+    if out.exists() and not out.is_dir():
+        raise ReprvizError(f"--out {out} is a file; give a folder for the results")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ReprvizError(f"Cannot create the output folder {out}: {err.strerror or err}") from err
+    if not os.access(out, os.W_OK):
+        raise ReprvizError(f"The output folder {out} is not writable")
+    if opts.save_model is not None:
+        parent = Path(opts.save_model).resolve().parent
+        if not parent.is_dir():
+            raise ReprvizError(f"Cannot save the model to {opts.save_model}: the folder {parent} "
+                               "does not exist")
+
+
+def _is_word_table(dataset: Dataset) -> bool:
+    return dataset.words is not None
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
+            should_stop: StopFn | None = None) -> dict:
+    """Run the whole pipeline and write the results to ``opts.out``; returns the report dict
+    (what ``report.json`` holds). Raises ``ReprvizError`` subclasses for user mistakes."""
+    from .datasets import load_dataset  # lazily: the loaders may import optional things
+
+    started = time.perf_counter()
+    _check_options(opts)
+    out = Path(opts.out)
+    method = str(opts.projection).lower()
+    notes: list[str] = []
+
+    # 1. data
+    report(on_progress, "load", 0.0, f"Loading {opts.data}…")
+    dataset = load_dataset(opts.data, opts.load, on_progress, should_stop)
+    check_stop(should_stop)
+    notes.extend(dataset.notes)
+    if len(dataset.x_test) == 0:
+        raise ReprvizError(f"Dataset {dataset.name!r} has no test samples to analyse")
+    word_table = _is_word_table(dataset)
+
+    # 2. model (everything that can fail on a typo fails here, before training)
+    spec = opts.model
+    if spec is None:
+        if word_table:
+            spec = "none"
+        else:
+            from .models import default_preset_for
+
+            spec = default_preset_for(dataset)
+    spec = str(spec)
+    model = None
+    model_info: dict[str, Any] = {"source": spec}
+    if spec.lower() in NO_MODEL:
+        model_info = {"source": "none", "description": "no model: the samples' own values "
+                      "(word vectors, pixels or features) are the representation"}
+        if opts.epochs:
+            notes.append("--epochs ignored: there is no model to train (--model none).")
+        layer_name = "input"
+    else:
+        from . import models
+        from .activations import resolve_layer
+
+        if _looks_like_path(spec):
+            model = models.load_model_file(spec, trust=opts.trust_model)
+            models.check_compatible(model, dataset)
+            model_info.update(kind="file", path=str(Path(spec).resolve()))
+        else:
+            if spec not in models.PRESETS:
+                raise ModelError(f"Unknown model {spec!r}: not a preset "
+                                 f"({', '.join(models.PRESETS)}, or none) and no such file")
+            config = models.default_config(spec)
+            model = models.build_model(config, dataset, seed=opts.seed)
+            model_info.update(kind="preset", preset=spec, description=models.PRESETS[spec],
+                              config=_jsonable(config))
+        layer_name = (resolve_layer(model, opts.layer) if opts.layer is not None
+                      else default_layer(model))
+        model_info["n_params"] = int(model.count_params())
+
+    epochs = DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
+
+    # 3. memory: refuse too-large requests now, not after training
+    n_selected = min(int(opts.samples), len(dataset.x_test))
+    check_fits(n_selected * n_selected * 4, f"cosine matrix of {n_selected:,} samples")
+    if method == "mds":
+        check_fits(n_selected * n_selected * 8 * 4, f"MDS of {n_selected:,} samples")
+    if model is not None:
+        from .activations import extraction_bytes
+
+        check_fits(extraction_bytes(model, [layer_name], n_selected),
+                   f"activations of layer {layer_name!r} for {n_selected:,} samples")
+
+    # 4. train
+    training: dict[str, Any] = {"epochs_requested": 0 if model is None else epochs,
+                                "epochs_done": 0, "history": {}, "seconds": 0.0,
+                                "stopped": False, "batch_size": int(opts.batch_size),
+                                "validation_split": float(opts.validation_split),
+                                "seed": int(opts.seed)}
+    train_result = None
+    if model is not None and epochs > 0:
+        if len(dataset.x_train) == 0:
+            notes.append(f"Dataset {dataset.name!r} has no training split; the model was not "
+                         "trained.")
+        else:
+            from .training import TrainConfig, train
+
+            train_result = train(model, dataset,
+                                 TrainConfig(epochs=epochs,
+                                             batch_size=int(opts.batch_size),
+                                             validation_split=float(opts.validation_split),
+                                             seed=int(opts.seed)),
+                                 on_progress, should_stop)
+            check_stop(should_stop)
+            training.update(epochs_done=train_result.epochs_done,
+                            history=train_result.history,
+                            seconds=round(train_result.seconds, 3),
+                            stopped=train_result.stopped)
+    elif model is not None:
+        notes.append("--epochs 0: the model was not trained.")
+
+    if model is not None and opts.save_model is not None:
+        save_path = Path(opts.save_model)
+
+        tmp = save_path.with_name(f".{save_path.stem}.tmp{save_path.suffix}")
+        model.save(str(tmp))
+        os.replace(tmp, save_path)
+        model_info["saved_to"] = str(save_path.resolve())
+
+    # 5. evaluate
+    evaluation = None
+    if model is not None:
+        from .training import evaluate
+
+        evaluation = evaluate(model, dataset, "test", validation=train_result,
+                              on_progress=on_progress, should_stop=should_stop)
+        check_stop(should_stop)
+
+    # 6. samples and the layer's activations
+    from .activations import select_samples
+
+    idx = select_samples(dataset.y_test, n_selected, seed=opts.seed)
+    labels = np.asarray(dataset.y_test)[idx].astype(np.int64)
+    predictions = (evaluation.predictions[idx].astype(np.int64) if evaluation is not None
+                   else np.full(len(idx), -1, dtype=np.int64))
+    x_sel = dataset.inputs(dataset.x_test[idx])
+    if model is not None:
+        from .activations import extract_layer
+
+        acts = extract_layer(model, x_sel, layer_name, on_progress=on_progress,
+                             should_stop=should_stop)
+    else:
+        acts = np.asarray(x_sel, dtype=np.float32).reshape(len(x_sel), -1)
+    del x_sel
+    check_stop(should_stop)
+
+    # 7. similarity and map
+    report(on_progress, "analyse", 0.0, "Cosine similarity…")
+    cos = analysis.cosine_similarity(acts)
+    centroid = analysis.centroid_similarity(acts, labels, dataset.n_classes)
+    similarity = analysis.within_between_similarity(cos, labels)
+    similarity["centroid_cosine"] = centroid
+    proj = analysis.project(acts, method, seed=opts.seed, on_progress=on_progress,
+                            should_stop=should_stop)
+    if proj.note:
+        notes.append(proj.note)
+
+    # 8. word tables: nearest target of each query word
+    word_info = _word_table_info(dataset) if word_table else None
+
+    # 9. the report
+    class_names = [str(c) for c in dataset.class_names]
+    layer_index = None
+    layer_type = "input"
+    layer_activation = ""
+    layers = _layer_info_dicts(model) if model is not None else []
+    for info in layers:
+        if info["name"] == layer_name:
+            layer_index, layer_type, layer_activation = info["index"], info["type"], \
+                info["activation"]
+    active = acts != 0
+    layer_report = {
+        "name": layer_name, "index": layer_index, "type": layer_type,
+        "activation": layer_activation, "width": int(acts.shape[1]),
+        "mean": float(acts.mean()) if acts.size else None,
+        "fraction_zero": float(1.0 - active.mean()) if acts.size else None,
+        "dead_units": int((~active.any(axis=0)).sum()) if acts.size else 0,
+        "default": opts.layer is None,
+    }
+    accuracy = dict(evaluation.accuracy) if evaluation is not None else {}
+    named_pairs = None
+    if evaluation is not None:
+        named_pairs = [{"true": class_names[t], "predicted": class_names[p], "count": int(c)}
+                       for t, p, c in evaluation.top_pairs]
+    from .. import __version__
+
+    data_report = {
+        "name": dataset.name, "source": str(opts.data), "kind": dataset.kind,
+        "provenance": dataset.provenance, "sample_shape": list(dataset.sample_shape),
+        "n_classes": dataset.n_classes, "split_made_by_app": bool(dataset.split_made_by_app),
+        "notes": list(dataset.notes),
+    }
+    result: dict[str, Any] = {
+        "reprviz_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": {k: _jsonable(v) for k, v in asdict(opts).items()},
+        "dataset": data_report,
+        "samples": {"train": int(len(dataset.x_train)), "test": int(len(dataset.x_test)),
+                    "selected": int(len(idx)), "split": "test",
+                    "split_made_by_app": bool(dataset.split_made_by_app)},
+        "class_names": class_names,
+        "model": model_info,
+        "layers": layers,
+        "training": training,
+        "accuracy": accuracy,
+        "confusion_matrix": evaluation.confusion if evaluation is not None else None,
+        "per_class_accuracy": (dict(zip(class_names, evaluation.per_class_accuracy.tolist()))
+                               if evaluation is not None else None),
+        "top_confused_pairs": evaluation.top_pairs if evaluation is not None else None,
+        "top_confused_pairs_named": named_pairs,
+        "classification_report": evaluation.report if evaluation is not None else None,
+        "layer": layer_report,
+        "projection": {"method": proj.method, "explained_variance": proj.explained_variance,
+                       "params": proj.params, "seconds": round(proj.seconds, 3),
+                       "note": proj.note},
+        "similarity": similarity,
+        "word_table": word_info,
+        "notes": notes,
+        "files": [],
+    }
+
+    # 10. files
+    report(on_progress, "write", 0.0, f"Writing results to {out}…")
+    files = [write_npz(out / "activations.npz", activations=acts, labels=labels,
+                       predictions=predictions, sample_indices=idx.astype(np.int64),
+                       coords=proj.coords, class_names=np.array(class_names, dtype=str),
+                       layer=np.array(layer_name, dtype=str))]
+    if opts.figures:
+        files += write_figures(out, acts, labels, predictions if evaluation is not None else None,
+                               class_names, cos, proj, evaluation.confusion
+                               if evaluation is not None else None,
+                               words=([dataset.words[i] for i in idx] if word_table else None),
+                               title=f"{dataset.name} · {model_info.get('preset') or spec}",
+                               layer_name=layer_name)
+    result["files"] = [p.name for p in files] + ["report.json"]
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    result = _jsonable(result)
+    write_json(out / "report.json", result)
+    report(on_progress, "write", 1.0, f"Wrote {len(result['files'])} files to {out}")
+    return result
+
+
+def _word_table_info(dataset: Dataset) -> Optional[dict]:
+    """Nearest country of each capital (or, generally, nearest row of one kind to another)."""
+    words = list(dataset.words or [])
+    vectors = dataset.inputs(dataset.x_test).reshape(len(dataset.x_test), -1)
+    cols = {k.lower(): v for k, v in (dataset.columns or {}).items()}
+    kinds = cols.get("kind")
+    if kinds is None:
+        kinds = [dataset.class_names[int(y)] for y in dataset.y_test]
+    kinds = [str(k) for k in kinds]
+    present = sorted(set(kinds))
+    query, target = ("capital", "country") if {"capital", "country"} <= set(present) else \
+        (tuple(present[:2]) if len(present) >= 2 else (None, None))
+    if query is None:
+        return {"note": "The table has a single kind of word; nothing to pair up."}
+    group_col = cols.get(target)
+    groups = [str(g) for g in group_col] if group_col is not None else None
+    rows = analysis.nearest_by_group(vectors, words, kinds, query, target, groups=groups)
+    info: dict[str, Any] = {"query_kind": query, "target_kind": target, "nearest": rows,
+                            "queries": len(rows)}
+    if groups is not None:
+        info["own_matches"] = int(sum(bool(r["own"]) for r in rows))
+        info.update({k: v for k, v in analysis.group_similarity_summary(
+            vectors, kinds, groups, query, target).items() if k.startswith("mean")})
+    return info
+
+
+def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
+                  predictions: Optional[np.ndarray], class_names: list[str], cos: np.ndarray,
+                  proj: analysis.Projection, confusion: Optional[np.ndarray],
+                  words: Optional[list[str]] = None, title: str = "",
+                  layer_name: str = "") -> list[Path]:
+    """heatmap.png, cosine.png, map.png and (with a model) confusion.png."""
+    from . import figures
+
+    model_title = title
+    if layer_name:
+        title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
+
+    written = []
+    fig = figures.heatmap_figure(acts, labels, class_names, f"Activations · {title}")
+    written.append(figures.save_png(fig, out / "heatmap.png"))
+    fig = figures.cosine_figure(cos, labels, class_names, f"Cosine similarity · {title}")
+    written.append(figures.save_png(fig, out / "cosine.png"))
+    label = analysis.METHOD_LABELS.get(proj.method, proj.method)
+    axes = ("", "")
+    if proj.explained_variance is not None:
+        ev = proj.explained_variance
+        axes = (f"PC 1 ({ev[0]:.1%} of variance)", f"PC 2 ({ev[1]:.1%} of variance)")
+    fig = figures.map_figure(proj.coords, labels, class_names, predictions, words,
+                             f"{label} map · {title}", axes)
+    written.append(figures.save_png(fig, out / "map.png"))
+    if confusion is not None:
+        fig = figures.confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")
+        written.append(figures.save_png(fig, out / "confusion.png"))
+    return written
+
+
+def summary_lines(result: dict) -> list[str]:
+    """A few human lines for the end of a CLI run."""
+    d, s = result["dataset"], result["samples"]
+    lines = [f"data: {d['name']} ({s['train']} train / {s['test']} test samples, "
+             f"{d['n_classes']} classes{', split made by reprviz' if d['split_made_by_app'] else ''})"]
+    m = result["model"]
+    if m.get("source") != "none":
+        t = result["training"]
+        lines.append(f"model: {m.get('preset') or m.get('path')}, {m.get('n_params', 0):,} "
+                     f"parameters, trained {t['epochs_done']} epoch(s) in {t['seconds']:.1f} s")
+        acc = result["accuracy"]
+        parts = [f"{k} {v:.4f}" for k, v in acc.items() if v is not None]
+        if parts:
+            lines.append("accuracy: " + ", ".join(parts))
+        if result.get("top_confused_pairs_named"):
+            top = result["top_confused_pairs_named"][:5]
+            lines.append("most confused (true → predicted): " + "; ".join(
+                f"{p['true']} → {p['predicted']} ({p['count']})" for p in top))
+    layer = result["layer"]
+    proj = result["projection"]
+    line = (f"layer: {layer['name']} ({layer['width']} units), {s['selected']} samples, "
+            f"{proj['method']} map")
+    if proj.get("explained_variance"):
+        ev = proj["explained_variance"]
+        line += f" (explained variance {ev[0]:.3f} + {ev[1]:.3f})"
+    lines.append(line)
+    wt = result.get("word_table")
+    if wt and "own_matches" in wt:
+        lines.append(f"nearest {wt['target_kind']}: own for {wt['own_matches']} of "
+                     f"{wt['queries']} {wt['query_kind']}s")
+    for note in result.get("notes", []):
+        lines.append(f"note: {note}")
+    return lines
