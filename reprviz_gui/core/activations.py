@@ -1,0 +1,321 @@
+"""What each layer makes of the samples: choosing samples, one-pass extraction, the raw
+projection, and a byte-bounded cache of results.
+
+``x`` handed to ``extract_layers`` is model-ready input (``dataset.inputs(x_split[indices])``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from typing import Any, Iterable, Optional, Sequence
+
+import numpy as np
+
+from .errors import ModelError, ShapeMismatchError, UnknownLayerError
+from .models import model_version
+from .progress import ProgressFn, StopFn, check_stop, report
+from .tf_runtime import keras_module
+
+
+# --- choosing samples -------------------------------------------------------------------------
+def select_samples(labels, n: int = 1000, seed: int = 0) -> np.ndarray:
+    """Indices of a class-stratified sample of ``n`` rows, sorted by (class, index).
+
+    Each class gets a share proportional to its size (largest remainders round), and every
+    class gets at least one row when ``n`` is at least the number of classes. With ``n`` at
+    least the number of rows, all rows are returned (still sorted by class).
+    """
+    labels = np.asarray(labels).reshape(-1)
+    total = len(labels)
+    n = int(n)
+    if total == 0 or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    classes, counts = np.unique(labels, return_counts=True)
+    if n >= total:
+        chosen = np.arange(total)
+    else:
+        exact = counts * (n / total)
+        quota = np.floor(exact).astype(np.int64)
+        if n >= len(classes):
+            quota = np.maximum(quota, 1)  # every class present
+        quota = np.minimum(quota, counts)
+        # settle on exactly n: add where the share was rounded down most, take back where the
+        # "at least one" rule gave most beyond the share (ties: smaller class label first)
+        while quota.sum() < n:
+            room = np.where(quota < counts, exact - quota, -np.inf)
+            quota[int(np.argmax(room))] += 1
+        while quota.sum() > n:
+            excess = np.where(quota > 1, quota - exact, -np.inf)
+            quota[int(np.argmax(excess))] -= 1
+        rng = np.random.default_rng(seed)
+        parts = [rng.choice(np.flatnonzero(labels == label), size=int(k), replace=False)
+                 for label, k in zip(classes, quota) if k > 0]
+        chosen = np.concatenate(parts)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    return chosen[np.lexsort((chosen, labels[chosen]))]
+
+
+def sample_set_key(split: str, indices: np.ndarray) -> str:
+    """A short key naming a sample set, for ``ActivationCache``."""
+    digest = hashlib.blake2b(np.ascontiguousarray(indices, dtype=np.int64).tobytes(),
+                             digest_size=12).hexdigest()
+    return f"{split}:{len(indices)}:{digest}"
+
+
+# --- layers -----------------------------------------------------------------------------------
+def layer_names(model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def resolve_layer(model, name_or_index: str | int) -> str:
+    """A layer name from a name or an index into ``model.layers`` (the CLI's ``--layer``);
+    a string of digits counts as an index; negative indices count from the end."""
+    names = layer_names(model)
+    key: Any = name_or_index
+    if isinstance(key, str):
+        stripped = key.strip()
+        if stripped.lstrip("-").isdigit() and stripped not in names:
+            key = int(stripped)
+        else:
+            key = stripped
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        i = int(key)
+        if -len(names) <= i < len(names):
+            return names[i]
+        raise UnknownLayerError(
+            f"Layer index {i} is out of range: the model has {len(names)} layers "
+            f"(0..{len(names) - 1}: {', '.join(names)}).")
+    if key in names:
+        return key
+    raise UnknownLayerError(f"The model has no layer {key!r}; its layers are: {', '.join(names)}.")
+
+
+def _check_names(model, names: Sequence[str]) -> None:
+    valid = layer_names(model)
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise UnknownLayerError(
+            f"The model has no layer{'s' if len(bad) > 1 else ''} "
+            f"{', '.join(repr(b) for b in bad)}; its layers are: {', '.join(valid)}.")
+
+
+# extractor models, built once per (model, outputs) and reused: rebuilding retraces
+_extractors: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
+_extractor_lock = threading.Lock()
+_MAX_EXTRACTORS_PER_MODEL = 8
+
+
+def _extractor(model, keys: tuple[str, ...]):
+    """A Keras model mapping the model's input to the tensors named by ``keys``
+    (``"layer"`` = its output, ``"layer/input"`` = its input), cached per model."""
+    keras = keras_module()
+    with _extractor_lock:
+        per_model = _extractors.get(model)
+        if per_model is None:
+            per_model = {}
+            _extractors[model] = per_model
+        found = per_model.get(keys)
+        if found is not None:
+            return found
+    if not getattr(model, "inputs", None):
+        raise ModelError("The model has no defined input; it must be built with "
+                         "keras.Input(shape) before its layers can be read.")
+    tensors = []
+    for key in keys:
+        name, _, part = key.partition("/")
+        layer = model.get_layer(name)
+        try:
+            tensor = layer.input if part == "input" else layer.output
+        except (AttributeError, ValueError) as err:
+            raise ModelError(f"Layer {name!r} cannot be read on its own (it is used more than "
+                             f"once or is inside a nested model): {err}") from err
+        if isinstance(tensor, (list, tuple)):
+            if len(tensor) != 1:
+                raise ModelError(f"Layer {name!r} has {len(tensor)} "
+                                 f"{'inputs' if part else 'outputs'}; only single-tensor layers "
+                                 "can be shown.")
+            tensor = tensor[0]
+        tensors.append(tensor)
+    extractor = keras.Model(model.inputs, tensors, name="reprviz_extractor")
+    with _extractor_lock:
+        per_model = _extractors.setdefault(model, {})
+        if len(per_model) >= _MAX_EXTRACTORS_PER_MODEL:
+            per_model.pop(next(iter(per_model)))
+        per_model[keys] = extractor
+    return extractor
+
+
+def forget_extractors(model) -> None:
+    """Drop the cached extractor models of ``model`` (e.g. when the model is closed)."""
+    with _extractor_lock:
+        _extractors.pop(model, None)
+
+
+def _output_size(tensor_shape) -> int:
+    return int(np.prod([int(d) for d in tuple(tensor_shape)[1:] if d is not None] or [1]))
+
+
+def extraction_bytes(model, layer_names: Sequence[str], n: int,
+                     inputs_of: Sequence[str] = ()) -> int:
+    """Bytes the float32 result of ``extract_layers`` would take, for a memory check first."""
+    _check_names(model, list(layer_names) + list(inputs_of))
+    total = 0
+    for name in layer_names:
+        total += _output_size(model.get_layer(name).output.shape)
+    for name in inputs_of:
+        inp = model.get_layer(name).input
+        inp = inp[0] if isinstance(inp, (list, tuple)) else inp
+        total += _output_size(inp.shape)
+    return int(total) * int(n) * 4
+
+
+def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size: int = 256,
+                   inputs_of: Sequence[str] = (), on_progress: ProgressFn | None = None,
+                   should_stop: StopFn | None = None) -> dict[str, np.ndarray]:
+    """All requested layers in one batched forward pass (inference mode: dropout off).
+
+    Returns ``{name: (N, units) float32}`` with each output flattened, plus
+    ``{f"{name}/input": ...}`` for every name in ``inputs_of``. Reports stage ``"extract"``
+    per batch; cancels between batches (``Cancelled``). Unknown names raise
+    ``UnknownLayerError`` listing the valid ones.
+    """
+    names = list(dict.fromkeys(layer_names))
+    inputs_of = list(dict.fromkeys(inputs_of))
+    _check_names(model, names + inputs_of)
+    keys = tuple(names) + tuple(f"{n}/input" for n in inputs_of)
+    if not keys:
+        return {}
+    x = np.asarray(x)
+    n = len(x)
+    want = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    if want is not None and (len(want) != x.ndim - 1 or any(
+            w is not None and int(w) != int(h) for w, h in zip(want, x.shape[1:]))):
+        raise ShapeMismatchError(
+            f"The model expects input of shape {tuple(want)} but got samples of shape "
+            f"{tuple(x.shape[1:])}.")
+    check_stop(should_stop)
+    extractor = _extractor(model, keys)
+    sizes = [_output_size(t.shape) for t in extractor.outputs]
+    out = [np.empty((n, s), dtype=np.float32) for s in sizes]
+    batch_size = max(1, int(batch_size))
+    batches = max(1, -(-n // batch_size))
+    started = time.perf_counter()
+    for b, start in enumerate(range(0, n, batch_size), start=1):
+        check_stop(should_stop)
+        stop = min(n, start + batch_size)
+        result = extractor.predict_on_batch(x[start:stop])
+        if not isinstance(result, (list, tuple)):
+            result = [result]
+        for store, values in zip(out, result):
+            store[start:stop] = np.asarray(values, dtype=np.float32).reshape(stop - start, -1)
+        elapsed = time.perf_counter() - started
+        report(on_progress, "extract", b / batches, f"Reading layers: batch {b}/{batches}",
+               elapsed / b * (batches - b), batch=b, batches=batches)
+    check_stop(should_stop)
+    return dict(zip(keys, out))
+
+
+def extract_layer(model, x: np.ndarray, layer_name: str, **kwargs) -> np.ndarray:
+    """One layer's activations, ``(N, units)`` float32."""
+    return extract_layers(model, x, [layer_name], **kwargs)[layer_name]
+
+
+def raw_projection(model, layer_name: str, layer_input: np.ndarray) -> np.ndarray:
+    """``layer_input @ W`` for a Dense layer: its weighted sums without bias or activation
+    (what the Fashion-MNIST practical calls the embedding). ``layer_input`` is what
+    ``extract_layers(..., inputs_of=[layer_name])`` returns under ``f"{layer_name}/input"``."""
+    keras = keras_module()
+    _check_names(model, [layer_name])
+    layer = model.get_layer(layer_name)
+    if not isinstance(layer, keras.layers.Dense):
+        raise ModelError(f"The raw projection needs a Dense layer; {layer_name!r} is a "
+                         f"{type(layer).__name__}.")
+    kernel = np.asarray(layer.kernel.numpy() if hasattr(layer.kernel, "numpy") else
+                        layer.get_weights()[0], dtype=np.float32)
+    a = np.asarray(layer_input, dtype=np.float32)
+    a = a.reshape(len(a), -1)
+    if a.shape[1] != kernel.shape[0]:
+        raise ShapeMismatchError(f"Layer {layer_name!r} takes {kernel.shape[0]} inputs but got "
+                                 f"an array of shape {a.shape}.")
+    return np.matmul(a, kernel).astype(np.float32, copy=False)
+
+
+# --- cache ------------------------------------------------------------------------------------
+class ActivationCache:
+    """Byte-bounded LRU cache of activation arrays keyed by (model version, layer, sample key).
+
+    Because the key contains ``model_version(model)``, training (which bumps the version)
+    makes older entries unreachable; ``drop_stale(model)`` frees them at once. Stored arrays
+    are read-only copies, so a caller can share them across threads without copying again.
+    Thread-safe.
+    """
+
+    def __init__(self, max_bytes: int = 512 * 1024 * 1024) -> None:
+        self.max_bytes = int(max_bytes)
+        self._items: "OrderedDict[tuple[str, str, str], np.ndarray]" = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model_or_version: Any, layer: str, sample_key: str) -> tuple[str, str, str]:
+        version = model_or_version if isinstance(model_or_version, str) \
+            else model_version(model_or_version)
+        return (version, str(layer), str(sample_key))
+
+    def get(self, model_or_version: Any, layer: str, sample_key: str) -> Optional[np.ndarray]:
+        k = self.key(model_or_version, layer, sample_key)
+        with self._lock:
+            arr = self._items.get(k)
+            if arr is not None:
+                self._items.move_to_end(k)
+            return arr
+
+    def put(self, model_or_version: Any, layer: str, sample_key: str,
+            array: np.ndarray) -> np.ndarray:
+        """Store a read-only copy (not stored if larger than the whole cache); returns it."""
+        k = self.key(model_or_version, layer, sample_key)
+        arr = np.array(array, copy=True)
+        arr.setflags(write=False)
+        size = int(arr.nbytes)
+        with self._lock:
+            old = self._items.pop(k, None)
+            if old is not None:
+                self._bytes -= int(old.nbytes)
+            if size > self.max_bytes:
+                return arr
+            while self._items and self._bytes + size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= int(dropped.nbytes)
+            self._items[k] = arr
+            self._bytes += size
+        return arr
+
+    def drop_stale(self, model_or_version: Any) -> int:
+        """Remove entries of other versions of this model (same model uid); returns count."""
+        version = model_or_version if isinstance(model_or_version, str) \
+            else model_version(model_or_version)
+        uid = version.split(".")[0]
+        with self._lock:
+            stale = [k for k in self._items if k[0].split(".")[0] == uid and k[0] != version]
+            for k in stale:
+                self._bytes -= int(self._items.pop(k).nbytes)
+        return len(stale)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: tuple) -> bool:
+        return tuple(key) in self._items
