@@ -37,6 +37,12 @@ def test_check_fits_passes_small_and_refuses_large(monkeypatch):
     assert "\n" not in msg
 
 
+def test_capitalised_what_is_the_subject(monkeypatch):
+    monkeypatch.setenv(memory.ENV_LIMIT, "1")
+    with pytest.raises(ResourceLimitError, match=r"^Reading big\.csv would need 2\.0 GiB"):
+        memory.check_fits(2 * 1024**3, "Reading big.csv")
+
+
 def test_bad_env_value_is_a_user_error(monkeypatch):
     monkeypatch.setenv(memory.ENV_LIMIT, "lots")
     with pytest.raises(ReprvizError, match="REPRVIZ_MEMORY_LIMIT_MB"):

@@ -78,12 +78,16 @@ def memory_budget_bytes() -> int:
 def check_fits(n_bytes: int | float, what: str) -> None:
     """Raise ``ResourceLimitError`` if allocating ``n_bytes`` for ``what`` exceeds the budget.
 
-    ``what`` names the thing, e.g. ``"cosine matrix of 50,000 samples"``.
+    ``what`` names the thing: ``"cosine matrix of 50,000 samples"`` (lower case: the message
+    says "The cosine matrix ... would need") or ``"Reading x.csv"`` (used as the subject).
     """
     limit = memory_budget_bytes()
     if n_bytes > limit:
+        what = str(what).strip()
+        # "cosine matrix of N samples" -> "The cosine matrix ..."; "Reading x.csv" stays as is
+        subject = f"The {what}" if what[:1].islower() else what
         raise ResourceLimitError(
-            f"The {what} would need {format_bytes(n_bytes)}; the limit is {format_bytes(limit)} "
+            f"{subject} would need {format_bytes(n_bytes)}; the limit is {format_bytes(limit)} "
             f"— choose fewer samples (or set {ENV_LIMIT} to allow more)")
 
 

@@ -414,7 +414,9 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                                class_names, cos, proj, evaluation.confusion
                                if evaluation is not None else None,
                                words=([dataset.words[i] for i in idx] if word_table else None),
-                               title=f"{dataset.name} · {model_info.get('preset') or spec}",
+                               title=f"{dataset.name} · " + (
+                                   model_info.get("preset") or Path(spec).name if model is not None
+                                   else ("word vectors" if word_table else "raw values")),
                                layer_name=layer_name)
     result["files"] = [p.name for p in files] + ["report.json"]
     result["seconds"] = round(time.perf_counter() - started, 3)
