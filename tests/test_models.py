@@ -297,3 +297,34 @@ def test_check_compatible_classes_and_token_input():
     vec_model = M.build_model(M.ModelConfig(hidden=(4,)), vec20)
     with pytest.raises(ShapeMismatchError, match="token sequences"):
         M.check_compatible(vec_model, text)
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_custom_layer_file_is_refused_with_its_class_name(tmp_path, ext):
+    from reprviz_gui.core.tf_runtime import keras_module
+
+    keras = keras_module()
+
+    @keras.saving.register_keras_serializable(package="reprviz_test")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model = keras.Sequential([keras.Input((4,)), Twice(name="twice"),
+                              keras.layers.Dense(2, activation="softmax", name="output")])
+    path = tmp_path / f"custom{ext}"
+    model.save(path)
+    keras.saving.get_custom_objects().pop("reprviz_test>Twice")  # as in a fresh process
+    with pytest.raises(ModelFileError, match=r"custom\S* uses custom code .*reprviz_test>Twice"):
+        M.load_model_file(path)
+
+
+def test_multi_input_models_are_refused(tmp_path):
+    from reprviz_gui.core.tf_runtime import keras_module
+
+    keras = keras_module()
+    a, b = keras.Input((3,)), keras.Input((2,))
+    out = keras.layers.Dense(2, activation="softmax")(keras.layers.Concatenate()([a, b]))
+    keras.Model([a, b], out).save(tmp_path / "two.keras")
+    with pytest.raises(ModelError, match="several inputs"):
+        M.load_model_file(tmp_path / "two.keras")

@@ -342,6 +342,32 @@ def _find_lambdas(config: Any) -> list[str]:
     return found
 
 
+def _custom_classes(config: Any) -> list[str]:
+    """Registered names of non-Keras classes in a serialised config (e.g. ``"mine>Twice"``)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "class_name" in node:
+                reg = node.get("registered_name")
+                module = node.get("module")
+                cls = node.get("class_name")
+                if isinstance(reg, str) and ">" in reg:
+                    found.append(reg)
+                elif isinstance(cls, str) and ">" in cls:  # the legacy .h5 layout
+                    found.append(cls)
+                elif isinstance(module, str) and not module.startswith("keras"):
+                    found.append(f"{module}.{node.get('class_name')}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return list(dict.fromkeys(found))
+
+
 def _read_config(path: Path, kind: str) -> Any:
     """The model's architecture as saved, or raise ModelFileError when there is none."""
     if kind == "keras":
@@ -423,9 +449,15 @@ def load_model_file(path: str | Path, trust: bool = False):
         text = " ".join(str(err).split())
         if "safe_mode" in text or "arbitrary code" in text:
             raise _unsafe(path, lambdas) from err
-        if "Could not locate" in text or "Unknown layer" in text or "custom" in text.lower():
-            raise ModelFileError(f"{path.name} uses a custom layer or function that reprviz "
-                                 f"does not know, so it cannot be loaded: {text[:200]}") from err
+        custom = _custom_classes(config)
+        if custom:
+            raise ModelFileError(
+                f"{path.name} uses custom code that is not part of Keras "
+                f"({', '.join(custom[:5])}), so reprviz cannot rebuild it; save the model "
+                "with built-in Keras layers only.") from err
+        if "Could not locate" in text or "Unknown layer" in text:
+            raise ModelFileError(f"{path.name} uses a layer or function that this Keras "
+                                 f"version does not know: {text[:160]}") from err
         raise ModelFileError(f"{path.name} could not be loaded as a Keras model: "
                              f"{type(err).__name__}: {text[:200]}") from err
     if not isinstance(model, keras.Model):
