@@ -36,6 +36,7 @@ from .splitting import make_split
 SNIFF_ROWS = 200  # rows looked at to detect the header, the column types and word tables
 CHUNK_ROWS = 2048
 MAX_CLASSES = 10_000
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # signatures of binary files people pick by mistake; a text loader names what it found
 _SIGNATURES: list[tuple[bytes, str]] = [
@@ -127,7 +128,7 @@ def _guess_delimiter(first_line: str) -> str:
 
 def _iter_rows(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
     """``(line number, stripped cells)`` for each non-blank row."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     while True:
         try:
             row = next(reader)
@@ -293,6 +294,11 @@ def _parse(rows: Iterator[tuple[int, list[str]]], layout: _Layout, name: str,
             raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
                                  f"'{buf[i][j]}' is not a finite number (NaN and infinity are not "
                                  f"allowed).")
+        too_big = np.abs(arr) > FLOAT32_MAX
+        if too_big.any():
+            i, j = map(int, np.argwhere(too_big)[0])
+            raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
+                                 f"'{buf[i][j]}' is too large (32-bit floats end near 3.4e38).")
         if arr.size:
             lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
             integral = integral and bool(np.all(arr == np.round(arr)))

@@ -23,7 +23,7 @@ from .dataset_types import Dataset, LoadOptions
 from .errors import CorruptFileError, EmptyDataError, FileFormatError, ShapeDataError, ValueDataError
 from .idx import ensure_fits
 from .progress import ProgressFn, StopFn, check_stop, report
-from .tabular import _CountingLines, check_text_file, is_number, labels_from_cells
+from .tabular import FLOAT32_MAX, _CountingLines, check_text_file, is_number, labels_from_cells
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tabular import _Layout, _Parsed
@@ -113,6 +113,11 @@ def load_text_vectors(path: str | Path, options: LoadOptions = LoadOptions(),
             i, j = map(int, np.argwhere(~finite)[0])
             raise ValueDataError(f"{name}, line {buf_lines[i]}, value {j + 1}: '{buf[i][j]}' is "
                                  f"not a finite number (NaN and infinity are not allowed).")
+        too_big = np.abs(arr) > FLOAT32_MAX
+        if too_big.any():
+            i, j = map(int, np.argwhere(too_big)[0])
+            raise ValueDataError(f"{name}, line {buf_lines[i]}, value {j + 1}: '{buf[i][j]}' is "
+                                 f"too large (32-bit floats end near 3.4e38).")
         chunks.append(arr.astype(np.float32))
         buf.clear()
         buf_lines.clear()
