@@ -323,6 +323,8 @@ def load_dataset(source: str | Path, options: LoadOptions | None = LoadOptions()
     builtins = _builtins()
     key = source if isinstance(source, str) else None
     label = str(source)
+    if isinstance(source, str) and not source.strip():
+        raise DataError("No data source given: choose a built-in source or a file or folder.")
     try:
         if key is not None and key in builtins:
             ds = builtins[key].load(options, on_progress, should_stop)

@@ -78,10 +78,18 @@ def is_image_folder(root: str | Path, probe: int = 50) -> bool:
     root = Path(root)
     split = _split_dirs(root)
     class_dirs = (_subdirs(split[0]) if split else _subdirs(root))
-    for d in class_dirs:
-        for f in _files(d)[:probe]:
-            if looks_like_image(f):
-                return True
+    for d in class_dirs[:probe]:
+        seen = 0
+        try:
+            for f in d.rglob("*"):  # lazily: a big tree is not listed in full just to detect it
+                if seen >= probe:
+                    break
+                if f.is_file() and _visible(f):
+                    seen += 1
+                    if looks_like_image(f):
+                        return True
+        except OSError:
+            continue
     return False
 
 
@@ -153,6 +161,7 @@ def load_image_folder(root: str | Path, options: LoadOptions = LoadOptions(),
     todo: list[tuple[str, Path, int]] = []
     for part, folder in parts.items():
         for d in _subdirs(folder):
+            check_stop(should_stop)
             cls = class_names.index(d.name)
             todo.extend((part, f, cls) for f in _files(d))
     loose = [] if split else [f for f in root.iterdir() if f.is_file() and _visible(f)]

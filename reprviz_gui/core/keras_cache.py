@@ -91,16 +91,21 @@ def _read_npy_header(fp) -> tuple[tuple[int, ...], bool, np.dtype]:
     return reader(fp, version)
 
 
-def inspect_npz(path: Path, max_bytes: Optional[int] = None) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+def inspect_npz(path: Path, max_bytes: Optional[int] = None,
+                data: Optional[bytes] = None) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """Check an .npz without loading it: every member a sane npy header that fits its size and the
-    memory budget. Returns ``{key: (shape, dtype)}``. Object arrays are listed with dtype object."""
+    memory budget. Returns ``{key: (shape, dtype)}``. Object arrays are listed with dtype object.
+    ``data``: inspect these bytes (the file's verified content) instead of reading ``path``."""
     name = path.name
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError as exc:
-        raise DataError(f"{name} cannot be read: {exc.strerror or exc}.") from None
+    if data is not None:
+        size, head = len(data), data[:4]
+    else:
+        try:
+            size = path.stat().st_size
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+        except OSError as exc:
+            raise DataError(f"{name} cannot be read: {exc.strerror or exc}.") from None
     if size == 0:
         from .errors import EmptyDataError
 
@@ -110,7 +115,7 @@ def inspect_npz(path: Path, max_bytes: Optional[int] = None) -> dict[str, tuple[
     out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     total = 0
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
             for info in zf.infolist():
                 if not info.filename.endswith(".npy"):
                     continue
@@ -161,11 +166,11 @@ def read_npz(source: Path, allow_pickle: bool = False, data: Optional[bytes] = N
     """Read the arrays of an .npz after ``inspect_npz``. Pickle only when ``allow_pickle``; else
     object arrays raise ``UnsafeFileError``. ``data`` reads those exact bytes (already verified)."""
     name = source.name
-    members = inspect_npz(source)
-    if not allow_pickle:
-        needs = [k for k, (_, dt) in members.items() if dt.hasobject and (keys is None or k in keys)]
-        if needs:
-            raise UnsafeFileError(unsafe_message(name))
+    members = inspect_npz(source, data=data)
+    needs = [k for k, (_, dt) in members.items() if dt.hasobject and (keys is None or k in keys)]
+    if needs and not allow_pickle:
+        raise UnsafeFileError(unsafe_message(name))
+    allow_pickle = bool(needs)  # plain arrays are always read with allow_pickle=False
     out: dict[str, np.ndarray] = {}
     try:
         with np.load(io.BytesIO(data) if data is not None else source,
@@ -255,7 +260,7 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
     """
     fname = path.name
     report(on_progress, "load", 0.0, f"Reading {fname}")
-    members = inspect_npz(path)
+    members = inspect_npz(path, data=trusted_bytes)
     missing = [k for k in ("x_train", "y_train") if k not in members]
     if missing:
         raise FileFormatError(f"{fname} does not hold the arrays x_train and y_train (it holds: "

@@ -127,7 +127,7 @@ def _guess_delimiter(first_line: str) -> str:
 
 
 def _iter_rows(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, stripped cells)`` for each non-blank row."""
+    """``(line number, cells)`` for each non-blank row."""
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     while True:
         try:
@@ -139,7 +139,7 @@ def _iter_rows(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tupl
                                   f"({' '.join(str(exc).split())}).") from None
         if not row or all(not c.strip() for c in row):
             continue
-        yield reader.line_num, [c.strip() for c in row]
+        yield reader.line_num, row  # cells unstripped: float() ignores spaces; text is stripped on use
 
 
 @dataclass
@@ -209,7 +209,7 @@ def _plan(rows: list[tuple[int, list[str]]], options: LoadOptions, name: str) ->
     if len(rows) >= 2 and not any(is_number(c) for _, r in rows for c in r):
         raise FileFormatError(f"{name} holds no numbers; it does not look like a data CSV.")
     has_header = options.has_header if options.has_header is not None else _detect_header(rows)
-    header = rows[0][1] if has_header else None
+    header = [c.strip() for c in rows[0][1]] if has_header else None
     data = rows[1:] if has_header else rows
     width = len(rows[0][1])
     if header is not None and not data:
@@ -219,7 +219,7 @@ def _plan(rows: list[tuple[int, list[str]]], options: LoadOptions, name: str) ->
             raise ShapeDataError(_ragged(name, line, len(row), width, header is not None))
     # word table: first column of unique non-numeric words, other columns numbers
     if options.image_shape is None and width >= 2:
-        first = [r[0] for _, r in data]
+        first = [r[0].strip() for _, r in data]
         numeric = [j for j in range(1, width) if all(is_number(r[j]) for _, r in data)]
         label_opt = _resolve_label_column(options.label_column, header, width, name, ())
         if (numeric and label_opt != 0 and not any(is_number(w) for w in first)
@@ -249,6 +249,7 @@ def _ragged(name: str, line: int, n: int, width: int, header: bool) -> str:
 
 def _bad_cell_error(name: str, layout: _Layout, line: int, col: int, cell: str) -> ValueDataError:
     where = f"{name}, line {line}, {layout.column_name(col)}"
+    cell = cell.strip()
     if cell == "":
         return ValueDataError(f"{where}: the cell is empty; every cell must hold a number.")
     shown = cell if len(cell) <= 30 else cell[:27] + "..."
@@ -274,6 +275,7 @@ def _parse(rows: Iterator[tuple[int, list[str]]], layout: _Layout, name: str,
     buf: list[list[str]] = []
     buf_lines: list[int] = []
     numeric = layout.numeric_cols
+    take = _taker(numeric, layout.width)
 
     def flush() -> None:
         nonlocal lo, hi, integral
@@ -292,13 +294,13 @@ def _parse(rows: Iterator[tuple[int, list[str]]], layout: _Layout, name: str,
         if not finite.all():
             i, j = map(int, np.argwhere(~finite)[0])
             raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
-                                 f"'{buf[i][j]}' is not a finite number (NaN and infinity are not "
+                                 f"'{buf[i][j].strip()}' is not a finite number (NaN and infinity are not "
                                  f"allowed).")
         too_big = np.abs(arr) > FLOAT32_MAX
         if too_big.any():
             i, j = map(int, np.argwhere(too_big)[0])
             raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
-                                 f"'{buf[i][j]}' is too large (32-bit floats end near 3.4e38).")
+                                 f"'{buf[i][j].strip()}' is too large (32-bit floats end near 3.4e38).")
         if arr.size:
             lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
             integral = integral and bool(np.all(arr == np.round(arr)))
@@ -312,17 +314,29 @@ def _parse(rows: Iterator[tuple[int, list[str]]], layout: _Layout, name: str,
         if len(row) != layout.width:
             raise ShapeDataError(_ragged(name, line, len(row), layout.width,
                                          layout.header is not None))
-        buf.append([row[j] for j in numeric])
+        buf.append(take(row))
         buf_lines.append(line)
         lines.append(line)
         for j in layout.string_cols:
-            strings[j].append(row[j])
+            strings[j].append(row[j].strip())
         if len(buf) >= CHUNK_ROWS:
             flush()
     flush()
     values = (np.concatenate(chunks) if chunks
               else np.zeros((0, len(numeric)), dtype=np.float32))
     return _Parsed(values, strings, lines, lo, hi, integral)
+
+
+def _taker(numeric: list[int], width: int):
+    """A fast ``row -> [row[j] for j in numeric]`` for the usual layouts (label first or last)."""
+    if numeric and numeric == list(range(numeric[0], numeric[-1] + 1)):
+        a, b = numeric[0], numeric[-1] + 1
+        return lambda row: row[a:b]
+    missing = sorted(set(range(width)) - set(numeric))
+    if len(missing) == 1:
+        k = missing[0]
+        return lambda row: row[:k] + row[k + 1:]
+    return lambda row: [row[j] for j in numeric]
 
 
 def _as_int(cell: str) -> Optional[int]:
