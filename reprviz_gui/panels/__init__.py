@@ -1,0 +1,26 @@
+"""Display-only panels: each gets one frozen result object from ``reprviz_gui.state`` and draws it.
+
+Every panel is a ``Panel`` (see ``base.py``): ``title``, ``panel_id``, ``show_result(result)``,
+``clear(message="")``, ``set_busy(message)``, ``displayed() -> dict``, ``set_highlight(rows)`` and
+the ``samples_picked(np.ndarray)`` signal.
+"""
+
+from reprviz_gui.panels.base import Panel
+from reprviz_gui.panels.confusion import ConfusionPanel
+from reprviz_gui.panels.cosine import CosinePanel
+from reprviz_gui.panels.curves import CurvesPanel
+from reprviz_gui.panels.heatmap import HeatmapPanel
+from reprviz_gui.panels.map_panel import MapPanel
+
+# Default dock order; panel_id is stable (dock object names, View menu, saved layouts).
+PANEL_CLASSES: tuple[type[Panel], ...] = (MapPanel, HeatmapPanel, CosinePanel, ConfusionPanel, CurvesPanel)
+
+__all__ = [
+    "PANEL_CLASSES",
+    "ConfusionPanel",
+    "CosinePanel",
+    "CurvesPanel",
+    "HeatmapPanel",
+    "MapPanel",
+    "Panel",
+]

@@ -1,0 +1,167 @@
+"""Samples x units activation heatmap of one layer, rows grouped by class."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from superqt.utils import qthrottled
+
+from reprviz_gui.panels.base import (
+    BandAxisItem,
+    Panel,
+    band_separators,
+    fmt_count,
+    make_subtitle,
+    robust_levels,
+    sample_lines,
+    sample_thumbnail,
+    scene_to_panel,
+    separator_lines,
+    style_colorbar,
+    style_plot,
+)
+from reprviz_gui.state import LayerResult
+from reprviz_gui.widgets.colormaps import sequential_cmap
+
+
+class HeatmapPanel(Panel):
+    """``show_result(LayerResult)``: activations as an image, one row per sample, one column per unit.
+
+    Rows follow the SampleSet order (grouped by class); the left axis names each class band.
+    Levels come from the 1st/99th percentiles; drag the colour bar handles to change them.
+    Clicking a row emits ``samples_picked`` with that row.
+    """
+
+    title = "Activations"
+    panel_id = "heatmap"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.subtitle = make_subtitle()
+        self.body_layout.addWidget(self.subtitle)
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.left_axis = BandAxisItem("left")
+        self.plot: pg.PlotItem = self.view.addPlot(axisItems={"left": self.left_axis})
+        self.plot.invertY(True)
+        self.plot.setLabel("bottom", "unit")
+        self.plot.getAxis("bottom").setTickFont(self.left_axis.style["tickFont"])
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(True)
+        self.plot.addItem(self.image)
+        self.separators = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 190, width=1))
+        self.plot.addItem(self.separators)
+        self.highlight_lines = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(255, 64, 160, 230, width=1))
+        self.highlight_lines.setZValue(5)
+        self.plot.addItem(self.highlight_lines)
+        self.colorbar = pg.ColorBarItem(colorMap=sequential_cmap(), width=12, interactive=True)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.body_layout.addWidget(self.view, 1)
+        style_plot(self.view, [self.plot], self)
+        style_colorbar(self.colorbar, self)
+
+        self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
+        self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+        self.watch_leave(self.view.viewport())
+        self._levels = (0.0, 1.0)
+        self.adopt_orphan_windows()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _draw(self, result: LayerResult) -> None:
+        act = np.asarray(result.activations)
+        if act.ndim != 2 or act.shape[0] == 0 or act.shape[1] == 0:
+            self.clear(f"Layer {result.layer_name} has no activations to show")
+            return
+        n, u = act.shape
+        samples = result.samples
+        lo, hi = robust_levels(act)
+        self._levels = (lo, hi)
+        self.image.setImage(act, autoLevels=False, levels=(lo, hi))
+        self.image.setRect(0, 0, u, n)
+        self.colorbar.rounding = (hi - lo) / 200.0
+        self.colorbar.setLevels((lo, hi))
+        bands = samples.class_bands()
+        self.left_axis.set_bands(bands)
+        xs, ys = separator_lines(band_separators(bands), (0, u), horizontal=True)
+        self.separators.setData(xs, ys)
+        vb = self.plot.getViewBox()
+        vb.setLimits(xMin=0, xMax=u, yMin=0, yMax=n, minXRange=min(u, 4), minYRange=min(n, 4))
+        vb.setRange(xRange=(0, u), yRange=(0, n), padding=0)
+        self.subtitle.setText(
+            f"<b>{result.layer_name}</b> \u00b7 {fmt_count(n)} samples \u00d7 {fmt_count(u)} units"
+        )
+        self.subtitle.setToolTip(
+            f"{result.layer_name}: {fmt_count(n)} samples (rows, grouped by class) \u00d7 {fmt_count(u)} units"
+            f" (columns).\nColour = activation; levels {lo:.3g} \u2013 {hi:.3g} (1st\u201399th percentile)."
+            "\nDrag the colour bar handles to change them; scroll to zoom, drag to pan."
+        )
+        self._apply_highlight()
+
+    def _clear_content(self) -> None:
+        self.image.clear()
+        self.separators.setData([], [])
+        self.highlight_lines.setData([], [])
+        self.left_axis.set_bands(None)
+        self.subtitle.clear()
+
+    def _apply_highlight(self) -> None:
+        r = self._result
+        if r is None or self._highlight is None or self._highlight.size == 0:
+            self.highlight_lines.setData([], [])
+            return
+        n, u = r.activations.shape
+        rows = self._highlight[(self._highlight >= 0) & (self._highlight < n)]
+        xs, ys = separator_lines(rows + 0.5, (0, u), horizontal=True)
+        self.highlight_lines.setData(xs, ys)
+
+    def displayed(self) -> dict:
+        r: Optional[LayerResult] = self._result
+        if r is None or self.image.image is None:
+            return {}
+        return {
+            "image": np.asarray(self.image.image),
+            "rows": np.asarray(r.samples.labels),
+            "row_indices": np.asarray(r.samples.indices),
+            "levels": np.asarray(self.colorbar.levels(), dtype=float),
+            "band_labels": self.left_axis.label_texts(),
+        }
+
+    # -- mouse -----------------------------------------------------------------------------------
+    def cell_at(self, scene_pos: QPointF) -> Optional[tuple[int, int]]:
+        """(row, unit) under a scene position, or None outside the image."""
+        r = self._result
+        if r is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        row, col = int(np.floor(p.y())), int(np.floor(p.x()))
+        n, u = r.activations.shape
+        if 0 <= row < n and 0 <= col < u:
+            return row, col
+        return None
+
+    def _hover_scene_pos(self, scene_pos: QPointF) -> None:
+        hit = self.cell_at(scene_pos)
+        if hit is None:
+            self.hide_hover()
+            return
+        row, col = hit
+        r: LayerResult = self._result
+        value = float(r.activations[row, col])
+        lines = sample_lines(r.samples, row)
+        lines.append(f"unit {col}: {value:.4g}")
+        self.show_hover(scene_to_panel(self, self.view, scene_pos),
+                        [sample_thumbnail(r.samples, row)], lines)
+
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        hit = self.cell_at(ev.scenePos())
+        if hit is not None:
+            self.samples_picked.emit(np.array([hit[0]], dtype=np.int64))
