@@ -243,3 +243,26 @@ def test_help_exits_zero(capsys):
     assert "--projection" in capsys.readouterr().out
     assert cli.main(["--help"]) == 0
     assert "analyze" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_exits_130_quietly(tmp_path):
+    import signal
+
+    env = dict(os.environ)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    proc = subprocess.Popen([sys.executable, str(MAIN), "analyze", "--data", "digits",
+                             "--epochs", "1000", "--out", str(tmp_path)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()  # blocks until the first epoch has finished
+        assert first.startswith("epoch 1/1000"), first
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    assert not (tmp_path / "report.json").exists()

@@ -232,6 +232,8 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         if opts.epochs:
             notes.append("--epochs ignored: there is no model to train (--model none).")
         layer_name = "input"
+        if opts.layer is not None:
+            notes.append("--layer ignored: without a model the samples' own values are shown.")
     else:
         from . import models
         from .activations import resolve_layer
@@ -250,6 +252,9 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                               config=_jsonable(config))
         layer_name = (resolve_layer(model, opts.layer) if opts.layer is not None
                       else default_layer(model))
+        if opts.layer is None and layer_name == model.layers[-1].name:
+            notes.append(f"The model has no hidden layer; showing its output layer "
+                         f"{layer_name!r}.")
         model_info["n_params"] = int(model.count_params())
 
     epochs = DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
