@@ -1,4 +1,5 @@
-"""IDX files and folders: raw and gzip'd, both MNIST spellings, one-split folders, the bundled sample."""
+"""IDX files and folders: raw and gzip'd, both MNIST spellings, one-split folders, the bundled
+sample."""
 
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ def test_grey_folder_loads_sorted_classes_and_app_split(tmp_path):
     assert ds.split_made_by_app and any("app made" in n for n in ds.notes)
     assert np.bincount(ds.y_test).tolist() == [2, 2]
     # grey value tells the class: dog images were saved with 0..4, cat ones with 40..44
-    for x, y in zip(np.concatenate([ds.x_train, ds.x_test]), np.concatenate([ds.y_train, ds.y_test])):
+    xs, ys = np.concatenate([ds.x_train, ds.x_test]), np.concatenate([ds.y_train, ds.y_test])
+    for x, y in zip(xs, ys):
         assert (x[0, 0] >= 40) == (y == 0)
 
 

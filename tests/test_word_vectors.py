@@ -1,4 +1,5 @@
-"""Word-vector tables without a model: GloVe, word2vec text, word-table CSVs, the bundled capitals."""
+"""Word-vector tables without a model: GloVe, word2vec text, word-table CSVs, the bundled
+capitals."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 
 from reprviz_gui.core.dataset_types import LoadOptions
 from reprviz_gui.core.datasets import load_dataset
-from reprviz_gui.core.errors import CorruptFileError, FileFormatError, ShapeDataError, ValueDataError
+from reprviz_gui.core.errors import (CorruptFileError, FileFormatError, ShapeDataError,
+                                     ValueDataError)
 from reprviz_gui.core.word_vectors import load_text_vectors
 
 VECS = {"king": [0.5, -1.25, 3.0], "queen": [0.25, -1.0, 2.75], "paris": [1e-3, 2.0, -0.5]}

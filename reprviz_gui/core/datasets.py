@@ -71,12 +71,12 @@ def _capitals_path() -> Path:
     return resources_dir() / "capitals" / "capitals.csv"
 
 
-# --- provenance of the bundled data, from resources/data/README.md ---------------------------------
+# --- provenance of the bundled data, from resources/data/README.md -----------------------------
 _FALLBACK_PROVENANCE = {
     "fashion-mnist-subset/": "the first images of the public Fashion-MNIST files (Xiao, Rasul and "
                              "Vollgraf, 2017, Zalando Research), MIT licence",
-    "imdb-subset/imdb.npz": "the first reviews of the Keras preprocessing of the Large Movie Review "
-                            "Dataset (Maas et al., 2011)",
+    "imdb-subset/imdb.npz": "the first reviews of the Keras preprocessing of the Large Movie "
+                            "Review Dataset (Maas et al., 2011)",
     "capitals/capitals.csv": "each word embedded on its own by the all-MiniLM-L6-v2 "
                              "sentence-embedding model (mean pooling, L2-normalised); model "
                              "published under Apache-2.0",
@@ -277,7 +277,10 @@ def _load_path(path: Path, options: LoadOptions, on_progress, should_stop) -> Da
     head = _head(path)
     if head.startswith(b"PK\x03\x04"):
         return keras_cache.load_npz_dataset(path, options, on_progress, should_stop)
-    if head.startswith(GZIP_MAGIC) or head[:2] == b"\x00\x00":
+    if head.startswith(GZIP_MAGIC):
+        raise FileFormatError(f"{path.name} is gzip-compressed; reprviz reads gzip only for the "
+                              f"standard IDX files (open their folder), so decompress it first.")
+    if head[:2] == b"\x00\x00":
         raise FileFormatError(f"{path.name} looks like an IDX file; open the folder that holds the "
                               f"train-/t10k- images and labels files instead.")
     raise FileFormatError(f"{path.name}: unsupported file type; reprviz reads .csv, .txt/.vec "

@@ -1,4 +1,5 @@
-"""IDX files, the format of MNIST and Fashion-MNIST, gzip'd or raw, read without trusting the header.
+"""IDX files (the format of MNIST and Fashion-MNIST), gzip'd or raw, read without trusting the
+header.
 
 An IDX file is a 4-byte magic (two zero bytes, a type code, the number of dimensions), one
 big-endian uint32 per dimension, then the values. The header is untrusted input: before anything is
@@ -134,10 +135,10 @@ def _n_bytes(dtype: np.dtype, dims: tuple[int, ...]) -> int:
 def read_idx(path: str | Path, *, max_bytes: Optional[int] = None) -> np.ndarray:
     """Read one IDX file (gzip'd or raw, detected from its content) into a native-order array.
 
-    Raises ``EmptyDataError`` (0 bytes), ``FileFormatError`` (not IDX / not gzip), ``CorruptFileError``
-    (truncated, corrupt gzip, header that does not match the data) or ``ResourceLimitError`` (the
-    header asks for more than ``max_bytes`` or the memory budget). Never allocates from the header
-    before checking it.
+    Raises ``EmptyDataError`` (0 bytes), ``FileFormatError`` (not IDX / not gzip),
+    ``CorruptFileError`` (truncated, corrupt gzip, header that does not match the data) or
+    ``ResourceLimitError`` (the header asks for more than ``max_bytes`` or the memory budget).
+    Never allocates from the header before checking it.
     """
     path = Path(path)
     name = path.name
@@ -238,7 +239,8 @@ def _read_gz(path: Path, size: int, max_bytes: Optional[int]) -> np.ndarray:
 
 def write_idx(path: str | Path, array: np.ndarray) -> Path:
     """Write ``array`` as an IDX file (gzip'd when the name ends in ``.gz``). Used by tests and
-    for exporting; the dtype must be one IDX can hold (uint8, int8, int16, int32, float32, float64)."""
+    for exporting; the dtype must be one IDX can hold (uint8, int8, int16, int32, float32,
+    float64)."""
     path = Path(path)
     arr = np.asarray(array)
     code = _CODE_OF_KIND.get((arr.dtype.kind, arr.dtype.itemsize))
@@ -299,7 +301,8 @@ def load_idx_folder(folder: str | Path, options: LoadOptions = LoadOptions(),
     files = find_idx_files(folder)
     if not files:
         raise FileFormatError(f"{folder.name} holds no IDX files with the standard names "
-                              f"(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...).")
+                              f"(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+                              f"t10k-...).")
     if class_names is None:
         class_names = FASHION_CLASSES if "fashion" in folder.name.lower() else DIGIT_CLASSES
     n_classes = len(class_names)
@@ -363,8 +366,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _check_images(images: np.ndarray, name: str) -> np.ndarray:
     if images.ndim not in (3, 4):
-        raise ShapeDataError(f"{name} holds a {images.ndim}-dimensional array; an images file needs "
-                             f"3 (count, rows, columns) or 4 (with colour channels).")
+        raise ShapeDataError(f"{name} holds a {images.ndim}-dimensional array; an images file "
+                             f"needs 3 (count, rows, columns) or 4 (with colour channels).")
     if images.dtype != np.uint8:
         raise FileFormatError(f"{name} holds {images.dtype} values; an images file must hold "
                               f"unsigned bytes (0..255).")

@@ -7,8 +7,8 @@ Layouts:
   ``val``/``validation`` for the test part): that split is used.
 
 Every image is resized to ``LoadOptions.image_size`` (height, width). Colour is kept: if any image
-is in colour all become RGB (N×H×W×3), else grey (N×H×W). Files that are not images or cannot be
-decoded are skipped and counted in ``notes``; resizing of mixed sizes is noted too.
+is in colour all become RGB (N×H×W×3), else grey (N×H×W). Files that are not images or cannot
+be decoded are skipped and counted in ``notes``; resizing of mixed sizes is noted too.
 """
 
 from __future__ import annotations
@@ -192,7 +192,8 @@ def load_image_folder(root: str | Path, options: LoadOptions = LoadOptions(),
         raise EmptyDataError(f"{name}: none of its {len(todo):,} files is a readable image.")
     notes: list[str] = []
     if skipped:
-        shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        shown = ", ".join(skipped[:3]) + more
         notes.append(f"{len(skipped)} file(s) skipped because they are not images or could not be "
                      f"read: {shown}.")
     if len(sizes) > 1:

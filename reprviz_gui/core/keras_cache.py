@@ -134,8 +134,9 @@ def inspect_npz(path: Path, max_bytes: Optional[int] = None,
                 for d in shape:
                     n *= int(d)
                 if n > info.file_size - header_len:
-                    raise CorruptFileError(f"{name} is corrupt: the array {key} promises {n:,} bytes "
-                                           f"but its member holds {info.file_size - header_len:,}.")
+                    raise CorruptFileError(f"{name} is corrupt: the array {key} promises {n:,} "
+                                           f"bytes but its member holds "
+                                           f"{info.file_size - header_len:,}.")
                 total += n
                 out[key] = (shape, dtype)
     except (DataError, UnsafeFileError):
@@ -143,7 +144,8 @@ def inspect_npz(path: Path, max_bytes: Optional[int] = None,
     except zipfile.BadZipFile as exc:
         raise CorruptFileError(f"{name} is a damaged .npz/zip file ({_short(exc)}).") from None
     except (ValueError, EOFError, OSError, KeyError, SyntaxError, TypeError) as exc:
-        raise CorruptFileError(f"{name} holds an array that cannot be read ({_short(exc)}).") from None
+        raise CorruptFileError(f"{name} holds an array that cannot be read "
+                               f"({_short(exc)}).") from None
     if not out:
         raise FileFormatError(f"{name} is a zip archive but holds no numpy arrays; it is not an "
                               f".npz file.")
@@ -183,7 +185,8 @@ def read_npz(source: Path, allow_pickle: bool = False, data: Optional[bytes] = N
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise UnsafeFileError(unsafe_message(name)) from None
-        raise CorruptFileError(f"{name} holds an array that cannot be read ({_short(exc)}).") from None
+        raise CorruptFileError(f"{name} holds an array that cannot be read "
+                               f"({_short(exc)}).") from None
     except zipfile.BadZipFile as exc:
         raise CorruptFileError(f"{name} is a damaged .npz/zip file ({_short(exc)}).") from None
     except MemoryError:
@@ -227,7 +230,8 @@ def _as_tokens(seq, i: int, name: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def build_vocabulary(word_index_file: Path, max_token: Optional[int] = None) -> Optional[dict[int, str]]:
+def build_vocabulary(word_index_file: Path,
+                     max_token: Optional[int] = None) -> Optional[dict[int, str]]:
     """``{token: word}`` from Keras's ``imdb_word_index.json`` with the Keras offsets (word index +
     3; 0 = padding, 1 = start, 2 = out of vocabulary). ``None`` if the file is missing or bad."""
     try:

@@ -53,7 +53,7 @@ _SIGNATURES: list[tuple[bytes, str]] = [
 
 
 def is_number(cell: str) -> bool:
-    """True if ``float(cell)`` accepts it (NaN and inf included: they are rejected later, by name)."""
+    """True if ``float(cell)`` accepts it (NaN and inf too: they are rejected later, by name)."""
     try:
         float(cell)
     except (ValueError, TypeError):
@@ -139,7 +139,7 @@ def _iter_rows(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tupl
                                   f"({' '.join(str(exc).split())}).") from None
         if not row or all(not c.strip() for c in row):
             continue
-        yield reader.line_num, row  # cells unstripped: float() ignores spaces; text is stripped on use
+        yield reader.line_num, row  # unstripped: float() ignores spaces; text is stripped on use
 
 
 @dataclass
@@ -287,20 +287,22 @@ def _parse(rows: Iterator[tuple[int, list[str]]], layout: _Layout, name: str,
             for i, row in enumerate(buf):
                 for j, cell in enumerate(row):
                     if not is_number(cell):
-                        raise _bad_cell_error(name, layout, buf_lines[i], numeric[j], cell) from None
+                        raise _bad_cell_error(name, layout, buf_lines[i], numeric[j],
+                                              cell) from None
             raise  # pragma: no cover - numpy refused a cell float() accepts
         arr = arr.reshape(len(buf), len(numeric))
         finite = np.isfinite(arr)
         if not finite.all():
             i, j = map(int, np.argwhere(~finite)[0])
             raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
-                                 f"'{buf[i][j].strip()}' is not a finite number (NaN and infinity are not "
-                                 f"allowed).")
+                                 f"'{buf[i][j].strip()}' is not a finite number (NaN and infinity "
+                                 f"are not allowed).")
         too_big = np.abs(arr) > FLOAT32_MAX
         if too_big.any():
             i, j = map(int, np.argwhere(too_big)[0])
             raise ValueDataError(f"{name}, line {buf_lines[i]}, {layout.column_name(numeric[j])}: "
-                                 f"'{buf[i][j].strip()}' is too large (32-bit floats end near 3.4e38).")
+                                 f"'{buf[i][j].strip()}' is too large (32-bit floats end near "
+                                 f"3.4e38).")
         if arr.size:
             lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
             integral = integral and bool(np.all(arr == np.round(arr)))
@@ -371,7 +373,8 @@ def labels_from_cells(cells: list[str], lines: list[int], name: str,
             value = _as_int(cell)
         except ValueError:
             raise LabelError(f"{name}, line {line}: the label '{cell}' is not a whole number; "
-                             f"labels must be class numbers (0, 1, 2, ...) or class names.") from None
+                             f"labels must be class numbers (0, 1, 2, ...) or class "
+                             f"names.") from None
         if value is None:
             numeric = False
             break

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from .dataset_types import Dataset, LoadOptions
-from .errors import CorruptFileError, EmptyDataError, FileFormatError, ShapeDataError, ValueDataError
+from .errors import (CorruptFileError, EmptyDataError, FileFormatError, ShapeDataError,
+                     ValueDataError)
 from .idx import ensure_fits
 from .progress import ProgressFn, StopFn, check_stop, report
 from .tabular import FLOAT32_MAX, _CountingLines, check_text_file, is_number, labels_from_cells
@@ -67,7 +68,8 @@ def word_table_dataset(path: Path, parsed: "_Parsed", layout: "_Layout",
     for j in layout.string_cols:
         if j in (0, layout.label_col):
             continue
-        key = layout.header[j] if layout.header is not None and layout.header[j] else f"column {j + 1}"
+        named = layout.header is not None and layout.header[j]
+        key = layout.header[j] if named else f"column {j + 1}"
         columns[key] = parsed.strings[j]
     label_text = (f", classes from {layout.column_name(layout.label_col)}"
                   if layout.label_col is not None else "")
