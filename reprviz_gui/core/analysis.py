@@ -247,14 +247,14 @@ def _tsne(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, s
 
 
 def _import_umap():
-    # umap imports TensorFlow (for ParametricUMAP) when it is installed; start TensorFlow through
-    # tf_runtime first so its C++ start-up chatter is filtered like everywhere else in the app.
-    try:
-        from .tf_runtime import keras_module
+    # umap's __init__ imports ParametricUMAP, which imports TensorFlow/Keras. Importing Keras
+    # on the projection thread while the model thread traces a TF graph crashed TF (segfault in
+    # graph_def_versions, seen in the window). We never use ParametricUMAP, so block that one
+    # submodule: umap then guards the ImportError itself and never touches TensorFlow.
+    import sys
 
-        keras_module()
-    except ImportError:
-        pass
+    if "umap" not in sys.modules:
+        sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import umap  # noqa: PLC0415 - slow import, on purpose only here
