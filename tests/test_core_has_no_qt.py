@@ -1,4 +1,5 @@
-"""core/ must run without Qt: in worker threads, the headless CLI, tests and display-less GPU boxes."""
+"""core/ must run without Qt: in worker threads, the headless CLI, tests and GPU boxes
+without a display."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ names = sorted(m.name for m in pkgutil.walk_packages(core.__path__, core.__name_
 for name in names:
     importlib.import_module(name)
 import reprviz_gui.cli  # the CLI must not pull Qt in until it opens the window
-qt = sorted(m for m in sys.modules
-            if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph", "superqt", "PyQt5", "PyQt6"))
+QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "PyQt5", "PyQt6")
+qt = sorted(m for m in sys.modules if m.split(".")[0] in QT)
 print(json.dumps({"modules": names, "qt": qt}))
 """
 
@@ -37,7 +38,7 @@ def test_core_sources_do_not_mention_qt_imports():
     for path in sorted((REPO / "reprviz_gui" / "core").rglob("*.py")):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             stripped = line.strip()
-            if stripped.startswith(("import ", "from ")) and any(
-                    q in stripped for q in ("PySide6", "shiboken6", "pyqtgraph", "superqt", "PyQt")):
+            qt_names = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "PyQt")
+            if stripped.startswith(("import ", "from ")) and any(q in stripped for q in qt_names):
                 bad.append(f"{path.name}:{lineno}: {stripped}")
     assert bad == []

@@ -32,7 +32,8 @@ def test_check_fits_passes_small_and_refuses_large(monkeypatch):
     with pytest.raises(ResourceLimitError) as err:
         memory.check_fits(50_000 * 50_000 * 4, "cosine matrix of 50,000 samples")
     msg = str(err.value)
-    assert msg.startswith("The cosine matrix of 50,000 samples would need 9.3 GiB; the limit is 1.0 MiB")
+    assert msg.startswith(
+        "The cosine matrix of 50,000 samples would need 9.3 GiB; the limit is 1.0 MiB")
     assert "choose fewer samples" in msg
     assert "\n" not in msg
 

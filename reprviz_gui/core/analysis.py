@@ -265,7 +265,9 @@ def _import_umap():
 def _umap(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, str]:
     umap = _import_umap()
     n = len(arr)
-    check_fits(n * n * 8 if n < 4096 else n * 64 * 8, f"UMAP neighbour graph of {_n_fmt(n)} samples")
+    # below 4,096 samples umap computes all pairwise distances; above, a neighbour graph
+    check_fits(n * n * 8 if n < 4096 else n * 64 * 8,
+               f"UMAP neighbour graph of {_n_fmt(n)} samples")
     want = int(params.get("n_neighbors", 15))
     n_neighbors = max(2, min(want, n - 1))
     note = ""

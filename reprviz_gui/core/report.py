@@ -169,7 +169,8 @@ def _check_options(opts: AnalyzeOptions) -> None:
     if str(opts.projection).lower() not in analysis.METHODS:
         raise ReprvizError(f"Unknown projection {opts.projection!r}; choose one of "
                            f"{', '.join(analysis.METHODS)}")
-    if opts.save_model is not None and Path(opts.save_model).suffix.lower() not in (".keras", ".h5"):
+    if opts.save_model is not None and \
+            Path(opts.save_model).suffix.lower() not in (".keras", ".h5"):
         raise ReprvizError(f"--save-model must name a .keras (or .h5) file, not "
                            f"{str(opts.save_model)!r}")
     out = Path(opts.out)
@@ -491,8 +492,9 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
 def summary_lines(result: dict) -> list[str]:
     """A few human lines for the end of a CLI run."""
     d, s = result["dataset"], result["samples"]
+    made = ", split made by reprviz" if d["split_made_by_app"] else ""
     lines = [f"data: {d['name']} ({s['train']} train / {s['test']} test samples, "
-             f"{d['n_classes']} classes{', split made by reprviz' if d['split_made_by_app'] else ''})"]
+             f"{d['n_classes']} classes{made})"]
     m = result["model"]
     if m.get("source") != "none":
         t = result["training"]
