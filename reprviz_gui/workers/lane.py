@@ -12,8 +12,11 @@ anyway (napari's slicer does the same).
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import queue
 import threading
+import weakref
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -27,6 +30,15 @@ from ..core.progress import Progress
 JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
 
 _request_ids = itertools.count(1)
+_live_lanes: "weakref.WeakSet[Lane]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_lanes_at_exit() -> None:
+    """Whatever way the process ends (a script that never closed its window, an exception),
+    stop the lane threads first: Qt aborts if a running QThread is destroyed."""
+    for lane in list(_live_lanes):
+        lane.shutdown(2000)
 
 
 def next_request_id() -> int:
@@ -60,22 +72,42 @@ class JobFailure:
     user_error: bool  # True for ReprvizError (the user can fix it), False for a bug
 
 
-class _LaneWorker(QObject):
-    started = Signal(object)  # Job
+class _LaneThread(QThread):
+    """The lane's thread: one long Python loop over a job queue.
+
+    Why not a QObject worker with queued slots: shiboken gives every queued slot call into a
+    thread a fresh Python thread state and deletes it when the slot returns, while TensorFlow's
+    pybind11 caches the thread state per OS thread. The second TF job on the same thread then
+    took the GIL with a freed thread state and segfaulted (seen in gdb: take_gil from
+    pybind11::gil_scoped_acquire in PyGraph::version_def). One ``run()`` call for the thread's
+    whole life keeps one thread state.
+    """
+
+    started_job = Signal(object)  # Job
     progress = Signal(object, object)  # Job, Progress
-    finished = Signal(object, object)  # Job, result
+    finished_job = Signal(object, object)  # Job, result
     failed = Signal(object, object)  # Job, JobFailure
     cancelled = Signal(object)  # Job
 
     # Per-batch progress can arrive thousands of times a second; the GUI needs ~20 a second.
     MIN_PROGRESS_INTERVAL_S = 0.05
 
-    @Slot(object)
-    def run(self, job: Job) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: "queue.Queue[Job | None]" = queue.Queue()
+
+    def run(self) -> None:  # noqa: D102 - the thread's body
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            self._run_one(job)
+
+    def _run_one(self, job: Job) -> None:
         if job.cancelled:
             self.cancelled.emit(job)
             return
-        self.started.emit(job)
+        self.started_job.emit(job)
         last_emit = [0.0]
 
         def on_progress(p: Progress) -> None:
@@ -104,7 +136,7 @@ class _LaneWorker(QObject):
             if job.cancelled:
                 self.cancelled.emit(job)
             else:
-                self.finished.emit(job, result)
+                self.finished_job.emit(job, result)
 
 
 class Lane(QObject):
@@ -115,31 +147,28 @@ class Lane(QObject):
     job_finished = Signal(object, object)
     job_failed = Signal(object, object)
     job_cancelled = Signal(object)
-    _run_requested = Signal(object)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
         self._pending: list[Job] = []  # submitted, not yet ended (running one included)
-        self._thread = QThread()
+        self._thread = _LaneThread()
         self._thread.setObjectName(f"reprviz-{name}")
-        self._worker = _LaneWorker()
-        self._worker.moveToThread(self._thread)
-        self._run_requested.connect(self._worker.run)
         # Relay through methods of this GUI-thread object so receivers run in the GUI thread.
-        self._worker.started.connect(self._on_started)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread.started_job.connect(self._on_started)
+        self._thread.progress.connect(self._on_progress)
+        self._thread.finished_job.connect(self._on_finished)
+        self._thread.failed.connect(self._on_failed)
+        self._thread.cancelled.connect(self._on_cancelled)
         self._thread.start()
+        _live_lanes.add(self)
 
     # --- submitting ---------------------------------------------------------------------
     def submit(self, job: Job, supersede: bool = True) -> Job:
         if supersede:
             self.cancel(kind=job.kind)
         self._pending.append(job)
-        self._run_requested.emit(job)
+        self._thread.jobs.put(job)
         return job
 
     def cancel(self, kind: str | None = None) -> None:
@@ -160,7 +189,7 @@ class Lane(QObject):
         """Cancel everything and stop the thread. Returns False if the thread is still busy in
         code that cannot be interrupted (e.g. numba compiling UMAP) after ``timeout_ms``."""
         self.cancel()
-        self._thread.quit()
+        self._thread.jobs.put(None)
         return bool(self._thread.wait(max(0, int(timeout_ms))))
 
     @property
