@@ -1,0 +1,197 @@
+"""Slow projections (MDS, t-SNE, UMAP) in a long-lived child process.
+
+Why a process and not a thread: numba (UMAP) compiles with its own LLVM, and doing that while
+TensorFlow traces a graph on another thread of the same process segfaulted (seen in the window:
+llvmlite's pass manager on one thread, TF's ``graph_def_versions`` on the other). A child
+process isolates them, runs truly in parallel with training, can be cancelled at once by
+terminating it, and never holds up closing the window. The child stays alive, so UMAP's
+numba JIT is paid once per session (``warm_up``), not per map.
+
+Messages cross a multiprocessing pipe between this app and its own child; no user file is ever
+unpickled here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+import traceback
+from typing import Any, Optional
+
+import numpy as np
+
+from . import errors
+from .errors import Cancelled, ReprvizError
+from .progress import ProgressFn, StopFn, report
+
+_POLL_S = 0.05
+
+
+def _serve(conn: Any) -> None:
+    """The child's loop: answer requests until told to stop or the pipe closes."""
+    from . import analysis
+
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = request[0]
+        if kind == "stop":
+            return
+        try:
+            if kind == "warmup":
+                seconds = analysis.warm_up_umap()
+                conn.send(("result", seconds))
+            elif kind == "project":
+                _, a, method, seed, params = request
+
+                def on_progress(p: Any) -> None:
+                    conn.send(("progress", p))
+
+                conn.send(("result", analysis.project(a, method, seed=seed,
+                                                      on_progress=on_progress, **params)))
+            else:
+                conn.send(("error", "ReprvizError", f"unknown request {kind!r}", ""))
+        except ReprvizError as exc:
+            conn.send(("error", type(exc).__name__, str(exc), ""))
+        except MemoryError:
+            conn.send(("error", "ResourceLimitError",
+                       "Out of memory while computing the map: choose fewer samples.", ""))
+        except Exception as exc:  # a bug: let the parent show it with details
+            conn.send(("error", "", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+class ProjectionProcess:
+    """One child process, one request at a time (callers are serialised by a lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: Optional[Any] = None
+        self._conn: Optional[Any] = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        ctx = mp.get_context("spawn")  # never fork a process that has Qt and TF threads
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(child,), name="reprviz-projections",
+                           daemon=True)
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop the child (at once if it is busy)."""
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is None:
+            return
+        try:
+            conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(1.0)
+        if proc.is_alive():
+            proc.kill()
+        conn.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    # --- requests -------------------------------------------------------------------------
+    def warm_up(self, should_stop: StopFn | None = None) -> float:
+        """Start the child and pay UMAP's numba compile there."""
+        return float(self._call(("warmup",), None, should_stop))
+
+    def project(self, a: np.ndarray, method: str, seed: int = 0,
+                on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+                **params: Any) -> Any:
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        return self._call(("project", a, method, int(seed), params), on_progress, should_stop)
+
+    def _call(self, request: tuple, on_progress: ProgressFn | None,
+              should_stop: StopFn | None) -> Any:
+        with self._lock:
+            self._ensure_started()
+            conn, proc = self._conn, self._proc
+            conn.send(request)
+            while True:
+                if should_stop is not None and should_stop():
+                    # the only way to interrupt numba or sklearn mid-call; restarted lazily
+                    self.close(timeout=0.0)
+                    raise Cancelled("Cancelled by the user.")
+                if conn.poll(_POLL_S):
+                    try:
+                        message = conn.recv()
+                    except (EOFError, OSError):
+                        message = None
+                    if message is None:
+                        return self._died(proc)
+                    kind = message[0]
+                    if kind == "progress":
+                        if on_progress is not None:
+                            on_progress(message[1])
+                    elif kind == "result":
+                        return message[1]
+                    elif kind == "error":
+                        _, name, text, details = message
+                        raise _rebuild_error(name, text, details)
+                elif not proc.is_alive():
+                    return self._died(proc)
+
+    def _died(self, proc: Any) -> Any:
+        code = proc.exitcode
+        self.close(timeout=0.0)
+        raise ReprvizError(f"The map worker process stopped unexpectedly (exit code {code}); "
+                           "try again, or choose fewer samples or PCA.")
+
+
+def _rebuild_error(name: str, text: str, details: str) -> Exception:
+    cls = getattr(errors, name, None) if name else None
+    if isinstance(cls, type) and issubclass(cls, ReprvizError):
+        return cls(text)
+    return RuntimeError(text + ("\n\n" + details if details else ""))
+
+
+_shared: Optional[ProjectionProcess] = None
+_shared_lock = threading.Lock()
+
+
+def shared_process() -> ProjectionProcess:
+    """The app's one projection process (started on first use)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ProjectionProcess()
+        return _shared
+
+
+def close_shared_process() -> None:
+    global _shared
+    with _shared_lock:
+        proc, _shared = _shared, None
+    if proc is not None:
+        proc.close()
+
+
+def project_in_process(a: np.ndarray, method: str, seed: int = 0,
+                       on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+                       **params: Any) -> Any:
+    """``analysis.project`` for the slow methods, in the child process; PCA stays here."""
+    if method == "pca":
+        from .analysis import project
+
+        return project(a, method, seed=seed, on_progress=on_progress, should_stop=should_stop,
+                       **params)
+    report(on_progress, "project", 0.0, f"Computing the {method.upper()} map…")
+    started = time.monotonic()
+    result = shared_process().project(a, method, seed, on_progress, should_stop, **params)
+    report(on_progress, "project", 1.0, f"{method.upper()} map in {time.monotonic() - started:.1f} s")
+    return result
