@@ -117,7 +117,9 @@ def train_job(model: Any, dataset: Dataset, train_config: Any) -> Job:
         predictions = None
         if result.epochs_done > 0 and len(dataset.y_test):
             report(on_progress, "evaluate", 0.0, "Evaluating on the test split…")
-            ev = evaluate(model, dataset, split="test")
+            # with the validation rows, so "train" accuracy excludes them and "validation" shows
+            ev = evaluate(model, dataset, split="test", validation=result,
+                          on_progress=on_progress, should_stop=should_stop)
             evaluation = evaluation_result(ev, dataset)
             predictions = np.asarray(ev.predictions).copy()
         history = {k: tuple(float(v) for v in vals) for k, vals in result.history.items()}
@@ -200,10 +202,10 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer_na
 
 def projection_job(request_id: int, layer_result: LayerResult, method: str, seed: int) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> ProjectionResult:
-        from ..core.analysis import project
+        from ..core.projection_process import project_in_process
 
-        proj = project(layer_result.activations, method, seed=seed, on_progress=on_progress,
-                       should_stop=should_stop)
+        proj = project_in_process(layer_result.activations, method, seed=seed,
+                                  on_progress=on_progress, should_stop=should_stop)
         return ProjectionResult(request_id, layer_result.layer_name, method,
                                 np.asarray(proj.coords, dtype=np.float32).copy(),
                                 layer_result.samples, proj.explained_variance)
@@ -214,7 +216,12 @@ def projection_job(request_id: int, layer_result: LayerResult, method: str, seed
 def warm_up_tensorflow_job() -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
         report(on_progress, "startup", 0.0, "Starting TensorFlow in the background…")
-        import keras  # noqa: F401  (the import is the point: ~5 s, paid off the GUI thread)
+        # The import is the point (~5 s, paid off the GUI thread). Always through tf_runtime:
+        # its lock keeps umap's import on the projection lane from importing TF concurrently,
+        # which makes TF register its gradients twice and fail.
+        from ..core.tf_runtime import keras_module
+
+        keras_module()
 
         return "tensorflow"
 
@@ -223,10 +230,9 @@ def warm_up_tensorflow_job() -> Job:
 
 def warm_up_umap_job() -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
-        from ..core.analysis import warm_up_umap
+        from ..core.projection_process import shared_process
 
-        check_stop(should_stop)
-        warm_up_umap()
+        shared_process().warm_up(should_stop)
         return "umap"
 
     return run
