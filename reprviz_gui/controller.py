@@ -97,8 +97,9 @@ class Controller(QObject):
         open the remembered (or default) dataset."""
         self.lanes["model"].submit(Job("warmup", jobs.warm_up_tensorflow_job(),
                                        "starting TensorFlow"), supersede=False)
-        self.lanes["projection"].submit(Job("warmup", jobs.warm_up_umap_job(),
-                                            "preparing UMAP"), supersede=False)
+        if self.settings.method == "umap":  # only then is the ~10 s numba compile worth it
+            self.lanes["projection"].submit(Job("warmup", jobs.warm_up_umap_job(),
+                                                "preparing UMAP"), supersede=False)
         self.open_dataset(self.settings.source)
 
     def open_dataset(self, source: str | Path, options: LoadOptions | None = None) -> None:
