@@ -103,8 +103,8 @@ class MainWindow(QMainWindow):
         for dock in d.values():
             dock.show()
         self.sidebar_dock.show()
-        self.resizeDocks([self.sidebar_dock], [310], Qt.Orientation.Horizontal)
-        self.resizeDocks([self._panel_dock("map"), self._panel_dock("confusion")], [560, 400],
+        self.resizeDocks([self.sidebar_dock], [320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self._panel_dock("map"), self._panel_dock("confusion")], [440, 520],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([first, self._panel_dock("map")], [420, 520], Qt.Orientation.Vertical)
 
@@ -326,8 +326,15 @@ class MainWindow(QMainWindow):
     def on_evaluation(self, evaluation: Any) -> None:
         if evaluation is None:
             self._panel("confusion").clear("Train the model to see its confusions")
-        else:
-            self._panel("confusion").show_result(evaluation)
+            return
+        self._panel("confusion").show_result(evaluation)
+        ready = self.controller.model_ready
+        if ready is not None:
+            epochs = len(self.controller.curves.history.get("loss", ()))
+            params = sum(l.params for l in ready.layers)
+            self.sidebar.set_model_info(
+                f"{ready.label}: {len(ready.layers)} layers, {params:,} parameters; trained "
+                f"{epochs} epoch(s), test accuracy {evaluation.accuracy.get('test', 0):.1%}")
 
     @Slot(str, str)
     def on_panel_busy(self, group: str, message: str) -> None:

@@ -189,7 +189,8 @@ class ConfusionPanel(Panel):
             table.setItem(i, c, item)
         self.header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         fm = QFontMetrics(bold)
-        self.header.setMinimumSectionSize(fm.horizontalAdvance(f"{int(cm.max()):,}") + 6)
+        # room for the bold count plus the cell padding of common styles
+        self.header.setMinimumSectionSize(fm.horizontalAdvance(f"{int(cm.max()):,}") + 14)
         self.table.verticalHeader().setMinimumSectionSize(fm.height() + 2)
         table.setUpdatesEnabled(True)
         self._update_header_rotation()

@@ -65,6 +65,12 @@ class Sidebar(QScrollArea):
         layout.addWidget(self._build_training_box())
         layout.addWidget(self._build_layers_box(), stretch=1)
         self.setWidget(body)
+        # Long entries ("Sigmoid MLP 400-14-10 (L2)", file paths) must not widen the sidebar:
+        # combos elide to a sane minimum and show the full text in their popup.
+        for combo in body.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+            combo.setMinimumWidth(110)
         self.setMinimumWidth(290)
         self._update_param_visibility()
 
