@@ -28,3 +28,29 @@ def _isolated_keras_home(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def resources() -> Path:
     return RESOURCES
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_top_level_widgets(request):
+    """Every Qt test must leave no top-level widget behind (open dialogs, undeleted windows).
+
+    Autouse fixtures are set up first, so this teardown runs after qtbot has closed the
+    widgets it was given."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    before = {id(w) for w in app.topLevelWidgets()}
+    yield
+    for _ in range(3):  # deleteLater() needs the event loop to run
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+    leaked = [w for w in app.topLevelWidgets() if id(w) not in before]
+    for w in leaked:  # do not let one test's leak fail the next ones too
+        w.close()
+        w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not leaked, f"top-level widgets leaked: {[type(w).__name__ for w in leaked]}"
