@@ -8,7 +8,6 @@ pyplot, so no GUI backend is ever chosen and figures can be made from any thread
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -16,6 +15,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+
+from .atomic import atomic_write
 
 DPI = 110
 
@@ -196,31 +197,6 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], title: str = ""
 
 
 # --- saving ----------------------------------------------------------------------------------
-def _file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
 def save_png(fig: Figure, path: str | os.PathLike) -> Path:
     """Write ``fig`` as PNG atomically (temp file in the same folder, then ``os.replace``)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)
-        try:
-            os.chmod(tmp, _FILE_MODE)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=DPI))
