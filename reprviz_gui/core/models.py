@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import weakref
 import zipfile
@@ -30,7 +31,8 @@ from typing import Any, Optional
 import numpy as np
 
 from .dataset_types import Dataset
-from .errors import ModelError, ModelFileError, ShapeMismatchError, UnsafeModelError
+from .errors import (ModelError, ModelFileError, ReprvizError, ShapeMismatchError,
+                     UnsafeModelError)
 from .tf_runtime import keras_module, set_seed
 
 PRESETS: dict[str, str] = {
@@ -477,6 +479,48 @@ def _unsafe(path: Path, lambdas: list[str]) -> UnsafeModelError:
         f"{path.name} contains Python code ({names} Lambda layer) that would run when loaded; "
         "load it only if you trust where it came from: tick 'trust this file' or pass "
         "--trust-model.")
+
+
+# --- saving -----------------------------------------------------------------------------------
+SAVE_SUFFIXES = (".keras", ".h5")
+
+
+def check_model_save_path(path: str | Path) -> Path:
+    """Raise before any work if ``path`` cannot take a saved model: ``ModelError`` for a suffix
+    other than ``.keras``/``.h5``, ``ReprvizError`` for a folder that is missing or not writable
+    (or a path that is a folder). Returns ``path`` as a ``Path``."""
+    path = Path(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise ModelError(f"Cannot save the model to {path.name}: the file name must end in "
+                         f".keras (or .h5), not {path.suffix or '(nothing)'!r}.")
+    if path.is_dir():
+        raise ReprvizError(f"Cannot save the model to {path}: it is a folder.")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise ReprvizError(f"Cannot save the model to {path}: the folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ReprvizError(f"Cannot save the model to {path}: the folder {parent} is not "
+                           "writable.")
+    return path
+
+
+def save_model_file(model, path: str | Path) -> Path:
+    """Save the whole model (architecture, weights, optimizer state) as ``.keras`` (or legacy
+    ``.h5``) atomically: Keras writes a temp file in the same folder, which then replaces
+    ``path``, so a crash or kill mid-save leaves any previous file at ``path`` intact.
+
+    Raises ``ModelError`` for another suffix and ``ReprvizError`` when the folder is missing or
+    not writable, or the disk refuses the write. Returns ``path`` as a ``Path``.
+    """
+    from .atomic import atomic_save_via_path
+
+    path = check_model_save_path(path)
+    try:
+        # the temp name keeps the suffix: Keras picks the format from it
+        return atomic_save_via_path(path, lambda tmp: model.save(str(tmp), overwrite=True))
+    except OSError as err:
+        raise ReprvizError(f"Cannot save the model to {path}: "
+                           f"{err.strerror or ' '.join(str(err).split())}") from err
 
 
 # --- inspecting -------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import analysis
+from .atomic import atomic_write, atomic_write_text
 from .dataset_types import Dataset, LoadOptions
 from .errors import ModelError, ReprvizError
 from .memory import check_fits
@@ -90,42 +90,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _file_mode() -> int:
-    """Permissions a normally created file gets (mkstemp's are 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
-def _atomic_write(path: Path, write) -> Path:
-    """Write through ``write(fileobj)`` to a temp file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, _FILE_MODE)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
 def write_json(path: Path, data: dict) -> Path:
     text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
-    return _atomic_write(path, lambda fh: fh.write((text + "\n").encode("utf-8")))
+    return atomic_write_text(path, text + "\n")
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> Path:
@@ -133,7 +100,7 @@ def write_npz(path: Path, **arrays: np.ndarray) -> Path:
     for name, arr in arrays.items():
         if np.asarray(arr).dtype == object:
             raise ValueError(f"{name} is an object array; it would need pickle to load")
-    return _atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+    return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -183,10 +150,9 @@ def _check_options(opts: AnalyzeOptions) -> None:
     if not os.access(out, os.W_OK):
         raise ReprvizError(f"The output folder {out} is not writable")
     if opts.save_model is not None:
-        parent = Path(opts.save_model).resolve().parent
-        if not parent.is_dir():
-            raise ReprvizError(f"Cannot save the model to {opts.save_model}: the folder {parent} "
-                               "does not exist")
+        from .models import check_model_save_path
+
+        check_model_save_path(opts.save_model)  # the folder exists and is writable
 
 
 def _is_word_table(dataset: Dataset) -> bool:
@@ -300,11 +266,9 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         notes.append("--epochs 0: the model was not trained.")
 
     if model is not None and opts.save_model is not None:
-        save_path = Path(opts.save_model)
+        from .models import save_model_file
 
-        tmp = save_path.with_name(f".{save_path.stem}.tmp{save_path.suffix}")
-        model.save(str(tmp))
-        os.replace(tmp, save_path)
+        save_path = save_model_file(model, opts.save_model)
         model_info["saved_to"] = str(save_path.resolve())
 
     # 5. evaluate
