@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
                             | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
         self.sidebar = Sidebar()
+        self.sidebar.set_preset_defaults(preset_defaults())
         s = self.controller.settings
         self.sidebar.set_model_choice(s.preset, s.model_params)
         self.sidebar.set_training_settings(asdict(s))
@@ -413,6 +414,19 @@ class MainWindow(QMainWindow):
         if ready is not None:
             parts.append(ready.label)
         self.setWindowTitle(" — ".join(parts))
+
+
+def preset_defaults() -> dict[str, dict[str, Any]]:
+    """The parameters the sidebar shows for each preset (cheap: no TensorFlow import)."""
+    from .core.models import PRESETS, default_config
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in PRESETS:
+        cfg = default_config(name)
+        out[name] = {"hidden": tuple(cfg.hidden), "activation": cfg.activation,
+                     "dropout": cfg.dropout, "l2": cfg.l2, "embed_dim": cfg.embed_dim,
+                     "lstm_units": cfg.lstm_units}
+    return out
 
 
 def describe_dataset(d: Dataset) -> str:

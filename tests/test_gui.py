@@ -287,3 +287,22 @@ def test_closing_during_training_exits_cleanly(tmp_path):
     assert "QThread: Destroyed" not in proc.stderr
     closed_after = float(proc.stdout.split("closed-after")[-1])
     assert closed_after < 5.0
+
+
+def test_picking_a_preset_shows_its_own_defaults(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(tmp_path))
+    from reprviz_gui.main_window import MainWindow
+
+    win = MainWindow(Controller(fast_settings()), remember=False)
+    qtbot.addWidget(win)
+    win.show()
+    combo = win.sidebar.preset_combo
+    with qtbot.waitSignal(win.sidebar.model_chosen) as chosen:
+        combo.activated.emit(combo.findData("bilstm"))  # what a user's pick emits
+    assert chosen.args[0] == "bilstm"
+    assert chosen.args[1]["dropout"] == pytest.approx(0.5)
+    assert win.sidebar.dropout_spin.value() == pytest.approx(0.5)
+    combo.activated.emit(combo.findData("sigmoid-mlp"))
+    assert win.sidebar.hidden_edit.text() == "14"
+    assert win.sidebar.activation_combo.currentText() == "sigmoid"
+    win.close()

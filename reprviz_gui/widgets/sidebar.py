@@ -104,8 +104,9 @@ class Sidebar(QScrollArea):
         self.preset_combo.setObjectName("preset_combo")
         for key, label in PRESET_LABELS.items():
             self.preset_combo.addItem(label, key)
-        self.preset_combo.activated.connect(self._on_model_edited)
+        self.preset_combo.activated.connect(self._on_preset_activated)
         form.addRow("Preset", self.preset_combo)
+        self._preset_defaults: dict[str, dict[str, Any]] = {}
         self.hidden_edit = QLineEdit("256, 144")
         self.hidden_edit.setToolTip("Hidden layer widths, comma-separated (e.g. 256, 144 or 128)")
         self.hidden_edit.editingFinished.connect(self._on_hidden_edited)
@@ -233,7 +234,12 @@ class Sidebar(QScrollArea):
     def set_model_info(self, text: str) -> None:
         self.model_info.setText(text)
 
+    def set_preset_defaults(self, defaults: dict[str, dict[str, Any]]) -> None:
+        """Each preset's default parameters, shown when the user picks that preset."""
+        self._preset_defaults = {k: dict(v) for k, v in defaults.items()}
+
     def set_model_choice(self, preset: str, params: dict[str, Any]) -> None:
+        params = {**self._preset_defaults.get(preset, {}), **params}
         with _Blocked(self.preset_combo, self.hidden_edit, self.activation_combo,
                       self.dropout_spin, self.l2_spin, self.embed_spin, self.lstm_spin):
             idx = self.preset_combo.findData(preset)
@@ -340,6 +346,12 @@ class Sidebar(QScrollArea):
             self.hidden_edit.setToolTip("Widths must be positive whole numbers, e.g. 256, 144")
             return
         self.hidden_edit.setStyleSheet("")
+        self._on_model_edited()
+
+    def _on_preset_activated(self, index: int) -> None:
+        # a new preset starts from its own defaults, not the previous preset's values
+        preset = self.preset_combo.itemData(index)
+        self.set_model_choice(preset, {})
         self._on_model_edited()
 
     def _on_model_edited(self, *_: Any) -> None:
