@@ -44,6 +44,10 @@ def _serve(conn: Any) -> None:
             if kind == "warmup":
                 seconds = analysis.warm_up_umap()
                 conn.send(("result", seconds))
+            elif kind == "modules":  # what the child has imported (tests: never TF or Qt)
+                import sys
+
+                conn.send(("result", sorted(sys.modules)))
             elif kind == "project":
                 _, a, method, seed, params = request
 
@@ -109,6 +113,10 @@ class ProjectionProcess:
     def warm_up(self, should_stop: StopFn | None = None) -> float:
         """Start the child and pay UMAP's numba compile there."""
         return float(self._call(("warmup",), None, should_stop))
+
+    def loaded_modules(self) -> list[str]:
+        """Names of the modules imported in the child (``sorted(sys.modules)``)."""
+        return list(self._call(("modules",), None, None))
 
     def project(self, a: np.ndarray, method: str, seed: int = 0,
                 on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
