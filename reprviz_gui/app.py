@@ -53,6 +53,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.demo:
         demo = DemoDriver(window, Path(args.screenshot), args.epochs, args.method, args.timeout)
     window.show()
+    _close_on_terminal_signals(window)
     QTimer.singleShot(0, window.start)  # heavy work begins once the window is on screen
     if demo is not None:
         QTimer.singleShot(0, demo.begin)
@@ -67,6 +68,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def _close_on_terminal_signals(window) -> None:
+    """Ctrl-C (or SIGTERM) closes the window the normal way: settings saved, work cancelled."""
+    import signal
+
+    def close(*_args) -> None:
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    # Python runs signal handlers only between bytecodes; a light timer lets it do so while Qt
+    # waits in its C++ event loop.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 class DemoDriver(QObject):
