@@ -34,7 +34,7 @@ from .tabular import to_pixels
 
 IMDB_CLASSES = ["negative", "positive"]
 IMDB_START, IMDB_OOV, IMDB_PAD, IMDB_INDEX_FROM = 1, 2, 0, 3
-TRUST_HINT = ('tick "trust this file" in the window, or pass --trust-pickle on the command line')
+TRUST_HINT = ('choose "trust this file" in the window, or pass --trust-pickle on the command line')
 _LAYOUT_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 

@@ -477,7 +477,7 @@ def _unsafe(path: Path, lambdas: list[str]) -> UnsafeModelError:
     names = ", ".join(repr(n) for n in lambdas) if lambdas else "a Lambda layer"
     return UnsafeModelError(
         f"{path.name} contains Python code ({names} Lambda layer) that would run when loaded; "
-        "load it only if you trust where it came from: tick 'trust this file' or pass "
+        "load it only if you trust where it came from: choose 'trust this file' or pass "
         "--trust-model.")
 
 
