@@ -1,10 +1,11 @@
 """A corpus of bad inputs a user can pick: one function per case.
 
-Each ``make_*`` function writes its file or folder into the (existing) directory it is given and returns a
-``Bad``: what to open (a path, or a source name such as ``keras-imdb``), the error category the
-user must see (``ReprvizError.category``: "corrupt", "format", "labels", "values", "shape",
-"empty", "unsafe", "mismatch", "model-file", "unsafe-model") and a fragment the one-line message
-must contain (usually the file's name).
+Each ``make_*`` function writes its file or folder into the (existing) directory it is given
+and returns a ``Bad``: what to open (a path, or a source name such as ``keras-imdb``), the
+error category the user must see (``ReprvizError.category``: "corrupt", "format", "labels",
+"values", "shape", "empty", "unsafe", "mismatch", "model-file", "unsafe-model") and a fragment
+the one-line message must contain (usually the file's name). ``Case.build(d)`` creates ``d``
+first.
 
 ``DATA_CASES`` are opened as data (``--data`` / ``Controller.open_dataset``) with the digits
 preset model; ``MODEL_CASES`` are loaded as models (``--model`` / ``Controller.load_model``) on
