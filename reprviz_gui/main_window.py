@@ -379,25 +379,22 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def ask_trust_model(self, path: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Trust this model file?",
-                          message + "\n\nLoad it only if you trust where it came from.",
-                          QMessageBox.StandardButton.Cancel, self)
-        trust = box.addButton("Trust this file and load it", QMessageBox.ButtonRole.AcceptRole)
-        box.setObjectName("trust_dialog")
-        box.buttonClicked.connect(
-            lambda button: self.controller.load_model(path, trust=True) if button is trust else None)
-        self._show_dialog(box)
+        self._ask_trust("model", message, lambda: self.controller.load_model(path, trust=True))
 
     @Slot(str, str)
     def ask_trust_data(self, source: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Trust this data file?",
-                          message + "\n\nOpen it only if you trust where it came from.",
-                          QMessageBox.StandardButton.Cancel, self)
-        trust = box.addButton("Trust this file and open it", QMessageBox.ButtonRole.AcceptRole)
+        options = LoadOptions(allow_pickle=True, seed=self.controller.settings.seed)
+        self._ask_trust("data", message, lambda: self.controller.open_dataset(source, options))
+
+    def _ask_trust(self, what: str, message: str, on_trust: Any) -> None:
+        """The explicit, labelled choice before a file may run code (pickle, Lambda layers)."""
+        verb = "load" if what == "model" else "open"
+        box = QMessageBox(QMessageBox.Icon.Warning, f"Trust this {what} file?",
+                          f"{message}\n\n{verb.capitalize()} it only if you trust where it "
+                          "came from.", QMessageBox.StandardButton.Cancel, self)
+        trust = box.addButton(f"Trust this file and {verb} it", QMessageBox.ButtonRole.AcceptRole)
         box.setObjectName("trust_dialog")
-        box.buttonClicked.connect(lambda button: self.controller.open_dataset(
-            source, LoadOptions(allow_pickle=True, seed=self.controller.settings.seed))
-            if button is trust else None)
+        box.buttonClicked.connect(lambda button: on_trust() if button is trust else None)
         self._show_dialog(box)
 
     @Slot()
