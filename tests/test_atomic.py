@@ -383,6 +383,24 @@ def test_save_model_file_round_trip(tmp_path, small_model, suffix):
     assert leftovers(tmp_path, {f"m{suffix}"}) == []
 
 
+def test_save_model_file_upper_case_suffix(tmp_path, small_model):
+    """Keras picks the format from the suffix case-sensitively; the file is still a real model
+    (the temp file gets a lower-case suffix, the final name is the user's)."""
+    import zipfile
+
+    import h5py
+
+    from reprviz_gui.core import models
+
+    model, _ = small_model
+    keras_file = models.save_model_file(model, tmp_path / "M.KERAS")
+    with zipfile.ZipFile(keras_file) as z:
+        assert "config.json" in z.namelist()
+    with h5py.File(models.save_model_file(model, tmp_path / "M.H5"), "r") as f:
+        assert "model_config" in f.attrs
+    assert leftovers(tmp_path, {"M.KERAS", "M.H5"}) == []
+
+
 def test_save_model_file_refuses_bad_paths(tmp_path, small_model, monkeypatch):
     from reprviz_gui.core import models
 

@@ -86,6 +86,17 @@ def default_preset_for(dataset: Dataset) -> str:
     return "bilstm" if dataset.kind == "sequence" else "dense"
 
 
+def preset_suits(preset: str, dataset: Dataset) -> bool:
+    """Whether ``build_model`` can build this preset for this kind of data (the same rules,
+    without TensorFlow): the window uses it to switch presets when new data arrives."""
+    shape = dataset.sample_shape
+    if preset == "bilstm":
+        return dataset.kind == "sequence"
+    if preset == "lenet":
+        return dataset.kind == "image" and len(shape) in (2, 3) and min(shape[:2]) >= 4
+    return dataset.kind != "sequence"
+
+
 def _check_preset(preset: str) -> None:
     if preset not in PRESETS:
         raise ModelError(f"Unknown model preset {preset!r}; choose one of {', '.join(PRESETS)}.")
@@ -516,8 +527,9 @@ def save_model_file(model, path: str | Path) -> Path:
 
     path = check_model_save_path(path)
     try:
-        # the temp name keeps the suffix: Keras picks the format from it
-        return atomic_save_via_path(path, lambda tmp: model.save(str(tmp), overwrite=True))
+        # Keras picks the format from the temp file's suffix (case-sensitively: ".KERAS" fails)
+        return atomic_save_via_path(path, lambda tmp: model.save(str(tmp), overwrite=True),
+                                    suffix=path.suffix.lower())
     except OSError as err:
         raise ReprvizError(f"Cannot save the model to {path}: "
                            f"{err.strerror or ' '.join(str(err).split())}") from err
