@@ -8,7 +8,7 @@ UMAP, which must not hold up the next layer's extraction).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -164,10 +164,16 @@ class Controller(QObject):
 
     def cancel(self) -> None:
         """The status bar's Cancel: stop training, extraction and projections."""
+        stopped_a_map = False
         for lane in self.lanes.values():
             for job in lane.pending_jobs():
                 if job.kind in ("train", "layer", "projection", "load", "model", "evaluate"):
+                    stopped_a_map |= job.kind == "projection" and job.running.is_set()
                     job.cancel()
+        if stopped_a_map and self.settings.method == "umap":
+            # stopping a map kills the projection process; prepare the next UMAP at once
+            self.lanes["projection"].submit(Job("warmup", jobs.warm_up_umap_job(),
+                                                "preparing UMAP"), supersede=False)
 
     def select_layer(self, name: str) -> None:
         self.selected_layer = name
@@ -207,7 +213,7 @@ class Controller(QObject):
         hidden = s.model_params.get("hidden")
         return f"{s.preset} ({'-'.join(str(h) for h in hidden)})" if hidden else s.preset
 
-    def _build_model(self) -> None:
+    def _build_model(self, after_load: bool = False) -> None:
         assert self.dataset is not None
         if self.settings.preset == NO_MODEL:
             self._set_model(None)
@@ -219,8 +225,11 @@ class Controller(QObject):
         params = {k: v for k, v in s.model_params.items() if hasattr(base, k)}
         params.update(optimizer=s.optimizer, learning_rate=s.learning_rate)
         config = ModelConfig(**{**base.__dict__, **params})
-        self.lanes["model"].submit(Job("model", jobs.build_model_job(
-            config, self.dataset, s.seed, self._model_label()), "building the model"))
+        job = Job("model", jobs.build_model_job(config, self.dataset, s.seed, self._model_label()),
+                  "building the model")
+        # after new data the old model no longer applies: if this build fails, show no model
+        job.after_load = after_load  # type: ignore[attr-defined]
+        self.lanes["model"].submit(job)
 
     def _compiled_optimizer(self) -> tuple[str, float]:
         return getattr(self, "_optimizer_in_model", (self.settings.optimizer,
@@ -327,7 +336,8 @@ class Controller(QObject):
                 pca.request_id, pca.layer_name, "pca", pca.coords, pca.samples,
                 pca.explained_variance, preview=True))
         job = Job("projection", jobs.projection_job(request_id, result, method, self.settings.seed),
-                  f"computing the {method.upper()} map", request_id=request_id)
+                  f"computing the {method_label(method)} map", request_id=request_id,
+                  interrupt_on_supersede=False)  # interrupting kills the warm UMAP process
         job.cache_key = key  # type: ignore[attr-defined]
         self.panel_busy.emit("map", f"Computing the {method_label(method)} map…")
         self.lanes["projection"].submit(job)
@@ -371,13 +381,28 @@ class Controller(QObject):
         self._layer_cache.clear()
         self._projection_cache.clear()
         self._current_layer_result = None
+        self._choose_preset_for(dataset)  # before dataset_changed: the window shows the preset
         self.dataset_changed.emit(dataset)
         for note in dataset.notes:
             self.message.emit(note)
+        self._build_model(after_load=True)
+
+    def _choose_preset_for(self, dataset: Dataset) -> None:
+        """Keep the user's preset when it can take the new data; otherwise say what changed."""
+        from .core.models import default_preset_for, preset_suits
+
+        s = self.settings
         if dataset.kind == "vector" and dataset.words is not None:
-            self.settings.preset = NO_MODEL  # word tables: look at the vectors themselves
-        self.model_ready = None
-        self._build_model()
+            if s.preset != NO_MODEL:
+                self._no_model_was_automatic = True
+            s.preset, s.model_params = NO_MODEL, {}  # word tables: look at the vectors
+        elif s.preset == NO_MODEL and getattr(self, "_no_model_was_automatic", False):
+            s.preset, s.model_params = default_preset_for(dataset), {}
+            self._no_model_was_automatic = False
+        elif s.preset != NO_MODEL and not preset_suits(s.preset, dataset):
+            old, s.preset, s.model_params = s.preset, default_preset_for(dataset), {}
+            self.message.emit(f"The {old} preset cannot take {dataset.name}; "
+                              f"switched to {s.preset}.")
 
     def _finished_model(self, job: Job, ready: jobs.ModelReady) -> None:
         self._set_model(ready)
@@ -429,6 +454,7 @@ class Controller(QObject):
 
     @Slot(object, object)
     def _on_job_failed(self, job: Job, failure: JobFailure) -> None:
+        self._end_panel_work(job)
         if job.kind == "train":
             self.training = False
             self.curves = TrainingCurves(self.curves.history, self.curves.epochs_planned, False)
@@ -437,14 +463,31 @@ class Controller(QObject):
             self.unsafe_model.emit(job.path, failure.message)  # type: ignore[attr-defined]
         elif job.kind == "load" and failure.category == "unsafe" and hasattr(job, "source"):
             self.unsafe_data.emit(job.source, failure.message)  # type: ignore[attr-defined]
+        elif job.kind == "model" and getattr(job, "after_load", False):
+            self._set_model(None)  # the dataset changed: the panels show the data itself
+            self.failed.emit(job.description, replace(failure, kept=False, message=(
+                failure.message + " The panels show the data itself until you choose a "
+                "model that fits.")))
         elif job.kind == "warmup":
             self.message.emit(f"Background start-up failed: {failure.message}")
         else:
             self.failed.emit(job.description or job.kind, failure)
         self._maybe_idle()
 
+    def _end_panel_work(self, job: Job) -> None:
+        """A layer or map job ended without a result: take the panels' busy badges down."""
+        if job.kind not in ("layer", "projection") or self._superseded(job):
+            return
+        self.panel_busy.emit("layer" if job.kind == "layer" else "map", "")
+        if job.kind == "projection" and self._current_layer_result is not None:
+            key = (self._layer_key(self._current_layer_result.layer_name), "pca")
+            pca = self._projection_cache.get(key)
+            if pca is not None:  # what stays on the map is the PCA map, no longer a preview
+                self.projection_ready.emit(pca)
+
     @Slot(object)
     def _on_job_cancelled(self, job: Job) -> None:
+        self._end_panel_work(job)
         if job.kind == "train":  # train() returns normally on cancel; this is a queued cancel
             self.training = False
             self.training_changed.emit(False)

@@ -170,3 +170,27 @@ def test_shutdown_cancels_and_joins(qtbot):
     assert lane.shutdown(3000)
     assert time.monotonic() - t0 < 1.0
     assert not lane.thread.isRunning()
+
+
+def test_a_running_job_may_finish_when_superseded(qtbot, lane):
+    """interrupt_on_supersede=False (UMAP maps): a newer request cancels only queued jobs; the
+    running one completes, and the newest runs after it."""
+    rec = Recorder(lane)
+    running = threading.Event()
+
+    def slow(on_progress, should_stop):
+        running.set()
+        for _ in range(30):
+            check_stop(should_stop)
+            time.sleep(0.01)
+        return "first"
+
+    first = lane.submit(Job("projection", slow, interrupt_on_supersede=False))
+    qtbot.waitUntil(running.is_set, timeout=3000)
+    middle = lane.submit(Job("projection", lambda p, s: "middle", interrupt_on_supersede=False))
+    last = lane.submit(Job("projection", lambda p, s: "last", interrupt_on_supersede=False))
+    qtbot.waitUntil(lambda: not lane.busy, timeout=5000)
+    finished = [(e[1], e[2]) for e in rec.events if e[0] == "finished"]
+    assert finished == [(first.request_id, "first"), (last.request_id, "last")]
+    assert ("cancelled", middle.request_id) in rec.events
+    lane.cancel()  # an explicit cancel still interrupts it

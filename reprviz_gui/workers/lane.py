@@ -53,6 +53,11 @@ class Job:
     description: str = ""
     request_id: int = field(default_factory=next_request_id)
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    # False: a newer request of the same kind lets this one finish once it has started (its
+    # result still fills the cache). For work whose interruption is costly, e.g. a UMAP map:
+    # cancelling it kills the warm projection process, and the next one recompiles (~9 s).
+    interrupt_on_supersede: bool = True
+    running: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -70,6 +75,7 @@ class JobFailure:
     details: str
     category: str
     user_error: bool  # True for ReprvizError (the user can fix it), False for a bug
+    kept: bool = True  # earlier results are still shown (the usual case)
 
 
 class _LaneThread(QThread):
@@ -107,6 +113,7 @@ class _LaneThread(QThread):
         if job.cancelled:
             self.cancelled.emit(job)
             return
+        job.running.set()
         self.started_job.emit(job)
         last_emit = [0.0]
 
@@ -166,7 +173,10 @@ class Lane(QObject):
     # --- submitting ---------------------------------------------------------------------
     def submit(self, job: Job, supersede: bool = True) -> Job:
         if supersede:
-            self.cancel(kind=job.kind)
+            for old in self._pending:
+                if old.kind == job.kind and (old.interrupt_on_supersede
+                                             or not old.running.is_set()):
+                    old.cancel()
         self._pending.append(job)
         self._thread.jobs.put(job)
         return job
