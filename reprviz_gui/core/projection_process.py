@@ -135,12 +135,15 @@ class ProjectionProcess:
                     # the only way to interrupt numba or sklearn mid-call; restarted lazily
                     self.close(timeout=0.0)
                     raise Cancelled("Cancelled by the user.")
-                if conn.poll(_POLL_S):
-                    try:
-                        message = conn.recv()
-                    except (EOFError, OSError):
-                        message = None
+                try:
+                    ready = conn.poll(_POLL_S)
+                    message = conn.recv() if ready else False
+                except (EOFError, OSError, ValueError):  # closed under us (app closing)
+                    message = None
+                if message is not False:
                     if message is None:
+                        if should_stop is not None and should_stop():
+                            raise Cancelled("Cancelled by the user.")  # closed on purpose
                         return self._died(proc)
                     kind = message[0]
                     if kind == "progress":
@@ -155,6 +158,7 @@ class ProjectionProcess:
                     return self._died(proc)
 
     def _died(self, proc: Any) -> Any:
+        proc.join(0.5)  # collect it, or exitcode still reads None
         code = proc.exitcode
         self.close(timeout=0.0)
         raise ReprvizError(f"The map worker process stopped unexpectedly (exit code {code}); "
