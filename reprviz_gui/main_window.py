@@ -365,7 +365,8 @@ class MainWindow(QMainWindow):
         box.setIcon(QMessageBox.Icon.Warning if failure.user_error else QMessageBox.Icon.Critical)
         box.setWindowTitle("reprviz")
         box.setText(f"Could not finish {what}." if what else "Something went wrong.")
-        box.setInformativeText(failure.message + ("\n\nEarlier results are kept."))
+        box.setInformativeText(failure.message + ("\n\nEarlier results are kept." if failure.kept
+                                                  else ""))
         if failure.details:
             box.setDetailedText(failure.details)
         self._show_dialog(box)
@@ -438,10 +439,8 @@ def describe_dataset(d: Dataset) -> str:
     return "<br>".join(lines)
 
 
-def save_window_image(window: QWidget, path: str | Path) -> None:
+def save_window_image(window: QWidget, path: str | Path) -> Path:
     """Save a PNG of the window atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    if not window.grab().save(str(tmp), "PNG"):
-        raise OSError(f"could not write {path}")
-    os.replace(tmp, path)
+    from .core.atomic import atomic_save_via_path
+
+    return atomic_save_via_path(path, lambda tmp: window.grab().save(str(tmp), "PNG"))
