@@ -352,7 +352,7 @@ def make_mismatched_model(d: Path) -> Bad:
     path = d / "mnist_sized.keras"
     keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                       keras.layers.Dense(10, activation="softmax")]).save(path)
-    return Bad(str(path), "mismatch", "expects input of shape (28, 28)")
+    return Bad(str(path), "mismatch", "mnist_sized.keras: The model expects input of shape (28, 28)")
 
 
 # --- the corpus ---------------------------------------------------------------------------------

@@ -557,7 +557,18 @@ def expects_tokens(model) -> bool:
     return False
 
 
-def check_compatible(model, dataset: Dataset) -> None:
+def check_compatible(model, dataset: Dataset, model_name: str | None = None) -> None:
+    """Raise ``ShapeMismatchError`` (naming ``model_name``, the model file, when given) if the
+    model cannot take this dataset's samples or classes."""
+    try:
+        _check_compatible(model, dataset)
+    except ShapeMismatchError as exc:
+        if model_name:
+            raise ShapeMismatchError(f"{model_name}: {exc}", hint=exc.hint) from None
+        raise
+
+
+def _check_compatible(model, dataset: Dataset) -> None:
     """Raise ``ShapeMismatchError`` when the model cannot read this dataset's samples or
     predict its classes."""
     want = input_shape(model)

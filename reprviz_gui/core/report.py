@@ -207,7 +207,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
 
         if _looks_like_path(spec):
             model = models.load_model_file(spec, trust=opts.trust_model)
-            models.check_compatible(model, dataset)
+            models.check_compatible(model, dataset, Path(spec).name)
             model_info.update(kind="file", path=str(Path(spec).resolve()))
         else:
             if spec not in models.PRESETS:

@@ -101,7 +101,7 @@ def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> Job:
         from ..core.models import check_compatible, describe_layers, load_model_file
 
         model = load_model_file(path, trust=trust)
-        check_compatible(model, dataset)
+        check_compatible(model, dataset, Path(path).name)
         return ModelReady(model, tuple(describe_layers(model)), Path(path).name)
 
     return run
