@@ -11,6 +11,7 @@ model, Keras's imdb.npz) the dialog's "Trust this file" button is clicked and th
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -133,6 +134,7 @@ def test_bad_input_shows_a_dialog_and_keeps_everything(qtbot, window, tmp_path, 
     bad = case.build(tmp_path / "bad")  # before the heartbeat: making a model blocks this thread
     before = snapshot(win)
     rec = Recorder(win.controller)
+    gc.collect()  # the previous test's windows and models are freed now, not mid-measurement
     rec.start()
     open_bad(win, case, bad.source)
     qtbot.waitUntil(lambda: bool(win.dialogs), timeout=60_000)
