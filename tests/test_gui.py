@@ -306,3 +306,23 @@ def test_picking_a_preset_shows_its_own_defaults(qtbot, tmp_path, monkeypatch):
     assert win.sidebar.hidden_edit.text() == "14"
     assert win.sidebar.activation_combo.currentText() == "sigmoid"
     win.close()
+
+
+def test_new_data_gets_a_preset_that_fits(qtbot, window):
+    """dense cannot read text: opening IMDB switches to the BiLSTM, and a word table back to
+    images restores a real model; the sidebar always shows the model the panels come from."""
+    win, c = window, window.controller
+    c.settings.n_samples = 50
+    c.open_dataset("imdb-sample")
+    qtbot.waitUntil(lambda: c.dataset.name == "imdb-sample" and c.model_ready is not None
+                    and c.model_ready.label.startswith("bilstm"), timeout=60_000)
+    assert win.sidebar.preset_combo.currentData() == "bilstm"
+    assert not win.dialogs
+    c.open_dataset("capitals")
+    qtbot.waitUntil(lambda: c.dataset.name == "capitals" and c.model_ready is None
+                    and c._current_layer_result is not None, timeout=60_000)
+    c.open_dataset("digits")
+    qtbot.waitUntil(lambda: c.dataset.name == "digits" and c.model_ready is not None,
+                    timeout=60_000)
+    assert c.settings.preset == "dense" and win.sidebar.preset_combo.currentData() == "dense"
+    wait_idle(qtbot, win)
