@@ -32,9 +32,12 @@ SETTINGS_VERSION = 1
 def settings_path() -> Path:
     """Where choices and the dock layout are remembered. ``REPRVIZ_CONFIG_DIR`` overrides it
     (tests and the demo use a throw-away folder)."""
-    base = os.environ.get("REPRVIZ_CONFIG_DIR") or QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.AppConfigLocation) or str(Path.home() / ".config")
-    return Path(base) / "reprviz.ini"
+    override = os.environ.get("REPRVIZ_CONFIG_DIR")
+    if override:
+        return Path(override) / "reprviz.ini"
+    base = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.GenericConfigLocation) or str(Path.home() / ".config")
+    return Path(base) / "reprviz" / "reprviz.ini"  # ~/.config/reprviz/reprviz.ini on Linux
 
 
 class MainWindow(QMainWindow):
