@@ -54,3 +54,29 @@ def _no_leaked_top_level_widgets(request):
         w.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert not leaked, f"top-level widgets leaked: {[type(w).__name__ for w in leaked]}"
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path, monkeypatch):
+    """open_window(**settings) -> a started MainWindow with its first layer drawn (see
+    tests/gui_support.py). Its settings go to a temporary folder; at teardown every window it
+    opened is closed and no other top-level widget may be left open."""
+    from gui_support import close_and_check_none_left_open, open_main_window, top_level_widgets
+
+    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(tmp_path / "config"))
+    before = top_level_widgets()
+    made = []
+
+    def make(**overrides):
+        win = open_main_window(qtbot, **overrides)
+        made.append(win)
+        return win
+
+    yield make
+    close_and_check_none_left_open(made, before)
+
+
+@pytest.fixture
+def window(open_window):
+    """A started MainWindow on the fast default settings, with its first layer drawn."""
+    return open_window()

@@ -17,40 +17,13 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from bad_inputs import (ALL_CASES, SIZES_NOTE, SKIPPED_NOTE, Case,
                         make_image_folder_with_skipped_files)
-from reprviz_gui.controller import Controller, Settings
+from reprviz_gui.controller import Controller
 
 MAX_GUI_STALL_S = 1.0  # the longest the 20 ms timer may go without firing
-
-
-def fast_settings(**overrides) -> Settings:
-    base = dict(source="digits", preset="dense", model_params={"hidden": [32, 16]}, epochs=2,
-                batch_size=64, n_samples=200, method="pca", seed=0)
-    base.update(overrides)
-    return Settings(**base)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(tmp_path / "config"))
-    from reprviz_gui.main_window import MainWindow
-
-    before = set(QApplication.topLevelWidgets())
-    win = MainWindow(Controller(fast_settings()), remember=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    qtbot.waitUntil(lambda: win.controller.model_ready is not None
-                    and win.controller._current_layer_result is not None, timeout=60_000)
-    yield win
-    win.close()
-    QApplication.processEvents()
-    for w in QApplication.topLevelWidgets():
-        if w not in before and w.isVisible():
-            pytest.fail(f"top-level widget left open: {w!r}")
 
 
 class Recorder:

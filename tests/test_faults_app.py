@@ -8,63 +8,12 @@ import threading
 import time
 
 import numpy as np
-import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
-from reprviz_gui.controller import Controller, Settings
+from gui_support import click, pending, wait_idle
 from reprviz_gui.core.errors import Cancelled
 from reprviz_gui.core.memory import ENV_LIMIT
 from reprviz_gui.core.progress import report
 from reprviz_gui.workers import jobs
-
-
-def fast_settings(**overrides) -> Settings:
-    base = dict(source="digits", preset="dense", model_params={"hidden": [32, 16]}, epochs=2,
-                batch_size=64, n_samples=200, method="pca", seed=0)
-    base.update(overrides)
-    return Settings(**base)
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path, monkeypatch):
-    """open_window(**settings) -> a started MainWindow with its first layer drawn."""
-    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(tmp_path / "config"))
-    from reprviz_gui.main_window import MainWindow
-
-    before = set(QApplication.topLevelWidgets())
-    made = []
-
-    def make(**overrides):
-        win = MainWindow(Controller(fast_settings(**overrides)), remember=False)
-        qtbot.addWidget(win)
-        made.append(win)
-        win.show()
-        win.start()
-        qtbot.waitUntil(lambda: win.controller.model_ready is not None
-                        and win.controller._current_layer_result is not None, timeout=60_000)
-        return win
-
-    yield make
-    for win in made:
-        win.close()
-    QApplication.processEvents()
-    for w in QApplication.topLevelWidgets():
-        if w not in before and w.isVisible():
-            pytest.fail(f"top-level widget left open: {w!r}")
-
-
-def pending(win, kind=None):
-    return [j for lane in win.controller.lanes.values() for j in lane.pending_jobs()
-            if j.kind != "warmup" and (kind is None or j.kind == kind)]
-
-
-def wait_idle(qtbot, win, timeout=60_000):
-    qtbot.waitUntil(lambda: not pending(win), timeout=timeout)
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def other_layer(win) -> str:
