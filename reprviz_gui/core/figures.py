@@ -199,4 +199,6 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], title: str = ""
 # --- saving ----------------------------------------------------------------------------------
 def save_png(fig: Figure, path: str | os.PathLike) -> Path:
     """Write ``fig`` as PNG atomically (temp file in the same folder, then ``os.replace``)."""
-    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=DPI))
+    # bbox_inches="tight": rotated class names below the cosine matrix were cut to "p", "ss"…
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=DPI,
+                                                     bbox_inches="tight", pad_inches=0.1))
