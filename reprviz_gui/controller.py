@@ -79,8 +79,6 @@ class Controller(QObject):
         self._latest_layer_request = 0
         self._latest_projection_request = 0
         self._current_layer_result: Optional[LayerResult] = None
-        self._train_job: Optional[Job] = None
-        self._pending_after_model: list[str] = []
         self.lanes = {name: Lane(name, self) for name in ("data", "model", "projection")}
         for lane in self.lanes.values():
             lane.job_started.connect(self._on_job_started)
@@ -158,7 +156,7 @@ class Controller(QObject):
         self.curves = TrainingCurves(history={}, epochs_planned=s.epochs, running=True)
         self.curves_changed.emit(self.curves)
         self.training_changed.emit(True)
-        self._train_job = self.lanes["model"].submit(
+        self.lanes["model"].submit(
             Job("train", jobs.train_job(self.model_ready.model, self.dataset, cfg), "training"),
             supersede=False)
 
@@ -250,7 +248,7 @@ class Controller(QObject):
     def _set_model(self, ready: Optional[jobs.ModelReady]) -> None:
         self.model_ready = ready
         self._optimizer_in_model = (self.settings.optimizer, self.settings.learning_rate)
-        self.model_version += 1
+        self._new_model_version()
         self.evaluation = None
         self.test_predictions = None
         self.curves = TrainingCurves(history={})
@@ -285,6 +283,12 @@ class Controller(QObject):
         s = self.settings
         self.samples = jobs.make_sample_set(self.dataset, s.n_samples, s.split, s.seed,
                                             self.test_predictions)
+
+    def _new_model_version(self) -> None:
+        """Weights changed: results cached for older versions can never be shown again."""
+        self.model_version += 1
+        self._layer_cache.clear()
+        self._projection_cache.clear()
 
     def _layer_key(self, layer: str) -> tuple:
         s = self.samples
@@ -409,8 +413,7 @@ class Controller(QObject):
 
     def _finished_train(self, job: Job, outcome: jobs.TrainOutcome) -> None:
         self.training = False
-        self._train_job = None
-        self.model_version += 1
+        self._new_model_version()
         self.curves = TrainingCurves(outcome.history, self.curves.epochs_planned, False)
         self.curves_changed.emit(self.curves)
         if outcome.evaluation is not None:

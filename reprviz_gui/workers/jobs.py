@@ -129,17 +129,6 @@ def train_job(model: Any, dataset: Dataset, train_config: Any) -> Job:
     return run
 
 
-def evaluate_job(model: Any, dataset: Dataset) -> Job:
-    def run(on_progress: ProgressFn, should_stop: StopFn) -> tuple[EvaluationResult, np.ndarray]:
-        from ..core.training import evaluate
-
-        report(on_progress, "evaluate", 0.0, "Evaluating on the test split…")
-        ev = evaluate(model, dataset, split="test")
-        return evaluation_result(ev, dataset), np.asarray(ev.predictions).copy()
-
-    return run
-
-
 def evaluation_result(ev: Any, dataset: Dataset) -> EvaluationResult:
     from ..core.metrics import per_class_accuracy
 
