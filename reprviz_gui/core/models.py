@@ -26,7 +26,7 @@ import weakref
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -336,48 +336,40 @@ def _starts_with(path: Path, magic: bytes) -> bool:
         return False
 
 
+def _config_nodes(node: Any) -> Iterator[dict]:
+    """Every dict in a serialised Keras config, depth first, in file order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _config_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _config_nodes(value)
+
+
 def _find_lambdas(config: Any) -> list[str]:
     """Names of Lambda layers anywhere in a serialised model config."""
     found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                inner = node.get("config") or {}
-                found.append(str(inner.get("name", "?")) if isinstance(inner, dict) else "?")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
+    for node in _config_nodes(config):
+        if node.get("class_name") == "Lambda":
+            inner = node.get("config") or {}
+            found.append(str(inner.get("name", "?")) if isinstance(inner, dict) else "?")
     return found
 
 
 def _custom_classes(config: Any) -> list[str]:
     """Registered names of non-Keras classes in a serialised config (e.g. ``"mine>Twice"``)."""
     found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "class_name" in node:
-                reg = node.get("registered_name")
-                module = node.get("module")
-                cls = node.get("class_name")
-                if isinstance(reg, str) and ">" in reg:
-                    found.append(reg)
-                elif isinstance(cls, str) and ">" in cls:  # the legacy .h5 layout
-                    found.append(cls)
-                elif isinstance(module, str) and not module.startswith("keras"):
-                    found.append(f"{module}.{node.get('class_name')}")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
+    for node in _config_nodes(config):
+        if "class_name" not in node:
+            continue
+        reg, module, cls = node.get("registered_name"), node.get("module"), node.get("class_name")
+        if isinstance(reg, str) and ">" in reg:
+            found.append(reg)
+        elif isinstance(cls, str) and ">" in cls:  # the legacy .h5 layout
+            found.append(cls)
+        elif isinstance(module, str) and not module.startswith("keras"):
+            found.append(f"{module}.{cls}")
     return list(dict.fromkeys(found))
 
 
