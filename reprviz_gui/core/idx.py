@@ -25,6 +25,7 @@ from typing import Optional
 import numpy as np
 
 from .dataset_types import Dataset, LoadOptions
+from .user_files import read_head
 from .errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError, LabelError,
                      ResourceLimitError, ShapeDataError)
 from .progress import ProgressFn, StopFn, check_stop, report
@@ -142,16 +143,7 @@ def read_idx(path: str | Path, *, max_bytes: Optional[int] = None) -> np.ndarray
     """
     path = Path(path)
     name = path.name
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            start = fh.read(2)
-    except FileNotFoundError:
-        raise DataError(f"{name}: file not found ({path}).") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{name} is a folder, not an IDX file.") from None
-    except OSError as exc:
-        raise DataError(f"{name} cannot be read: {exc.strerror or exc}.") from None
+    size, start = read_head(path, 2, "IDX")
     if size == 0:
         raise EmptyDataError(f"{name} is empty (0 bytes).")
     try:

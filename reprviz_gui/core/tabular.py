@@ -27,6 +27,7 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .dataset_types import Dataset, LoadOptions
+from .user_files import read_head
 from .errors import (DataError, EmptyDataError, FileFormatError, LabelError, ShapeDataError,
                      ValueDataError)
 from .idx import ensure_fits
@@ -73,16 +74,7 @@ def _sniff_binary(head: bytes) -> Optional[str]:
 def check_text_file(path: Path, what: str) -> int:
     """Check that ``path`` is a non-empty text file; return its size in bytes."""
     name = path.name
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-    except FileNotFoundError:
-        raise DataError(f"{name}: file not found ({path}).") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{name} is a folder, not a {what} file.") from None
-    except OSError as exc:
-        raise DataError(f"{name} cannot be read: {exc.strerror or exc}.") from None
+    size, head = read_head(path, 65536, what)
     if size == 0 or not head.strip():
         raise EmptyDataError(f"{name} is empty.")
     found = _sniff_binary(head)
