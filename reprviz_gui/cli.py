@@ -215,8 +215,8 @@ def build_analyze_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace):
     """AnalyzeOptions from parsed arguments."""
-    from .core.dataset_types import LoadOptions
-    from .core.report import AnalyzeOptions
+    from .core.data.types import LoadOptions
+    from .core.io.report import AnalyzeOptions
 
     load = LoadOptions(label_column=args.label_column, image_shape=args.image_shape,
                        pixel_order=args.pixel_order, label_map=args.label_map,
@@ -265,7 +265,7 @@ def run_analyze(argv: Sequence[str]) -> int:
     args = build_analyze_parser().parse_args(list(argv))
     if not args.verbose:
         _quiet_libraries()
-    from .core.report import analyze, summary_lines
+    from .core.io.report import analyze, summary_lines
 
     opts = options_from_args(args)
     on_progress = None if args.quiet else _EpochPrinter(sys.stderr)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from .core.dataset_types import Dataset, LoadOptions
+from .core.data.types import Dataset, LoadOptions
 from .core.progress import Progress
 from .state import EvaluationResult, LayerResult, ProjectionResult, SampleSet, TrainingCurves
 from .workers import jobs
@@ -129,7 +129,7 @@ class Controller(QObject):
         model = self.model_ready.model
 
         def run(on_progress, should_stop):
-            from .core.models import save_model_file
+            from .core.model.files import save_model_file
 
             save_model_file(model, path)
             return str(path)
@@ -145,7 +145,7 @@ class Controller(QObject):
         if len(self.dataset.y_train) == 0:
             self.message.emit("This dataset has no training split: there is nothing to train.")
             return
-        from .core.training import TrainConfig
+        from .core.model.training import TrainConfig
 
         s = self.settings
         cfg = TrainConfig(epochs=s.epochs, batch_size=s.batch_size,
@@ -195,7 +195,7 @@ class Controller(QObject):
         ok = True
         for lane in self.lanes.values():
             lane.cancel()
-        from .core.projection_process import close_shared_process
+        from .core.analysis.projection_process import close_shared_process
 
         close_shared_process()  # terminates a busy UMAP at once; its lane then returns
         for lane in self.lanes.values():
@@ -216,7 +216,7 @@ class Controller(QObject):
         if self.settings.preset == NO_MODEL:
             self._set_model(None)
             return
-        from .core.models import ModelConfig, default_config
+        from .core.model.presets import ModelConfig, default_config
 
         s = self.settings
         base = default_config(s.preset)
@@ -237,7 +237,7 @@ class Controller(QObject):
         model = self.model_ready.model  # type: ignore[union-attr]
 
         def run(on_progress, should_stop):
-            from .core.models import ModelConfig, compile_model
+            from .core.model.presets import ModelConfig, compile_model
 
             compile_model(model, ModelConfig(optimizer=optimizer, learning_rate=lr))
             return None
@@ -271,7 +271,7 @@ class Controller(QObject):
             return self.model_ready.layers
         if self.dataset is None:
             return ()
-        from .core.models import LayerInfo
+        from .core.model.layers import LayerInfo
 
         width = int(np.prod(self.dataset.sample_shape)) if self.dataset.sample_shape else 0
         return (LayerInfo(0, jobs.VECTORS_LAYER, "Input", (width,), "", 0, False),)
@@ -393,7 +393,7 @@ class Controller(QObject):
 
     def _choose_preset_for(self, dataset: Dataset) -> None:
         """Keep the user's preset when it can take the new data; otherwise say what changed."""
-        from .core.models import default_preset_for, preset_suits
+        from .core.model.presets import default_preset_for, preset_suits
 
         s = self.settings
         if dataset.kind == "vector" and dataset.words is not None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from . import __version__
 from .controller import Controller, Settings
-from .core.dataset_types import Dataset, LoadOptions
+from .core.data.types import Dataset, LoadOptions
 from .panels.base import Panel
 from .panels.confusion import ConfusionPanel
 from .panels.cosine import CosinePanel
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.sidebar.set_model_choice(s.preset, s.model_params)
         self.sidebar.set_training_settings(asdict(s))
         self.sidebar.set_view_settings(s.n_samples, s.split, s.method)
-        from .core.datasets import list_sources
+        from .core.data.sources import list_sources
 
         self.sidebar.set_sources(list_sources(), s.source)
         self.sidebar_dock = self._dock("Controls", "controls", self.sidebar)
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
 
 def preset_defaults() -> dict[str, dict[str, Any]]:
     """The parameters the sidebar shows for each preset (cheap: no TensorFlow import)."""
-    from .core.models import PRESETS, default_config
+    from .core.model.presets import PRESETS, default_config
 
     out: dict[str, dict[str, Any]] = {}
     for name in PRESETS:
@@ -444,6 +444,6 @@ def describe_dataset(d: Dataset) -> str:
 
 def save_window_image(window: QWidget, path: str | Path) -> Path:
     """Save a PNG of the window atomically (temp file + rename)."""
-    from .core.atomic import atomic_save_via_path
+    from .core.io.atomic import atomic_save_via_path
 
     return atomic_save_via_path(path, lambda tmp: window.grab().save(str(tmp), "PNG"))

@@ -223,7 +223,7 @@ def make_keras_cache_imdb(d: Path) -> Bad:
     """Keras's own imdb.npz in ``$KERAS_HOME/datasets`` (object arrays): opened as the source
     ``keras-imdb`` only through the explicit "trust this file" choice. ``d`` is not used: the
     file goes where the cache is (conftest points KERAS_HOME at an empty folder per test)."""
-    from reprviz_gui.core import keras_cache
+    from reprviz_gui.core.data import keras_cache
 
     _save_imdb_npz(keras_cache.imdb_path())
     return Bad("keras-imdb", "unsafe", "imdb.npz")
@@ -317,7 +317,7 @@ def lambda_model(keras):
 
 
 def make_lambda_model(d: Path) -> Bad:
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     path = d / "with_lambda.keras"
     lambda_model(keras_module()).save(path)
@@ -327,7 +327,7 @@ def make_lambda_model(d: Path) -> Bad:
 def make_keras_with_broken_weights(d: Path) -> Bad:
     """A real .keras for digits whose weights file inside the archive is junk: the zip and its
     config.json are fine, Keras itself fails."""
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     keras = keras_module()
     good = d / "good.keras"
@@ -346,7 +346,7 @@ def make_keras_with_broken_weights(d: Path) -> Bad:
 
 def make_mismatched_model(d: Path) -> Bad:
     """A valid model for 28x28 images: it cannot read digits' 8x8 samples."""
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     keras = keras_module()
     path = d / "mnist_sized.keras"

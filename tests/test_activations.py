@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reprviz_gui.core import activations as A
-from reprviz_gui.core import models as M
-from reprviz_gui.core.dataset_types import Dataset
+from reprviz_gui.core.data import samples as S
+from reprviz_gui.core.model import extraction as A
+from reprviz_gui.core import model as M
+from reprviz_gui.core.data.types import Dataset
 from reprviz_gui.core.errors import Cancelled, ModelError, ShapeMismatchError, UnknownLayerError
 
 
@@ -44,27 +45,27 @@ def _softmax(a):
 def test_select_samples_is_stratified_and_sorted_by_class_then_index():
     rng = np.random.default_rng(0)
     labels = rng.choice(5, size=2000, p=[0.4, 0.3, 0.2, 0.09, 0.01])
-    idx = A.select_samples(labels, n=500, seed=3)
+    idx = S.select_samples(labels, n=500, seed=3)
     assert len(idx) == 500 and len(np.unique(idx)) == 500
     keys = list(zip(labels[idx], idx))
     assert keys == sorted(keys)
     counts = np.bincount(labels[idx], minlength=5)
     expected = np.bincount(labels, minlength=5) * 500 / 2000
     assert np.all(np.abs(counts - expected) <= 1.0)
-    np.testing.assert_array_equal(idx, A.select_samples(labels, n=500, seed=3))
-    assert not np.array_equal(idx, A.select_samples(labels, n=500, seed=4))
+    np.testing.assert_array_equal(idx, S.select_samples(labels, n=500, seed=3))
+    assert not np.array_equal(idx, S.select_samples(labels, n=500, seed=4))
 
 
 def test_select_samples_keeps_every_class_and_all_rows_when_n_is_large():
     labels = np.array([2] * 50 + [0] * 30 + [1] * 1)
-    idx = A.select_samples(labels, n=10)
+    idx = S.select_samples(labels, n=10)
     assert set(labels[idx]) == {0, 1, 2} and len(idx) == 10
-    every = A.select_samples(labels, n=1000)
+    every = S.select_samples(labels, n=1000)
     assert len(every) == len(labels)
     assert list(labels[every]) == sorted(labels)
     assert list(every[:30]) == list(range(50, 80))  # class 0 first, in index order
-    assert len(A.select_samples(np.array([], dtype=int), n=5)) == 0
-    fewer = A.select_samples(np.arange(10) % 5, n=3)  # fewer rows than classes
+    assert len(S.select_samples(np.array([], dtype=int), n=5)) == 0
+    fewer = S.select_samples(np.arange(10) % 5, n=3)  # fewer rows than classes
     assert len(fewer) == 3 and len(set((np.arange(10) % 5)[fewer])) == 3
 
 
@@ -216,9 +217,9 @@ def test_extraction_bytes(mlp):
 def test_cache_is_bounded_lru_and_keyed_by_model_version(mlp):
     model, _ = mlp
     cache = A.ActivationCache(max_bytes=3 * 400)
-    key = A.sample_set_key("test", np.arange(10))
-    assert key == A.sample_set_key("test", np.arange(10))
-    assert key != A.sample_set_key("test", np.arange(1, 11))
+    key = S.sample_set_key("test", np.arange(10))
+    assert key == S.sample_set_key("test", np.arange(10))
+    assert key != S.sample_set_key("test", np.arange(1, 11))
     arrays = {name: np.full((10, 10), i, np.float32) for i, name in enumerate("abcd")}
     for name in "abc":
         cache.put(model, name, key, arrays[name])

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reprviz_gui.core import atomic
-from reprviz_gui.core.atomic import (atomic_save_via_path, atomic_write, atomic_write_bytes,
-                                     atomic_write_text)
+from reprviz_gui.core.io import atomic
+from reprviz_gui.core.io.atomic import (atomic_save_via_path, atomic_write, atomic_write_bytes,
+                                        atomic_write_text)
 from reprviz_gui.core.errors import ModelError, ReprvizError
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
@@ -135,7 +135,7 @@ def test_save_via_path_failure_keeps_the_previous_file(tmp_path, how):
 
 
 def test_report_writers_use_it(tmp_path):
-    from reprviz_gui.core import report
+    from reprviz_gui.core.io import report
 
     path = tmp_path / "report.json"
     report.write_json(path, {"a": 1})
@@ -149,7 +149,7 @@ def test_report_writers_use_it(tmp_path):
 
 
 def test_save_png_failure_keeps_the_previous_figure(tmp_path):
-    from reprviz_gui.core import figures
+    from reprviz_gui.core.io import figures
 
     fig = figures.confusion_figure(np.eye(3, dtype=np.int64), ["a", "b", "c"])
     path = figures.save_png(fig, tmp_path / "confusion.png")
@@ -229,7 +229,7 @@ def test_kill_mid_write_keeps_the_previous_file(tmp_path):
     atomic_write_bytes(path, old)
     child = Child(f"""
         import time
-        from reprviz_gui.core.atomic import atomic_write
+        from reprviz_gui.core.io.atomic import atomic_write
 
         def slow(fh):
             for i in range(50):
@@ -257,7 +257,7 @@ def _versioned_payload_script(path: Path, write_call: str, size: int) -> str:
     return f"""
         import hashlib, os
         from pathlib import Path
-        from reprviz_gui.core.atomic import atomic_write, atomic_save_via_path
+        from reprviz_gui.core.io.atomic import atomic_write, atomic_save_via_path
         path = Path({str(path)!r})
         i = 0
         while True:
@@ -334,14 +334,14 @@ def test_the_kill_harness_catches_a_plain_write(tmp_path):
 def test_kill_while_writing_report_json(tmp_path):
     """report.write_json killed after writing the whole temp file but before the rename (the
     child's fsync never returns): report.json is still the previous, complete report."""
-    from reprviz_gui.core import report
+    from reprviz_gui.core.io import report
 
     path = tmp_path / "report.json"
     report.write_json(path, {"version": 1, "notes": ["first run"]})
     before = path.read_bytes()
     child = Child(f"""
         import os, time
-        from reprviz_gui.core import report
+        from reprviz_gui.core.io import report
         def stuck_fsync(fd):
             print("fsync", os.fstat(fd).st_size, flush=True)
             time.sleep(60)
@@ -362,8 +362,8 @@ def test_kill_while_writing_report_json(tmp_path):
 # --- saving models --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_model():
-    from reprviz_gui.core import models
-    from reprviz_gui.core.datasets import load_dataset
+    from reprviz_gui.core import model as models
+    from reprviz_gui.core.data.sources import load_dataset
 
     dataset = load_dataset("digits")
     return models.build_model(models.ModelConfig(hidden=(8,)), dataset, seed=0), dataset
@@ -371,7 +371,7 @@ def small_model():
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_save_model_file_round_trip(tmp_path, small_model, suffix):
-    from reprviz_gui.core import models
+    from reprviz_gui.core import model as models
 
     model, dataset = small_model
     path = models.save_model_file(model, tmp_path / f"m{suffix}")
@@ -390,7 +390,7 @@ def test_save_model_file_upper_case_suffix(tmp_path, small_model):
 
     import h5py
 
-    from reprviz_gui.core import models
+    from reprviz_gui.core import model as models
 
     model, _ = small_model
     keras_file = models.save_model_file(model, tmp_path / "M.KERAS")
@@ -402,7 +402,7 @@ def test_save_model_file_upper_case_suffix(tmp_path, small_model):
 
 
 def test_save_model_file_refuses_bad_paths(tmp_path, small_model, monkeypatch):
-    from reprviz_gui.core import models
+    from reprviz_gui.core import model as models
 
     model, _ = small_model
     with pytest.raises(ModelError, match=r"\.keras.*not '\.txt'"):
@@ -417,7 +417,7 @@ def test_save_model_file_refuses_bad_paths(tmp_path, small_model, monkeypatch):
     # not writable: as root chmod does not stop us, so ask os.access to say no
     locked = tmp_path / "locked"
     locked.mkdir()
-    monkeypatch.setattr(models.os, "access", lambda p, mode: Path(p) != locked.resolve())
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != locked.resolve())
     with pytest.raises(ReprvizError, match="not writable") as info:
         models.save_model_file(model, locked / "m.keras")
     assert not isinstance(info.value, ModelError) and "locked" in str(info.value)
@@ -425,7 +425,7 @@ def test_save_model_file_refuses_bad_paths(tmp_path, small_model, monkeypatch):
 
 
 def test_save_model_file_disk_error_keeps_the_previous_model(tmp_path, small_model):
-    from reprviz_gui.core import models
+    from reprviz_gui.core import model as models
 
     model, _ = small_model
     path = models.save_model_file(model, tmp_path / "m.keras")
@@ -447,14 +447,14 @@ def test_kill_mid_model_save_keeps_the_previous_model(tmp_path, small_model):
     """save_model_file killed while the model file is being written (a stand-in model whose
     save() writes slowly, so the child needs no TensorFlow): the previous .keras file still
     loads with the same weights."""
-    from reprviz_gui.core import models
+    from reprviz_gui.core import model as models
 
     model, _ = small_model
     path = models.save_model_file(model, tmp_path / "m.keras")
     before = path.read_bytes()
     child = Child(f"""
         import sys, time
-        from reprviz_gui.core.models import save_model_file
+        from reprviz_gui.core.model.files import save_model_file
 
         class SlowModel:
             def save(self, filepath, overwrite=True):

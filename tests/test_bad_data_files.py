@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reprviz_gui.core.dataset_types import LoadOptions
-from reprviz_gui.core.datasets import load_dataset
+from reprviz_gui.core.data.types import LoadOptions
+from reprviz_gui.core.data.sources import load_dataset
 from reprviz_gui.core.errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError,
                                      LabelError, ShapeDataError, UnsafeFileError, ValueDataError)
-from reprviz_gui.core.idx import read_idx
+from reprviz_gui.core.data.idx import read_idx
 
 
 def idx(arr, dims=None, code=0x08, magic=None):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from reprviz_gui import cli
-from reprviz_gui.core.report import FIGURES, REPORT_KEYS
+from reprviz_gui.core.io.report import FIGURES, REPORT_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = REPO / "main.py"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reprviz_gui.core.dataset_types import LoadOptions
+from reprviz_gui.core.data.types import LoadOptions
 from reprviz_gui.core.errors import LabelError, ShapeDataError
-from reprviz_gui.core.tabular import load_csv, reshape_images
+from reprviz_gui.core.data.tabular import load_csv, reshape_images
 
 L_SHAPE = np.array([[255, 0, 0, 0],
                     [255, 0, 0, 0],

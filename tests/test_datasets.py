@@ -12,11 +12,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from reprviz_gui.core import datasets
-from reprviz_gui.core.dataset_types import LoadOptions
-from reprviz_gui.core.datasets import DEFAULT_SOURCE, list_sources, load_dataset, resources_dir
+from reprviz_gui.core.data import sources as datasets
+from reprviz_gui.core.data.types import LoadOptions
+from reprviz_gui.core.data.sources import DEFAULT_SOURCE, list_sources, load_dataset, resources_dir
 from reprviz_gui.core.errors import DataError, FileFormatError, UnsafeFileError
-from reprviz_gui.core.idx import FASHION_CLASSES
+from reprviz_gui.core.data.idx import FASHION_CLASSES
 
 BUILTIN = ["fashion-mnist-sample", "digits", "imdb-sample", "capitals", "keras-mnist",
            "keras-fashion-mnist", "keras-imdb"]

@@ -66,7 +66,7 @@ def test_cosine_matrix_too_big_is_refused_and_the_rest_draws(qtbot, open_window,
 
 
 def test_projection_too_big_is_refused_with_a_dialog(qtbot, open_window, monkeypatch):
-    from reprviz_gui.core.projection_process import close_shared_process
+    from reprviz_gui.core.analysis.projection_process import close_shared_process
 
     win = open_window()
     before = snapshot(win)
@@ -144,7 +144,7 @@ def test_cancel_during_extraction(qtbot, open_window, monkeypatch):
 
 
 def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window):
-    from reprviz_gui.core.projection_process import shared_process
+    from reprviz_gui.core.analysis.projection_process import shared_process
 
     # all 1,438 training digits: t-SNE takes tens of seconds; the PCA preview is instant
     win = open_window(method="tsne", n_samples=1500, split="train")
@@ -195,7 +195,7 @@ def test_cancel_clears_the_busy_badges(qtbot, open_window, monkeypatch):
 
 # --- saving the model -----------------------------------------------------------------------
 def test_save_model_from_the_window(qtbot, open_window, tmp_path):
-    from reprviz_gui.core.models import load_model_file
+    from reprviz_gui.core.model.files import load_model_file
 
     win = open_window()
     click(qtbot, win.sidebar.train_button)

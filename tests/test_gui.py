@@ -33,7 +33,7 @@ def panel_arrays_match_core(win, layer_name):
     """Every layer panel shows what the core computes for that layer, computed here again."""
     c = win.controller
     expected = jobs.layer_activations(c.model_ready.model, c.dataset, c.samples, layer_name)
-    from reprviz_gui.core.analysis import cosine_similarity
+    from reprviz_gui.core.analysis.similarity import cosine_similarity
 
     heat = win._panel("heatmap").displayed()
     np.testing.assert_allclose(heat["image"], expected, rtol=1e-4, atol=1e-5)

@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from reprviz_gui.core.dataset_types import LoadOptions
+from reprviz_gui.core.data.types import LoadOptions
 from reprviz_gui.core.errors import (CorruptFileError, DataError, FileFormatError, LabelError,
                                      ResourceLimitError)
-from reprviz_gui.core.idx import (DIGIT_CLASSES, FASHION_CLASSES, find_idx_files, load_idx_folder,
-                                  read_idx, write_idx)
+from reprviz_gui.core.data.idx import (DIGIT_CLASSES, FASHION_CLASSES, find_idx_files,
+                                       load_idx_folder, read_idx, write_idx)
 
 _CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B,
           np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}

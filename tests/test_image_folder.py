@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reprviz_gui.core.dataset_types import LoadOptions
-from reprviz_gui.core.datasets import load_dataset
+from reprviz_gui.core.data.types import LoadOptions
+from reprviz_gui.core.data.sources import load_dataset
 from reprviz_gui.core.errors import Cancelled, EmptyDataError, FileFormatError
-from reprviz_gui.core.image_folder import is_image_folder, load_image_folder
+from reprviz_gui.core.data.image_folder import is_image_folder, load_image_folder
 
 
 def save(path, arr, mode=None):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from reprviz_gui.core import metrics
+from reprviz_gui.core.analysis import metrics
 
 
 def _labels(seed: int, n: int, c: int, skew: bool = False):

@@ -7,10 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from reprviz_gui.core import models as M
-from reprviz_gui.core.dataset_types import Dataset
-from reprviz_gui.core.errors import (ModelError, ModelFileError, ShapeMismatchError,
-                                     UnsafeModelError)
+from reprviz_gui.core import model as M
+from reprviz_gui.core.data.types import Dataset
+from reprviz_gui.core.errors import ModelError, ModelFileError, ShapeMismatchError, UnsafeModelError
 
 
 def _images(n=64, shape=(28, 28), classes=10, seed=0, name="imgs"):
@@ -44,8 +43,8 @@ def test_importing_models_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, reprviz_gui.core.models, reprviz_gui.core.training, "
-            "reprviz_gui.core.activations, reprviz_gui.core.metrics; "
+    code = ("import sys, reprviz_gui.core.model, reprviz_gui.core.model.training, "
+            "reprviz_gui.core.model.extraction, reprviz_gui.core.analysis.metrics; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -208,7 +207,7 @@ def test_save_and_reload(tmp_path, ext):
 
 
 def _lambda_model():
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     keras = keras_module()
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="hidden"),
@@ -301,7 +300,7 @@ def test_check_compatible_classes_and_token_input():
 
 @pytest.mark.parametrize("ext", [".keras", ".h5"])
 def test_custom_layer_file_is_refused_with_its_class_name(tmp_path, ext):
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     keras = keras_module()
 
@@ -320,7 +319,7 @@ def test_custom_layer_file_is_refused_with_its_class_name(tmp_path, ext):
 
 
 def test_multi_input_models_are_refused(tmp_path):
-    from reprviz_gui.core.tf_runtime import keras_module
+    from reprviz_gui.core.model.runtime import keras_module
 
     keras = keras_module()
     a, b = keras.Input((3,)), keras.Input((2,))

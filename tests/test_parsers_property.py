@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from reprviz_gui.core.dataset_types import LoadOptions
+from reprviz_gui.core.data.types import LoadOptions
 from reprviz_gui.core.errors import DataError
-from reprviz_gui.core.idx import read_idx
-from reprviz_gui.core.splitting import stratified_split
-from reprviz_gui.core.tabular import load_csv
+from reprviz_gui.core.data.idx import read_idx
+from reprviz_gui.core.data.splitting import stratified_split
+from reprviz_gui.core.data.tabular import load_csv
 
 # REPRVIZ_PROP_EXAMPLES=2000 for a long hunt; the default keeps the suite fast
 SETTINGS = settings(max_examples=int(os.environ.get("REPRVIZ_PROP_EXAMPLES", "60")), deadline=2000,
@@ -187,7 +187,7 @@ def test_csv_structured_garbage(tmp_path, rows, shape, label, has_header):
 
 # --- the other text and archive parsers, through load_dataset -------------------------------------
 def dataset_only_data_errors(path: Path, options: LoadOptions = LoadOptions()) -> None:
-    from reprviz_gui.core.datasets import load_dataset
+    from reprviz_gui.core.data.sources import load_dataset
 
     try:
         load_dataset(path, options)

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from reprviz_gui.core.report import AnalyzeOptions, analyze
+from reprviz_gui.core.io.report import AnalyzeOptions, analyze
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reprviz_gui.core import analysis, projection_process
+from reprviz_gui.core import analysis
+from reprviz_gui.core.analysis import projection_process
 from reprviz_gui.core.errors import Cancelled, ReprvizError, ResourceLimitError
-from reprviz_gui.core.projection_process import ProjectionProcess
+from reprviz_gui.core.analysis.projection_process import ProjectionProcess
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "PySide6", "shiboken6", "torch", "jax")
@@ -221,7 +222,7 @@ def test_child_of_the_app_imports_only_what_main_py_imports(tmp_path):
             import json
             from PySide6.QtCore import QCoreApplication  # the window's process has Qt
             app = QCoreApplication([])
-            from reprviz_gui.core.projection_process import ProjectionProcess
+            from reprviz_gui.core.analysis.projection_process import ProjectionProcess
             p = ProjectionProcess()
             print("MODULES=" + json.dumps(p.loaded_modules()))
             p.close()

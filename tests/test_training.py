@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reprviz_gui.core import metrics
-from reprviz_gui.core import models as M
-from reprviz_gui.core import training as T
-from reprviz_gui.core.dataset_types import Dataset
+from reprviz_gui.core.analysis import metrics
+from reprviz_gui.core import model as M
+from reprviz_gui.core.model import training as T
+from reprviz_gui.core.data.types import Dataset
 from reprviz_gui.core.errors import Cancelled, EmptyDataError, ShapeMismatchError
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reprviz_gui.core.dataset_types import LoadOptions
-from reprviz_gui.core.datasets import load_dataset
+from reprviz_gui.core.data.types import LoadOptions
+from reprviz_gui.core.data.sources import load_dataset
 from reprviz_gui.core.errors import (CorruptFileError, FileFormatError, ShapeDataError,
                                      ValueDataError)
-from reprviz_gui.core.word_vectors import load_text_vectors
+from reprviz_gui.core.data.word_vectors import load_text_vectors
 
 VECS = {"king": [0.5, -1.25, 3.0], "queen": [0.25, -1.0, 2.75], "paris": [1e-3, 2.0, -0.5]}
 

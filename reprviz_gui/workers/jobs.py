@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..core.dataset_types import Dataset, LoadOptions
+from ..core.data.types import Dataset, LoadOptions
 from ..core.errors import ResourceLimitError
 from ..core.progress import ProgressFn, StopFn, check_stop, report
 from ..state import EvaluationResult, LayerResult, ProjectionResult, SampleSet
@@ -44,7 +44,7 @@ class TrainOutcome:
 # --- data ---------------------------------------------------------------------------------
 def load_dataset_job(source: str | Path, options: LoadOptions) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> Dataset:
-        from ..core.datasets import load_dataset
+        from ..core.data.sources import load_dataset
 
         return load_dataset(source, options, on_progress=on_progress, should_stop=should_stop)
 
@@ -54,7 +54,7 @@ def load_dataset_job(source: str | Path, options: LoadOptions) -> Job:
 def make_sample_set(dataset: Dataset, n: int, split: str = "test", seed: int = 0,
                     predictions: Optional[np.ndarray] = None) -> SampleSet:
     """Pick ``n`` class-stratified samples of a split, rows grouped by class."""
-    from ..core.activations import select_samples
+    from ..core.data.samples import select_samples
 
     x, y = dataset.split(split)
     if len(y) == 0 and split == "train":  # word tables have no training split
@@ -86,7 +86,8 @@ def _sequence_snippets(dataset: Dataset, seqs: np.ndarray, n_tokens: int = 24) -
 def build_model_job(config: Any, dataset: Dataset, seed: int, label: str) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> ModelReady:
         report(on_progress, "model", 0.0, "Starting TensorFlow and building the model…")
-        from ..core.models import build_model, describe_layers
+        from ..core.model.presets import build_model
+        from ..core.model.layers import describe_layers
 
         model = build_model(config, dataset, seed=seed)
         check_stop(should_stop)
@@ -98,7 +99,8 @@ def build_model_job(config: Any, dataset: Dataset, seed: int, label: str) -> Job
 def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> ModelReady:
         report(on_progress, "model", 0.0, f"Loading {Path(path).name}…")
-        from ..core.models import check_compatible, describe_layers, load_model_file
+        from ..core.model.layers import check_compatible, describe_layers
+        from ..core.model.files import load_model_file
 
         model = load_model_file(path, trust=trust)
         check_compatible(model, dataset, Path(path).name)
@@ -109,7 +111,7 @@ def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> Job:
 
 def train_job(model: Any, dataset: Dataset, train_config: Any) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> TrainOutcome:
-        from ..core.training import evaluate, train
+        from ..core.model.training import evaluate, train
 
         result = train(model, dataset, train_config, on_progress=on_progress,
                        should_stop=should_stop)
@@ -130,7 +132,7 @@ def train_job(model: Any, dataset: Dataset, train_config: Any) -> Job:
 
 
 def evaluation_result(ev: Any, dataset: Dataset) -> EvaluationResult:
-    from ..core.metrics import per_class_accuracy
+    from ..core.analysis.metrics import per_class_accuracy
 
     cm = np.asarray(ev.confusion).copy()
     pairs = tuple((int(t), int(p), int(c)) for t, p, c in ev.top_pairs)
@@ -153,7 +155,8 @@ def layer_job(request_id: int, model: Any, dataset: Dataset, samples: SampleSet,
         acts = layer_activations(model, dataset, samples, layer_name, on_progress, should_stop)
         check_stop(should_stop)
         report(on_progress, "similarity", 0.0, "Cosine similarity…")
-        from ..core.analysis import centroid_similarity, cosine_similarity, project
+        from ..core.analysis.similarity import centroid_similarity, cosine_similarity
+        from ..core.analysis.projection import project
 
         note = ""
         try:
@@ -182,7 +185,7 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer_na
     if model is None or layer_name == VECTORS_LAYER:
         flat = dataset.inputs(x_sel).reshape(len(x_sel), -1)
         return np.array(flat, dtype=np.float32, copy=True)
-    from ..core.activations import extract_layers
+    from ..core.model.extraction import extract_layers
 
     out = extract_layers(model, dataset.inputs(x_sel), [layer_name], on_progress=on_progress,
                          should_stop=should_stop)
@@ -191,7 +194,7 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer_na
 
 def projection_job(request_id: int, layer_result: LayerResult, method: str, seed: int) -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> ProjectionResult:
-        from ..core.projection_process import project_in_process
+        from ..core.analysis.projection_process import project_in_process
 
         proj = project_in_process(layer_result.activations, method, seed=seed,
                                   on_progress=on_progress, should_stop=should_stop)
@@ -208,7 +211,7 @@ def warm_up_tensorflow_job() -> Job:
         # The import is the point (~5 s, paid off the GUI thread). Always through tf_runtime:
         # its lock keeps umap's import on the projection lane from importing TF concurrently,
         # which makes TF register its gradients twice and fail.
-        from ..core.tf_runtime import keras_module
+        from ..core.model.runtime import keras_module
 
         keras_module()
 
@@ -219,7 +222,7 @@ def warm_up_tensorflow_job() -> Job:
 
 def warm_up_umap_job() -> Job:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
-        from ..core.projection_process import shared_process
+        from ..core.analysis.projection_process import shared_process
 
         shared_process().warm_up(should_stop)
         return "umap"

@@ -24,11 +24,11 @@ from typing import Optional
 
 import numpy as np
 
-from .dataset_types import Dataset, LoadOptions
+from .types import Dataset, LoadOptions
 from .user_files import read_head
-from .errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError, LabelError,
-                     ResourceLimitError, ShapeDataError)
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError, LabelError,
+                      ResourceLimitError, ShapeDataError)
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import make_split
 
 # type code -> dtype (big-endian, as stored)
@@ -81,7 +81,7 @@ def ensure_fits(n_bytes: int, what: str, max_bytes: Optional[int] = None) -> Non
         raise ResourceLimitError(f"{what} needs {_human(n_bytes)}, more than the allowed "
                                  f"{_human(max_bytes)}; refused before allocating anything.")
     try:
-        from .memory import check_fits  # written by the memory owner; may not exist yet
+        from ..memory import check_fits
     except ImportError:
         check_fits = None
     if check_fits is not None:

@@ -26,12 +26,12 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from .dataset_types import Dataset, LoadOptions
+from .types import Dataset, LoadOptions
 from .user_files import read_head
-from .errors import (DataError, EmptyDataError, FileFormatError, LabelError, ShapeDataError,
-                     ValueDataError)
+from ..errors import (DataError, EmptyDataError, FileFormatError, LabelError, ShapeDataError,
+                      ValueDataError)
 from .idx import ensure_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import make_split
 
 SNIFF_ROWS = 200  # rows looked at to detect the header, the column types and word tables

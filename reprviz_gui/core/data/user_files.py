@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import DataError, FileFormatError
+from ..errors import DataError, FileFormatError
 
 
 def read_head(path: Path, n: int, what: str) -> tuple[int, bytes]:

@@ -24,11 +24,11 @@ from typing import Optional
 
 import numpy as np
 
-from .dataset_types import Dataset, LoadOptions
-from .errors import (CorruptFileError, DataError, FileFormatError, LabelError, ShapeDataError,
-                     UnsafeFileError, ValueDataError)
+from .types import Dataset, LoadOptions
+from ..errors import (CorruptFileError, DataError, FileFormatError, LabelError, ShapeDataError,
+                      UnsafeFileError, ValueDataError)
 from .idx import MAX_DEFLATE_RATIO, ensure_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import make_split
 from .tabular import to_pixels
 
@@ -107,7 +107,7 @@ def inspect_npz(path: Path, max_bytes: Optional[int] = None,
         except OSError as exc:
             raise DataError(f"{name} cannot be read: {exc.strerror or exc}.") from None
     if size == 0:
-        from .errors import EmptyDataError
+        from ..errors import EmptyDataError
 
         raise EmptyDataError(f"{name} is empty (0 bytes).")
     if head != b"PK\x03\x04":
@@ -190,7 +190,7 @@ def read_npz(source: Path, allow_pickle: bool = False, data: Optional[bytes] = N
     except zipfile.BadZipFile as exc:
         raise CorruptFileError(f"{name} is a damaged .npz/zip file ({_short(exc)}).") from None
     except MemoryError:
-        from .errors import ResourceLimitError
+        from ..errors import ResourceLimitError
 
         raise ResourceLimitError(f"{name} does not fit in memory.") from None
     except Exception as exc:  # noqa: BLE001 - unpickling a trusted file can raise anything
@@ -360,7 +360,7 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
         notes.append(note)
         split_by_app = True
     if len(y_train) + len(y_test) == 0:
-        from .errors import EmptyDataError
+        from ..errors import EmptyDataError
 
         raise EmptyDataError(f"{fname} holds no samples.")
     report(on_progress, "load", 1.0, f"Loaded {fname}")

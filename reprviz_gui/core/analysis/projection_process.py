@@ -21,16 +21,16 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import errors
-from .errors import Cancelled, ReprvizError
-from .progress import ProgressFn, StopFn, report
+from .. import errors
+from ..errors import Cancelled, ReprvizError
+from ..progress import ProgressFn, StopFn, report
 
 _POLL_S = 0.05
 
 
 def _serve(conn: Any) -> None:
     """The child's loop: answer requests until told to stop or the pipe closes."""
-    from . import analysis
+    from .. import analysis
 
     while True:
         try:
@@ -198,7 +198,7 @@ def project_in_process(a: np.ndarray, method: str, seed: int = 0,
                        **params: Any) -> Any:
     """``analysis.project`` for the slow methods, in the child process; PCA stays here."""
     if method == "pca":
-        from .analysis import project
+        from .projection import project
 
         return project(a, method, seed=seed, on_progress=on_progress, should_stop=should_stop,
                        **params)

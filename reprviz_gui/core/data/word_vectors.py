@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from .dataset_types import Dataset, LoadOptions
-from .errors import (CorruptFileError, EmptyDataError, FileFormatError, ShapeDataError,
-                     ValueDataError)
+from .types import Dataset, LoadOptions
+from ..errors import (CorruptFileError, EmptyDataError, FileFormatError, ShapeDataError,
+                      ValueDataError)
 from .idx import ensure_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .tabular import FLOAT32_MAX, _CountingLines, check_text_file, is_number, labels_from_cells
 
 if TYPE_CHECKING:  # pragma: no cover

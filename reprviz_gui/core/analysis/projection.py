@@ -1,4 +1,4 @@
-"""Similarity and 2-D maps of a layer's representation (numpy / scikit-learn / umap; no Qt).
+"""2-D maps of a layer's representation (numpy / scikit-learn / umap; no Qt).
 
 Everything here works in float32 and refuses, up front, any N×N request that would not fit in
 memory (``memory.check_fits``). umap is imported lazily: it is slow to import (it pulls in
@@ -6,104 +6,24 @@ TensorFlow for ParametricUMAP and compiles with numba on first use), so the GUI 
 the background with ``warm_up_umap()``.
 """
 
+
 from __future__ import annotations
 
 import inspect
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
-from .errors import ReprvizError
-from .memory import check_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..errors import ReprvizError
+from ..memory import check_fits
+from ..progress import ProgressFn, StopFn, check_stop, report
+from .similarity import _as_matrix, _n_fmt, cosine_similarity
 
 METHODS = ("pca", "mds", "tsne", "umap")
 METHOD_LABELS = {"pca": "PCA", "mds": "MDS (1 − cosine)", "tsne": "t-SNE", "umap": "UMAP"}
-
-
-# --- helpers ---------------------------------------------------------------------------------
-def _as_matrix(a: Any, what: str = "activations") -> np.ndarray:
-    """(N, D) float32 copy-free view where possible; rejects NaN/inf with a clear message."""
-    arr = np.asarray(a)
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    elif arr.ndim > 2:
-        arr = arr.reshape(len(arr), -1)
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float32)
-    if arr.size and not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr)).any(axis=1).sum())
-        raise ReprvizError(
-            f"The {what} contain NaN or infinite values in {bad} of {len(arr)} samples "
-            "(training probably diverged — try a smaller learning rate)")
-    return arr
-
-
-def _normalised_rows(a: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length in float32; all-zero rows stay zero."""
-    norms = np.sqrt(np.einsum("ij,ij->i", a, a, dtype=np.float32))
-    norms[norms == 0] = 1.0
-    return a / norms[:, None]
-
-
-def _n_fmt(n: int) -> str:
-    return f"{n:,}"
-
-
-# --- similarity ------------------------------------------------------------------------------
-def cosine_similarity(a: Any) -> np.ndarray:
-    """(N, N) float32 cosine similarity between the rows of ``a`` (one matmul).
-
-    Rows that are all zero (e.g. a sample no unit responds to) have similarity 0 with everything,
-    themselves included, as in scikit-learn. Refuses (``ResourceLimitError``) before allocating
-    when N×N float32 does not fit the memory budget.
-    """
-    arr = np.asarray(a)
-    n = int(arr.shape[0]) if arr.ndim else 0
-    check_fits(n * n * 4, f"cosine matrix of {_n_fmt(n)} samples")
-    unit = _normalised_rows(_as_matrix(arr))
-    out = unit @ unit.T
-    np.clip(out, -1.0, 1.0, out=out)
-    return out.astype(np.float32, copy=False)
-
-
-def centroid_similarity(a: Any, labels: Any, n_classes: int) -> np.ndarray:
-    """(C, C) float32 cosine similarity between the class-mean vectors.
-
-    Classes with no sample get NaN rows and columns.
-    """
-    arr = _as_matrix(a)
-    labels = np.asarray(labels).astype(np.int64, copy=False).ravel()
-    if len(labels) != len(arr):
-        raise ReprvizError(f"{len(labels)} labels for {len(arr)} samples")
-    n_classes = int(n_classes)
-    means = np.zeros((n_classes, arr.shape[1]), dtype=np.float32)
-    present = np.zeros(n_classes, dtype=bool)
-    for c in range(n_classes):
-        rows = labels == c
-        if rows.any():
-            means[c] = arr[rows].mean(axis=0, dtype=np.float64).astype(np.float32)
-            present[c] = True
-    unit = _normalised_rows(means)
-    out = (unit @ unit.T).astype(np.float32)
-    np.clip(out, -1.0, 1.0, out=out)
-    out[~present, :] = np.nan
-    out[:, ~present] = np.nan
-    return out
-
-
-def within_between_similarity(cos: np.ndarray, labels: Any) -> dict[str, float | None]:
-    """Mean cosine of same-class pairs (diagonal excluded) and of different-class pairs."""
-    labels = np.asarray(labels).ravel()
-    same = labels[:, None] == labels[None, :]
-    np.fill_diagonal(same, False)
-    diff = labels[:, None] != labels[None, :]
-    within = float(cos[same].mean()) if same.any() else None
-    between = float(cos[diff].mean()) if diff.any() else None
-    return {"within_class": within, "between_class": between}
 
 
 # --- 2-D maps --------------------------------------------------------------------------------
@@ -308,73 +228,3 @@ def warm_up_umap(n: int = 200, dim: int = 16, seed: int = 0) -> float:
     return time.perf_counter() - t0
 
 
-# --- word tables -----------------------------------------------------------------------------
-def nearest_by_group(vectors: Any, words: Sequence[str], kinds: Sequence[str],
-                     query_kind: str = "capital", target_kind: str = "country",
-                     groups: Optional[Sequence[str]] = None) -> list[dict]:
-    """For each row of kind ``query_kind``, the nearest row of kind ``target_kind`` by cosine.
-
-    Each dict has ``word``, ``nearest``, ``similarity`` and, when ``groups`` (e.g. the capitals'
-    ``country`` column) is given, ``group``, ``own`` (is the nearest target in the word's own
-    group), ``own_target``, ``own_similarity`` and ``own_rank`` (1 = nearest).
-    """
-    arr = _as_matrix(vectors, "word vectors")
-    words = [str(w) for w in words]
-    kinds = [str(k) for k in kinds]
-    if not (len(words) == len(kinds) == len(arr)):
-        raise ReprvizError(
-            f"{len(arr)} vectors but {len(words)} words and {len(kinds)} kinds")
-    if groups is not None:
-        groups = [str(g) for g in groups]
-        if len(groups) != len(arr):
-            raise ReprvizError(f"{len(arr)} vectors but {len(groups)} group names")
-    q_idx = np.array([i for i, k in enumerate(kinds) if k == query_kind], dtype=np.int64)
-    t_idx = np.array([i for i, k in enumerate(kinds) if k == target_kind], dtype=np.int64)
-    if len(q_idx) == 0 or len(t_idx) == 0:
-        present = sorted(set(kinds))
-        raise ReprvizError(
-            f"Need rows of kind {query_kind!r} and {target_kind!r}; the table has "
-            f"{', '.join(map(repr, present)) or 'no kinds'}")
-    unit = _normalised_rows(arr)
-    sims = unit[q_idx] @ unit[t_idx].T  # (Q, T) float32
-    out: list[dict] = []
-    for row, qi in enumerate(q_idx):
-        best = int(np.argmax(sims[row]))
-        entry: dict[str, Any] = {
-            "word": words[qi],
-            "nearest": words[t_idx[best]],
-            "similarity": float(sims[row, best]),
-        }
-        if groups is not None:
-            entry["group"] = groups[qi]
-            entry["own"] = groups[t_idx[best]] == groups[qi]
-            own = [j for j, ti in enumerate(t_idx) if groups[ti] == groups[qi]]
-            if own:
-                j = max(own, key=lambda jj: sims[row, jj])
-                entry["own_target"] = words[t_idx[j]]
-                entry["own_similarity"] = float(sims[row, j])
-                entry["own_rank"] = int((sims[row] > sims[row, j]).sum()) + 1
-            else:
-                entry["own_target"] = None
-                entry["own_similarity"] = None
-                entry["own_rank"] = None
-        out.append(entry)
-    return out
-
-
-def group_similarity_summary(vectors: Any, kinds: Sequence[str], groups: Sequence[str],
-                             query_kind: str = "capital", target_kind: str = "country") -> dict:
-    """Mean cosine of query–own-group target pairs and query–other-group target pairs."""
-    arr = _normalised_rows(_as_matrix(vectors, "word vectors"))
-    kinds = [str(k) for k in kinds]
-    groups = np.asarray([str(g) for g in groups])
-    q = np.array([k == query_kind for k in kinds])
-    t = np.array([k == target_kind for k in kinds])
-    sims = arr[q] @ arr[t].T
-    own = groups[q][:, None] == groups[t][None, :]
-    return {
-        "mean_own": float(sims[own].mean()) if own.any() else None,
-        "mean_other": float(sims[~own].mean()) if (~own).any() else None,
-        "queries": int(q.sum()),
-        "targets": int(t.sum()),
-    }

@@ -19,10 +19,10 @@ from typing import Optional
 
 import numpy as np
 
-from .dataset_types import Dataset, LoadOptions
-from .errors import DataError, EmptyDataError, FileFormatError
+from .types import Dataset, LoadOptions
+from ..errors import DataError, EmptyDataError, FileFormatError
 from .idx import ensure_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import make_split
 
 _TRAIN_NAMES = ("train", "training")

@@ -24,12 +24,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import keras_cache
-from .dataset_types import Dataset, LoadOptions
-from .errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError,
-                     ReprvizError, ResourceLimitError, UnsafeFileError)
+from .types import Dataset, LoadOptions
+from ..errors import (CorruptFileError, DataError, EmptyDataError, FileFormatError, ReprvizError,
+                      ResourceLimitError, UnsafeFileError)
 from .idx import FASHION_CLASSES, GZIP_MAGIC, is_idx_folder, load_idx_folder
 from .image_folder import is_image_folder, load_image_folder
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import check_test_fraction, make_split
 
 DEFAULT_SOURCE = "fashion-mnist-sample"
@@ -56,7 +56,7 @@ def resources_dir() -> Path:
         if (path / "data").is_dir() and not (path / "fashion-mnist-subset").exists():
             return path / "data"
         return path
-    return Path(__file__).resolve().parents[2] / "resources" / "data"
+    return Path(__file__).resolve().parents[3] / "resources" / "data"
 
 
 def _fashion_dir() -> Path:

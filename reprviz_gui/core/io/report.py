@@ -21,12 +21,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import analysis
+from .. import analysis
 from .atomic import atomic_write, atomic_write_text
-from .dataset_types import Dataset, LoadOptions
-from .errors import ModelError, ReprvizError
-from .memory import check_fits
-from .progress import ProgressFn, StopFn, check_stop, report
+from ..data.types import Dataset, LoadOptions
+from ..errors import ModelError, ReprvizError
+from ..memory import check_fits
+from ..progress import ProgressFn, StopFn, check_stop, report
 
 NO_MODEL = ("none", "no", "off")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -121,7 +121,7 @@ def default_layer(model) -> str:
 
 
 def _layer_info_dicts(model) -> list[dict]:
-    from .models import describe_layers
+    from ..model.layers import describe_layers
 
     return [_jsonable(info) for info in describe_layers(model)]
 
@@ -150,7 +150,7 @@ def _check_options(opts: AnalyzeOptions) -> None:
     if not os.access(out, os.W_OK):
         raise ReprvizError(f"The output folder {out} is not writable")
     if opts.save_model is not None:
-        from .models import check_model_save_path
+        from ..model.files import check_model_save_path
 
         check_model_save_path(opts.save_model)  # the folder exists and is writable
 
@@ -164,7 +164,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             should_stop: StopFn | None = None) -> dict:
     """Run the whole pipeline and write the results to ``opts.out``; returns the report dict
     (what ``report.json`` holds). Raises ``ReprvizError`` subclasses for user mistakes."""
-    from .datasets import load_dataset  # lazily: the loaders may import optional things
+    from ..data.sources import load_dataset
 
     started = time.perf_counter()
     _check_options(opts)
@@ -187,7 +187,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         if word_table:
             spec = "none"
         else:
-            from .models import default_preset_for
+            from ..model.presets import default_preset_for
 
             spec = default_preset_for(dataset)
     spec = str(spec)
@@ -202,8 +202,8 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         if opts.layer is not None:
             notes.append("--layer ignored: without a model the samples' own values are shown.")
     else:
-        from . import models
-        from .activations import resolve_layer
+        from .. import model as models
+        from ..model.extraction import resolve_layer
 
         if _looks_like_path(spec):
             model = models.load_model_file(spec, trust=opts.trust_model)
@@ -232,7 +232,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     if method == "mds":
         check_fits(n_selected * n_selected * 8 * 4, f"MDS of {n_selected:,} samples")
     if model is not None:
-        from .activations import extraction_bytes
+        from ..model.extraction import extraction_bytes
 
         check_fits(extraction_bytes(model, [layer_name], n_selected),
                    f"activations of layer {layer_name!r} for {n_selected:,} samples")
@@ -249,7 +249,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             notes.append(f"Dataset {dataset.name!r} has no training split; the model was not "
                          "trained.")
         else:
-            from .training import TrainConfig, train
+            from ..model.training import TrainConfig, train
 
             train_result = train(model, dataset,
                                  TrainConfig(epochs=epochs,
@@ -266,7 +266,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         notes.append("--epochs 0: the model was not trained.")
 
     if model is not None and opts.save_model is not None:
-        from .models import save_model_file
+        from ..model.files import save_model_file
 
         save_path = save_model_file(model, opts.save_model)
         model_info["saved_to"] = str(save_path.resolve())
@@ -274,14 +274,14 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     # 5. evaluate
     evaluation = None
     if model is not None:
-        from .training import evaluate
+        from ..model.training import evaluate
 
         evaluation = evaluate(model, dataset, "test", validation=train_result,
                               on_progress=on_progress, should_stop=should_stop)
         check_stop(should_stop)
 
     # 6. samples and the layer's activations
-    from .activations import select_samples
+    from ..data.samples import select_samples
 
     idx = select_samples(dataset.y_test, n_selected, seed=opts.seed)
     labels = np.asarray(dataset.y_test)[idx].astype(np.int64)
@@ -289,7 +289,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                    else np.full(len(idx), -1, dtype=np.int64))
     x_sel = dataset.inputs(dataset.x_test[idx])
     if model is not None:
-        from .activations import extract_layer
+        from ..model.extraction import extract_layer
 
         acts = extract_layer(model, x_sel, layer_name, on_progress=on_progress,
                              should_stop=should_stop)
@@ -336,7 +336,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     if evaluation is not None:
         named_pairs = [{"true": class_names[t], "predicted": class_names[p], "count": int(c)}
                        for t, p, c in evaluation.top_pairs]
-    from .. import __version__
+    from ... import __version__
 
     data_report = {
         "name": dataset.name, "source": str(opts.data), "kind": dataset.kind,

@@ -9,12 +9,13 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import metrics
-from .dataset_types import Dataset
-from .errors import EmptyDataError, ModelError
-from .models import bump_version, check_compatible, ensure_compiled, output_kind
-from .progress import ProgressFn, StopFn, check_stop, report
-from .tf_runtime import keras_module, set_seed
+from ..analysis import metrics
+from ..data.types import Dataset
+from ..errors import EmptyDataError, ModelError
+from .layers import bump_version, check_compatible, output_kind
+from .presets import ensure_compiled
+from ..progress import ProgressFn, StopFn, check_stop, report
+from .runtime import keras_module, set_seed
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 

@@ -1,0 +1,1 @@
+"""Data formats: one module per format, the in-memory Dataset, splits and sample sets."""

@@ -1,0 +1,1 @@
+"""File output: atomic writes, the CLI's report and PNG figures."""
