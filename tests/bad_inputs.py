@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -344,6 +345,24 @@ def make_keras_with_broken_weights(d: Path) -> Bad:
     return Bad(str(path), "model-file", "broken_weights.keras")
 
 
+def make_model_naming_os_system(d: Path) -> Bad:
+    """A crafted .keras whose config asks for ``os.system`` (the CVE-2025-1550 shape): refused
+    before Keras reads it, with no "trust" override."""
+    path = d / "evil.keras"
+    payload = {"module": "os", "class_name": "function", "config": "system",
+               "registered_name": "system"}
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+              "config": {"name": "seq", "layers": [
+                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                   "config": {"batch_shape": [None, 8, 8], "name": "input"}},
+                  {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+                   "config": {"name": "payload", "function": payload}}]}}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", '{"keras_version": "3.15.1"}')
+        z.writestr("config.json", json.dumps(config))
+    return Bad(str(path), "model-file", "evil.keras names the Python module 'os'")
+
+
 def make_mismatched_model(d: Path) -> Bad:
     """A valid model for 28x28 images: it cannot read digits' 8x8 samples."""
     from reprviz_gui.core.model.runtime import keras_module
@@ -390,6 +409,7 @@ MODEL_CASES: list[Case] = [
     Case("junk_zip_keras", "model", make_junk_zip_keras),
     Case("text_named_h5", "model", make_text_named_h5),
     Case("keras_with_broken_weights", "model", make_keras_with_broken_weights, needs_tf=True),
+    Case("model_naming_os_system", "model", make_model_naming_os_system),
     Case("lambda_model", "model", make_lambda_model, needs_tf=True, trusted=True),
     Case("mismatched_model", "model", make_mismatched_model, needs_tf=True),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,14 +45,16 @@ def _starts_with(path: Path, magic: bytes) -> bool:
 
 
 def _config_nodes(node: Any) -> Iterator[dict]:
-    """Every dict in a serialised Keras config, depth first, in file order."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _config_nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _config_nodes(value)
+    """Every dict in a serialised Keras config, depth first, in file order. Iterative, so a
+    crafted, very deeply nested config cannot exhaust Python's recursion limit."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def _find_lambdas(config: Any) -> list[str]:
@@ -63,20 +67,104 @@ def _find_lambdas(config: Any) -> list[str]:
     return found
 
 
-def _custom_classes(config: Any) -> list[str]:
-    """Registered names of non-Keras classes in a serialised config (e.g. ``"mine>Twice"``)."""
-    found: list[str] = []
+class ForeignCodeError(ModelFileError):
+    """The model file names Python code outside Keras (a module such as ``os`` or
+    ``builtins``, a custom class, a Keras function that is not a modelling one). It is refused
+    before Keras reads it, trusted or not: "trust" covers Lambda layers, not imports."""
+
+
+# Keras API functions that a model config must never name (Keras's own NON_MODELING_APIS,
+# by their last name part): CVE-2025-9906 had a config call enable_unsafe_deserialization.
+_NON_MODELLING_NAMES = frozenset({
+    "clear_session", "enable_unsafe_deserialization", "load_model", "model_from_json",
+    "save_model", "image_dataset_from_directory", "load_img", "save_img",
+    "text_dataset_from_directory", "deserialize_keras_object", "register_keras_serializable",
+    "load_weights", "save_weights", "serialize_keras_object", "audio_dataset_from_directory",
+    "get_file", "TFSMLayer",
+})
+# class names Keras itself writes for plain Python values (no module is imported for them)
+_SPECIAL_CLASS_NAMES = frozenset({
+    "__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__",
+    "__lambda__", "__typespec__", "__tuple__", "__list__", "__dict__", "function",
+})
+
+
+def _is_keras_module(module: str) -> bool:
+    return module == "keras" or module.startswith("keras.")
+
+
+def _entry_name(node: dict) -> Any:
+    """The name a config entry asks Keras to look up: a function's name, else the class."""
+    if node.get("class_name") == "function":
+        return node.get("config")
+    if node.get("class_name") == "__typespec__":
+        return node.get("spec_name")
+    return node.get("class_name")
+
+
+def _plain_name(value: Any) -> bool:
+    return isinstance(value, str) and value.isidentifier()
+
+
+def _foreign_reference(node: dict) -> tuple[str, str] | None:
+    """``(kind, what)`` when this config entry points outside Keras, else None. ``kind`` is
+    "python" for a module of Python itself (os, builtins, subprocess, ...), "nonmodelling" for
+    a Keras API that is not a layer or function of a model, "custom" for any other code."""
+    module, cls, reg = node.get("module"), node.get("class_name"), node.get("registered_name")
+    name = _entry_name(node)
+    shown = f"{module}.{name}" if isinstance(module, str) else str(name)
+    if module is not None:
+        if not isinstance(module, str):
+            return "custom", repr(module)[:60]
+        top = module.split(".", 1)[0]
+        if module == "builtins" and cls == "function" and _plain_name(name) \
+                and not hasattr(builtins, name):
+            pass  # how Keras writes its own functions by name ("relu", "mse"): never imported
+        elif not _is_keras_module(module):
+            if top in sys.stdlib_module_names or top in ("builtins", "posix", "nt", "sys"):
+                return "python", shown
+            return "custom", reg if isinstance(reg, str) and ">" in reg else shown
+    if name in _NON_MODELLING_NAMES:
+        return "nonmodelling", shown
+    if isinstance(reg, str) and reg and not (reg == cls or reg == name or _plain_name(reg)):
+        return "custom", reg  # "package>Name" or a dotted path: registered outside Keras
+    if cls is not None and cls not in _SPECIAL_CLASS_NAMES and not _plain_name(cls):
+        return "custom", str(cls)[:60]  # the legacy .h5 "package>Name", or "os.system"
+    if cls == "function" and name is not None and not _plain_name(name):
+        return "custom", str(name)[:60]
+    return None
+
+
+def check_no_foreign_code(config: Any, path: Path) -> None:
+    """Raise ``ForeignCodeError`` if any entry of the saved config names code outside Keras.
+
+    Defence in depth: Keras >= 3.9 refuses such modules itself in safe mode, but an older or
+    future Keras (or safe_mode=False for a trusted Lambda) must never be talked into importing
+    ``os``, ``builtins``, ``subprocess``... from a model file."""
+    custom: list[str] = []
     for node in _config_nodes(config):
-        if "class_name" not in node:
+        if "class_name" not in node and "module" not in node:
             continue
-        reg, module, cls = node.get("registered_name"), node.get("module"), node.get("class_name")
-        if isinstance(reg, str) and ">" in reg:
-            found.append(reg)
-        elif isinstance(cls, str) and ">" in cls:  # the legacy .h5 layout
-            found.append(cls)
-        elif isinstance(module, str) and not module.startswith("keras"):
-            found.append(f"{module}.{cls}")
-    return list(dict.fromkeys(found))
+        found = _foreign_reference(node)
+        if found is None:
+            continue
+        kind, what = found
+        if kind == "python":
+            raise ForeignCodeError(
+                f"{path.name} names the Python module '{what.split('.')[0]}' ({what}), which is "
+                "not part of Keras: a model file that points outside Keras could run code when "
+                "loaded, so reprviz never loads it, trusted or not.")
+        if kind == "nonmodelling":
+            raise ForeignCodeError(
+                f"{path.name} names {what}, a Keras function that does not belong in a saved "
+                "model (it loads or saves files, or switches off Keras's safety checks), so "
+                "reprviz never loads it, trusted or not.")
+        custom.append(what)
+    if custom:
+        custom = list(dict.fromkeys(custom))
+        raise ForeignCodeError(
+            f"{path.name} uses custom code that is not part of Keras ({', '.join(custom[:5])}), "
+            "so reprviz cannot rebuild it; save the model with built-in Keras layers only.")
 
 
 def _read_config(path: Path, kind: str) -> Any:
@@ -91,7 +179,8 @@ def _read_config(path: Path, kind: str) -> Any:
                 return json.loads(z.read("config.json").decode("utf-8"))
         except ModelFileError:
             raise
-        except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError) as err:
+        except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError,
+                RecursionError) as err:
             raise ModelFileError(f"{path.name} is damaged and cannot be read as a .keras model "
                                  f"({type(err).__name__}).") from err
     import h5py
@@ -104,12 +193,16 @@ def _read_config(path: Path, kind: str) -> Any:
                     raise ModelFileError(f"{path.name} holds only weights, not a whole model; "
                                          "save it with model.save(...), not save_weights.")
                 raise ModelFileError(f"{path.name} is an HDF5 file but not a Keras model.")
-            if isinstance(raw, bytes):
-                raw = raw.decode("utf-8")
-            return json.loads(raw)
+            # the training config is only read when compiling, but it is checked as well
+            extra = f.attrs.get("training_config")
+            texts = [raw] + ([extra] if extra is not None else [])
+            parsed = [json.loads(t.decode("utf-8") if isinstance(t, bytes) else str(t))
+                      for t in texts]
+            return parsed[0] if len(parsed) == 1 else {"model_config": parsed[0],
+                                                       "training_config": parsed[1]}
     except ModelFileError:
         raise
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as err:
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, RecursionError) as err:
         raise ModelFileError(f"{path.name} is damaged and cannot be read as an .h5 model "
                              f"({type(err).__name__}).") from err
 
@@ -119,7 +212,9 @@ def load_model_file(path: str | Path, trust: bool = False):
     with Adam and the task's loss so it can be trained further).
 
     A model containing code (a Lambda layer) is refused with ``UnsafeModelError`` unless
-    ``trust`` is True. Missing, corrupt or mislabelled files raise ``ModelFileError``.
+    ``trust`` is True. A config that names anything outside Keras (a module such as ``os`` or
+    ``builtins.exec``, a custom class) raises ``ForeignCodeError`` before Keras reads the file,
+    even with ``trust``. Missing, corrupt or mislabelled files raise ``ModelFileError``.
     """
     path = Path(path)
     if not path.exists():
@@ -149,6 +244,7 @@ def load_model_file(path: str | Path, trust: bool = False):
                              "use a .keras or .h5 file saved with model.save(...).")
 
     config = _read_config(path, kind)
+    check_no_foreign_code(config, path)  # before Keras sees the file, trusted or not
     lambdas = _find_lambdas(config)
     if lambdas and not trust:
         raise _unsafe(path, lambdas)
@@ -160,12 +256,6 @@ def load_model_file(path: str | Path, trust: bool = False):
         text = " ".join(str(err).split())
         if "safe_mode" in text or "arbitrary code" in text:
             raise _unsafe(path, lambdas) from err
-        custom = _custom_classes(config)
-        if custom:
-            raise ModelFileError(
-                f"{path.name} uses custom code that is not part of Keras "
-                f"({', '.join(custom[:5])}), so reprviz cannot rebuild it; save the model "
-                "with built-in Keras layers only.") from err
         if "Could not locate" in text or "Unknown layer" in text:
             raise ModelFileError(f"{path.name} uses a layer or function that this Keras "
                                  f"version does not know: {text[:160]}") from err
