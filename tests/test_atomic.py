@@ -135,14 +135,14 @@ def test_save_via_path_failure_keeps_the_previous_file(tmp_path, how):
 
 
 def test_report_writers_use_it(tmp_path):
-    from reprviz_gui.core.io import report
+    from reprviz_gui.core.io import writers
 
     path = tmp_path / "report.json"
-    report.write_json(path, {"a": 1})
+    writers.write_json(path, {"a": 1})
     with pytest.raises(TypeError):  # not JSON: refused before anything is written
-        report.write_json(path, {"a": object()})
+        writers.write_json(path, {"a": object()})
     assert json.loads(path.read_text()) == {"a": 1}
-    report.write_npz(tmp_path / "a.npz", x=np.arange(3, dtype=np.float32))
+    writers.write_npz(tmp_path / "a.npz", x=np.arange(3, dtype=np.float32))
     with np.load(tmp_path / "a.npz", allow_pickle=False) as z:
         assert z["x"].tolist() == [0, 1, 2]
     assert leftovers(tmp_path, {"report.json", "a.npz"}) == []
@@ -332,21 +332,21 @@ def test_the_kill_harness_catches_a_plain_write(tmp_path):
 
 
 def test_kill_while_writing_report_json(tmp_path):
-    """report.write_json killed after writing the whole temp file but before the rename (the
+    """writers.write_json killed after writing the whole temp file but before the rename (the
     child's fsync never returns): report.json is still the previous, complete report."""
-    from reprviz_gui.core.io import report
+    from reprviz_gui.core.io import writers
 
     path = tmp_path / "report.json"
-    report.write_json(path, {"version": 1, "notes": ["first run"]})
+    writers.write_json(path, {"version": 1, "notes": ["first run"]})
     before = path.read_bytes()
     child = Child(f"""
         import os, time
-        from reprviz_gui.core.io import report
+        from reprviz_gui.core.io import writers
         def stuck_fsync(fd):
             print("fsync", os.fstat(fd).st_size, flush=True)
             time.sleep(60)
         os.fsync = stuck_fsync
-        report.write_json({str(path)!r}, {{"version": 2, "rows": [[i] * 20 for i in
+        writers.write_json({str(path)!r}, {{"version": 2, "rows": [[i] * 20 for i in
                                                                   range(100_000)]}})
         print("done", flush=True)
     """, tmp_path)
@@ -355,7 +355,7 @@ def test_kill_while_writing_report_json(tmp_path):
     assert last.startswith("fsync") and int(last.split()[1]) > 1_000_000  # fully written temp
     assert path.read_bytes() == before
     assert json.loads(before)["version"] == 1
-    report.write_json(path, {"version": 3})
+    writers.write_json(path, {"version": 3})
     assert json.loads(path.read_text())["version"] == 3
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
+
+from ..progress import StopFn, check_stop
+from .types import Dataset
 
 
 def select_samples(labels, n: int = 1000, seed: int = 0) -> np.ndarray:
@@ -51,3 +56,83 @@ def sample_set_key(split: str, indices: np.ndarray) -> str:
     return f"{split}:{len(indices)}:{digest}"
 
 
+
+
+# --- the sample set every view shows ----------------------------------------------------------
+@dataclass(frozen=True)
+class SampleSet:
+    """The samples every layer view shows: class-ordered rows of one split of one dataset.
+
+    It belongs to the dataset, not to a model: two models compared side by side show the same
+    rows. A row is identified across views by ``(split, indices[row])``.
+    """
+
+    indices: np.ndarray  # (N,) indices into the split, sorted by (class, index)
+    labels: np.ndarray  # (N,) true class
+    class_names: tuple[str, ...]
+    split: str = "test"
+    thumbnails: Optional[np.ndarray] = None  # (N, H, W[, C]) uint8, for hover and galleries
+    words: Optional[tuple[str, ...]] = None  # word tables: one word per row
+    texts: Optional[tuple[str, ...]] = None  # token sequences: the review decoded to words
+    requested: int = 0  # what the user asked for; ``n`` may be fewer (the split is smaller)
+
+    @property
+    def n(self) -> int:
+        return int(len(self.indices))
+
+    @property
+    def key(self) -> str:
+        return sample_set_key(self.split, self.indices)
+
+    def class_bands(self) -> list[tuple[int, int, str]]:
+        """(start, stop, class name) for each class present, in row order."""
+        bands: list[tuple[int, int, str]] = []
+        labels = self.labels
+        start = 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                bands.append((start, i, self.class_names[int(labels[start])]))
+                start = i
+        return bands
+
+    def rows_of(self, split: str, dataset_indices: np.ndarray) -> np.ndarray:
+        """Rows of this set holding those samples of ``split`` (sorted; absent ones dropped)."""
+        if split != self.split or len(dataset_indices) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # indices are sorted by class, not by value: search a sorted copy
+        order = np.argsort(self.indices, kind="stable")
+        sorted_idx = self.indices[order]
+        wanted = np.asarray(dataset_indices, dtype=np.int64)
+        pos = np.searchsorted(sorted_idx, wanted)
+        pos = np.clip(pos, 0, max(0, len(sorted_idx) - 1))
+        hit = (len(sorted_idx) > 0) & (sorted_idx[pos] == wanted) if len(sorted_idx) else \
+            np.zeros(len(wanted), dtype=bool)
+        return np.sort(order[pos[hit]]).astype(np.int64)
+
+
+def make_sample_set(dataset: Dataset, n: int, split: str = "test", seed: int = 0,
+                    should_stop: StopFn | None = None) -> SampleSet:
+    """Pick ``n`` class-stratified samples of a split, rows grouped by class, with what views
+    need to show them (thumbnails, words, decoded texts). Word tables have no training split:
+    asking for it gives the test split."""
+    x, y = dataset.split(split)
+    if len(y) == 0 and split == "train":
+        split = "test"
+        x, y = dataset.split(split)
+    indices = np.asarray(select_samples(y, n=n, seed=seed), dtype=np.int64)
+    check_stop(should_stop)
+    labels = np.asarray(y[indices], dtype=np.int64).copy()
+    thumbnails = np.array(x[indices], copy=True) if dataset.kind == "image" else None
+    words = (tuple(dataset.words[i] for i in indices)
+             if dataset.words is not None and split == "test" else None)
+    texts = (tuple(decode_tokens(seq, dataset.vocabulary) for seq in x[indices])
+             if dataset.kind == "sequence" else None)
+    return SampleSet(indices=indices, labels=labels, class_names=tuple(dataset.class_names),
+                     split=split, thumbnails=thumbnails, words=words, texts=texts,
+                     requested=int(n))
+
+
+def decode_tokens(tokens: np.ndarray, vocabulary: Optional[dict[int, str]]) -> str:
+    """A token sequence as words (padding dropped); ids without a word show as ``#id``."""
+    vocab = vocabulary or {}
+    return " ".join(vocab.get(int(t), f"#{int(t)}") for t in tokens if int(t) != 0)

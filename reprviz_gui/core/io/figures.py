@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from .. import analysis
 from .atomic import atomic_write
 
 DPI = 110
@@ -202,3 +203,32 @@ def save_png(fig: Figure, path: str | os.PathLike) -> Path:
     # bbox_inches="tight": rotated class names below the cosine matrix were cut to "p", "ss"…
     return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=DPI,
                                                      bbox_inches="tight", pad_inches=0.1))
+
+
+def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
+                  predictions: Optional[np.ndarray], class_names: list[str], cos: np.ndarray,
+                  proj: analysis.Projection, confusion: Optional[np.ndarray],
+                  words: Optional[list[str]] = None, title: str = "",
+                  layer_name: str = "") -> list[Path]:
+    """heatmap.png, cosine.png, map.png and (with a model) confusion.png."""
+    model_title = title
+    if layer_name:
+        title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
+
+    written = []
+    fig = heatmap_figure(acts, labels, class_names, f"Activations · {title}")
+    written.append(save_png(fig, out / "heatmap.png"))
+    fig = cosine_figure(cos, labels, class_names, f"Cosine similarity · {title}")
+    written.append(save_png(fig, out / "cosine.png"))
+    label = analysis.METHOD_LABELS.get(proj.method, proj.method)
+    axes = ("", "")
+    if proj.explained_variance is not None:
+        ev = proj.explained_variance
+        axes = (f"PC 1 ({ev[0]:.1%} of variance)", f"PC 2 ({ev[1]:.1%} of variance)")
+    fig = map_figure(proj.coords, labels, class_names, predictions, words,
+                             f"{label} map · {title}", axes)
+    written.append(save_png(fig, out / "map.png"))
+    if confusion is not None:
+        fig = confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")
+        written.append(save_png(fig, out / "confusion.png"))
+    return written

@@ -10,11 +10,9 @@ does not wait ten epochs to learn about a typo.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -22,10 +20,12 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import analysis
-from .atomic import atomic_write, atomic_write_text
+from .figures import write_figures
+from .writers import _jsonable, write_json, write_npz
 from ..data.types import Dataset, LoadOptions
 from ..errors import ModelError, ReprvizError
 from ..memory import check_fits
+from ..pipeline import INPUT_LAYER
 from ..progress import ProgressFn, StopFn, check_stop, report
 
 NO_MODEL = ("none", "no", "off")
@@ -40,12 +40,6 @@ REPORT_KEYS = (
     "top_confused_pairs", "top_confused_pairs_named", "classification_report", "layer",
     "projection", "similarity", "word_table", "notes", "files", "seconds",
 )
-
-# layer types that carry units of their own (the default layer is the last of these before the
-# output); Dropout, Flatten, Reshape, pooling, normalisation ... only pass values through
-_UNIT_LAYER_TYPES = ("Dense", "Bidirectional", "LSTM", "GRU", "SimpleRNN", "RNN", "Conv1D",
-                     "Conv2D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D", "EinsumDense")
-
 
 @dataclass
 class AnalyzeOptions:
@@ -68,56 +62,9 @@ class AnalyzeOptions:
 
 
 # --- small helpers ---------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
-    """numpy/dataclass/Path values as plain JSON; NaN and inf become null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, Path):
-        return str(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(asdict(value))
-    return value
-
-
-def write_json(path: Path, data: dict) -> Path:
-    text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
-    return atomic_write_text(path, text + "\n")
-
-
-def write_npz(path: Path, **arrays: np.ndarray) -> Path:
-    """Compressed .npz of plain (non-object) arrays: loads with ``allow_pickle=False``."""
-    for name, arr in arrays.items():
-        if np.asarray(arr).dtype == object:
-            raise ValueError(f"{name} is an object array; it would need pickle to load")
-    return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
-
-
 def _looks_like_path(spec: str) -> bool:
     return (spec.lower().endswith(MODEL_SUFFIXES) or os.sep in spec or "/" in spec
             or Path(spec).exists())
-
-
-def default_layer(model) -> str:
-    """The last layer before the output that has units of its own (Dense, LSTM, Conv, ...),
-    i.e. the last hidden layer; the output layer itself when there is no hidden one."""
-    layers = list(model.layers)
-    for layer in reversed(layers[:-1]):
-        wrapped = getattr(layer, "layer", None)  # Bidirectional, TimeDistributed
-        kinds = {type(layer).__name__, type(wrapped).__name__ if wrapped is not None else ""}
-        if kinds & set(_UNIT_LAYER_TYPES):
-            return layer.name
-    return layers[-1].name
 
 
 def _layer_info_dicts(model) -> list[dict]:
@@ -198,12 +145,13 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                       "(word vectors, pixels or features) are the representation"}
         if opts.epochs:
             notes.append("--epochs ignored: there is no model to train (--model none).")
-        layer_name = "input"
+        layer_name = INPUT_LAYER
         if opts.layer is not None:
             notes.append("--layer ignored: without a model the samples' own values are shown.")
     else:
         from .. import model as models
         from ..model.extraction import resolve_layer
+        from ..model.layers import default_layer
 
         if _looks_like_path(spec):
             model = models.load_model_file(spec, trust=opts.trust_model)
@@ -218,7 +166,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             model_info.update(kind="preset", preset=spec, description=models.PRESETS[spec],
                               config=_jsonable(config))
         layer_name = (resolve_layer(model, opts.layer) if opts.layer is not None
-                      else default_layer(model))
+                      else default_layer(models.describe_layers(model)))
         if opts.layer is None and layer_name == model.layers[-1].name:
             notes.append(f"The model has no hidden layer; showing its output layer "
                          f"{layer_name!r}.")
@@ -280,32 +228,22 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                               on_progress=on_progress, should_stop=should_stop)
         check_stop(should_stop)
 
-    # 6. samples and the layer's activations
-    from ..data.samples import select_samples
+    # 6-7. samples, the layer's activations, similarity and map: the window's own pipeline
+    from ..data.samples import make_sample_set
+    from ..pipeline import analyse_layer, layer_map
 
-    idx = select_samples(dataset.y_test, n_selected, seed=opts.seed)
-    labels = np.asarray(dataset.y_test)[idx].astype(np.int64)
+    samples = make_sample_set(dataset, n_selected, "test", seed=opts.seed)
+    idx, labels = samples.indices, samples.labels
     predictions = (evaluation.predictions[idx].astype(np.int64) if evaluation is not None
                    else np.full(len(idx), -1, dtype=np.int64))
-    x_sel = dataset.inputs(dataset.x_test[idx])
-    if model is not None:
-        from ..model.extraction import extract_layer
-
-        acts = extract_layer(model, x_sel, layer_name, on_progress=on_progress,
-                             should_stop=should_stop)
-    else:
-        acts = np.asarray(x_sel, dtype=np.float32).reshape(len(x_sel), -1)
-    del x_sel
+    layer = analyse_layer(model, dataset, samples, layer_name, on_progress, should_stop)
+    acts, cos, centroid = layer.activations, layer.cosine, layer.centroid_cosine
     check_stop(should_stop)
-
-    # 7. similarity and map
     report(on_progress, "analyse", 0.0, "Cosine similarity…")
-    cos = analysis.cosine_similarity(acts)
-    centroid = analysis.centroid_similarity(acts, labels, dataset.n_classes)
     similarity = analysis.within_between_similarity(cos, labels)
     similarity["centroid_cosine"] = centroid
-    proj = analysis.project(acts, method, seed=opts.seed, on_progress=on_progress,
-                            should_stop=should_stop)
+    proj = layer_map(acts, method, seed=opts.seed, on_progress=on_progress,
+                     should_stop=should_stop)
     if proj.note:
         notes.append(proj.note)
 
@@ -420,37 +358,6 @@ def _word_table_info(dataset: Dataset) -> Optional[dict]:
         info.update({k: v for k, v in analysis.group_similarity_summary(
             vectors, kinds, groups, query, target).items() if k.startswith("mean")})
     return info
-
-
-def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
-                  predictions: Optional[np.ndarray], class_names: list[str], cos: np.ndarray,
-                  proj: analysis.Projection, confusion: Optional[np.ndarray],
-                  words: Optional[list[str]] = None, title: str = "",
-                  layer_name: str = "") -> list[Path]:
-    """heatmap.png, cosine.png, map.png and (with a model) confusion.png."""
-    from . import figures
-
-    model_title = title
-    if layer_name:
-        title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
-
-    written = []
-    fig = figures.heatmap_figure(acts, labels, class_names, f"Activations · {title}")
-    written.append(figures.save_png(fig, out / "heatmap.png"))
-    fig = figures.cosine_figure(cos, labels, class_names, f"Cosine similarity · {title}")
-    written.append(figures.save_png(fig, out / "cosine.png"))
-    label = analysis.METHOD_LABELS.get(proj.method, proj.method)
-    axes = ("", "")
-    if proj.explained_variance is not None:
-        ev = proj.explained_variance
-        axes = (f"PC 1 ({ev[0]:.1%} of variance)", f"PC 2 ({ev[1]:.1%} of variance)")
-    fig = figures.map_figure(proj.coords, labels, class_names, predictions, words,
-                             f"{label} map · {title}", axes)
-    written.append(figures.save_png(fig, out / "map.png"))
-    if confusion is not None:
-        fig = figures.confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")
-        written.append(figures.save_png(fig, out / "confusion.png"))
-    return written
 
 
 def summary_lines(result: dict) -> list[str]:

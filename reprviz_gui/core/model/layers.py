@@ -25,6 +25,26 @@ class LayerInfo:
     activation: str  # "relu", "softmax", ... or "" when the layer has none
     params: int
     has_kernel: bool  # the layer has a weight matrix ("kernel"): Dense, Conv
+    has_units: bool = False  # units of its own (Dense, LSTM, Conv, ...), not a pass-through
+
+
+# layer types that carry units of their own; Dropout, Flatten, Reshape, pooling, normalisation ...
+# only pass values through, so they are never the default layer
+UNIT_LAYER_TYPES = frozenset(("Dense", "Bidirectional", "LSTM", "GRU", "SimpleRNN", "RNN",
+                              "Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D",
+                              "EinsumDense"))
+
+
+def default_layer(layers: "list[LayerInfo] | tuple[LayerInfo, ...]") -> Optional[str]:
+    """The last layer before the output that has units of its own (the last hidden layer, what
+    a course looks at first); the output layer itself when there is no hidden one. The window and
+    ``analyze`` both use this rule."""
+    if not layers:
+        return None
+    for info in reversed(list(layers)[:-1]):
+        if info.has_units:
+            return info.name
+    return layers[-1].name
 
 
 # --- model versions (so caches know when weights changed) -------------------------------------
@@ -176,6 +196,12 @@ def _has_kernel(layer) -> bool:
     return kernel is not None and len(getattr(kernel, "shape", ())) >= 2
 
 
+def _has_units(layer) -> bool:
+    wrapped = getattr(layer, "layer", None)  # Bidirectional, TimeDistributed
+    kinds = {type(layer).__name__, type(wrapped).__name__ if wrapped is not None else ""}
+    return bool(kinds & UNIT_LAYER_TYPES)
+
+
 def describe_layers(model) -> list[LayerInfo]:
     """One ``LayerInfo`` per entry of ``model.layers``, in order."""
     out = []
@@ -188,5 +214,6 @@ def describe_layers(model) -> list[LayerInfo]:
             activation=_activation_name(layer),
             params=int(layer.count_params()) if layer.built else 0,
             has_kernel=_has_kernel(layer),
+            has_units=_has_units(layer),
         ))
     return out

@@ -1,0 +1,126 @@
+"""One function per result, called by the window's workers and by ``analyze`` alike.
+
+The window and the CLI must show the same numbers for the same model, samples, layer and
+method, so neither composes core calls of its own: a layer's activations, cosine matrices and
+predictions come from ``analyse_layer``; its 2-D map from ``layer_map``. Plain callbacks
+(``on_progress`` / ``should_stop``), no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from .analysis.projection import Projection, project
+from .analysis.similarity import centroid_similarity, cosine_similarity
+from .data.samples import SampleSet
+from .data.types import Dataset
+from .errors import ResourceLimitError
+from .progress import ProgressFn, StopFn, check_stop, report
+
+# The pseudo-layer of data used without a model: the samples' own values (pixels, word vectors).
+INPUT_LAYER = "input"
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """One layer's representation of a sample set, as every layer view shows it."""
+
+    layer: str
+    activations: np.ndarray  # (N, units) float32, rows in sample-set order
+    cosine: Optional[np.ndarray]  # (N, N) float32; None when it would not fit (see note)
+    centroid_cosine: np.ndarray  # (C, C) float32 between class means
+    predictions: Optional[np.ndarray] = None  # (N,) int64 predicted class; None without a model
+    probabilities: Optional[np.ndarray] = None  # (N, C) float32
+    note: str = ""
+
+
+def sample_inputs(dataset: Dataset, samples: SampleSet) -> np.ndarray:
+    """Model-ready inputs of the sample set's rows."""
+    x, _ = dataset.split(samples.split)
+    return dataset.inputs(x[samples.indices])
+
+
+def class_probabilities(raw: np.ndarray, model: Any) -> np.ndarray:
+    """(N, C) probabilities from the output layer's values (one sigmoid unit: [1 - p, p];
+    logits go through softmax/sigmoid)."""
+    from .model.layers import output_kind
+
+    kind, logits = output_kind(model)
+    raw = np.asarray(raw, dtype=np.float64).reshape(len(raw), -1)
+    if kind == "binary":
+        p = raw[:, 0]
+        if logits:
+            p = 1.0 / (1.0 + np.exp(-p))
+        return np.stack([1.0 - p, p], axis=1).astype(np.float32)
+    if logits:
+        raw = np.exp(raw - raw.max(axis=1, keepdims=True))
+        raw /= raw.sum(axis=1, keepdims=True)
+    return raw.astype(np.float32)
+
+
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """Predicted class per row; a binary model's p > 0.5 is class 1 (as ``evaluate`` counts)."""
+    if probabilities.shape[1] == 2:
+        return (probabilities[:, 1] > 0.5).astype(np.int64)
+    return np.argmax(probabilities, axis=1).astype(np.int64)
+
+
+def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
+                      with_output: bool = False, on_progress: ProgressFn | None = None,
+                      should_stop: StopFn | None = None
+                      ) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """``(activations (N, units) float32, output-layer values or None)`` in one forward pass.
+
+    Without a model (or for ``INPUT_LAYER``) the samples' own values, flattened."""
+    x = sample_inputs(dataset, samples)
+    if model is None or layer == INPUT_LAYER:
+        return np.array(x.reshape(len(x), -1), dtype=np.float32, copy=True), None
+    from .model.extraction import extract_layers
+
+    output = model.layers[-1].name
+    names = [layer, output] if with_output else [layer]
+    out = extract_layers(model, x, names, on_progress=on_progress, should_stop=should_stop)
+    acts = np.array(out[layer], dtype=np.float32, copy=True)
+    return acts, (out[output] if with_output else None)
+
+
+def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
+                  on_progress: ProgressFn | None = None,
+                  should_stop: StopFn | None = None) -> LayerAnalysis:
+    """A layer's activations for the sample set, its cosine matrices and the model's
+    predictions for the same rows (read in the same forward pass, so they always belong to
+    the same weights). A cosine matrix too big for memory is left out with a note."""
+    acts, raw_out = layer_activations(model, dataset, samples, layer, with_output=True,
+                                      on_progress=on_progress, should_stop=should_stop)
+    check_stop(should_stop)
+    probs = preds = None
+    if raw_out is not None:
+        probs = class_probabilities(raw_out, model)
+        preds = predicted_classes(probs)
+    report(on_progress, "similarity", 0.0, "Cosine similarity…")
+    note = ""
+    try:
+        cosine: Optional[np.ndarray] = cosine_similarity(acts)
+    except ResourceLimitError as exc:
+        cosine, note = None, str(exc)
+    centroid = centroid_similarity(acts, samples.labels, len(samples.class_names))
+    check_stop(should_stop)
+    report(on_progress, "similarity", 1.0, "Cosine similarity done")
+    return LayerAnalysis(layer, acts, cosine, centroid, preds, probs, note)
+
+
+def layer_map(activations: np.ndarray, method: str, seed: int = 0, in_child: bool = False,
+              on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+              **params: Any) -> Projection:
+    """The 2-D map of a layer's activations. ``in_child``: MDS, t-SNE and UMAP run in the
+    long-lived projection process (the window: numba must not compile next to TensorFlow)."""
+    if in_child and method != "pca":
+        from .analysis.projection_process import project_in_process
+
+        return project_in_process(activations, method, seed=seed, on_progress=on_progress,
+                                  should_stop=should_stop, **params)
+    return project(activations, method, seed=seed, on_progress=on_progress,
+                   should_stop=should_stop, **params)
