@@ -130,3 +130,95 @@ def test_folder_without_class_subfolders(tmp_path):
     save(root / "1.png", grey(1))
     with pytest.raises(FileFormatError, match="flat"):
         load_image_folder(root)
+
+
+# --- images whose header promises too many pixels ---------------------------------------------
+def huge_png(path, width, height):
+    """A real 1-bit grey PNG of width x height black pixels, written row by row through one
+    zlib stream: 40000x40000 is about 200 MB of raw rows but a few hundred KB on disk."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte 0, then the packed bits
+    comp = zlib.compressobj(9)
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n")
+        fh.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)))
+        block = row * 1000
+        for start in range(0, height, 1000):
+            data = comp.compress(block if start + 1000 <= height else row * (height - start))
+            if data:
+                fh.write(chunk(b"IDAT", data))
+        fh.write(chunk(b"IDAT", comp.flush()))
+        fh.write(chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The names of the image files PIL decoded (ImageFile.load; PIL calls it more than once
+    per image, so this is a set)."""
+    from PIL import ImageFile
+
+    names: set[str] = set()
+    real = ImageFile.ImageFile.load
+
+    def load(self):
+        names.add(str(getattr(self, "filename", "?")))
+        return real(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return names
+
+
+@pytest.mark.parametrize("size,dims", [
+    ((40_000, 40_000), ""),  # PIL's own bomb check fires on open: size not known to us
+    ((7_000, 6_000), " (7000x6000)"),  # 42 MP: under PIL's limit, over ours
+])
+def test_image_over_the_pixel_budget_is_skipped_before_decoding(tmp_path, decoded, size, dims):
+    from reprviz_gui.core.data.image_folder import MAX_IMAGE_PIXELS
+
+    assert size[0] * size[1] > MAX_IMAGE_PIXELS
+    root = make_grey_folder(tmp_path / "pets", per_class=4)
+    big = huge_png(root / "cat" / "huge.png", *size)
+    assert big.stat().st_size < 1_000_000  # cheap on disk
+    import struct
+    assert struct.unpack(">II", big.read_bytes()[16:24]) == size  # what the header promises
+    ds = load_image_folder(root, LoadOptions(image_size=(8, 8), test_fraction=0.25))
+    assert len(ds.y_train) + len(ds.y_test) == 8  # the rest of the folder opens
+    assert str(big) not in decoded and len(decoded) == 8
+    notes = [n for n in ds.notes if "megapixels" in n]
+    assert notes == [f"1 image(s) skipped without decoding because they have more than "
+                     f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels: cat/huge.png{dims}."]
+    assert not any("could not be read" in n for n in ds.notes)
+
+
+def test_image_just_under_the_budget_is_decoded(tmp_path, decoded, monkeypatch):
+    from reprviz_gui.core.data import image_folder
+
+    root = make_grey_folder(tmp_path / "pets", per_class=2)
+    huge_png(root / "dog" / "wide.png", 400, 100)
+    monkeypatch.setattr(image_folder, "MAX_IMAGE_PIXELS", 400 * 100)  # exactly at the limit
+    ds = load_image_folder(root, LoadOptions(image_size=(8, 8), test_fraction=0.4))
+    wide = str(root / "dog" / "wide.png")
+    assert wide in decoded and len(ds.y_train) + len(ds.y_test) == 5
+    monkeypatch.setattr(image_folder, "MAX_IMAGE_PIXELS", 400 * 100 - 1)
+    decoded.clear()
+    ds = load_image_folder(root, LoadOptions(image_size=(8, 8), test_fraction=0.4))
+    assert wide not in decoded and len(ds.y_train) + len(ds.y_test) == 4
+    assert any("dog/wide.png (400x100)" in n for n in ds.notes)
+
+
+def test_a_folder_of_only_oversized_images_says_why(tmp_path, monkeypatch):
+    from reprviz_gui.core.data import image_folder
+
+    monkeypatch.setattr(image_folder, "MAX_IMAGE_PIXELS", 50)
+    root = make_grey_folder(tmp_path / "pets", per_class=1)  # 8x8 = 64 pixels each
+    with pytest.raises(EmptyDataError, match=r"pets: none of its 2 files is a readable image "
+                                             r"\(2 skipped for having more than 0 megapixels"):
+        load_image_folder(root)

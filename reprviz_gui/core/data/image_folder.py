@@ -8,7 +8,8 @@ Layouts:
 
 Every image is resized to ``LoadOptions.image_size`` (height, width). Colour is kept: if any image
 is in colour all become RGB (N×H×W×3), else grey (N×H×W). Files that are not images or cannot
-be decoded are skipped and counted in ``notes``; resizing of mixed sizes is noted too.
+be decoded are skipped and counted in ``notes``, and so are images whose header promises more
+than ``MAX_IMAGE_PIXELS`` (skipped before decoding); resizing of mixed sizes is noted too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ _IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b
                      b"MM\x00*", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"\x00\x00\x01\x00")
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 MAX_SIDE = 4096
+# An image whose header promises more pixels than this is skipped before it is decoded: a
+# 40000x40000 PNG is a few hundred KB on disk but 4.8 GB once decoded as RGB.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+class _TooLarge(Exception):
+    """The header promises more than MAX_IMAGE_PIXELS; ``size`` is (width, height) if known."""
+
+    def __init__(self, size: Optional[tuple[int, int]]) -> None:
+        super().__init__(size)
+        self.size = size
 
 
 def _visible(p: Path) -> bool:
@@ -128,15 +140,33 @@ def _read_image(path: Path, size_hw: tuple[int, int]) -> tuple[np.ndarray, bool,
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path) as im:
+        try:
+            opened = Image.open(path)  # lazy: reads the header only
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _TooLarge(None) from None  # PIL's own, higher limit: also over ours
+        with opened as im:
             original = im.size
             if original[0] <= 0 or original[1] <= 0:
                 raise ValueError("empty image")
+            if original[0] * original[1] > MAX_IMAGE_PIXELS:
+                raise _TooLarge(original)
             if im.format == "JPEG":  # decode big JPEGs at a reduced size: much faster
                 im.draft(im.mode, (max(size_hw[1], 1) * 2, max(size_hw[0], 1) * 2))
             im.load()
             arr, colour = _to_rgb_array(im, size_hw)
     return arr, colour, original
+
+
+def _some(items: list[str], k: int = 3) -> str:
+    more = f" and {len(items) - k} more" if len(items) > k else ""
+    return ", ".join(items[:k]) + more
+
+
+def _over_budget_text(too_large: list[str]) -> str:
+    if not too_large:
+        return ""
+    return (f" ({len(too_large)} skipped for having more than "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels: {_some(too_large)})")
 
 
 def load_image_folder(root: str | Path, options: LoadOptions = LoadOptions(),
@@ -174,11 +204,16 @@ def load_image_folder(root: str | Path, options: LoadOptions = LoadOptions(),
     any_colour = False
     sizes: set[tuple[int, int]] = set()
     skipped: list[str] = []
+    too_large: list[str] = []
     for i, (part, f, cls) in enumerate(todo):
         check_stop(should_stop)
         report(on_progress, "load", i / len(todo), f"Reading {f.name}", done=i, total=len(todo))
         try:
             arr, colour, original = _read_image(f, (h, w))
+        except _TooLarge as big:
+            dims = f" ({big.size[0]}x{big.size[1]})" if big.size else ""
+            too_large.append(f"{f.relative_to(root)}{dims}")
+            continue
         except Exception:  # noqa: BLE001 - PIL's decoders raise many types; any of them = skip
             skipped.append(str(f.relative_to(root)))
             continue
@@ -189,13 +224,15 @@ def load_image_folder(root: str | Path, options: LoadOptions = LoadOptions(),
 
     n_read = sum(len(v) for v in images.values())
     if n_read == 0:
-        raise EmptyDataError(f"{name}: none of its {len(todo):,} files is a readable image.")
+        raise EmptyDataError(f"{name}: none of its {len(todo):,} files is a readable image"
+                             f"{_over_budget_text(too_large)}.")
     notes: list[str] = []
     if skipped:
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        shown = ", ".join(skipped[:3]) + more
         notes.append(f"{len(skipped)} file(s) skipped because they are not images or could not be "
-                     f"read: {shown}.")
+                     f"read: {_some(skipped)}.")
+    if too_large:
+        notes.append(f"{len(too_large)} image(s) skipped without decoding because they have more "
+                     f"than {MAX_IMAGE_PIXELS // 1_000_000} megapixels: {_some(too_large)}.")
     if len(sizes) > 1:
         areas = sorted(sizes, key=lambda s: s[0] * s[1])
         notes.append(f"The images have {len(sizes)} different sizes (from {areas[0][0]}x"
