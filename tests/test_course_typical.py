@@ -55,7 +55,8 @@ def test_small_classes_give_fewer_and_names_default_to_numbers():
     labels = np.array([0, 0, 1])
     first, second = typical_inputs(p, labels, k=5)
     assert first.class_name == "0" and first.typical.tolist() == [0, 1]
-    assert first.wrong.tolist() == [2] and first.wrong_probabilities.tolist() == [pytest.approx(0.2)]
+    assert first.wrong.tolist() == [2]
+    assert first.wrong_probabilities.tolist() == [pytest.approx(0.2)]
     assert first.wrong_predicted.tolist() == [False]
     assert second.typical.tolist() == [2] and second.wrong.tolist() == [1, 0]
     assert second.wrong_labels.tolist() == [0, 0]
