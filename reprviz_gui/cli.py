@@ -181,6 +181,9 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     d.add_argument("--pixel-order", choices=("row", "column"), default="row",
                    help="CSV images: 'column' if pixels are stored column by column "
                         "(MATLAB/Octave files) (default: %(default)s)")
+    d.add_argument("--labels", dest="labels_file", default=None, metavar="FILE",
+                   help="CSV: read the labels from FILE, one per line in row order (e.g. "
+                        "labels.csv next to numbers.csv); every CSV column is then a feature")
     d.add_argument("--label-map", type=_label_map, default=None, metavar="FROM:TO[,...]",
                    help="CSV: relabel classes, e.g. 10:0 for the classic 20x20 digits")
     header = d.add_mutually_exclusive_group()
@@ -220,6 +223,7 @@ def options_from_args(args: argparse.Namespace):
 
     load = LoadOptions(label_column=args.label_column, image_shape=args.image_shape,
                        pixel_order=args.pixel_order, label_map=args.label_map,
+                       labels_file=args.labels_file,
                        has_header=args.has_header, image_size=tuple(args.image_size),
                        maxlen=args.maxlen, allow_pickle=args.trust_pickle,
                        per_sample_minmax=args.minmax, test_fraction=args.test_fraction,

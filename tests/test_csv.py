@@ -164,3 +164,99 @@ def test_bundled_capitals_csv(resources):
     assert ds.words[:2] == ["france", "paris"]
     assert ds.columns["country"][:2] == ["france", "france"]
     assert ds.y_test[:4].tolist() == [0, 1, 0, 1]
+
+
+# --- CSV as spreadsheets write it -------------------------------------------------------------
+ROWS = [[1.5, -2.25, 0], [3.0, 4.5, 1], [0.125, 6.0, 0], [7.75, -8.5, 1]]
+
+
+def _all(ds):
+    """Rows of both splits in one array, sorted, with their labels (the split is random)."""
+    x = np.concatenate([ds.x_train, ds.x_test])
+    y = np.concatenate([ds.y_train, ds.y_test])
+    order = np.lexsort(x.T[::-1])
+    return x[order], y[order]
+
+
+@pytest.mark.parametrize("delimiter,decimal", [(",", "."), (";", "."), ("\t", "."),
+                                               (";", ","), ("\t", ",")])
+def test_delimiter_and_decimal_mark_are_detected(tmp_path, delimiter, decimal):
+    lines = [delimiter.join(["x1", "x2", "label"])]
+    lines += [delimiter.join(str(v).replace(".", decimal) for v in row) for row in ROWS]
+    path = tmp_path / "sheet.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")  # Excel's line ends
+    ds = load_csv(path, LoadOptions(test_fraction=0.5))
+    x, y = _all(ds)
+    expected = np.array(sorted([r[:2] for r in ROWS]), dtype=np.float32)
+    np.testing.assert_array_equal(x, expected)
+    assert y.tolist() == [r[2] for r in sorted(ROWS)]
+    assert ds.class_names == ["0", "1"]
+    names = {",": "", ";": "semicolon-separated", "\t": "tab-separated"}
+    if decimal == ",":
+        assert "decimal commas" in ds.provenance and names[delimiter] in ds.provenance
+    elif delimiter != ",":
+        assert names[delimiter] in ds.provenance and "decimal" not in ds.provenance
+
+
+def test_decimal_commas_in_only_some_cells_and_quoted_text(tmp_path):
+    # a German export: whole numbers have no comma, text with a comma in it is left alone
+    path = tmp_path / "de.csv"
+    path.write_text('a;b;label\n1;2,5;"Smith, J"\n3,75;4;"Doe, A"\n-1,5e2;,5;"Smith, J"\n',
+                    encoding="utf-8")
+    ds = load_csv(path, LoadOptions(test_fraction=0.34))
+    x, y = _all(ds)
+    np.testing.assert_array_equal(x, np.array([[-150, 0.5], [1, 2.5], [3.75, 4]], np.float32))
+    assert ds.class_names == ["Doe, A", "Smith, J"]
+    assert y.tolist() == [1, 1, 0]
+
+
+def test_comma_separated_file_never_reads_decimal_commas(tmp_path):
+    # in a comma-separated file "1,5" is two cells: the delimiter wins
+    path = write_csv(tmp_path / "c.csv", [[1, 5, 0], [2, 5, 1], [3, 5, 0], [4, 5, 1]])
+    ds = load_csv(path, LoadOptions(test_fraction=0.5))
+    assert _all(ds)[0].shape == (4, 2)
+
+
+def test_utf8_byte_order_mark_does_not_hide_the_label_column(tmp_path):
+    # Excel's "CSV UTF-8" starts with a BOM; the first header cell must still be "label"
+    path = tmp_path / "bom.csv"
+    text = "label,x1,x2\n" + "".join(f"{i % 3},{i},{-i}\n" for i in range(9))
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ds = load_csv(path, LoadOptions(test_fraction=1 / 3))
+    x, y = _all(ds)
+    assert ds.class_names == ["0", "1", "2"]
+    np.testing.assert_array_equal(x[:, 0], np.arange(9, dtype=np.float32))
+    assert y.tolist() == [i % 3 for i in range(9)]
+    assert "column 1 ('label')" in ds.provenance
+
+
+def test_iris_as_a_german_spreadsheet_saves_it(tmp_path):
+    """BOM, semicolons, decimal commas, and species names as labels: the same numbers as
+    scikit-learn's iris, classes by name in sorted order."""
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    names = list(iris.target_names)  # setosa, versicolor, virginica
+    header = ";".join(["Kelchblatt Länge", "Kelchblatt Breite", "Blütenblatt Länge",
+                       "Blütenblatt Breite", "Art"])
+    lines = [header] + [";".join([*(f"{v:.1f}".replace(".", ",") for v in row), names[t]])
+                        for row, t in zip(iris.data, iris.target)]
+    path = tmp_path / "iris.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    ds = load_csv(path, LoadOptions(test_fraction=0.2, seed=3))
+    assert ds.kind == "vector" and ds.class_names == sorted(names)
+    assert "semicolon-separated, decimal commas" in ds.provenance and "'Art'" in ds.provenance
+    x = np.concatenate([ds.x_train, ds.x_test])
+    y = np.concatenate([ds.y_train, ds.y_test])
+    want = {tuple(np.float32(v) for v in row) + (names[t],)
+            for row, t in zip(iris.data, iris.target)}
+    got = {tuple(row) + (ds.class_names[c],) for row, c in zip(x, y)}
+    assert got == want
+    assert np.bincount(y).tolist() == [50, 50, 50]
+
+
+def test_class_names_are_sorted_whatever_the_row_order(tmp_path):
+    rows = [[1, "virginica"], [2, "setosa"], [3, "versicolor"], [4, "setosa"]]
+    a = load_csv(write_csv(tmp_path / "a.csv", rows), LoadOptions(test_fraction=0.5))
+    b = load_csv(write_csv(tmp_path / "b.csv", rows[::-1]), LoadOptions(test_fraction=0.5))
+    assert a.class_names == b.class_names == ["setosa", "versicolor", "virginica"]

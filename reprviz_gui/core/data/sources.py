@@ -67,6 +67,12 @@ def _imdb_sample_path() -> Path:
     return resources_dir() / "imdb-subset" / "imdb.npz"
 
 
+def bundled_word_index_path() -> Path:
+    """The first 1,000 words of Keras's IMDB word index, bundled to decode the bundled sample
+    when the Keras cache has no full ``imdb_word_index.json``."""
+    return resources_dir() / "imdb-subset" / keras_cache.WORD_INDEX_NAME
+
+
 def _capitals_path() -> Path:
     return resources_dir() / "capitals" / "capitals.csv"
 
@@ -156,7 +162,7 @@ def load_trusted_npz(path: Path, sha256: str, options: LoadOptions, on_progress=
     ds = keras_cache.load_npz_dataset(
         path, options, on_progress, should_stop, name=name, provenance=provenance,
         class_names=list(keras_cache.IMDB_CLASSES), n_classes=2, trusted_bytes=data,
-        sequences=True, vocabulary_file=keras_cache.word_index_path())
+        sequences=True, vocabulary_file=keras_cache.word_index_candidates())
     return ds
 
 
@@ -245,10 +251,29 @@ _CSV_SUFFIXES = {".csv", ".tsv"}
 _IDX_FILE_RE = re.compile(r"^(train|t10k|test)-(images|labels)[-.]idx[13]-ubyte(\.gz)?$", re.I)
 
 
+def _reads_as_csv(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return False
+    if suffix in _CSV_SUFFIXES:
+        return True
+    return suffix in _TEXT_VECTOR_SUFFIXES and _first_line(path).count(",") >= 1 \
+        and len(_first_line(path).split()) <= 1
+
+
+def _check_labels_file_fits(options: LoadOptions, what: str) -> None:
+    """A labels file only goes with a CSV of samples: say so rather than ignore it."""
+    if options.labels_file is not None:
+        raise DataError(f"A labels file ({Path(options.labels_file).name}) goes with a CSV of "
+                        f"samples; {what} is not one.")
+
+
 def _load_path(path: Path, options: LoadOptions, on_progress, should_stop) -> Dataset:
     from .tabular import load_csv
     from .word_vectors import load_text_vectors
 
+    if not _reads_as_csv(path):
+        _check_labels_file_fits(options, path.name)
     if path.is_dir():
         if is_idx_folder(path):
             return load_idx_folder(path, options, on_progress, should_stop)
@@ -268,7 +293,7 @@ def _load_path(path: Path, options: LoadOptions, on_progress, should_stop) -> Da
     if suffix in _CSV_SUFFIXES:
         return load_csv(path, options, on_progress, should_stop)
     if suffix in _TEXT_VECTOR_SUFFIXES:
-        if _first_line(path).count(",") >= 1 and len(_first_line(path).split()) <= 1:
+        if _reads_as_csv(path):
             return load_csv(path, options, on_progress, should_stop)
         return load_text_vectors(path, options, on_progress, should_stop)
     if suffix == ".npz":
@@ -330,6 +355,7 @@ def load_dataset(source: str | Path, options: LoadOptions | None = LoadOptions()
         raise DataError("No data source given: choose a built-in source or a file or folder.")
     try:
         if key is not None and key in builtins:
+            _check_labels_file_fits(options, f"the built-in source '{key}'")
             ds = builtins[key].load(options, on_progress, should_stop)
         else:
             path = Path(source).expanduser()

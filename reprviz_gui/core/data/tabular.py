@@ -2,10 +2,16 @@
 
 A samples CSV has numeric feature columns and one label column (``LoadOptions.label_column``: a
 name or a 0-based index; by default the column named "label" when the header has one, else the
-last column). With ``LoadOptions.image_shape`` each row is an image (``pixel_order="column"``
-for files stored column-major, like the 20x20 digits of Andrew Ng's course); without it rows are
-float32 vectors. The file is read as a stream, a chunk of rows at a time, so a large CSV never
-exists as millions of Python strings.
+last column), or only feature columns and a separate labels file (``LoadOptions.labels_file``,
+see ``labels.py``). With ``LoadOptions.image_shape`` each row is an image (``pixel_order=
+"column"`` for files stored column-major, like the 20x20 digits of Andrew Ng's course); without
+it rows are float32 vectors. Labels that are names ("setosa", "versicolor", ...) become classes
+numbered in sorted order and keep their names in ``Dataset.class_names``.
+
+Spreadsheet exports are read as they are (``csv_sniff.py``): comma, semicolon or tab delimiters,
+decimal commas with a semicolon or tab delimiter, and a UTF-8 byte-order mark. The file is read
+as a stream, a chunk of rows at a time, so a large CSV never exists as millions of Python
+strings.
 
 A CSV whose first column holds unique, non-numeric words next to numeric columns (the layout of
 the bundled ``capitals.csv``) is a word table; ``word_vectors.word_table_dataset`` builds that.
@@ -16,122 +22,34 @@ column where it matters.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
 from .types import Dataset, LoadOptions
-from .user_files import read_head
 from ..errors import (DataError, EmptyDataError, FileFormatError, LabelError, ShapeDataError,
                       ValueDataError)
 from .idx import ensure_fits
 from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import make_split
+from .csv_sniff import (CountingLines, Dialect, check_text_file, is_number, iter_rows,
+                        open_text, read_start, sniff_dialect)
+from .labels import MAX_CLASSES, labels_from_cells, labels_from_file
+
+# kept importable from here (word_vectors.py and keras_cache.py use them)
+_CountingLines = CountingLines
+__all__ = ["FLOAT32_MAX", "MAX_CLASSES", "CsvPreview", "check_image_shape", "check_text_file",
+           "is_number", "labels_from_cells", "load_csv", "preview_csv", "reshape_images",
+           "to_pixels"]
 
 SNIFF_ROWS = 200  # rows looked at to detect the header, the column types and word tables
+DIALECT_LINES = 50  # lines looked at to detect the delimiter and the decimal mark
 CHUNK_ROWS = 2048
-MAX_CLASSES = 10_000
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-# signatures of binary files people pick by mistake; a text loader names what it found
-_SIGNATURES: list[tuple[bytes, str]] = [
-    (b"PK\x03\x04", "a zip archive (an .npz?)"),
-    (b"\x1f\x8b", "a gzip file"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"\x93NUMPY", "a numpy .npy file"),
-    (b"\x89HDF", "an HDF5 file (a .h5 model?)"),
-    (b"\x00\x00\x08", "an IDX file"),
-]
-
-
-def is_number(cell: str) -> bool:
-    """True if ``float(cell)`` accepts it (NaN and inf too: they are rejected later, by name)."""
-    try:
-        float(cell)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _sniff_binary(head: bytes) -> Optional[str]:
-    for sig, what in _SIGNATURES:
-        if head.startswith(sig):
-            return what
-    if b"\x00" in head:
-        return "a binary file"
-    return None
-
-
-def check_text_file(path: Path, what: str) -> int:
-    """Check that ``path`` is a non-empty text file; return its size in bytes."""
-    name = path.name
-    size, head = read_head(path, 65536, what)
-    if size == 0 or not head.strip():
-        raise EmptyDataError(f"{name} is empty.")
-    found = _sniff_binary(head)
-    if found:
-        raise FileFormatError(f"{name} is not a {what} text file: it looks like {found}.")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            raise FileFormatError(f"{name} is not a {what} text file (it is not UTF-8 text: "
-                                  f"byte {exc.start + 1} cannot be decoded).") from None
-    return size
-
-
-class _CountingLines:
-    """Iterates the lines of a text file, counting characters read (for progress) and turning
-    decoding errors into a ``FileFormatError``."""
-
-    def __init__(self, fh: io.TextIOBase, name: str, what: str) -> None:
-        self.fh, self.name, self.what, self.chars = fh, name, what, 0
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            try:
-                line = self.fh.readline()
-            except UnicodeDecodeError:
-                raise FileFormatError(f"{self.name} is not a {self.what} text file (it holds "
-                                      f"bytes that are not UTF-8 text).") from None
-            if not line:
-                return
-            if "\x00" in line:
-                raise FileFormatError(f"{self.name} is not a {self.what} text file (it holds "
-                                      f"NUL bytes).")
-            self.chars += len(line)
-            yield line
-
-
-def _guess_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _iter_rows(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, cells)`` for each non-blank row."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise FileFormatError(f"{name}, line {reader.line_num}: not valid CSV "
-                                  f"({' '.join(str(exc).split())}).") from None
-        if not row or all(not c.strip() for c in row):
-            continue
-        yield reader.line_num, row  # unstripped: float() ignores spaces; text is stripped on use
 
 
 @dataclass
@@ -209,6 +127,11 @@ def _plan(rows: list[tuple[int, list[str]]], options: LoadOptions, name: str) ->
     for line, row in data:
         if len(row) != width:
             raise ShapeDataError(_ragged(name, line, len(row), width, header is not None))
+    if options.labels_file is not None:  # every column is a feature; labels come from the file
+        if options.label_column is not None:
+            raise LabelError(f"{name}: give either a label column or a labels file "
+                             f"({Path(options.labels_file).name}), not both.")
+        return _Layout(header, width, None, False, list(range(width)), [])
     # word table: first column of unique non-numeric words, other columns numbers
     if options.image_shape is None and width >= 2:
         first = [r[0].strip() for _, r in data]
@@ -333,79 +256,6 @@ def _taker(numeric: list[int], width: int):
     return lambda row: [row[j] for j in numeric]
 
 
-def _as_int(cell: str) -> Optional[int]:
-    try:
-        return int(cell)
-    except ValueError:
-        pass
-    try:
-        f = float(cell)
-    except ValueError:
-        return None
-    if math.isfinite(f) and f.is_integer():
-        return int(f)
-    raise ValueError(cell)  # a number, but not a whole one
-
-
-def labels_from_cells(cells: list[str], lines: list[int], name: str,
-                      label_map: Optional[dict[int, int]] = None,
-                      order: str = "sorted") -> tuple[np.ndarray, list[str]]:
-    """Integer labels and class names from label cells.
-
-    Whole numbers are class numbers (after ``label_map``), named "0".."max". Anything else is a
-    class name; classes are sorted (``order="sorted"``) or kept in order of first appearance
-    (``order="first"``).
-    """
-    ints: list[int] = []
-    numeric = True
-    for cell, line in zip(cells, lines):
-        if cell == "":
-            raise LabelError(f"{name}, line {line}: the label is empty.")
-        try:
-            value = _as_int(cell)
-        except ValueError:
-            raise LabelError(f"{name}, line {line}: the label '{cell}' is not a whole number; "
-                             f"labels must be class numbers (0, 1, 2, ...) or class "
-                             f"names.") from None
-        if value is None:
-            numeric = False
-            break
-        ints.append(value)
-    if numeric:
-        if label_map:
-            mapping = {int(k): int(v) for k, v in label_map.items()}
-            ints = [mapping.get(v, v) for v in ints]
-        for value, line in zip(ints, lines):
-            if value < 0:
-                raise LabelError(f"{name}, line {line}: the label {value} is negative; labels must "
-                                 f"be class numbers 0, 1, 2, ...")
-            if value >= MAX_CLASSES:
-                raise LabelError(f"{name}, line {line}: the label {value} is too large; labels "
-                                 f"must be class numbers 0, 1, 2, ... (at most {MAX_CLASSES - 1}).")
-        y = np.array(ints, dtype=np.int64)
-        n = int(y.max()) + 1 if len(y) else 0
-        return y, [str(i) for i in range(n)]
-    if label_map:
-        raise LabelError(f"{name}: a label map needs whole-number labels, but the labels are "
-                         f"names such as '{next(c for c in cells if _safe_int(c) is None)}'.")
-    if order == "first":
-        classes = list(dict.fromkeys(cells))
-    else:
-        classes = sorted(set(cells))
-    if len(classes) > MAX_CLASSES:
-        raise LabelError(f"{name} has {len(classes):,} different labels; at most {MAX_CLASSES:,} "
-                         f"classes are supported.")
-    index = {c: i for i, c in enumerate(classes)}
-    return np.array([index[c] for c in cells], dtype=np.int64), classes
-
-
-def _safe_int(cell: str) -> Optional[int]:
-    try:
-        return _as_int(cell)
-    except ValueError:
-        return 0
-
-
 def check_image_shape(shape, name: str) -> tuple[int, ...]:
     try:
         dims = tuple(int(d) for d in shape)
@@ -442,35 +292,34 @@ def reshape_images(flat: np.ndarray, shape: tuple[int, ...], pixel_order: str) -
     return flat.reshape((n,) + shape)
 
 
-def load_csv(path: str | Path, options: LoadOptions = LoadOptions(),
-             on_progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> Dataset:
-    """Load a CSV of samples (or a word table, see the module docstring) into a ``Dataset``."""
-    path = Path(path)
+def _read_rows(path: Path, options: LoadOptions, on_progress: ProgressFn | None,
+               should_stop: StopFn | None, max_rows: Optional[int] = None
+               ) -> tuple[_Parsed, _Layout, Dialect]:
+    """Parse ``path`` (at most ``max_rows`` data rows) into numbers and label strings."""
     name = path.name
     size = check_text_file(path, "CSV")
     if options.pixel_order not in ("row", "column"):
         raise DataError(f"{name}: pixel order must be 'row' or 'column', not "
                         f"{options.pixel_order!r}.")
-    shape = check_image_shape(options.image_shape, name) if options.image_shape else None
-    # every value is at least one character plus a separator, and becomes a 4-byte float
-    ensure_fits(2 * size, f"Reading {name}")
+    if max_rows is None:
+        # every value is at least one character plus a separator, and becomes a 4-byte float
+        ensure_fits(2 * size, f"Reading {name}")
     report(on_progress, "load", 0.0, f"Reading {name}")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        counted = _CountingLines(fh, name, "CSV")
+    with open_text(path) as fh:
+        counted = CountingLines(fh, name, "CSV")
         lines = iter(counted)
-        leading: list[str] = []
-        for line in lines:
-            leading.append(line)
-            if line.strip():
-                break
-        if not leading or not leading[-1].strip():
+        start = read_start(lines, DIALECT_LINES)
+        if not any(line.strip() for line in start):
             raise EmptyDataError(f"{name} is empty.")
-        rows = _iter_rows(chain(leading, lines), _guess_delimiter(leading[-1]), name)
+        dialect = sniff_dialect(start)
+        rows = iter_rows(chain(start, lines), dialect, name)
         sniff = list(islice(rows, SNIFF_ROWS + 1))
         if not sniff:
             raise EmptyDataError(f"{name} is empty.")
         layout = _plan(sniff, options, name)
         data_rows = chain(sniff[1:] if layout.header is not None else sniff, rows)
+        if max_rows is not None:
+            data_rows = islice(data_rows, max_rows)
 
         def progress() -> None:
             report(on_progress, "load", 0.95 * counted.chars / max(1, size), f"Reading {name}")
@@ -478,41 +327,96 @@ def load_csv(path: str | Path, options: LoadOptions = LoadOptions(),
         parsed = _parse(data_rows, layout, name, progress, should_stop)
     if len(parsed.lines) == 0:
         raise EmptyDataError(f"{name} holds no data rows.")
+    return parsed, layout, dialect
+
+
+def load_csv(path: str | Path, options: LoadOptions = LoadOptions(),
+             on_progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> Dataset:
+    """Load a CSV of samples (or a word table, see the module docstring) into a ``Dataset``."""
+    path = Path(path)
+    shape = check_image_shape(options.image_shape, path.name) if options.image_shape else None
+    parsed, layout, dialect = _read_rows(path, options, on_progress, should_stop)
     if layout.word_table:
         from .word_vectors import word_table_dataset
 
         return word_table_dataset(path, parsed, layout, options)
-    return _samples_dataset(path, parsed, layout, options, shape)
+    return _samples_dataset(path, parsed, layout, options, shape, dialect)
+
+
+def _labels(path: Path, parsed: _Parsed, layout: _Layout, options: LoadOptions,
+            limit: Optional[int] = None) -> tuple[np.ndarray, list[str], str]:
+    """Labels, class names and where they came from (for the provenance line)."""
+    if options.labels_file is not None:
+        labels_path = Path(options.labels_file).expanduser()
+        y, names = labels_from_file(labels_path, len(parsed.lines), path.name, options.label_map,
+                                    limit=limit)
+        return y, names, f"labels from {labels_path.name}"
+    assert layout.label_col is not None
+    y, names = labels_from_cells(parsed.strings[layout.label_col], parsed.lines, path.name,
+                                 options.label_map, order="sorted")
+    return y, names, f"labels from {layout.column_name(layout.label_col)}"
+
+
+def _samples(path: Path, parsed: _Parsed, shape: Optional[tuple[int, ...]],
+             options: LoadOptions) -> tuple[np.ndarray, str, list[str]]:
+    """The samples as stored (uint8 images or float32 vectors), their kind and notes."""
+    notes: list[str] = []
+    n_features = parsed.values.shape[1]
+    if shape is None:
+        return parsed.values, "vector", notes
+    n_pixels = int(np.prod(shape))
+    if n_pixels != n_features:
+        besides = " (besides the label)" if options.labels_file is None else ""
+        raise ShapeDataError(f"{path.name}: the image shape {'x'.join(map(str, shape))} needs "
+                             f"{n_pixels} values per row, but the rows hold {n_features}"
+                             f"{besides}.")
+    pixels, note = to_pixels(parsed.values, parsed.lo, parsed.hi, parsed.integral)
+    if note:
+        notes.append(note)
+    return reshape_images(pixels, shape, options.pixel_order), "image", notes
 
 
 def _samples_dataset(path: Path, parsed: _Parsed, layout: _Layout, options: LoadOptions,
-                     shape: Optional[tuple[int, ...]]) -> Dataset:
-    name = path.name
-    assert layout.label_col is not None
-    y, class_names = labels_from_cells(parsed.strings[layout.label_col], parsed.lines, name,
-                                       options.label_map, order="sorted")
-    notes: list[str] = []
-    n_features = parsed.values.shape[1]
-    if shape is not None:
-        n_pixels = int(np.prod(shape))
-        if n_pixels != n_features:
-            raise ShapeDataError(f"{name}: the image shape {'x'.join(map(str, shape))} needs "
-                                 f"{n_pixels} values per row, but the rows hold {n_features} "
-                                 f"(besides the label).")
-        pixels, note = to_pixels(parsed.values, parsed.lo, parsed.hi, parsed.integral)
-        if note:
-            notes.append(note)
-        x = reshape_images(pixels, shape, options.pixel_order)
-        kind = "image"
-    else:
-        x = parsed.values
-        kind = "vector"
+                     shape: Optional[tuple[int, ...]], dialect: Dialect) -> Dataset:
+    x, kind, notes = _samples(path, parsed, shape, options)
+    y, class_names, label_text = _labels(path, parsed, layout, options)
     x_train, y_train, x_test, y_test, note = make_split(x, y, options.test_fraction, options.seed,
                                                         "rows")
     notes.append(note)
-    label_name = layout.column_name(layout.label_col)
+    how = f" ({dialect.describe()})" if dialect.describe() else ""
     return Dataset(
         name=path.stem, kind=kind, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
         class_names=class_names,
-        provenance=(f"CSV file {name}: {len(y):,} rows, labels from {label_name}."),
+        provenance=f"CSV file {path.name}{how}: {len(y):,} rows, {label_text}.",
         split_made_by_app=True, notes=notes, per_sample_minmax=options.per_sample_minmax)
+
+
+@dataclass(frozen=True)
+class CsvPreview:
+    """The first rows of a samples CSV as they would load: ``x`` as stored (uint8 images or
+    float32 vectors, in file order, no split), ``y`` class numbers, ``class_names`` of those
+    rows' labels, and ``notes``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    class_names: list[str]
+    kind: str
+    notes: list[str]
+    dialect: str  # e.g. "semicolon-separated, decimal commas" ("" for plain commas)
+
+
+def preview_csv(path: str | Path, options: LoadOptions = LoadOptions(),
+                n: int = 12) -> CsvPreview:
+    """The first ``n`` samples of a CSV read exactly as ``load_csv`` reads them (only those
+    rows and labels are read, so it is instant on a large file). Pixel scaling of non-0..255
+    values uses the range of these rows. Raises the same ``DataError``s as ``load_csv``, also
+    for a word table, which has no samples to preview."""
+    path = Path(path)
+    shape = check_image_shape(options.image_shape, path.name) if options.image_shape else None
+    parsed, layout, dialect = _read_rows(path, options, None, None, max_rows=max(1, int(n)))
+    if layout.word_table:
+        raise FileFormatError(f"{path.name} is a table of word vectors, not samples with "
+                              f"labels.")
+    x, kind, notes = _samples(path, parsed, shape, options)
+    y, class_names, _ = _labels(path, parsed, layout, options, limit=len(parsed.lines))
+    return CsvPreview(x, y, class_names, kind, notes, dialect.describe())

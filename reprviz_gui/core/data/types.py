@@ -19,6 +19,9 @@ class LoadOptions:
     image_shape: Optional[tuple[int, ...]] = None  # e.g. (20, 20); None = vectors
     pixel_order: Literal["row", "column"] = "row"  # "column": stored column-major (Fortran order)
     label_map: Optional[dict[int, int]] = None  # e.g. {10: 0} for the classic 20x20 digits
+    # a separate file of labels, one per line in row order (Octave's y next to X); then every
+    # column of the CSV is a feature
+    labels_file: Optional[str] = None
     has_header: Optional[bool] = None  # None = detect
     # image folders
     image_size: tuple[int, int] = (32, 32)  # (height, width) every image is resized to
