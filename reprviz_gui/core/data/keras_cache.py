@@ -20,7 +20,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -36,6 +36,7 @@ IMDB_CLASSES = ["negative", "positive"]
 IMDB_START, IMDB_OOV, IMDB_PAD, IMDB_INDEX_FROM = 1, 2, 0, 3
 TRUST_HINT = ('choose "trust this file" in the window, or pass --trust-pickle on the command line')
 _LAYOUT_KEYS = ("x_train", "y_train", "x_test", "y_test")
+WORD_INDEX_NAME = "imdb_word_index.json"
 
 
 # --- where the cache is -------------------------------------------------------------------------
@@ -62,7 +63,8 @@ def imdb_path() -> Path:
 
 
 def word_index_path() -> Path:
-    return datasets_dir() / "imdb_word_index.json"
+    """The Keras cache's full IMDB word index (``keras.datasets.imdb.get_word_index()``)."""
+    return datasets_dir() / WORD_INDEX_NAME
 
 
 def available() -> dict[str, bool]:
@@ -249,18 +251,54 @@ def build_vocabulary(word_index_file: Path,
     return vocab
 
 
+def word_index_candidates(beside: Optional[Path] = None) -> list[Path]:
+    """Where an IMDB word index is looked for, best first: an ``imdb_word_index.json`` next to
+    the data file (``beside``), the Keras cache's full index, the 1,000-word index bundled with
+    reprviz (enough for the bundled sample, whose vocabulary stops at 500 words)."""
+    from .sources import bundled_word_index_path  # sources imports this module
+
+    out = [beside / WORD_INDEX_NAME] if beside is not None else []
+    out += [word_index_path(), bundled_word_index_path()]
+    return list(dict.fromkeys(out))
+
+
+def _find_vocabulary(candidates: list[Path], tokens: dict[str, np.ndarray],
+                     notes: list[str]) -> Optional[dict[int, str]]:
+    """The vocabulary from the first readable index in ``candidates``; notes say what a user
+    should know (an unreadable index, tokens the index has no word for, no index at all)."""
+    max_token = max((int(a.max()) if a.size else 0 for a in tokens.values()), default=0)
+    for path in candidates:
+        if not path.is_file():
+            continue
+        vocabulary = build_vocabulary(path, max_token)
+        if vocabulary is None:
+            notes.append(f"{path} could not be read as a word index; trying the next one.")
+            continue
+        used = np.unique(np.concatenate([a.ravel() for a in tokens.values()])) \
+            if tokens else np.zeros(0, dtype=np.int64)
+        missing = [int(t) for t in used if int(t) > IMDB_INDEX_FROM and int(t) not in vocabulary]
+        if missing:
+            notes.append(f"{len(missing):,} token ids of these reviews have no word in {path}; "
+                         f"they show as #id.")
+        return vocabulary
+    notes.append("No IMDB word index (imdb_word_index.json) found; reviews show as token ids.")
+    return None
+
+
 # --- datasets from npz ---------------------------------------------------------------------------
 def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
                      on_progress: ProgressFn | None = None, should_stop: StopFn | None = None, *,
                      name: Optional[str] = None, provenance: Optional[str] = None,
                      class_names: Optional[list[str]] = None, n_classes: Optional[int] = None,
                      trusted_bytes: Optional[bytes] = None, sequences: Optional[bool] = None,
-                     vocabulary_file: Optional[Path] = None) -> Dataset:
+                     vocabulary_file: Optional[Path | Sequence[Path]] = None) -> Dataset:
     """An .npz in the Keras layout (``x_train, y_train`` and usually ``x_test, y_test``) as a
     Dataset: uint8 images (3-D/4-D arrays), token sequences (object arrays or 2-D integer arrays
     of an imdb file) padded to ``options.maxlen``, or float32 vectors (2-D arrays).
 
     ``trusted_bytes``: the file's content, already verified by hash; read with pickle allowed.
+    ``vocabulary_file``: the word index (or candidates, first readable wins) to decode token
+    sequences with; None = ``word_index_candidates(path.parent)`` for an imdb file.
     """
     fname = path.name
     report(on_progress, "load", 0.0, f"Reading {fname}")
@@ -299,11 +337,14 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
         if raw_ids:
             notes.append("Token ids shifted like keras.datasets.imdb.load_data(): 1 = start of "
                          "review, word index + 3.")
-        if vocabulary_file is not None and vocabulary_file.is_file():
-            max_token = max(int(a.max()) if a.size else 0 for a in out.values())
-            vocabulary = build_vocabulary(vocabulary_file, max_token)
-            if vocabulary is None:
-                notes.append(f"{vocabulary_file.name} could not be read; words are not shown.")
+        if vocabulary_file is None:
+            candidates = word_index_candidates(path.parent) if is_imdb else []
+        elif isinstance(vocabulary_file, (str, Path)):
+            candidates = [Path(vocabulary_file)]
+        else:
+            candidates = [Path(c) for c in vocabulary_file]
+        if candidates:
+            vocabulary = _find_vocabulary(candidates, out, notes)
         xs_final = out
         kind = "sequence"
     else:
@@ -436,7 +477,7 @@ def load_keras_imdb(options: LoadOptions = LoadOptions(), on_progress: ProgressF
         raise _missing("keras-imdb", path, "keras.datasets.imdb.load_data()")
     return load_npz_dataset(path, options, on_progress, should_stop, name="keras-imdb",
                             class_names=list(IMDB_CLASSES), n_classes=2, sequences=True,
-                            vocabulary_file=word_index_path(),
+                            vocabulary_file=word_index_candidates(),
                             provenance=f"IMDB reviews from the Keras cache ({path}).")
 
 

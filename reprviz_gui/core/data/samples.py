@@ -133,6 +133,21 @@ def make_sample_set(dataset: Dataset, n: int, split: str = "test", seed: int = 0
 
 
 def decode_tokens(tokens: np.ndarray, vocabulary: Optional[dict[int, str]]) -> str:
-    """A token sequence as words (padding dropped); ids without a word show as ``#id``."""
+    """A token sequence as words, the Keras IMDB way: padding (0) dropped, 1 shown as
+    ``<start>``, 2 as ``<oov>`` (out of vocabulary), token t ≥ 3 as the word of rank t − 3 from
+    ``vocabulary`` (``{token: word}``, see ``keras_cache.build_vocabulary``). A token the
+    vocabulary has no word for (or every word, with no vocabulary) shows as ``#id``."""
     vocab = vocabulary or {}
-    return " ".join(vocab.get(int(t), f"#{int(t)}") for t in tokens if int(t) != 0)
+    out = []
+    for t in np.asarray(tokens).ravel():
+        t = int(t)
+        if t == _PAD:
+            continue
+        out.append(_SPECIAL.get(t) or vocab.get(t, f"#{t}"))
+    return " ".join(out)
+
+
+# Keras's imdb.load_data() convention (keras_cache.IMDB_*); every token sequence reprviz loads
+# follows it (the loader adds the start token and the offset to raw word ranks)
+_PAD = 0
+_SPECIAL = {1: "<start>", 2: "<oov>"}
