@@ -43,8 +43,8 @@ from .labels import MAX_CLASSES, labels_from_cells, labels_from_file
 # kept importable from here (word_vectors.py and keras_cache.py use them)
 _CountingLines = CountingLines
 __all__ = ["FLOAT32_MAX", "MAX_CLASSES", "CsvPreview", "check_image_shape", "check_text_file",
-           "is_number", "labels_from_cells", "load_csv", "preview_csv", "reshape_images",
-           "to_pixels"]
+           "csv_columns", "is_number", "labels_from_cells", "load_csv", "preview_csv",
+           "reshape_images", "to_pixels"]
 
 SNIFF_ROWS = 200  # rows looked at to detect the header, the column types and word tables
 DIALECT_LINES = 50  # lines looked at to detect the delimiter and the decimal mark
@@ -389,6 +389,24 @@ def _samples_dataset(path: Path, parsed: _Parsed, layout: _Layout, options: Load
         class_names=class_names,
         provenance=f"CSV file {path.name}{how}: {len(y):,} rows, {label_text}.",
         split_made_by_app=True, notes=notes, per_sample_minmax=options.per_sample_minmax)
+
+
+def csv_columns(path: str | Path, has_header: Optional[bool] = None) -> tuple[list[str], bool]:
+    """The column names of a CSV (its header cells, or "column 1", "column 2", ... when it has
+    none) and whether it has a header, from its first rows only. For an import dialog."""
+    path = Path(path)
+    check_text_file(path, "CSV")
+    with open_text(path) as fh:
+        lines = iter(CountingLines(fh, path.name, "CSV"))
+        start = read_start(lines, DIALECT_LINES)
+        rows = list(islice(iter_rows(chain(start, lines), sniff_dialect(start), path.name), 50))
+    if not rows:
+        raise EmptyDataError(f"{path.name} is empty.")
+    header = has_header if has_header is not None else _detect_header(rows)
+    first = rows[0][1]
+    if header:
+        return [c.strip() or f"column {j + 1}" for j, c in enumerate(first)], True
+    return [f"column {j + 1}" for j in range(len(first))], False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,514 @@
+"""How to read a CSV of samples, with a live preview of its first rows.
+
+``CsvImportDialog(path, initial=None, parent=None, *, settings=None)`` offers the CSV options of
+``LoadOptions``: the image shape (none, or HxW / HxWxC), the pixel order (row by row, or column
+by column as MATLAB/Octave store images), where the labels are (a column of this file, or a
+separate labels file picked with a file dialog), a label map ("10:0") and per-sample min-max
+scaling. Below them, the first ``PREVIEW_ROWS`` samples are shown with their labels, read by the
+same core loader (``tabular.preview_csv``, only those rows, so it is instant); when the options
+do not fit the file, one line says why instead, and OK is disabled. Read ``options()`` after
+``exec()`` returns ``Accepted``.
+
+The choices are remembered per file name in ``settings`` (a ``QSettings`` or a plain dict,
+key ``csv_import/<file name>``, a JSON text) when the dialog is accepted, and restored the next
+time a file of that name is opened: they take precedence over ``initial``'s CSV fields.
+
+App rules: set from code (``set_options``) emits nothing; a user edit emits ``options_changed``
+once (typing updates the preview on every key, and emits when the field is left or Return is
+pressed). Combo boxes take the mouse wheel only when they have the keyboard focus, so scrolling
+the dialog never changes a choice by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, MutableMapping, Optional, Union
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QSettings, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+    QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+)
+
+from ..core.data.tabular import CsvPreview, csv_columns, preview_csv
+from ..core.data.types import LoadOptions
+from ..core.errors import ReprvizError
+
+PREVIEW_ROWS = 12
+PREVIEW_COLUMNS = 6
+THUMB_PX = 64
+SETTINGS_GROUP = "csv_import"
+Settings = Union[QSettings, MutableMapping[str, Any]]
+_CSV_FIELDS = ("image_shape", "pixel_order", "label_column", "labels_file", "label_map",
+               "per_sample_minmax")
+
+
+# --- parsing the text fields --------------------------------------------------------------------
+def parse_shape(text: str) -> Optional[tuple[int, ...]]:
+    """"" or "none" -> None; "20x20", "20×20", "20,20", "32x32x3" -> a tuple; else ValueError."""
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return None
+    parts = text.replace("×", "x").replace(",", "x").replace(" ", "").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"Image shape: expected none, HxW like 20x20 or HxWxC like 32x32x3, "
+                         f"not '{text}'.") from None
+    if len(dims) not in (2, 3) or any(d <= 0 for d in dims):
+        raise ValueError(f"Image shape: expected 2 or 3 positive sizes like 20x20 or 32x32x3, "
+                         f"not '{text}'.")
+    return dims
+
+
+def format_shape(shape: Optional[tuple[int, ...]]) -> str:
+    return "none" if not shape else "x".join(str(d) for d in shape)
+
+
+def parse_label_map(text: str) -> Optional[dict[int, int]]:
+    """"" -> None; "10:0" or "10:0, 11:1" -> a dict; else ValueError."""
+    out: dict[int, int] = {}
+    for item in text.replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        src, sep, dst = item.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            out[int(src)] = int(dst)
+        except ValueError:
+            raise ValueError(f"Label map: expected FROM:TO pairs like 10:0 or 10:0, 11:1, not "
+                             f"'{text.strip()}'.") from None
+    return out or None
+
+
+def format_label_map(mapping: Optional[dict[int, int]]) -> str:
+    return ", ".join(f"{k}:{v}" for k, v in (mapping or {}).items())
+
+
+# --- remembering choices per file name ----------------------------------------------------------
+def _key(path: str | Path) -> str:
+    return f"{SETTINGS_GROUP}/{Path(path).name}"
+
+
+def remember_options(settings: Optional[Settings], path: str | Path,
+                     options: LoadOptions) -> None:
+    """Store ``options``' CSV fields for files named like ``path``."""
+    if settings is None:
+        return
+    data = {f: getattr(options, f) for f in _CSV_FIELDS}
+    data["image_shape"] = list(options.image_shape) if options.image_shape else None
+    data["label_map"] = ({str(k): int(v) for k, v in options.label_map.items()}
+                         if options.label_map else None)
+    text = json.dumps(data)
+    if isinstance(settings, QSettings):
+        settings.setValue(_key(path), text)
+        settings.sync()
+    else:
+        settings[_key(path)] = text
+
+
+def remembered_options(settings: Optional[Settings], path: str | Path) -> Optional[dict]:
+    """The CSV fields remembered for files named like ``path`` (``LoadOptions`` field ->
+    value), or None. A damaged entry is ignored."""
+    if settings is None:
+        return None
+    raw = settings.value(_key(path)) if isinstance(settings, QSettings) else \
+        settings.get(_key(path))
+    if not raw:
+        return None
+    try:
+        data = json.loads(str(raw))
+        out = {f: data[f] for f in _CSV_FIELDS if f in data}
+        if out.get("image_shape") is not None:
+            out["image_shape"] = tuple(int(d) for d in out["image_shape"])
+        if out.get("label_map") is not None:
+            out["label_map"] = {int(k): int(v) for k, v in out["label_map"].items()}
+        if out.get("pixel_order") not in (None, "row", "column"):
+            return None
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return out
+
+
+# --- small widgets ------------------------------------------------------------------------------
+class WheelGuard(QObject):
+    """Event filter: a widget without keyboard focus ignores the mouse wheel (the event goes on
+    to the scroll area around it), so scrolling past a combo box never changes it."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+def _to_qimage(arr: np.ndarray) -> QImage:
+    arr = np.ascontiguousarray(arr)
+    h, w = arr.shape[:2]
+    if arr.ndim == 2:
+        return QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def display_image(sample: np.ndarray, minmax: bool) -> np.ndarray:
+    """A stored image as drawn in the preview: uint8 H×W (grey) or H×W×3, per-sample min-max
+    stretched to 0..255 when ``minmax``; other channel counts show their first channel."""
+    arr = np.asarray(sample)
+    if arr.ndim == 3 and arr.shape[2] != 3:
+        arr = arr[:, :, 0]
+    if minmax:
+        a = arr.astype(np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        arr = np.rint(a).clip(0, 255)
+    return np.ascontiguousarray(arr.astype(np.uint8))
+
+
+# --- the dialog ---------------------------------------------------------------------------------
+class CsvImportDialog(QDialog):
+    """See the module docstring. ``options_changed(LoadOptions)``: once per user edit."""
+
+    options_changed = Signal(object)
+
+    def __init__(self, path: str, initial: Optional[LoadOptions] = None,
+                 parent: Optional[QWidget] = None, *, settings: Optional[Settings] = None,
+                 preview_rows: int = PREVIEW_ROWS) -> None:
+        super().__init__(parent)
+        self.setObjectName("csv_import_dialog")
+        self._path = str(path)
+        self._settings = settings
+        self._preview_rows = max(1, int(preview_rows))
+        self._base = initial if initial is not None else LoadOptions()
+        self._preview: Optional[CsvPreview] = None
+        self._error = ""
+        self._shown: list[np.ndarray] = []
+        self._shown_labels: list[str] = []
+        self._guard = WheelGuard(self)
+        self.setWindowTitle(f"Read {Path(self._path).name}")
+        self._build()
+        self._load_columns()
+        start = self._base
+        remembered = remembered_options(settings, self._path)
+        if remembered:
+            start = dataclasses.replace(start, **remembered)
+        self.set_options(start)
+        self._last_emitted = self.options()
+
+    # -- building ----------------------------------------------------------------------------
+    def _guarded(self, w: QWidget) -> QWidget:
+        w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        w.installEventFilter(self._guard)
+        return w
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        self.shape = self._guarded(QComboBox(objectName="shape"))
+        self.shape.setEditable(True)
+        self.shape.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.shape.setToolTip("none: each row is a vector. HxW or HxWxC: each row is an image.")
+        self.shape.lineEdit().setPlaceholderText("none, or e.g. 20x20")
+        form.addRow("Image shape:", self.shape)
+
+        self.pixel_order = self._guarded(QComboBox(objectName="pixel_order"))
+        self.pixel_order.addItem("Row by row (C, NumPy, most CSVs)", "row")
+        self.pixel_order.addItem("Column by column (MATLAB, Octave)", "column")
+        form.addRow("Pixel order:", self.pixel_order)
+
+        self.source_column = QRadioButton("A column of this file:", objectName="source_column")
+        self.source_file = QRadioButton("A separate labels file:", objectName="source_file")
+        self._source = QButtonGroup(self)
+        self._source.addButton(self.source_column)
+        self._source.addButton(self.source_file)
+        self.label_column = self._guarded(QComboBox(objectName="label_column"))
+        row1 = QHBoxLayout()
+        row1.addWidget(self.source_column)
+        row1.addWidget(self.label_column, 1)
+        self.labels_file = QLineEdit(objectName="labels_file")
+        self.labels_file.setPlaceholderText("one label per line, in row order")
+        self.browse = QPushButton("Browse…", objectName="browse_labels")
+        row2 = QHBoxLayout()
+        row2.addWidget(self.source_file)
+        row2.addWidget(self.labels_file, 1)
+        row2.addWidget(self.browse)
+        labels_box = QVBoxLayout()
+        labels_box.addLayout(row1)
+        labels_box.addLayout(row2)
+        form.addRow("Labels:", labels_box)
+
+        self.label_map = QLineEdit(objectName="label_map")
+        self.label_map.setPlaceholderText("e.g. 10:0 (label 10 means class 0)")
+        form.addRow("Label map:", self.label_map)
+        self.minmax = QCheckBox("Scale each sample to its own min..max", objectName="minmax")
+        form.addRow("", self.minmax)
+
+        self.error_label = QLabel(objectName="preview_error")
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.preview_box = QWidget(objectName="preview")
+        grid = QGridLayout(self.preview_box)
+        self._cells: list[tuple[QLabel, QLabel]] = []
+        for i in range(self._preview_rows):
+            image, caption = QLabel(), QLabel()
+            image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            r, c = divmod(i, PREVIEW_COLUMNS)
+            grid.addWidget(image, 2 * r, c)
+            grid.addWidget(caption, 2 * r + 1, c)
+            self._cells.append((image, caption))
+        self.vector_preview = QLabel(objectName="vector_preview")
+        self.vector_preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.vector_preview.setStyleSheet("font-family: monospace;")
+        self.vector_preview.hide()
+        self.summary = QLabel(objectName="preview_summary")
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(f"First {self._preview_rows} samples:"))
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.preview_box)
+        layout.addWidget(self.vector_preview)
+        layout.addWidget(self.buttons)
+
+        # user edits only: activated/clicked/textEdited are not emitted by code
+        self.shape.lineEdit().textEdited.connect(self._typed)
+        self.shape.lineEdit().editingFinished.connect(self._committed)
+        self.shape.activated.connect(self._committed)
+        self.pixel_order.activated.connect(self._committed)
+        self.label_column.activated.connect(self._column_chosen)
+        self.source_column.clicked.connect(self._committed)
+        self.source_file.clicked.connect(self._committed)
+        self.labels_file.textEdited.connect(self._labels_file_typed)
+        self.labels_file.editingFinished.connect(self._committed)
+        self.browse.clicked.connect(self._browse)
+        self.label_map.textEdited.connect(self._typed)
+        self.label_map.editingFinished.connect(self._committed)
+        self.minmax.clicked.connect(self._committed)
+
+    def _load_columns(self) -> None:
+        """Fill the label-column list and suggest image shapes from the file's columns."""
+        self.label_column.clear()
+        self.label_column.addItem("automatic ('label' column, else the last)", None)
+        try:
+            names, header = csv_columns(self._path, self._base.has_header)
+        except ReprvizError:
+            names, header = [], False  # the preview says what is wrong with the file
+        for j, name in enumerate(names):
+            self.label_column.addItem(f"{j + 1}: {name}" if header else name,
+                                      name if header else j)
+        self.shape.clear()
+        self.shape.addItem("none")
+        for n in sorted({len(names), len(names) - 1} - {0}, reverse=True):
+            side = int(round(n ** 0.5))
+            if side >= 2 and side * side == n:
+                self.shape.addItem(f"{side}x{side}")
+            side3 = int(round((n / 3) ** 0.5))
+            if n % 3 == 0 and side3 >= 2 and 3 * side3 * side3 == n:
+                self.shape.addItem(f"{side3}x{side3}x3")
+
+    # -- state ---------------------------------------------------------------------------------
+    def _field_errors(self) -> list[str]:
+        errors = []
+        for parse, text in ((parse_shape, self.shape.currentText()),
+                            (parse_label_map, self.label_map.text())):
+            try:
+                parse(text)
+            except ValueError as err:
+                errors.append(str(err))
+        if self.source_file.isChecked() and not self.labels_file.text().strip():
+            errors.append("Labels file: choose the file that holds the labels.")
+        return errors
+
+    def options(self) -> LoadOptions:
+        """The options as chosen now (fields that do not parse are left at None; the dialog
+        shows why and keeps OK disabled). Other fields come from ``initial``."""
+        try:
+            shape = parse_shape(self.shape.currentText())
+        except ValueError:
+            shape = None
+        try:
+            label_map = parse_label_map(self.label_map.text())
+        except ValueError:
+            label_map = None
+        from_file = self.source_file.isChecked()
+        labels_file = self.labels_file.text().strip() if from_file else ""
+        return dataclasses.replace(
+            self._base, image_shape=shape, pixel_order=self.pixel_order.currentData() or "row",
+            label_column=None if from_file else self.label_column.currentData(),
+            labels_file=labels_file or None, label_map=label_map,
+            per_sample_minmax=self.minmax.isChecked())
+
+    def set_options(self, options: LoadOptions) -> None:
+        """Show ``options`` (their CSV fields); emits nothing. The preview follows."""
+        widgets = (self.shape, self.shape.lineEdit(), self.pixel_order, self.label_column,
+                   self.source_column, self.source_file, self.labels_file, self.label_map,
+                   self.minmax)
+        blockers = [QSignalBlocker(w) for w in widgets]
+        reload = options.has_header != self._base.has_header
+        self._base = options  # the fields this dialog does not show are kept as given
+        if reload:
+            self._load_columns()
+        self.shape.setEditText(format_shape(options.image_shape))
+        self.pixel_order.setCurrentIndex(max(0, self.pixel_order.findData(options.pixel_order)))
+        index = self._column_index(options.label_column)
+        self.label_column.setCurrentIndex(index)
+        from_file = options.labels_file is not None
+        self.source_file.setChecked(from_file)
+        self.source_column.setChecked(not from_file)
+        self.labels_file.setText(str(options.labels_file or ""))
+        self.label_map.setText(format_label_map(options.label_map))
+        self.minmax.setChecked(bool(options.per_sample_minmax))
+        del blockers
+        self._last_emitted = self.options()
+        self.refresh_preview()
+
+    def _column_index(self, column: Any) -> int:
+        if column is None:
+            return 0
+        for i in range(1, self.label_column.count()):
+            data = self.label_column.itemData(i)
+            if data == column or (isinstance(column, str) and isinstance(data, str)
+                                  and data.lower() == column.lower()):
+                return i
+        if isinstance(column, int) and 0 <= column < self.label_column.count() - 1:
+            return column + 1  # an index given for a file with a header
+        if isinstance(column, int) and -(self.label_column.count() - 1) <= column < 0:
+            return self.label_column.count() + column
+        return 0
+
+    # -- user edits ------------------------------------------------------------------------------
+    def _typed(self, _text: str = "") -> None:
+        self.refresh_preview()  # live; options_changed waits for the edit to be committed
+
+    def _labels_file_typed(self, _text: str) -> None:
+        with QSignalBlocker(self.source_file), QSignalBlocker(self.source_column):
+            self.source_file.setChecked(True)  # typing a path means: labels from that file
+        self.refresh_preview()
+
+    def _committed(self, *_args: Any) -> None:
+        self.refresh_preview()
+        options = self.options()
+        if options != self._last_emitted:
+            self._last_emitted = options
+            self.options_changed.emit(options)
+
+    def _column_chosen(self, _index: int) -> None:
+        # choosing a column means: labels from that column (the file path is kept, unused)
+        with QSignalBlocker(self.source_column), QSignalBlocker(self.source_file):
+            self.source_column.setChecked(True)
+        self._committed()
+
+    def pick_labels_file(self) -> str:
+        """Ask for the labels file (a file dialog); "" when cancelled. Tests replace this."""
+        start = str(Path(self.labels_file.text() or self._path).expanduser().parent)
+        chosen, _ = QFileDialog.getOpenFileName(self, "Labels file", start,
+                                                "Text and CSV files (*.csv *.txt *.tsv);;"
+                                                "All files (*)")
+        return chosen
+
+    def _browse(self) -> None:
+        chosen = self.pick_labels_file()
+        if not chosen:
+            return
+        with QSignalBlocker(self.labels_file), QSignalBlocker(self.source_file), \
+                QSignalBlocker(self.source_column):
+            self.labels_file.setText(chosen)
+            self.source_file.setChecked(True)
+        self._committed()
+
+    # -- preview ---------------------------------------------------------------------------------
+    def refresh_preview(self) -> None:
+        """Read the first rows with the current options and show them (or why they fail)."""
+        errors = self._field_errors()
+        self._preview = None
+        if not errors:
+            try:
+                self._preview = preview_csv(self._path, self.options(), self._preview_rows)
+            except ReprvizError as err:
+                errors = [str(err)]
+        self._error = errors[0] if errors else ""
+        self._draw()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not self._error)
+
+    def _draw(self) -> None:
+        self._shown, self._shown_labels = [], []
+        prev = self._preview
+        self.error_label.setText(self._error)
+        self.error_label.setVisible(bool(self._error))
+        images = prev is not None and prev.kind == "image"
+        self.preview_box.setVisible(images)
+        self.vector_preview.setVisible(prev is not None and not images)
+        if prev is None:
+            self.summary.setText("")
+            for image, caption in self._cells:
+                image.clear()
+                caption.clear()
+            return
+        labels = [prev.class_names[c] for c in prev.y]
+        self._shown_labels = labels
+        how = f" ({prev.dialect})" if prev.dialect else ""
+        self.summary.setText(f"{len(prev.y)} rows read{how}; classes seen: "
+                             f"{', '.join(sorted(set(labels), key=str)[:12])}")
+        if not images:
+            lines = []
+            for row, label in zip(prev.x, labels):
+                values = " ".join(f"{v:.4g}" for v in row[:8]) + (" …" if len(row) > 8 else "")
+                lines.append(f"{label:>10}  {values}")
+            self.vector_preview.setText("\n".join(lines))
+            return
+        minmax = self.minmax.isChecked()
+        for i, (image, caption) in enumerate(self._cells):
+            if i >= len(prev.x):
+                image.clear()
+                caption.clear()
+                continue
+            shown = display_image(prev.x[i], minmax)
+            self._shown.append(shown)
+            h, w = shown.shape[:2]
+            scale = max(1, THUMB_PX // max(h, w))
+            image.setPixmap(QPixmap.fromImage(_to_qimage(shown)).scaled(
+                w * scale, h * scale, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation))
+            caption.setText(labels[i])
+
+    # -- what tests and callers read -------------------------------------------------------------
+    def preview(self) -> Optional[CsvPreview]:
+        """The rows shown now, as the core loader read them (None when they do not load)."""
+        return self._preview
+
+    def preview_error(self) -> str:
+        """The one line shown instead of the preview ("" when the preview is shown)."""
+        return self._error
+
+    def shown_images(self) -> list[np.ndarray]:
+        """The images drawn in the preview, as uint8 arrays (min-max stretched if chosen)."""
+        return [a.copy() for a in self._shown]
+
+    def shown_labels(self) -> list[str]:
+        """The label under each previewed sample."""
+        return list(self._shown_labels)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        # Return in a text field commits that field (and updates the preview); it must not
+        # close the dialog, so no button is the default (QDialogButtonBox makes OK one on show)
+        for button in self.findChildren(QPushButton):
+            button.setDefault(False)
+
+    def accept(self) -> None:
+        if self._error:
+            return
+        remember_options(self._settings, self._path, self.options())
+        super().accept()
