@@ -22,12 +22,11 @@ the dialog never changes a choice by accident.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
-from typing import Any, MutableMapping, Optional, Union
+from typing import Any, Optional
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
@@ -37,117 +36,20 @@ from PySide6.QtWidgets import (
 from ..core.data.tabular import CsvPreview, csv_columns, preview_csv
 from ..core.data.types import LoadOptions
 from ..core.errors import ReprvizError
+from .csv_import_settings import (SETTINGS_GROUP, Settings, format_label_map, format_shape,
+                                  parse_label_map, parse_shape, remember_options,
+                                  remembered_options)
+from .wheel_guard import WheelGuard, guard_wheel
+
+__all__ = ["CsvImportDialog", "PREVIEW_ROWS", "SETTINGS_GROUP", "WheelGuard", "display_image",
+           "parse_label_map", "parse_shape", "remember_options", "remembered_options"]
 
 PREVIEW_ROWS = 12
 PREVIEW_COLUMNS = 6
 THUMB_PX = 64
-SETTINGS_GROUP = "csv_import"
-Settings = Union[QSettings, MutableMapping[str, Any]]
-_CSV_FIELDS = ("image_shape", "pixel_order", "label_column", "labels_file", "label_map",
-               "per_sample_minmax")
 
 
-# --- parsing the text fields --------------------------------------------------------------------
-def parse_shape(text: str) -> Optional[tuple[int, ...]]:
-    """"" or "none" -> None; "20x20", "20×20", "20,20", "32x32x3" -> a tuple; else ValueError."""
-    text = text.strip().lower()
-    if text in ("", "none"):
-        return None
-    parts = text.replace("×", "x").replace(",", "x").replace(" ", "").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"Image shape: expected none, HxW like 20x20 or HxWxC like 32x32x3, "
-                         f"not '{text}'.") from None
-    if len(dims) not in (2, 3) or any(d <= 0 for d in dims):
-        raise ValueError(f"Image shape: expected 2 or 3 positive sizes like 20x20 or 32x32x3, "
-                         f"not '{text}'.")
-    return dims
-
-
-def format_shape(shape: Optional[tuple[int, ...]]) -> str:
-    return "none" if not shape else "x".join(str(d) for d in shape)
-
-
-def parse_label_map(text: str) -> Optional[dict[int, int]]:
-    """"" -> None; "10:0" or "10:0, 11:1" -> a dict; else ValueError."""
-    out: dict[int, int] = {}
-    for item in text.replace(";", ",").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        src, sep, dst = item.partition(":")
-        try:
-            if not sep:
-                raise ValueError
-            out[int(src)] = int(dst)
-        except ValueError:
-            raise ValueError(f"Label map: expected FROM:TO pairs like 10:0 or 10:0, 11:1, not "
-                             f"'{text.strip()}'.") from None
-    return out or None
-
-
-def format_label_map(mapping: Optional[dict[int, int]]) -> str:
-    return ", ".join(f"{k}:{v}" for k, v in (mapping or {}).items())
-
-
-# --- remembering choices per file name ----------------------------------------------------------
-def _key(path: str | Path) -> str:
-    return f"{SETTINGS_GROUP}/{Path(path).name}"
-
-
-def remember_options(settings: Optional[Settings], path: str | Path,
-                     options: LoadOptions) -> None:
-    """Store ``options``' CSV fields for files named like ``path``."""
-    if settings is None:
-        return
-    data = {f: getattr(options, f) for f in _CSV_FIELDS}
-    data["image_shape"] = list(options.image_shape) if options.image_shape else None
-    data["label_map"] = ({str(k): int(v) for k, v in options.label_map.items()}
-                         if options.label_map else None)
-    text = json.dumps(data)
-    if isinstance(settings, QSettings):
-        settings.setValue(_key(path), text)
-        settings.sync()
-    else:
-        settings[_key(path)] = text
-
-
-def remembered_options(settings: Optional[Settings], path: str | Path) -> Optional[dict]:
-    """The CSV fields remembered for files named like ``path`` (``LoadOptions`` field ->
-    value), or None. A damaged entry is ignored."""
-    if settings is None:
-        return None
-    raw = settings.value(_key(path)) if isinstance(settings, QSettings) else \
-        settings.get(_key(path))
-    if not raw:
-        return None
-    try:
-        data = json.loads(str(raw))
-        out = {f: data[f] for f in _CSV_FIELDS if f in data}
-        if out.get("image_shape") is not None:
-            out["image_shape"] = tuple(int(d) for d in out["image_shape"])
-        if out.get("label_map") is not None:
-            out["label_map"] = {int(k): int(v) for k, v in out["label_map"].items()}
-        if out.get("pixel_order") not in (None, "row", "column"):
-            return None
-    except (ValueError, TypeError, AttributeError):
-        return None
-    return out
-
-
-# --- small widgets ------------------------------------------------------------------------------
-class WheelGuard(QObject):
-    """Event filter: a widget without keyboard focus ignores the mouse wheel (the event goes on
-    to the scroll area around it), so scrolling past a combo box never changes it."""
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
-            event.ignore()
-            return True
-        return False
-
-
+# --- drawing the preview ----------------------------------------------------------------------
 def _to_qimage(arr: np.ndarray) -> QImage:
     arr = np.ascontiguousarray(arr)
     h, w = arr.shape[:2]
@@ -189,7 +91,6 @@ class CsvImportDialog(QDialog):
         self._error = ""
         self._shown: list[np.ndarray] = []
         self._shown_labels: list[str] = []
-        self._guard = WheelGuard(self)
         self.setWindowTitle(f"Read {Path(self._path).name}")
         self._build()
         self._load_columns()
@@ -201,21 +102,16 @@ class CsvImportDialog(QDialog):
         self._last_emitted = self.options()
 
     # -- building ----------------------------------------------------------------------------
-    def _guarded(self, w: QWidget) -> QWidget:
-        w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        w.installEventFilter(self._guard)
-        return w
-
     def _build(self) -> None:
         form = QFormLayout()
-        self.shape = self._guarded(QComboBox(objectName="shape"))
+        self.shape = guard_wheel(QComboBox(objectName="shape"))
         self.shape.setEditable(True)
         self.shape.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.shape.setToolTip("none: each row is a vector. HxW or HxWxC: each row is an image.")
         self.shape.lineEdit().setPlaceholderText("none, or e.g. 20x20")
         form.addRow("Image shape:", self.shape)
 
-        self.pixel_order = self._guarded(QComboBox(objectName="pixel_order"))
+        self.pixel_order = guard_wheel(QComboBox(objectName="pixel_order"))
         self.pixel_order.addItem("Row by row (C, NumPy, most CSVs)", "row")
         self.pixel_order.addItem("Column by column (MATLAB, Octave)", "column")
         form.addRow("Pixel order:", self.pixel_order)
@@ -225,7 +121,7 @@ class CsvImportDialog(QDialog):
         self._source = QButtonGroup(self)
         self._source.addButton(self.source_column)
         self._source.addButton(self.source_file)
-        self.label_column = self._guarded(QComboBox(objectName="label_column"))
+        self.label_column = guard_wheel(QComboBox(objectName="label_column"))
         row1 = QHBoxLayout()
         row1.addWidget(self.source_column)
         row1.addWidget(self.label_column, 1)
