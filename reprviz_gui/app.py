@@ -1,4 +1,4 @@
-"""Start the window. ``python main.py [--demo [--screenshot FILE]]``.
+"""Start the window. ``python main.py [--demo ... --screenshot FILE]``.
 
 The window is shown before anything heavy is imported: TensorFlow and umap are imported by the
 background lanes after it appears.
@@ -10,30 +10,57 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="reprviz", description="Open the reprviz window.")
+    from .core.analysis.projection import METHODS
+    from .views.registry import VIEWS
+
+    views = ", ".join(f"{v.id} ({v.description or v.title})" for v in VIEWS)
+    parser = argparse.ArgumentParser(
+        prog="reprviz", description="Open the reprviz window.",
+        epilog=f"view ids for --view: {views}")
     parser.add_argument("--demo", action="store_true",
-                        help="train the default model on the bundled data, fill every panel, "
+                        help="run a scripted session (train, pick the layer, fill every view), "
                              "save a screenshot and exit")
     parser.add_argument("--screenshot", metavar="FILE", default="reprviz-demo.png",
                         help="where --demo saves the window image (default: %(default)s)")
+    parser.add_argument("--data", metavar="SOURCE", default=None,
+                        help="the dataset the demo opens (default: fashion-mnist-sample)")
+    parser.add_argument("--model", metavar="PRESET|PATH", default=None,
+                        help="the demo's model: a preset, a .keras/.h5 file, or none")
     parser.add_argument("--epochs", type=int, default=3, help="epochs the demo trains")
-    parser.add_argument("--method", choices=("pca", "mds", "tsne", "umap"), default="umap",
+    parser.add_argument("--layer", metavar="NAME", default=None,
+                        help="the layer the demo shows (default: the last hidden layer)")
+    parser.add_argument("--compare", metavar="PRESET|PATH", default=None,
+                        help="compare with a second model (a preset or a model file)")
+    parser.add_argument("--view", metavar="ID", action="append", default=[],
+                        help="bring this view forward (repeatable); see the ids below")
+    parser.add_argument("--select-cell", metavar="TRUE:PREDICTED", default=None,
+                        help="select a confusion cell of the first model, by class names or "
+                             "indices, e.g. Shirt:Pullover")
+    parser.add_argument("--method", choices=METHODS, default="umap",
                         help="the map method the demo shows")
+    parser.add_argument("--samples", type=int, default=None, help="samples the demo shows")
+    parser.add_argument("--size", metavar="WxH", default="1600x1000",
+                        help="the demo window's size (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds the demo may take before giving up")
     parser.add_argument("--version", action="version", version=f"reprviz {__version__}")
-    return parser.parse_args(list(argv))
+    args = parser.parse_args(list(argv))
+    from .views.registry import view_ids
+
+    bad = [v for v in args.view if v not in view_ids()]
+    if bad:
+        parser.error(f"unknown view {', '.join(bad)}; choose from {', '.join(view_ids())}")
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -48,10 +75,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from .main_window import MainWindow
 
-    window = MainWindow(remember=not args.demo)
     demo = None
     if args.demo:
-        demo = DemoDriver(window, Path(args.screenshot), args.epochs, args.method, args.timeout)
+        from .demo import DemoDriver, demo_controller
+
+        window = MainWindow(demo_controller(args), remember=False)
+        demo = DemoDriver(window, args)
+    else:
+        window = MainWindow()
     window.show()
     _close_on_terminal_signals(window)
     QTimer.singleShot(0, window.start)  # heavy work begins once the window is on screen
@@ -86,101 +117,4 @@ def _close_on_terminal_signals(window) -> None:
     timer.start(250)
 
 
-class DemoDriver(QObject):
-    """Scripted default workflow: train, pick the hidden layer, wait for every panel, save."""
-
-    def __init__(self, window, screenshot: Path, epochs: int, method: str, timeout: float) -> None:
-        super().__init__(window)
-        self.window = window
-        self.c = window.controller
-        self.screenshot = screenshot
-        self.epochs = epochs
-        self.method = method
-        self.exit_code = 1
-        self.trained = False
-        self.got = {"layer": False, "map": False, "confusion": False, "curves": False}
-        self.started = time.monotonic()
-        self._timeout = QTimer(self)
-        self._timeout.setSingleShot(True)
-        self._timeout.timeout.connect(self.give_up)
-        self._timeout.start(int(timeout * 1000))
-
-    @Slot()
-    def begin(self) -> None:
-        c = self.c
-        c.settings.epochs = self.epochs
-        c.settings.method = self.method
-        self.window.sidebar.set_training_settings({"epochs": self.epochs})
-        self.window.sidebar.set_view_settings(c.settings.n_samples, c.settings.split, self.method)
-        c.model_changed.connect(self.on_model)
-        c.training_changed.connect(self.on_training)
-        c.layer_result_ready.connect(self.on_layer)
-        c.projection_ready.connect(self.on_projection)
-        c.evaluation_ready.connect(self.on_evaluation)
-        c.failed.connect(self.on_failed)
-        self.log("window shown; opening the default dataset")
-
-    @Slot(object)
-    def on_model(self, ready) -> None:
-        if ready is not None and not self.trained and not self.c.training:
-            self.log(f"model {ready.label} ready; training {self.epochs} epochs")
-            self.c.train()
-
-    @Slot(bool)
-    def on_training(self, running: bool) -> None:
-        if not running and not self.trained:
-            self.trained = True
-            self.got["curves"] = True
-            self.log("training finished")
-
-    @Slot(object)
-    def on_layer(self, result) -> None:
-        if self.trained:
-            self.got["layer"] = True
-            self._maybe_done()
-
-    @Slot(object)
-    def on_projection(self, result) -> None:
-        if self.trained and not result.preview and result.method == self.method:
-            self.got["map"] = True
-            self._maybe_done()
-
-    @Slot(object)
-    def on_evaluation(self, evaluation) -> None:
-        if evaluation is not None:
-            self.got["confusion"] = True
-            self._maybe_done()
-
-    @Slot(str, object)
-    def on_failed(self, what: str, failure) -> None:
-        self.log(f"failed while {what}: {failure.message}")
-        self.exit_code = 1
-        QApplication.instance().exit(1)
-
-    def _maybe_done(self) -> None:
-        if all(self.got.values()):
-            self.log("every panel drawn; saving the screenshot")
-            QTimer.singleShot(800, self.save)  # let the last paint events land
-
-    @Slot()
-    def save(self) -> None:
-        from .main_window import save_window_image
-
-        self.window.activity_bar.set_idle("Demo: every panel drawn")
-        QApplication.processEvents()
-        save_window_image(self.window, self.screenshot)
-        self.log(f"saved {self.screenshot}")
-        self.exit_code = 0
-        self.window.close()
-        QApplication.instance().exit(0)
-
-    @Slot()
-    def give_up(self) -> None:
-        missing = [k for k, v in self.got.items() if not v]
-        self.log(f"timed out waiting for: {', '.join(missing)}")
-        self.exit_code = 1
-        QApplication.instance().exit(1)
-
-    def log(self, text: str) -> None:
-        print(f"[demo {time.monotonic() - self.started:6.1f} s] {text}", file=sys.stderr,
-              flush=True)
+__all__ = ["main", "parse_args", "Path"]

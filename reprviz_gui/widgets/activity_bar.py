@@ -17,6 +17,7 @@ class ActivityBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel("Ready")
         self.label.setObjectName("activity_label")
+        self.label.setMinimumWidth(220)  # the status bar gives permanent widgets no stretch
         self.progress = QProgressBar()
         self.progress.setObjectName("activity_progress")
         self.progress.setFixedWidth(220)

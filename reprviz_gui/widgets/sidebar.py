@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import Qt, Signal
+from ..core.analysis.projection import METHOD_LABELS
+from .fields import _Blocked, _double_spin, _int_spin, _parse_widths, _short_path
+from .wheel_guard import guard_wheel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QAbstractSpinBox, QComboBox, QFormLayout, QGroupBox,
+    QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QTabBar,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 PRESET_LABELS = {
@@ -23,7 +26,7 @@ PRESET_LABELS = {
     "sigmoid-mlp": "Sigmoid MLP 400-14-10 (L2)",
     "none": "None: look at the data itself",
 }
-METHOD_LABELS = {"pca": "PCA", "mds": "MDS", "tsne": "t-SNE", "umap": "UMAP"}
+LOADED = "file"  # the preset box's entry for a model loaded from a file
 # which parameters each preset lets the user edit
 PRESET_PARAMS = {
     "dense": ("hidden", "activation", "dropout", "l2"),
@@ -32,11 +35,8 @@ PRESET_PARAMS = {
     "bilstm": ("embed_dim", "lstm_units", "dropout"),
     "sigmoid-mlp": ("hidden", "activation", "l2"),
     "none": (),
+    LOADED: (),
 }
-
-
-def _blocked(*widgets: Any) -> list[QSignalBlocker]:
-    return [QSignalBlocker(w) for w in widgets]
 
 
 class Sidebar(QScrollArea):
@@ -51,6 +51,7 @@ class Sidebar(QScrollArea):
     layer_chosen = Signal(str)
     samples_changed = Signal(int, str)
     method_changed = Signal(str)
+    session_chosen = Signal(str)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -61,6 +62,12 @@ class Sidebar(QScrollArea):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self._build_data_box())
+        self.session_tabs = QTabBar()
+        self.session_tabs.setObjectName("session_tabs")
+        self.session_tabs.setToolTip("The model the controls below edit and train")
+        self.session_tabs.currentChanged.connect(self._on_session_tab)
+        self.session_tabs.hide()
+        layout.addWidget(self.session_tabs)
         layout.addWidget(self._build_model_box())
         layout.addWidget(self._build_training_box())
         layout.addWidget(self._build_layers_box(), stretch=1)
@@ -72,6 +79,9 @@ class Sidebar(QScrollArea):
             combo.setMinimumContentsLength(8)
             combo.setMinimumWidth(110)
         self.setMinimumWidth(290)
+        for w in body.findChildren(QAbstractSpinBox) + body.findChildren(QComboBox):
+            guard_wheel(w)  # scrolling the sidebar never edits a field under the cursor
+        self._session_ids: list[str] = []
         self._update_param_visibility()
 
     # --- construction -----------------------------------------------------------------
@@ -238,10 +248,23 @@ class Sidebar(QScrollArea):
         """Each preset's default parameters, shown when the user picks that preset."""
         self._preset_defaults = {k: dict(v) for k, v in defaults.items()}
 
-    def set_model_choice(self, preset: str, params: dict[str, Any]) -> None:
+    def set_model_choice(self, preset: str, params: dict[str, Any], file: str = "") -> None:
+        """Show a preset and its parameters, or (``preset == "file"``) the loaded model file."""
         params = {**self._preset_defaults.get(preset, {}), **params}
         with _Blocked(self.preset_combo, self.hidden_edit, self.activation_combo,
                       self.dropout_spin, self.l2_spin, self.embed_spin, self.lstm_spin):
+            loaded = self.preset_combo.findData(LOADED)
+            if preset == LOADED:
+                from pathlib import Path
+
+                text = f"Loaded: {Path(file).name}" if file else "Loaded model"
+                if loaded < 0:
+                    self.preset_combo.addItem(text, LOADED)
+                    loaded = self.preset_combo.count() - 1
+                self.preset_combo.setItemText(loaded, text)
+                self.preset_combo.setItemData(loaded, file, Qt.ItemDataRole.ToolTipRole)
+            elif loaded >= 0:
+                self.preset_combo.removeItem(loaded)
             idx = self.preset_combo.findData(preset)
             if idx >= 0:
                 self.preset_combo.setCurrentIndex(idx)
@@ -264,6 +287,36 @@ class Sidebar(QScrollArea):
             self.lr_spin.setValue(float(s.get("learning_rate", self.lr_spin.value())))
             self.val_spin.setValue(float(s.get("validation_split", self.val_spin.value())))
             self.seed_spin.setValue(int(s.get("seed", self.seed_spin.value())))
+
+    def set_sessions(self, labels: dict[str, str], active: str) -> None:
+        """The models in the workspace (tabs shown only when comparing); set from code."""
+        with _Blocked(self.session_tabs):
+            ids = list(labels)
+            if ids != self._session_ids:
+                while self.session_tabs.count():
+                    self.session_tabs.removeTab(0)
+                for sid in ids:
+                    self.session_tabs.addTab(sid)
+                self._session_ids = ids
+            for i, sid in enumerate(ids):
+                self.session_tabs.setTabText(i, f"{sid} · {labels[sid]}")
+            if active in ids:
+                self.session_tabs.setCurrentIndex(ids.index(active))
+        self.session_tabs.setVisible(len(ids) > 1)
+
+    def set_sample_limits(self, dataset: Any) -> None:
+        """The sample box offers at most what the larger split holds."""
+        most = max(len(dataset.y_train), len(dataset.y_test), 1)
+        with _Blocked(self.samples_spin):
+            self.samples_spin.setMaximum(max(self.samples_spin.minimum(), most))
+
+    def set_samples_used(self, n: int, split: str) -> None:
+        """Show the count actually used (a split may hold fewer than asked for)."""
+        with _Blocked(self.samples_spin, self.split_combo):
+            self.samples_spin.setValue(int(n))
+            self.split_combo.setCurrentText(split)
+        self.samples_spin.setToolTip(f"{n:,} samples of the {split} split are shown in every "
+                                     "view (class-stratified)")
 
     def set_view_settings(self, n_samples: int, split: str, method: str) -> None:
         with _Blocked(self.samples_spin, self.split_combo, self.method_combo):
@@ -351,6 +404,8 @@ class Sidebar(QScrollArea):
     def _on_preset_activated(self, index: int) -> None:
         # a new preset starts from its own defaults, not the previous preset's values
         preset = self.preset_combo.itemData(index)
+        if preset == LOADED:
+            return  # re-picking the loaded file changes nothing
         self.set_model_choice(preset, {})
         self._on_model_edited()
 
@@ -373,6 +428,10 @@ class Sidebar(QScrollArea):
     def _on_samples_edited(self, *_: Any) -> None:
         self.samples_changed.emit(self.samples_spin.value(), self.split_combo.currentText())
 
+    def _on_session_tab(self, index: int) -> None:
+        if 0 <= index < len(self._session_ids):
+            self.session_chosen.emit(self._session_ids[index])
+
     def _on_method_activated(self, index: int) -> None:
         self.method_changed.emit(self.method_combo.itemData(index))
 
@@ -380,50 +439,3 @@ class Sidebar(QScrollArea):
         allowed = PRESET_PARAMS.get(self.preset_combo.currentData(), ())
         for key, (_, widget) in self._param_rows.items():
             self._form.setRowVisible(widget, key in allowed)
-
-
-class _Blocked:
-    """``with _Blocked(a, b):`` — code-driven changes emit nothing (acconeer's rule)."""
-
-    def __init__(self, *widgets: Any) -> None:
-        self._widgets = widgets
-
-    def __enter__(self) -> None:
-        self._blockers = _blocked(*self._widgets)
-
-    def __exit__(self, *exc: Any) -> None:
-        for b in self._blockers:
-            b.unblock()
-
-
-def _parse_widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(p) for p in text.replace(";", ",").replace("-", ",").split(",")
-                       if p.strip())
-    except ValueError:
-        return ()
-    return widths if widths and all(0 < w <= 100_000 for w in widths) else ()
-
-
-def _short_path(path: str) -> str:
-    from pathlib import Path
-
-    p = Path(path)
-    return f"{p.name} ({p.parent})" if p.name else path
-
-
-def _int_spin(lo: int, hi: int, value: int) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(lo, hi)
-    spin.setValue(value)
-    spin.setKeyboardTracking(False)
-    return spin
-
-
-def _double_spin(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
-    spin.setDecimals(decimals)
-    spin.setKeyboardTracking(False)
-    return spin

@@ -6,13 +6,14 @@ the receiving QObject in the GUI thread (connect them to methods of a GUI-thread
 a lambda: a lambda would run on the worker thread).
 
 Latest request wins: ``submit(job, supersede=True)`` cancels the lane's running and queued jobs
-of the same ``kind``; they end as "cancelled" and the caller drops stale results by request id
-anyway (napari's slicer does the same).
+of the same ``group`` (by default its kind); they end as "cancelled", and the controller drops
+any stale result by its tag anyway (napari's slicer does the same).
 """
 
 from __future__ import annotations
 
 import atexit
+import enum
 import itertools
 import queue
 import threading
@@ -46,13 +47,30 @@ def next_request_id() -> int:
     return next(_request_ids)
 
 
+class JobKind(enum.Enum):
+    """What a job does; the controller dispatches finished jobs on this, never on strings."""
+
+    LOAD = "load"  # open a dataset
+    SAMPLES = "samples"  # choose the sample set
+    BUILD = "build"  # build a preset
+    LOAD_MODEL = "load model"
+    SAVE = "save"
+    COMPILE = "compile"
+    TRAIN = "train"
+    RELEASE = "release"  # forget a model on the model lane
+    PRODUCT = "product"  # a result a view draws (products.py)
+    WARMUP = "warmup"  # start-up costs paid in the background
+
+
 @dataclass
 class Job:
-    kind: str  # "load", "model", "train", "layer", "projection", "warmup", ...
+    kind: JobKind
     fn: JobFn
     description: str = ""
+    group: str = ""  # jobs of one group supersede each other; "" = the kind
+    payload: Any = None  # what the controller needs to apply the result (typed per kind)
     request_id: int = field(default_factory=next_request_id)
-    cancel_event: threading.Event = field(default_factory=threading.Event)
+    cancel_event: Any = field(default_factory=threading.Event)  # .set() / .is_set()
     # False: a newer request of the same kind lets this one finish once it has started (its
     # result still fills the cache). For work whose interruption is costly, e.g. a UMAP map:
     # cancelling it kills the warm projection process, and the next one recompiles (~9 s).
@@ -65,6 +83,10 @@ class Job:
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
+
+    @property
+    def supersede_group(self) -> str:
+        return self.group or self.kind.value
 
 
 @dataclass(frozen=True)
@@ -137,7 +159,7 @@ class _LaneThread(QThread):
                 traceback.format_exc(), "memory", True))
         except Exception as exc:  # a bug: keep the app alive and show the details
             self.failed.emit(job, JobFailure(
-                f"Unexpected error while {job.description or job.kind}: "
+                f"Unexpected error while {job.description or job.kind.value}: "
                 f"{type(exc).__name__}: {exc}", traceback.format_exc(), "bug", False))
         else:
             if job.cancelled:
@@ -174,14 +196,14 @@ class Lane(QObject):
     def submit(self, job: Job, supersede: bool = True) -> Job:
         if supersede:
             for old in self._pending:
-                if old.kind == job.kind and (old.interrupt_on_supersede
-                                             or not old.running.is_set()):
+                if old.supersede_group == job.supersede_group and (
+                        old.interrupt_on_supersede or not old.running.is_set()):
                     old.cancel()
         self._pending.append(job)
         self._thread.jobs.put(job)
         return job
 
-    def cancel(self, kind: str | None = None) -> None:
+    def cancel(self, kind: "JobKind | None" = None) -> None:
         """Cancel the running and queued jobs (of one kind, or all)."""
         for job in self._pending:
             if kind is None or job.kind == kind:

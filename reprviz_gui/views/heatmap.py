@@ -9,22 +9,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from superqt.utils import qthrottled
 
-from reprviz_gui.panels.base import (
-    BandAxisItem,
-    Panel,
-    band_separators,
-    fmt_count,
-    make_subtitle,
-    robust_levels,
-    sample_lines,
-    sample_thumbnail,
-    scene_to_panel,
-    separator_lines,
-    style_colorbar,
-    style_plot,
-)
-from reprviz_gui.state import LayerResult
-from reprviz_gui.widgets.colormaps import sequential_cmap
+from ..widgets.colormaps import sequential_cmap
+from ..workspace.results import LayerResult
+from .axes import SelectableBandAxis, band_separators, separator_lines
+from .base import Panel
+from .describe import sample_lines, sample_thumbnail
+from .theme import (fmt_count, make_subtitle, robust_levels, scene_to_panel, style_colorbar,
+                    style_plot)
 
 
 class HeatmapPanel(Panel):
@@ -32,7 +23,8 @@ class HeatmapPanel(Panel):
 
     Rows follow the SampleSet order (grouped by class); the left axis names each class band.
     Levels come from the 1st/99th percentiles; drag the colour bar handles to change them.
-    Clicking a row emits ``samples_picked`` with that row.
+    Selecting: click a row (shift adds); click a class name on the left axis for the whole class;
+    drag along the left axis for a range of rows. Selected rows are marked by lines.
     """
 
     title = "Activations"
@@ -45,7 +37,8 @@ class HeatmapPanel(Panel):
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.setContentsMargins(2, 2, 2, 2)
-        self.left_axis = BandAxisItem("left")
+        self.left_axis = SelectableBandAxis("left")
+        self.left_axis.rows_picked.connect(self._on_axis_rows)
         self.plot: pg.PlotItem = self.view.addPlot(axisItems={"left": self.left_axis})
         self.plot.invertY(True)
         self.plot.setLabel("bottom", "unit")
@@ -154,7 +147,7 @@ class HeatmapPanel(Panel):
         row, col = hit
         r: LayerResult = self._result
         value = float(r.activations[row, col])
-        lines = sample_lines(r.samples, row)
+        lines = sample_lines(r.samples, row, r.predictions)
         lines.append(f"unit {col}: {value:.4g}")
         self.show_hover(scene_to_panel(self, self.view, scene_pos),
                         [sample_thumbnail(r.samples, row)], lines)
@@ -164,4 +157,21 @@ class HeatmapPanel(Panel):
             return
         hit = self.cell_at(ev.scenePos())
         if hit is not None:
-            self.samples_picked.emit(np.array([hit[0]], dtype=np.int64))
+            additive = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.request_rows([hit[0]], additive, "heatmap row")
+
+    def _on_axis_rows(self, start: float, stop: float, additive: bool) -> None:
+        """A class band clicked, or a range of rows dragged, on the left axis."""
+        r = self._result
+        if r is None:
+            return
+        n = r.activations.shape[0]
+        lo, hi = sorted((start, stop))
+        if hi - lo < 1e-9:  # a click: the class band under it
+            for a, b, name in r.samples.class_bands():
+                if a <= lo < b:
+                    self.request_rows(np.arange(a, b), additive, f"class {name}")
+                    return
+            return
+        rows = np.arange(max(0, int(np.floor(lo))), min(n, int(np.ceil(hi))))
+        self.request_rows(rows, additive, f"rows {rows[0]}–{rows[-1]}" if len(rows) else "")

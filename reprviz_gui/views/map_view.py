@@ -1,4 +1,4 @@
-"""2-D map of one layer's representation (PCA / MDS / t-SNE / UMAP coordinates), one point per sample."""
+"""2-D map of one layer's representation (PCA / MDS / t-SNE / UMAP), one point per sample."""
 
 from __future__ import annotations
 
@@ -8,37 +8,31 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QToolButton,
-)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QFrame,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton)
 from superqt.utils import qthrottled
 
-from reprviz_gui.panels.base import (
-    Panel,
-    fmt_count,
-    make_subtitle,
-    palette_colors,
-    sample_lines,
-    sample_thumbnail,
-    scene_to_panel,
-    style_plot,
-    tick_font,
-)
-from reprviz_gui.state import ProjectionResult
-from reprviz_gui.widgets.colormaps import MISCLASSIFIED_COLOR, class_colors
+from ..core.analysis.projection import METHOD_LABELS
+from ..widgets.colormaps import class_colors
+from ..workspace.results import ProjectionResult
+from .base import Panel
+from .describe import sample_lines, sample_thumbnail
+from .map_tools import BOX, LASSO, PAN, SelectViewBox, points_in
+from .theme import fmt_count, make_subtitle, palette_colors, scene_to_panel, style_plot, tick_font
 
-METHOD_NAMES = {"pca": "PCA", "mds": "MDS", "tsne": "t-SNE", "umap": "UMAP"}
-POINT_SIZE = 6
 HIT_RADIUS_PX = 8
 MAX_WORD_LABELS = 400  # more text items than this turns the map into a grey smear
+ERRORS_ON_UP_TO = 2_000  # misclassified marks are on by default only up to this many points
+
+
+def point_style(n: int) -> tuple[int, int]:
+    """(point size in px, opacity 0-255) that keep n points readable: big and solid for a few
+    hundred, small and translucent for tens of thousands (so dense clusters show density)."""
+    for limit, size, alpha in ((1_000, 7, 230), (3_000, 6, 210), (10_000, 5, 180),
+                               (30_000, 4, 150)):
+        if n <= limit:
+            return size, alpha
+    return 3, 120
 
 
 def _swatch(color: QColor, size: int = 12) -> QIcon:
@@ -56,10 +50,11 @@ def _swatch(color: QColor, size: int = 12) -> QIcon:
 class MapPanel(Panel):
     """``show_result(ProjectionResult)``: scatter of the 2-D coordinates, coloured by class.
 
-    Controls: "Colour by" (true / predicted class), "Mark misclassified" (red rings), "Reset view".
-    Hovering a point shows its thumbnail (or word / text) with true and predicted labels.
-    Clicking a point emits ``samples_picked([row])``; clicking a legend entry emits the rows of that
-    class. ``colour_by_changed(str)`` ("true" / "predicted") follows user edits of the combo.
+    Controls: colour by true / predicted class, mark misclassified samples (a black cross with a
+    white edge, which no class colour can be mistaken for), the drag tool (pan, box, lasso) and
+    "Reset view". Hovering a point shows its thumbnail (or word / text) with its labels.
+    Selecting: click a point, drag a box or lasso, or click a class in the legend; shift adds.
+    The selection is drawn on top with a dark edge while the other points fade.
     """
 
     title = "Map"
@@ -78,16 +73,31 @@ class MapPanel(Panel):
         self.colour_combo.addItem("True class", self.TRUE)
         self.colour_combo.addItem("Predicted class", self.PREDICTED)
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.colour_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.colour_combo.activated.connect(self._on_colour_activated)
         bar.addWidget(self.colour_combo)
         self.errors_check = QCheckBox("Mark misclassified")
-        self.errors_check.setChecked(True)
-        self.errors_check.setToolTip("Ring the samples whose predicted class differs from the true class")
+        self.errors_check.setToolTip("Cross out the samples whose predicted class differs from "
+                                     "the true class")
         self.errors_check.toggled.connect(self._on_errors_toggled)
+        self._errors_chosen: Optional[bool] = None  # None: follow the point count
         bar.addWidget(self.errors_check)
         bar.addStretch(1)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        self._tools = QButtonGroup(self)
+        for mode, text, tip in ((PAN, "Pan", "Drag to pan, scroll to zoom"),
+                                (BOX, "Box", "Drag a box to select the points in it"),
+                                (LASSO, "Lasso", "Draw around points to select them")):
+            b = QToolButton(text=text)
+            b.setCheckable(True)
+            b.setToolTip(tip + " (shift adds to the selection)")
+            self._tools.addButton(b)
+            self.tool_buttons[mode] = b
+            b.clicked.connect(lambda _=False, m=mode: self.set_tool(m))
+            bar.addWidget(b)
+        self.tool_buttons[PAN].setChecked(True)
         self.reset_button = QToolButton(text="Reset view")
-        self.reset_button.setToolTip("Zoom to show every point (scroll to zoom, drag to pan)")
+        self.reset_button.setToolTip("Zoom to show every point")
         self.reset_button.clicked.connect(self.reset_view)
         bar.addWidget(self.reset_button)
         self.body_layout.addLayout(bar)
@@ -97,24 +107,26 @@ class MapPanel(Panel):
 
         row = QHBoxLayout()
         row.setSpacing(4)
-        self.view = pg.PlotWidget()
+        self.viewbox = SelectViewBox()
+        self.viewbox.region_selected.connect(self._on_region)
+        self.view = pg.PlotWidget(viewBox=self.viewbox)
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setTickFont(tick_font())
-        self.scatter = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, pxMode=True, antialias=True)
+            self.plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)" after a label
+        self.scatter = pg.ScatterPlotItem(pen=None, pxMode=True, antialias=True)
         self.plot.addItem(self.scatter)
-        self.error_rings = pg.ScatterPlotItem(
-            size=POINT_SIZE + 5, symbol="o", pxMode=True, antialias=True, brush=None,
-            pen=pg.mkPen(QColor(*MISCLASSIFIED_COLOR), width=1.4))
-        self.error_rings.setZValue(2)
-        self.plot.addItem(self.error_rings)
-        self.highlight_rings = pg.ScatterPlotItem(
-            size=POINT_SIZE + 9, symbol="o", pxMode=True, antialias=True, brush=None,
-            pen=pg.mkPen(20, 20, 20, 230, width=2.0))
-        self.highlight_rings.setZValue(3)
-        self.plot.addItem(self.highlight_rings)
+        self.selected = pg.ScatterPlotItem(pxMode=True, antialias=True,
+                                           pen=pg.mkPen(20, 20, 20, 255, width=1.2))
+        self.selected.setZValue(2)
+        self.plot.addItem(self.selected)
+        self.error_marks = pg.ScatterPlotItem(symbol="x", pxMode=True, antialias=True,
+                                              brush=pg.mkBrush(0, 0, 0, 255),
+                                              pen=pg.mkPen(255, 255, 255, 255, width=0.8))
+        self.error_marks.setZValue(3)
+        self.plot.addItem(self.error_marks)
         row.addWidget(self.view, 1)
 
         self.legend = QListWidget()
@@ -126,7 +138,7 @@ class MapPanel(Panel):
         self.legend.setFont(tick_font())
         self.legend.setSpacing(0)
         self.legend.setStyleSheet("#mapLegend { background: transparent; }")
-        self.legend.setToolTip("Click a class to select its samples")
+        self.legend.setToolTip("Click a class to select its samples (shift adds)")
         self.legend.itemClicked.connect(self._on_legend_clicked)
         row.addWidget(self.legend)
         self.body_layout.addLayout(row, 1)
@@ -134,9 +146,10 @@ class MapPanel(Panel):
 
         self._word_items: list[pg.TextItem] = []
         self._coords = np.zeros((0, 2), dtype=np.float32)
-        self._order = np.zeros(0, dtype=np.int64)  # draw order (a fixed shuffle, so no class hides another)
-        self._class_brushes = np.zeros(0, dtype=object)
+        self._order = np.zeros(0, dtype=np.int64)  # a fixed shuffle, so no class hides another
+        self._class_colors = np.zeros((0, 4), dtype=np.uint8)
         self._colour_by = self.TRUE
+        self._alpha = 230
 
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
@@ -152,7 +165,7 @@ class MapPanel(Panel):
         """Set the colouring from code (emits nothing)."""
         if mode not in (self.TRUE, self.PREDICTED):
             raise ValueError(f"unknown colouring {mode!r}")
-        if mode == self.PREDICTED and not self._predicted_available():
+        if mode == self.PREDICTED and self._predictions() is None:
             mode = self.TRUE
         self._set_combo(mode)
         if mode != self._colour_by:
@@ -162,26 +175,28 @@ class MapPanel(Panel):
     def set_show_errors(self, show: bool) -> None:
         with QSignalBlocker(self.errors_check):
             self.errors_check.setChecked(bool(show))
-        self.error_rings.setVisible(bool(show))
+        self._errors_chosen = bool(show)
+        self.error_marks.setVisible(bool(show))
+
+    def set_tool(self, mode: str) -> None:
+        self.viewbox.set_mode(mode)
+        self.tool_buttons[mode].setChecked(True)
 
     def reset_view(self) -> None:
         """Show every point (and, on word maps, room for the labels right of the points)."""
         c = self._coords
-        if not c.shape[0]:
-            return
-        finite = c[np.all(np.isfinite(c), axis=1)]
+        finite = c[np.all(np.isfinite(c), axis=1)] if c.shape[0] else c
         if not finite.shape[0]:
             return
         (x0, y0), (x1, y1) = finite.min(axis=0).astype(float), finite.max(axis=0).astype(float)
-        x0, y0, x1, y1 = float(x0), float(y0), float(x1), float(y1)
-        w, h = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
+        w, h = max(float(x1 - x0), 1e-6), max(float(y1 - y0), 1e-6)
         right = 0.18 if self._word_items else 0.04
-        self.plot.getViewBox().setRange(xRange=(x0 - 0.04 * w, x1 + right * w),
-                                        yRange=(y0 - 0.05 * h, y1 + 0.05 * h), padding=0)
+        self.viewbox.setRange(xRange=(x0 - 0.04 * w, x1 + right * w),
+                              yRange=(y0 - 0.05 * h, y1 + 0.05 * h), padding=0)
 
-    def _predicted_available(self) -> bool:
+    def _predictions(self) -> Optional[np.ndarray]:
         r = self._result
-        return r is not None and r.samples.predictions is not None
+        return None if r is None or r.predictions is None else np.asarray(r.predictions)
 
     def _set_combo(self, mode: str) -> None:
         with QSignalBlocker(self.colour_combo):
@@ -196,7 +211,8 @@ class MapPanel(Panel):
         self.colour_by_changed.emit(mode)
 
     def _on_errors_toggled(self, checked: bool) -> None:
-        self.error_rings.setVisible(checked)
+        self._errors_chosen = checked
+        self.error_marks.setVisible(checked)
 
     # -- drawing ---------------------------------------------------------------------------------
     def _draw(self, result: ProjectionResult) -> None:
@@ -208,51 +224,79 @@ class MapPanel(Panel):
         n = coords.shape[0]
         self._coords = coords[:, :2]
         self._order = np.random.default_rng(0).permutation(n)
-        n_classes = max(len(samples.class_names), int(np.max(samples.labels)) + 1 if n else 0)
-        if samples.predictions is not None and n:
-            n_classes = max(n_classes, int(np.max(samples.predictions)) + 1)
-        colors = class_colors(n_classes)
-        self._class_brushes = np.empty(n_classes, dtype=object)
-        for k in range(n_classes):
-            self._class_brushes[k] = QBrush(QColor(*(int(v) for v in colors[k][:3]), 225))
+        preds = self._predictions()
+        n_classes = max(len(samples.class_names), int(np.max(samples.labels)) + 1)
+        if preds is not None:
+            n_classes = max(n_classes, int(np.max(preds)) + 1)
+        self._class_colors = class_colors(n_classes)  # fixed by class index: same in every map
 
-        has_pred = samples.predictions is not None
-        item = self.colour_combo.model().item(1)
-        item.setEnabled(has_pred)
+        has_pred = preds is not None
+        self.colour_combo.model().item(1).setEnabled(has_pred)
         self.errors_check.setEnabled(has_pred)
         if self._colour_by == self.PREDICTED and not has_pred:
             self._colour_by = self.TRUE
         self._set_combo(self._colour_by)
+        show_errors = self._errors_chosen if self._errors_chosen is not None \
+            else n <= ERRORS_ON_UP_TO
+        with QSignalBlocker(self.errors_check):
+            self.errors_check.setChecked(show_errors)
 
-        size = 7 if n <= 1_000 else 5 if n <= 5_000 else 4
-        ring_alpha = 255 if n <= 2_000 else 150
-        pos = self._coords[self._order]
-        self.scatter.setData(pos=pos, data=self._order, brush=self._brushes_for_order(), size=size)
-        self.error_rings.setSize(size + 5)
-        self.error_rings.setPen(pg.mkPen(QColor(*MISCLASSIFIED_COLOR, ring_alpha), width=1.2))
-        self.highlight_rings.setSize(size + 9)
+        size, self._alpha = point_style(n)
+        self.scatter.setData(pos=self._coords[self._order], data=self._order, size=size,
+                             brush=self._brushes(self._order))
+        self.selected.setSize(size + 2)
+        self.error_marks.setSize(size + 4)
         if has_pred:
-            wrong = np.flatnonzero(np.asarray(samples.predictions) != np.asarray(samples.labels))
-            self.error_rings.setData(pos=self._coords[wrong], data=wrong)
+            wrong = np.flatnonzero(preds != np.asarray(samples.labels))
+            self.error_marks.setData(pos=self._coords[wrong], data=wrong)
         else:
-            self.error_rings.setData(pos=np.zeros((0, 2)))
-        self.error_rings.setVisible(self.errors_check.isChecked())
+            self.error_marks.setData(pos=np.zeros((0, 2)))
+        self.error_marks.setVisible(has_pred and show_errors)
         self._draw_words(samples)
         self._fill_legend()
         self._set_subtitle(result)
         self._apply_highlight()
         self.reset_view()
 
-    def _brushes_for_order(self) -> list:
-        r: ProjectionResult = self._result
-        cls = r.samples.labels if self._colour_by == self.TRUE else r.samples.predictions
-        return list(self._class_brushes[np.asarray(cls, dtype=np.int64)[self._order]])
+    def _classes(self) -> np.ndarray:
+        s = self._result.samples
+        cls = s.labels if self._colour_by == self.TRUE else self._predictions()
+        return np.asarray(cls, dtype=np.int64)
+
+    def _brushes(self, rows: np.ndarray, alpha: Optional[int] = None) -> list:
+        cols = self._class_colors[self._classes()[rows]].copy()
+        cols[:, 3] = self._alpha if alpha is None else alpha
+        table = {}
+        out = []
+        for c in map(tuple, cols):  # share QBrush objects: a map has few distinct colours
+            b = table.get(c)
+            if b is None:
+                b = table[c] = QBrush(QColor(*(int(v) for v in c)))
+            out.append(b)
+        return out
 
     def _recolour(self) -> None:
         if self._result is None or not self._coords.shape[0]:
             return
-        self.scatter.setBrush(self._brushes_for_order())
+        self._apply_highlight()
         self._fill_legend()
+
+    def _apply_highlight(self) -> None:
+        if self._result is None or not self._coords.shape[0]:
+            self.selected.clear()
+            return
+        rows = self._highlight
+        n = self._coords.shape[0]
+        if rows is not None:
+            rows = rows[(rows >= 0) & (rows < n)]
+        if rows is None or not len(rows):
+            self.selected.clear()
+            self.scatter.setBrush(self._brushes(self._order))
+            return
+        # the rest fades, so the selection reads at a glance even in a dense map
+        self.scatter.setBrush(self._brushes(self._order, alpha=max(35, self._alpha // 4)))
+        self.selected.setData(pos=self._coords[rows], data=rows,
+                              brush=self._brushes(rows, alpha=255))
 
     def _draw_words(self, samples) -> None:
         for item in self._word_items:
@@ -272,21 +316,20 @@ class MapPanel(Panel):
             self._word_items.append(t)
 
     def _fill_legend(self) -> None:
-        r: ProjectionResult = self._result
-        s = r.samples
-        cls = np.asarray(s.labels if self._colour_by == self.TRUE else s.predictions, dtype=np.int64)
-        counts = np.bincount(cls, minlength=len(self._class_brushes))
+        s = self._result.samples
+        counts = np.bincount(self._classes(), minlength=len(self._class_colors))
         self.legend.clear()
         fm = self.legend.fontMetrics()
         widest = 0
-        for k in range(len(self._class_brushes)):
+        which = "true" if self._colour_by == self.TRUE else "predicted"
+        for k in range(len(self._class_colors)):
             name = s.class_names[k] if k < len(s.class_names) else f"class {k}"
             if counts[k] == 0 and k >= len(s.class_names):
                 continue
-            it = QListWidgetItem(_swatch(self._class_brushes[k].color()), name)
+            it = QListWidgetItem(_swatch(QColor(*(int(v) for v in self._class_colors[k]))), name)
             it.setData(Qt.ItemDataRole.UserRole, k)
-            it.setToolTip(f"{name}: {fmt_count(counts[k])} samples "
-                          f"({'true' if self._colour_by == self.TRUE else 'predicted'} class)")
+            it.setToolTip(f"{name}: {fmt_count(counts[k])} samples ({which} class). Click to "
+                          "select them (shift adds).")
             if counts[k] == 0:
                 it.setForeground(self.palette().color(self.palette().ColorGroup.Disabled,
                                                       self.palette().ColorRole.Text))
@@ -295,26 +338,32 @@ class MapPanel(Panel):
         self.legend.setFixedWidth(min(150, widest + 12 + 22))
 
     def _set_subtitle(self, r: ProjectionResult) -> None:
-        method = METHOD_NAMES.get(r.method.lower(), r.method)
+        method = METHOD_LABELS.get(r.method.lower(), r.method)
         parts = [f"<b>{r.layer_name}</b>", method]
-        ev = None if r.explained_variance is None else np.asarray(r.explained_variance, dtype=float).ravel()
+        ev = None if r.explained_variance is None else \
+            np.asarray(r.explained_variance, dtype=float).ravel()
         bottom, left = "", ""
-        if ev is not None and ev.size >= 2 and np.all(np.isfinite(ev[:2])) and ev[:2].sum() <= 1.0 + 1e-6:
-            parts.append(f"2 components explain {100 * ev[:2].sum():.0f} % of variance")
+        if r.method.lower() == "pca" and ev is not None and ev.size >= 2 and \
+                np.all(np.isfinite(ev[:2])) and ev[:2].sum() <= 1.0 + 1e-6:
+            parts.append(f"2 components explain {100 * ev[:2].sum():.0f} % of the variance")
             bottom, left = f"PC1 ({100 * ev[0]:.0f} %)", f"PC2 ({100 * ev[1]:.0f} %)"
         elif r.method.lower() == "pca":
             bottom, left = "PC1", "PC2"
         text = " \u00b7 ".join(parts) + f" \u00b7 {fmt_count(self._coords.shape[0])} samples"
         if r.preview:
-            text += " <i>(preview)</i>"
+            text += " <i>(PCA preview while the chosen map computes)</i>"
+        if r.note:
+            text += f" \u00b7 <i>{r.note}</i>"
         self.subtitle.setText(text)
-        self.plot.setLabel("bottom", bottom) if bottom else self.plot.getAxis("bottom").showLabel(False)
-        self.plot.setLabel("left", left) if left else self.plot.getAxis("left").showLabel(False)
+        for side, label in (("bottom", bottom), ("left", left)):
+            if label:
+                self.plot.setLabel(side, label)
+            else:
+                self.plot.getAxis(side).showLabel(False)
 
     def _clear_content(self) -> None:
-        self.scatter.clear()
-        self.error_rings.clear()
-        self.highlight_rings.clear()
+        for item in (self.scatter, self.selected, self.error_marks):
+            item.clear()
         for item in self._word_items:
             self.plot.removeItem(item)
         self._word_items = []
@@ -322,14 +371,6 @@ class MapPanel(Panel):
         self.subtitle.clear()
         self._coords = np.zeros((0, 2), dtype=np.float32)
         self._order = np.zeros(0, dtype=np.int64)
-
-    def _apply_highlight(self) -> None:
-        n = self._coords.shape[0]
-        if self._highlight is None or n == 0:
-            self.highlight_rings.clear()
-            return
-        rows = self._highlight[(self._highlight >= 0) & (self._highlight < n)]
-        self.highlight_rings.setData(pos=self._coords[rows], data=rows)
 
     def displayed(self) -> dict:
         r: Optional[ProjectionResult] = self._result
@@ -342,17 +383,23 @@ class MapPanel(Panel):
         coords[order, 1] = d["y"]
         colors = np.empty((len(order), 4), dtype=np.uint8)
         colors[order] = np.array([QBrush(b).color().getRgb() for b in d["brush"]], dtype=np.uint8)
-        rings = self.error_rings.data
+        marks = self.error_marks.data
+        sel = self.selected.data
         return {
             "coords": coords,
             "colors": colors,
             "colour_by": self._colour_by,
-            "misclassified": np.sort(np.asarray(rings["data"], dtype=np.int64)) if len(rings) else
-            np.zeros(0, dtype=np.int64),
-            "misclassified_visible": self.error_rings.isVisible(),
+            "misclassified": np.sort(np.asarray(marks["data"], dtype=np.int64)) if len(marks)
+            else np.zeros(0, dtype=np.int64),
+            "misclassified_visible": self.error_marks.isVisible(),
+            "selected": np.sort(np.asarray(sel["data"], dtype=np.int64)) if len(sel)
+            else np.zeros(0, dtype=np.int64),
+            "sample_indices": np.asarray(r.samples.indices),
+            "point_size": float(d["size"][0]) if len(d) else 0.0,
             "words": [t.toPlainText().strip() for t in self._word_items],
             "legend": [self.legend.item(i).text() for i in range(self.legend.count())],
             "subtitle": self.subtitle.text(),
+            "preview": r.preview,
         }
 
     # -- mouse -----------------------------------------------------------------------------------
@@ -360,7 +407,7 @@ class MapPanel(Panel):
         """Row of the point nearest to a scene position within a few pixels, else None."""
         if not self._coords.shape[0]:
             return None
-        vb = self.plot.getViewBox()
+        vb = self.viewbox
         if not vb.sceneBoundingRect().contains(scene_pos):
             return None
         p = vb.mapSceneToView(scene_pos)
@@ -378,29 +425,39 @@ class MapPanel(Panel):
     def scene_pos_of(self, row: int) -> QPointF:
         """Scene position of a sample's point (tests and keyboard navigation)."""
         x, y = self._coords[row]
-        return self.plot.getViewBox().mapViewToScene(QPointF(float(x), float(y)))
+        return self.viewbox.mapViewToScene(QPointF(float(x), float(y)))
 
     def _hover_scene_pos(self, scene_pos: QPointF) -> None:
         row = self.point_at(scene_pos)
         if row is None:
             self.hide_hover()
             return
-        s = self._result.samples
-        self.show_hover(scene_to_panel(self, self.view, scene_pos), [sample_thumbnail(s, row)],
-                        sample_lines(s, row))
+        r = self._result
+        self.show_hover(scene_to_panel(self, self.view, scene_pos),
+                        [sample_thumbnail(r.samples, row)],
+                        sample_lines(r.samples, row, self._predictions()))
 
     def _on_click(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton or ev.double():
             return
         row = self.point_at(ev.scenePos())
         if row is not None:
-            self.samples_picked.emit(np.array([row], dtype=np.int64))
+            additive = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.request_rows([row], additive, "map point")
+
+    def _on_region(self, polygon: np.ndarray, additive: bool) -> None:
+        if self._result is None:
+            return
+        shape = "box" if self.viewbox.mode == BOX else "lasso"
+        self.request_rows(points_in(polygon, self._coords), additive, f"map {shape}")
 
     def _on_legend_clicked(self, item: QListWidgetItem) -> None:
         if self._result is None:
             return
-        k = int(item.data(Qt.ItemDataRole.UserRole))
-        s = self._result.samples
-        cls = s.labels if self._colour_by == self.TRUE else s.predictions
-        self.samples_picked.emit(np.flatnonzero(np.asarray(cls) == k).astype(np.int64))
+        from PySide6.QtWidgets import QApplication
 
+        k = int(item.data(Qt.ItemDataRole.UserRole))
+        additive = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        which = "true" if self._colour_by == self.TRUE else "predicted"
+        self.request_rows(np.flatnonzero(self._classes() == k), additive,
+                          f"{which} class {item.text()}")

@@ -11,23 +11,12 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton
 from superqt.utils import qthrottled
 
-from reprviz_gui.panels.base import (
-    BandAxisItem,
-    Panel,
-    band_separators,
-    class_name,
-    fmt_count,
-    make_subtitle,
-    sample_thumbnail,
-    sample_title,
-    scene_to_panel,
-    separator_lines,
-    style_colorbar,
-    style_plot,
-    tick_font,
-)
-from reprviz_gui.state import LayerResult
-from reprviz_gui.widgets.colormaps import diverging_cmap
+from ..widgets.colormaps import diverging_cmap
+from ..workspace.results import LayerResult
+from .axes import SelectableBandAxis, band_separators, separator_lines
+from .base import Panel
+from .describe import class_name, sample_thumbnail, sample_title
+from .theme import fmt_count, make_subtitle, scene_to_panel, style_colorbar, style_plot, tick_font
 
 MAX_CLASSES_WITH_VALUES = 12
 
@@ -47,7 +36,9 @@ class CosinePanel(Panel):
     "Samples | Class centroids" toggle, the classes x classes matrix of centroid cosines.
 
     Colours use a diverging map fixed to [-1, 1]. ``view_changed(str)`` ("samples" / "centroids")
-    is emitted when the user flips the toggle, never when code sets it.
+    is emitted when the user flips the toggle, never when code sets it. Selecting: click a cell
+    (its two samples, or its two classes), or a class name on either axis; shift adds. The
+    selected samples' rows and columns are marked.
     """
 
     title = "Cosine similarity"
@@ -89,8 +80,10 @@ class CosinePanel(Panel):
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.setContentsMargins(2, 2, 2, 2)
-        self.left_axis = BandAxisItem("left")
-        self.bottom_axis = BandAxisItem("bottom", max_label_px=90)
+        self.left_axis = SelectableBandAxis("left")
+        self.bottom_axis = SelectableBandAxis("bottom", max_label_px=90)
+        self.left_axis.rows_picked.connect(self._on_axis_pick)
+        self.bottom_axis.rows_picked.connect(self._on_axis_pick)
         self.plot: pg.PlotItem = self.view.addPlot(
             axisItems={"left": self.left_axis, "bottom": self.bottom_axis})
         self.plot.invertY(True)
@@ -101,6 +94,10 @@ class CosinePanel(Panel):
         self.plot.addItem(self.image)
         self.separators = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(40, 40, 40, 150, width=1))
         self.plot.addItem(self.separators)
+        self.highlight_lines = pg.PlotCurveItem(connect="pairs",
+                                                pen=pg.mkPen(255, 64, 160, 170, width=1))
+        self.highlight_lines.setZValue(5)
+        self.plot.addItem(self.highlight_lines)
         self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_cmap(), width=12,
                                         interactive=False, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
@@ -201,6 +198,19 @@ class CosinePanel(Panel):
         vb.setLimits(xMin=0, xMax=n, yMin=0, yMax=n)
         vb.setRange(xRange=(0, n), yRange=(0, n), padding=0)
         self._update_value_visibility()
+        self._apply_highlight()
+
+    def _apply_highlight(self) -> None:
+        rows = self._highlight
+        if self._result is None or rows is None or not len(rows) or self._mode != self.SAMPLES \
+                or self.image.image is None:
+            self.highlight_lines.setData([], [])
+            return
+        n = self.image.image.shape[0]
+        rows = rows[(rows >= 0) & (rows < n)] + 0.5
+        hx, hy = separator_lines(rows, (0, n), horizontal=True)
+        vx, vy = separator_lines(rows, (0, n), horizontal=False)
+        self.highlight_lines.setData(np.concatenate([hx, vx]), np.concatenate([hy, vy]))
 
     def _add_values(self, mat: np.ndarray) -> None:
         cmap = diverging_cmap()
@@ -241,6 +251,7 @@ class CosinePanel(Panel):
         self._clear_values()
         self.image.clear()
         self.separators.setData([], [])
+        self.highlight_lines.setData([], [])
         self.left_axis.set_bands(None)
         self.bottom_axis.set_bands(None)
         self.subtitle.clear()
@@ -308,10 +319,29 @@ class CosinePanel(Panel):
         if hit is None:
             return
         i, j = hit
+        additive = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        s = self._result.samples
         if self._mode == self.SAMPLES:
-            rows = np.unique(np.array([i, j], dtype=np.int64))
+            self.request_rows(np.unique([i, j]), additive, "cosine cell")
         else:
-            labels = np.asarray(self._result.samples.labels)
-            rows = np.flatnonzero((labels == i) | (labels == j)).astype(np.int64)
-        self.samples_picked.emit(rows)
+            labels = np.asarray(s.labels)
+            rows = np.flatnonzero((labels == i) | (labels == j))
+            self.request_rows(rows, additive,
+                              f"classes {class_name(s, i)}, {class_name(s, j)}")
+
+    def _on_axis_pick(self, start: float, stop: float, additive: bool) -> None:
+        """A class name clicked on either axis: that class's samples."""
+        r = self._result
+        if r is None or self.image.image is None:
+            return
+        s = r.samples
+        pos = int(np.floor(start))
+        if self._mode == self.SAMPLES:
+            for a, b, name in s.class_bands():
+                if a <= pos < b:
+                    self.request_rows(np.arange(a, b), additive, f"class {name}")
+                    return
+        elif 0 <= pos < len(s.class_names):
+            self.request_rows(np.flatnonzero(np.asarray(s.labels) == pos), additive,
+                              f"class {class_name(s, pos)}")
 

@@ -12,9 +12,10 @@ from superqt.utils import qthrottled
 
 from PySide6.QtWidgets import QLabel
 
-from reprviz_gui.panels.base import Panel, palette_colors, scene_to_panel, style_plot, tick_font
-from reprviz_gui.state import TrainingCurves
-from reprviz_gui.widgets.colormaps import TAB10
+from ..widgets.colormaps import TAB10
+from ..workspace.state import TrainingCurves
+from .base import Panel
+from .theme import palette_colors, scene_to_panel, style_plot, tick_font
 
 SERIES = ("loss", "val_loss", "accuracy", "val_accuracy")
 TRAIN_COLOR = QColor(TAB10[0])
@@ -128,6 +129,8 @@ class CurvesPanel(Panel):
         if r.running:
             head = f"<b>Epoch {n} / {planned}</b> \u00b7 training\u2026" if n else \
                 f"<b>Epoch 0 / {planned}</b> \u00b7 starting\u2026"
+        elif r.stopped:
+            head = f"<b>Stopped at epoch {n}</b> of {planned}"
         else:
             head = f"<b>{n} epoch{'s' if n != 1 else ''}</b>"
         last = self._values_at(n - 1) if n else ""

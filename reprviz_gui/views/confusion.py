@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
-from reprviz_gui.panels.base import Panel, tick_font
-from reprviz_gui.state import EvaluationResult
-from reprviz_gui.widgets.colormaps import CORRECT_COLOR, ERROR_COLOR, mix, readable_text_on
+from ..widgets.colormaps import CORRECT_COLOR, ERROR_COLOR, mix, readable_text_on
+from ..workspace.results import EvaluationResult
+from .base import Panel
+from .theme import tick_font
 
 MAX_PAIRS_LISTED = 5
 SPLIT_ORDER = ("test", "validation", "train")
@@ -82,14 +83,15 @@ class ConfusionPanel(Panel):
     diagonal shaded green by per-class accuracy, errors shaded red by share of the row;
     per-class accuracy column; overall accuracy; the most confused pairs.
 
-    ``cell_picked(true, predicted)`` is emitted when the user clicks a count cell or a listed pair.
+    ``cell_picked(true, predicted, additive)`` is emitted when the user clicks a count cell or a
+    listed pair: the window selects exactly those test samples in every view.
     """
 
     title = "Confusion matrix"
     panel_id = "confusion"
     empty_hint = "Train or load a model to see its confusion matrix"
 
-    cell_picked = Signal(int, int)
+    cell_picked = Signal(int, int, bool)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -268,14 +270,20 @@ class ConfusionPanel(Panel):
     def _on_cell_clicked(self, row: int, col: int) -> None:
         if self._result is None or col >= self.table.rowCount():
             return
-        self.cell_picked.emit(int(row), int(col))
+        self.cell_picked.emit(int(row), int(col), _shift())
 
     def _on_pair_link(self, href: str) -> None:
         try:
             t, p = (int(v) for v in href.split(","))
         except ValueError:
             return
-        self.cell_picked.emit(t, p)
+        self.cell_picked.emit(t, p, _shift())
+
+
+def _shift() -> bool:
+    from PySide6.QtWidgets import QApplication
+
+    return bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
 
 
 def _html(text: str) -> str:

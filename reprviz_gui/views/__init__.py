@@ -5,12 +5,12 @@ Every panel is a ``Panel`` (see ``base.py``): ``title``, ``panel_id``, ``show_re
 the ``samples_picked(np.ndarray)`` signal.
 """
 
-from reprviz_gui.panels.base import Panel
-from reprviz_gui.panels.confusion import ConfusionPanel
-from reprviz_gui.panels.cosine import CosinePanel
-from reprviz_gui.panels.curves import CurvesPanel
-from reprviz_gui.panels.heatmap import HeatmapPanel
-from reprviz_gui.panels.map_panel import MapPanel
+from reprviz_gui.views.base import Panel
+from reprviz_gui.views.confusion import ConfusionPanel
+from reprviz_gui.views.cosine import CosinePanel
+from reprviz_gui.views.curves import CurvesPanel
+from reprviz_gui.views.heatmap import HeatmapPanel
+from reprviz_gui.views.map_view import MapPanel
 
 # Default dock order; panel_id is stable (dock object names, View menu, saved layouts).
 PANEL_CLASSES: tuple[type[Panel], ...] = (MapPanel, HeatmapPanel, CosinePanel, ConfusionPanel, CurvesPanel)

@@ -1,0 +1,196 @@
+"""The scripted demo: ``main.py --demo [--data ...] [--model ...] [--compare ...] [--view ID]
+--screenshot FILE`` opens data, trains, picks the layer, waits until every visible view shows
+the final result, brings the chosen views forward and saves an image of the window.
+
+Docs screenshots are made this way, so they can be made again after any change.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+
+from .workspace.controller import Controller, Settings
+
+_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def demo_controller(args: Any) -> Controller:
+    s = Settings(epochs=args.epochs, method=args.method)
+    if args.data:
+        s.source = args.data
+    if args.model and Path(args.model).suffix.lower() not in _FILE_SUFFIXES:
+        s.preset, s.model_params = args.model, {}
+    if args.samples:
+        s.n_samples = int(args.samples)
+    return Controller(s)
+
+
+class DemoDriver(QObject):
+    def __init__(self, window: Any, args: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.c: Controller = window.controller
+        self.args = args
+        self.exit_code = 1
+        self.started = time.monotonic()
+        self.phase = "load"
+        self.trained: set[str] = set()
+        self.loaded_file = False
+        self.got: dict[tuple[str, str], bool] = {}
+        self._saving = False
+        self._timeout = QTimer(self)
+        self._timeout.setSingleShot(True)
+        self._timeout.timeout.connect(self.give_up)
+        self._timeout.start(int(args.timeout * 1000))
+        w, _, h = str(args.size).partition("x")
+        try:
+            window.resize(int(w), int(h))
+            window.reset_layout()
+        except ValueError:
+            pass
+
+    @Slot()
+    def begin(self) -> None:
+        c = self.c
+        c.session_changed.connect(self.on_session)
+        c.training_changed.connect(self.on_training)
+        c.product_ready.connect(self.on_product)
+        c.failed.connect(self.on_failed)
+        c.dataset_changed.connect(self.on_dataset)
+        for view_id in self.args.view:
+            self.window.docks[view_id].show()
+            self.window.docks[view_id].raise_()
+        self.log("window shown; opening the data")
+
+    # --- steps ----------------------------------------------------------------------------------
+    @Slot(object)
+    def on_dataset(self, dataset: Any) -> None:
+        model = self.args.model
+        if model and Path(model).suffix.lower() in _FILE_SUFFIXES and not self.loaded_file:
+            self.loaded_file = True
+            self.c.load_model(model)
+        if self.args.compare and "B" not in self.c.workspace.sessions:
+            self.c.add_comparison(self.args.compare)
+        self.phase = "train"
+
+    @Slot(str)
+    def on_session(self, session_id: str) -> None:
+        s = self.c.workspace.sessions.get(session_id)
+        if s is None or self.phase != "train" or s.building:
+            return
+        if s.has_model and not s.file and session_id not in self.trained and not s.training \
+                and self.args.epochs > 0:
+            self.trained.add(session_id)
+            self.log(f"model {s.label} ready; training {self.args.epochs} epochs")
+            self.c.train(session_id)
+        self._maybe_pick_layer()
+
+    @Slot(str, bool)
+    def on_training(self, session_id: str, running: bool) -> None:
+        if not running:
+            self.log(f"training of {session_id} finished")
+            self._maybe_pick_layer()
+
+    def _ready_sessions(self) -> bool:
+        ws = self.c.workspace
+        want = 2 if self.args.compare else 1
+        if len(ws.sessions) < want:
+            return False
+        for s in ws.sessions.values():
+            if s.building or s.training:
+                return False
+            if s.has_model and not s.file and self.args.epochs > 0 and s.id not in self.trained:
+                return False
+        return True
+
+    def _maybe_pick_layer(self) -> None:
+        if self.phase != "train" or not self._ready_sessions():
+            return
+        self.phase = "views"
+        if self.args.layer:
+            for s in self.c.workspace.sessions.values():
+                if any(l.name == self.args.layer for l in self.c.layers_of(s.id)):
+                    self.c.select_layer(self.args.layer, s.id)
+        self.got = {(kind, sid): False for sid in self.c.workspace.sessions
+                    for kind in ("layer", "map")}
+        for sid, s in self.c.workspace.sessions.items():
+            if s.has_model:
+                self.got[("evaluation", sid)] = False
+        self.c.scheduler.refresh()
+        self._check_cached()
+
+    def _check_cached(self) -> None:
+        for (kind, sid) in list(self.got):
+            r = self.c.result(kind, sid)
+            if r is not None and self._final(kind, r):
+                self.got[(kind, sid)] = True
+        self._maybe_done()
+
+    def _final(self, kind: str, result: Any) -> bool:
+        if kind == "map":
+            return not result.preview and result.method == self.args.method
+        return True
+
+    @Slot(str, str, object)
+    def on_product(self, kind: str, session_id: str, result: Any) -> None:
+        if self.phase != "views" or (kind, session_id) not in self.got:
+            return
+        if self._final(kind, result) and self.c.workspace.is_current(result.tag):
+            self.got[(kind, session_id)] = True
+            self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self.phase == "views" and all(self.got.values()):
+            self.phase = "select"
+            if self.args.select_cell:
+                self._select_cell(self.args.select_cell)
+            self.log("every view drawn; saving the screenshot")
+            for view_id in self.args.view:
+                self.window.docks[view_id].raise_()
+            QTimer.singleShot(900, self.save)  # let the last paint events land
+
+    def _select_cell(self, spec: str) -> None:
+        names = list(self.c.dataset.class_names)
+        parts = spec.split(":")
+        try:
+            t, p = (int(x) if x.strip().isdigit() else names.index(x.strip()) for x in parts)
+        except ValueError:
+            self.log(f"--select-cell {spec!r}: use TRUE:PREDICTED class names or indices")
+            return
+        self.c.select_confusion_cell("A", t, p)
+        self.log(f"selected {self.c.workspace.selection.n} samples: {names[t]} → {names[p]}")
+
+    @Slot()
+    def save(self) -> None:
+        from .main_window import save_window_image
+
+        self.window.activity_bar.set_idle("Demo: every view drawn")
+        QApplication.processEvents()
+        save_window_image(self.window, self.args.screenshot)
+        self.log(f"saved {self.args.screenshot}")
+        self.exit_code = 0
+        self.window.close()
+        QApplication.instance().exit(0)
+
+    @Slot(str, object)
+    def on_failed(self, what: str, failure: Any) -> None:
+        self.log(f"failed while {what}: {failure.message}")
+        self.exit_code = 1
+        QApplication.instance().exit(1)
+
+    @Slot()
+    def give_up(self) -> None:
+        missing = [f"{k} {s}" for (k, s), v in self.got.items() if not v] or [self.phase]
+        self.log(f"timed out waiting for: {', '.join(missing)}")
+        self.exit_code = 1
+        QApplication.instance().exit(1)
+
+    def log(self, text: str) -> None:
+        print(f"[demo {time.monotonic() - self.started:6.1f} s] {text}", file=sys.stderr,
+              flush=True)

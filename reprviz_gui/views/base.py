@@ -1,0 +1,236 @@
+"""The view interface every docked view implements.
+
+A view is display only: it gets frozen results (``workspace/results.py``) and draws them; it
+never computes analysis (at most display levels or colours). It shows the shared selection
+(``set_selection``) in its own rows, and asks for a new selection with ``selection_requested``;
+the controller decides, and every view follows. Shared pieces live beside this module:
+``axes.py`` (class-band axis), ``theme.py`` (palette, fonts, levels), ``describe.py`` (hover text).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Optional
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from ..workspace.state import Selection
+from ..widgets.thumbnail_tooltip import ThumbnailTooltip
+
+DEFAULT_HINT = "Train or load a model, then pick a layer"
+BUSY_TEXT = "Computing\u2026"
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel base class
+# ---------------------------------------------------------------------------------------------
+def _delete_widgets(widgets: list, *_args) -> None:
+    for w in widgets:
+        if shiboken6.isValid(w):
+            w.deleteLater()
+    widgets.clear()
+
+
+class _LeaveWatcher(QObject):
+    def __init__(self, panel: "Panel"):
+        super().__init__(panel)
+        self._panel = panel
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
+        if event.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
+            self._panel.hide_hover()
+        return False
+
+
+class Panel(QWidget):
+    """Base class of all views. Subclasses set ``title``/``panel_id`` and implement ``_draw``,
+    ``_clear_content`` and ``displayed``; they put their widgets into ``self.body_layout``.
+    Views that show samples implement ``_apply_highlight`` (the selection's rows are in
+    ``self._highlight``)."""
+
+    title: str = "Panel"
+    panel_id: str = "panel"
+    empty_hint: str = DEFAULT_HINT
+
+    # the user asks to select samples: (Selection, additive — shift held)
+    selection_requested = Signal(object, bool)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        self._windows_before = {id(w) for w in QApplication.topLevelWidgets()}
+        super().__init__(parent)
+        self.setObjectName(f"panel_{self.panel_id}")
+        self._result: Any = None
+        self._highlight: Optional[np.ndarray] = None
+        self._selection = Selection()
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self._stack = QStackedWidget(self)
+        outer.addWidget(self._stack)
+
+        self._hint = QLabel(self.empty_hint)
+        self._hint.setObjectName("panelHint")
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setMargin(24)
+        pal = self.palette()
+        fg, bg = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window)
+        soft = QColor(*(int(0.6 * a + 0.4 * b) for a, b in zip(fg.getRgb()[:3], bg.getRgb()[:3])))
+        hint_pal = self._hint.palette()
+        hint_pal.setColor(QPalette.ColorRole.WindowText, soft)
+        self._hint.setPalette(hint_pal)
+        self._stack.addWidget(self._hint)
+
+        self.body = QWidget()
+        self.body_layout = QVBoxLayout(self.body)
+        self.body_layout.setContentsMargins(4, 4, 4, 4)
+        self.body_layout.setSpacing(4)
+        self._stack.addWidget(self.body)
+        self._stack.setCurrentWidget(self._hint)
+
+        self._busy = QLabel(self)
+        self._busy.setObjectName("panelBusy")
+        self._busy.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self._busy.setStyleSheet(
+            "#panelBusy { background: rgba(40, 40, 40, 170); color: white; border-radius: 4px;"
+            " padding: 2px 8px; }"
+        )
+        self._busy.hide()
+
+        self.tooltip = ThumbnailTooltip(self)
+        self._leave_watcher = _LeaveWatcher(self)
+
+    # -- public interface ------------------------------------------------------------------------
+    def show_result(self, result) -> None:
+        """Draw one result object (replacing what was shown)."""
+        self._result = result
+        self.hide_hover()
+        self._busy.hide()
+        self._stack.setCurrentWidget(self.body)
+        self._highlight = self._rows_of(self._selection)
+        self._draw(result)
+
+    def result(self):
+        return self._result
+
+    def clear(self, message: str = "") -> None:
+        """Forget the result and show a centred hint."""
+        self._result = None
+        self.hide_hover()
+        self._busy.hide()
+        self._clear_content()
+        self._hint.setText(message or self.empty_hint)
+        self._stack.setCurrentWidget(self._hint)
+
+    def is_empty(self) -> bool:
+        return self._stack.currentWidget() is self._hint
+
+    def hint_text(self) -> str:
+        return self._hint.text() if self.is_empty() else ""
+
+    def set_busy(self, message: Optional[str] = BUSY_TEXT) -> None:
+        """Show a small badge ("Computing...") over what is drawn; '' or None hides it."""
+        if not message:
+            self._busy.hide()
+            return
+        self._busy.setText(message)
+        self._busy.adjustSize()
+        self._place_busy()
+        self._busy.raise_()
+        self._busy.show()
+
+    def is_busy(self) -> bool:
+        return not self._busy.isHidden()
+
+    def busy_text(self) -> str:
+        return self._busy.text() if self.is_busy() else ""
+
+    def set_selection(self, selection: Selection) -> None:
+        """Show the shared selection: the rows of this view's samples that are selected."""
+        self._selection = selection
+        self.set_highlight(self._rows_of(selection))
+
+    def selection(self) -> Selection:
+        return self._selection
+
+    def set_highlight(self, indices: Optional[np.ndarray]) -> None:
+        """Mark these sample-set rows; None clears."""
+        self._highlight = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
+        self._apply_highlight()
+
+    def _rows_of(self, selection: Selection) -> Optional[np.ndarray]:
+        samples = getattr(self._result, "samples", None)
+        if samples is None or selection.empty:
+            return None
+        return samples.rows_of(selection.split, selection.indices)
+
+    def request_rows(self, rows: Any, additive: bool = False, source: str = "") -> None:
+        """Ask to select these rows of the sample set this view shows."""
+        samples = getattr(self._result, "samples", None)
+        if samples is None:
+            return
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        rows = rows[(rows >= 0) & (rows < samples.n)]
+        self.selection_requested.emit(
+            Selection.of(samples.split, samples.indices[rows], source or self.title), additive)
+
+    def highlight(self) -> Optional[np.ndarray]:
+        return None if self._highlight is None else self._highlight.copy()
+
+    def displayed(self) -> dict:
+        """What is currently drawn, as numpy arrays (for tests); {} when empty."""
+        return {}
+
+    def adopt_orphan_windows(self) -> None:
+        """Delete, together with this panel, the parentless windows made while building it.
+
+        pyqtgraph leaves hidden parentless widgets behind (a "Plot Options" QMenu and a control
+        QWidget per PlotItem, the GraphicsView's first viewport); they only go when Python garbage
+        collects the plot objects. Subclasses call this at the end of ``__init__``; the widgets are
+        deleted right after the panel is (reparenting them instead crashes pyqtgraph's teardown)."""
+        before = getattr(self, "_windows_before", set())
+        orphans = [w for w in QApplication.topLevelWidgets()
+                   if id(w) not in before and w is not self and w.parent() is None]
+        self._windows_before = set()
+        if orphans:
+            self.destroyed.connect(functools.partial(_delete_widgets, orphans))
+
+    # -- hover card ------------------------------------------------------------------------------
+    def hide_hover(self) -> None:
+        self.tooltip.hide()
+
+    def show_hover(self, pos_in_panel: QPoint, images=(), lines=()) -> None:
+        self.tooltip.show_at(pos_in_panel, images, lines)
+
+    def watch_leave(self, widget: QWidget) -> None:
+        """Hide the hover card when the mouse leaves `widget` (e.g. a plot's viewport)."""
+        widget.installEventFilter(self._leave_watcher)
+
+    # -- subclass hooks --------------------------------------------------------------------------
+    def _draw(self, result) -> None:
+        raise NotImplementedError
+
+    def _clear_content(self) -> None:
+        pass
+
+    def _apply_highlight(self) -> None:
+        pass
+
+    # -- Qt events -------------------------------------------------------------------------------
+    def _place_busy(self) -> None:
+        # bottom left: the view's own controls sit at the top and the legend on the right
+        self._busy.move(8, max(0, self.height() - self._busy.height() - 8))
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._place_busy()
+        self.hide_hover()
+
+    def leaveEvent(self, event):  # noqa: N802
+        self.hide_hover()
+        super().leaveEvent(event)

@@ -1,0 +1,153 @@
+"""The selection gallery: the selected samples themselves — images, words or review snippets —
+each with its true label and every model's prediction."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem
+
+from ..core.data.samples import decode_tokens
+from ..widgets.thumbnail_tooltip import array_to_qimage, scale_factor
+from ..workspace.results import EvaluationResult
+from ..workspace.state import Selection
+from .base import Panel
+from .describe import elide
+
+MAX_SHOWN = 500  # more tiles than this helps nobody and costs seconds to lay out
+ICON_PX = 64
+
+
+class GalleryView(Panel):
+    """Tiles of the selected samples (first ``MAX_SHOWN``), in dataset order. A tile's caption
+    gives the true class and each model's prediction; a wrong prediction is marked ✗."""
+
+    title = "Selection"
+    panel_id = "gallery"
+    empty_hint = ("Nothing selected. Click a confusion-matrix cell, a map point or a class in a "
+                  "legend; drag a box or lasso in the map (shift adds, Esc clears).")
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.header = QLabel()
+        self.header.setObjectName("galleryHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.body_layout.addWidget(self.header)
+        self.tiles = QListWidget()
+        self.tiles.setObjectName("galleryTiles")
+        self.tiles.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.tiles.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tiles.setWordWrap(True)
+        self.tiles.setUniformItemSizes(True)
+        self.body_layout.addWidget(self.tiles, 1)
+        self._dataset: Any = None
+        self._evaluations: dict[str, EvaluationResult] = {}
+
+    # --- inputs -----------------------------------------------------------------------------
+    def set_dataset(self, dataset: Any) -> None:
+        self._dataset = dataset
+        self._evaluations.clear()
+        self._selection = Selection()
+        self._render()
+
+    def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        if kind == "evaluation" and isinstance(result, EvaluationResult):
+            self._evaluations[session_id] = result
+            self._render()
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if self._evaluations.pop(session_id, None) is not None:
+            self._render()
+
+    def set_selection(self, selection: Selection) -> None:
+        self._selection = selection
+        self._render()
+
+    # --- drawing ----------------------------------------------------------------------------
+    def _render(self) -> None:
+        sel, ds = self._selection, self._dataset
+        if ds is None or sel.empty:
+            self.clear()
+            return
+        self._result = sel
+        self._stack.setCurrentWidget(self.body)
+        x, y = ds.split(sel.split)
+        idx = sel.indices[sel.indices < len(y)]
+        shown = idx[:MAX_SHOWN]
+        counts = np.bincount(np.asarray(y[idx], dtype=np.int64), minlength=ds.n_classes)
+        parts = [f"{ds.class_names[k]} {int(c):,}" for k, c in
+                 sorted(enumerate(counts), key=lambda kc: -kc[1]) if c]
+        more = f" (showing the first {MAX_SHOWN:,})" if len(idx) > MAX_SHOWN else ""
+        self.header.setText(f"<b>{len(idx):,} selected</b> ({sel.split}){more}"
+                            f"{' · ' + sel.source if sel.source else ''}<br>" + ", ".join(parts))
+        self.tiles.clear()
+        image = ds.kind == "image"
+        self.tiles.setViewMode(QListWidget.ViewMode.IconMode if image
+                               else QListWidget.ViewMode.ListMode)
+        if image:
+            self.tiles.setIconSize(QSize(ICON_PX, ICON_PX))
+            self.tiles.setGridSize(QSize(ICON_PX + 46, ICON_PX + 54))
+            self.tiles.setResizeMode(QListWidget.ResizeMode.Adjust)
+        for i in shown:
+            self.tiles.addItem(self._tile(int(i), x, y, image))
+
+    def _tile(self, i: int, x: np.ndarray, y: np.ndarray, image: bool) -> QListWidgetItem:
+        ds, sel = self._dataset, self._selection
+        true = int(y[i])
+        lines = [f"#{i}  {ds.class_names[true]}"]
+        wrong = False
+        for sid, ev in sorted(self._evaluations.items()):
+            if ev.split != sel.split or ev.predictions is None or i >= len(ev.predictions):
+                continue
+            pred = int(ev.predictions[i])
+            ok = pred == true
+            wrong |= not ok
+            who = f"{sid}: " if len(self._evaluations) > 1 else "→ "
+            lines.append(f"{who}{ds.class_names[pred]} {'✓' if ok else '✗'}")
+        if image:
+            item = QListWidgetItem("\n".join(lines))
+            qimg = array_to_qimage(x[i])
+            f = scale_factor(qimg.height(), qimg.width())
+            item.setIcon(QIcon(QPixmap.fromImage(qimg).scaled(
+                qimg.width() * f, qimg.height() * f, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation)))
+        else:
+            if ds.words is not None and sel.split == "test":
+                what = f"“{ds.words[i]}”"
+            elif ds.kind == "sequence":
+                what = elide(decode_tokens(x[i], ds.vocabulary), 160)
+            else:
+                what = ""
+            item = QListWidgetItem("  ".join(lines) + (f"\n{what}" if what else ""))
+        item.setData(Qt.ItemDataRole.UserRole, i)
+        item.setToolTip("\n".join(lines))
+        if wrong:
+            item.setForeground(QColor(200, 30, 30))
+        return item
+
+    def _clear_content(self) -> None:
+        self.tiles.clear()
+        self.header.clear()
+
+    def displayed(self) -> dict:
+        if self.is_empty():
+            return {}
+        return {"indices": [self.tiles.item(i).data(Qt.ItemDataRole.UserRole)
+                            for i in range(self.tiles.count())],
+                "texts": [self.tiles.item(i).text() for i in range(self.tiles.count())],
+                "header": self.header.text()}
+
+
+def selected_classes(selection: Selection, labels: np.ndarray, names: Any) -> Optional[str]:
+    """'Shirt 80, T-shirt/top 40, …' for the selection bar."""
+    if selection.empty:
+        return None
+    y = np.asarray(labels)[selection.indices[selection.indices < len(labels)]]
+    counts = np.bincount(y.astype(np.int64), minlength=len(names))
+    top = sorted(((int(c), k) for k, c in enumerate(counts) if c), reverse=True)
+    text = ", ".join(f"{names[k]}: {c:,}" for c, k in top[:6])
+    return text + (", …" if len(top) > 6 else "")

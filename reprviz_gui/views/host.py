@@ -1,0 +1,160 @@
+"""A dock's content: one view, or one view per model side by side when two are compared.
+
+The host routes what the controller sends (products, busy badges, the selection, the dataset)
+to the right view instance, and captions each with its model when there are two, so a user
+always knows which map belongs to which network. Class colours are fixed by class index, so
+the two maps of a comparison colour the same classes alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ..workspace.products import REGISTRY
+from ..workspace.state import Selection
+from .base import Panel
+from .registry import ViewSpec
+
+
+class ViewHost(QWidget):
+    """Hosts the view(s) of one ``ViewSpec``. Re-emits user requests with the session id."""
+
+    selection_requested = Signal(object, bool)  # Selection, additive
+    cell_picked = Signal(str, int, int, bool)  # session id, true, predicted, additive
+
+    def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.setObjectName(f"host_{spec.id}")
+        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._splitter)
+        self.views: dict[str, Panel] = {}  # session id ("" for a shared view) -> view
+        self._captions: dict[str, QLabel] = {}
+        self._busy: dict[tuple[str, str], str] = {}  # (session, kind) -> message
+        self._selection = Selection()
+        self._dataset: Any = None
+        self._samples: Any = None
+        self.set_sessions({"A": ""})
+
+    # --- sessions ---------------------------------------------------------------------------
+    def set_sessions(self, labels: dict[str, str]) -> None:
+        """One view per session (per-session views); captions name the model when there are
+        two. ``labels``: session id -> model label, in display order."""
+        wanted = list(labels) if self.spec.per_session else [""]
+        for sid in [s for s in self.views if s not in wanted]:
+            box = self._captions.pop(sid).parentWidget()
+            self.views.pop(sid)
+            box.setParent(None)
+            box.deleteLater()
+        for sid in wanted:
+            if sid not in self.views:
+                self._add_view(sid)
+        many = self.spec.per_session and len(wanted) > 1
+        for sid in wanted:
+            caption = self._captions[sid]
+            caption.setVisible(many)
+            if many:
+                caption.setText(f"<b>{sid}</b> · {labels.get(sid, '')}")
+
+    def _add_view(self, sid: str) -> None:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(0)
+        caption = QLabel()
+        caption.setObjectName("sessionCaption")
+        caption.setTextFormat(Qt.TextFormat.RichText)
+        caption.setContentsMargins(6, 2, 6, 0)
+        caption.hide()
+        view = self.spec.create()
+        v.addWidget(caption)
+        v.addWidget(view, 1)
+        self._splitter.addWidget(box)
+        self.views[sid] = view
+        self._captions[sid] = caption
+        view.selection_requested.connect(self.selection_requested)
+        if hasattr(view, "cell_picked"):
+            _Relay(self, view, sid)
+        view.set_selection(self._selection)
+        if self._dataset is not None and hasattr(view, "set_dataset"):
+            view.set_dataset(self._dataset)
+        if self._samples is not None and hasattr(view, "set_samples"):
+            view.set_samples(self._samples)
+
+    def view(self, session_id: str = "A") -> Optional[Panel]:
+        return self.views.get(session_id if self.spec.per_session else "")
+
+    # --- what the controller sends -----------------------------------------------------------
+    def _targets(self, kind: str, session_id: str) -> list[tuple[str, Panel]]:
+        if not self.spec.per_session:
+            return [("", self.views[""])] if "" in self.views else []
+        per = REGISTRY[kind].per_session if kind in REGISTRY else True
+        if not per:  # a data-only product goes to every model's view
+            return list(self.views.items())
+        return [(session_id, self.views[session_id])] if session_id in self.views else []
+
+    def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        for _, view in self._targets(kind, session_id):
+            if hasattr(view, "show_product"):
+                view.show_product(kind, session_id, result)
+            else:
+                view.show_result(result)
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        for _, view in self._targets(kind, session_id):
+            if hasattr(view, "product_unavailable"):
+                view.product_unavailable(kind, session_id, why)
+            else:
+                view.clear(why)
+
+    def set_busy(self, kind: str, session_id: str, message: str) -> None:
+        for sid, view in self._targets(kind, session_id):
+            key = (sid, kind)
+            if message:
+                self._busy[key] = message
+            else:
+                self._busy.pop(key, None)
+            texts = [m for (s, _), m in self._busy.items() if s == sid]
+            view.set_busy(texts[-1] if texts else "")
+
+    def set_selection(self, selection: Selection) -> None:
+        self._selection = selection
+        for view in self.views.values():
+            view.set_selection(selection)
+
+    def set_dataset(self, dataset: Any) -> None:
+        self._dataset = dataset
+        self._busy.clear()
+        for view in self.views.values():
+            if hasattr(view, "set_dataset"):
+                view.set_dataset(dataset)
+
+    def set_samples(self, samples: Any) -> None:
+        self._samples = samples
+        for view in self.views.values():
+            if hasattr(view, "set_samples"):
+                view.set_samples(samples)
+
+    def clear_all(self, message: str) -> None:
+        self._busy.clear()
+        for view in self.views.values():
+            view.clear(message)
+
+
+class _Relay(QObject):
+    """Adds the session id to a view's ``cell_picked`` (a bound method, not a lambda: a slot
+    must live in the GUI thread)."""
+
+    def __init__(self, host: ViewHost, view: Panel, sid: str) -> None:
+        super().__init__(view)
+        self._host, self._sid = host, sid
+        view.cell_picked.connect(self.relay)
+
+    def relay(self, true: int, predicted: int, additive: bool) -> None:
+        self._host.cell_picked.emit(self._sid, true, predicted, additive)

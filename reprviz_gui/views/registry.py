@@ -1,0 +1,83 @@
+"""The view registry: every docked view, what it draws and where it docks.
+
+The window builds its docks, the View menu, busy badges, which products get computed and the
+default layout from this list alone. A new view is one module plus one ``ViewSpec`` here:
+
+    ViewSpec("weights", "Weights as images", "reprviz_gui.views.weights", "WeightsView",
+             products=("weights",), per_session=True, place=("tab", "heatmap"))
+
+``products`` are kinds from ``workspace/products.py`` (a view module may register its own there);
+``per_session`` views get one view per model, side by side when two models are compared.
+``place`` is the default position: ("right", "") starts the right dock area, ("below", id),
+("right-of", id) split an earlier view's dock, ("tab", id) tabs with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .base import Panel
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    id: str  # stable: dock object names, saved layouts, --view on the command line
+    title: str
+    module: str
+    cls: str
+    products: tuple[str, ...] = ()
+    per_session: bool = False
+    place: tuple[str, str] = ("right", "")
+    visible: bool = True  # shown in the default layout
+    menu: str = ""  # a View-menu section ("" = the main list)
+    description: str = ""
+    size: int = 0  # preferred width (right-of) or height (below) in px; 0 = share evenly
+
+    def create(self) -> Panel:
+        module = importlib.import_module(self.module)
+        return getattr(module, self.cls)()
+
+
+VIEWS: list[ViewSpec] = [
+    ViewSpec("heatmap", "Activations", "reprviz_gui.views.heatmap", "HeatmapPanel",
+             products=("layer",), per_session=True, place=("right", ""),
+             description="the layer's activations, samples × units, rows grouped by class"),
+    ViewSpec("map", "Map", "reprviz_gui.views.map_view", "MapPanel", products=("map",),
+             per_session=True, place=("below", "heatmap"), size=540,
+             description="2-D map of the layer (PCA, MDS, t-SNE, UMAP)"),
+    ViewSpec("cosine", "Cosine similarity", "reprviz_gui.views.cosine", "CosinePanel",
+             products=("layer",), per_session=True, place=("right-of", "heatmap"),
+             description="cosine similarity between samples or class means"),
+    ViewSpec("curves", "Learning curves", "reprviz_gui.views.curves", "CurvesPanel",
+             products=("curves",), per_session=True, place=("right-of", "cosine"),
+             description="loss and accuracy per epoch while training"),
+    ViewSpec("confusion", "Confusion matrix", "reprviz_gui.views.confusion", "ConfusionPanel",
+             products=("evaluation",), per_session=True, place=("right-of", "map"), size=520,
+             description="true × predicted counts on the test split; click a cell to select"),
+    ViewSpec("gallery", "Selection", "reprviz_gui.views.gallery", "GalleryView",
+             products=("evaluation",), per_session=False, place=("tab", "curves"),
+             description="the selected samples with their true and predicted labels"),
+]
+
+
+def register(spec: ViewSpec) -> ViewSpec:
+    """Add a view (or replace one with the same id)."""
+    for i, old in enumerate(VIEWS):
+        if old.id == spec.id:
+            VIEWS[i] = spec
+            return spec
+    VIEWS.append(spec)
+    return spec
+
+
+def view_spec(view_id: str) -> Optional[ViewSpec]:
+    return next((v for v in VIEWS if v.id == view_id), None)
+
+
+def view_ids() -> list[str]:
+    return [v.id for v in VIEWS]
+
+
+Factory = Callable[[], Panel]

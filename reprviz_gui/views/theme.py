@@ -1,0 +1,83 @@
+"""Small display helpers every view shares: plot theming from the Qt palette, fonts, subtitles,
+display levels, counts."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QWidget
+
+
+def palette_colors(widget: QWidget) -> tuple[QColor, QColor]:
+    """(background, foreground) for plots, following the light/dark Qt palette."""
+    pal = widget.palette()
+    return pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+
+
+def style_plot(view: pg.GraphicsView, plots: Sequence[pg.PlotItem], widget: QWidget) -> None:
+    bg, fg = palette_colors(widget)
+    view.setBackground(bg)
+    axis_pen = pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 170), width=1)
+    for plot in plots:
+        for name in ("left", "bottom", "right", "top"):
+            ax = plot.getAxis(name)
+            ax.setPen(axis_pen)
+            ax.setTextPen(pg.mkPen(fg))
+        if plot.titleLabel is not None:
+            plot.titleLabel.setAttr("color", fg.name())
+
+
+def make_subtitle() -> QLabel:
+    """One line of context above a plot; never forces the dock wider (clipped, full text on hover)."""
+    lab = QLabel()
+    lab.setObjectName("panelSubtitle")
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    return lab
+
+
+def style_colorbar(bar: pg.ColorBarItem, widget: QWidget) -> None:
+    _, fg = palette_colors(widget)
+    bar.axis.setTextPen(pg.mkPen(fg))
+    bar.axis.setTickFont(tick_font())
+
+
+def tick_font(point_delta: float = -0.5) -> QFont:
+    f = QFont(QApplication.font())
+    if f.pointSizeF() > 0:
+        f.setPointSizeF(max(7.0, f.pointSizeF() + point_delta))
+    return f
+
+
+def robust_levels(a: np.ndarray, lo_pct: float = 1.0, hi_pct: float = 99.0,
+                  max_samples: int = 250_000) -> tuple[float, float]:
+    """Display levels from percentiles, so a few outliers don't wash the image out.
+
+    Huge arrays are strided down first (levels only need to be approximately right)."""
+    flat = np.asarray(a).ravel()
+    if flat.size > max_samples:
+        flat = flat[:: int(np.ceil(flat.size / max_samples))]
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return 0.0, 1.0
+    lo, hi = (float(v) for v in np.percentile(flat, [lo_pct, hi_pct]))
+    if not hi > lo:
+        lo, hi = float(flat.min()), float(flat.max())
+    if not hi > lo:
+        hi = lo + (abs(lo) * 1e-3 if lo else 1.0)
+    return lo, hi
+
+
+def scene_to_panel(panel: QWidget, view: pg.GraphicsView, scene_pos: QPointF) -> QPoint:
+    """A scene position of `view` in `panel` widget coordinates (for placing the hover card)."""
+    vp = view.mapFromScene(scene_pos)
+    return view.viewport().mapTo(panel, vp)
+
+
+def fmt_count(n: int) -> str:
+    return f"{int(n):,}"

@@ -1,0 +1,325 @@
+"""The controller: turns user intents into jobs and job results into workspace changes and
+signals the window's views draw.
+
+It owns the ``Workspace`` (dataset, sample set, selection, one ``Session`` per model), the
+background lanes and the product scheduler. Every job is typed (``JobKind``) and carries what
+is needed to apply its result (``payload``); results are applied only while the workspace still
+matches what the job was made for (dataset id, model handle), so opening another dataset while
+a model trains can never mix the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.data.types import Dataset, LoadOptions
+from ..core.pipeline import INPUT_LAYER
+from ..core.progress import Progress
+from ..workers.lane import Job, JobFailure, JobKind, Lane
+from . import jobs
+from .products import LANES, REGISTRY
+from .results import ResultKey
+from .scheduler import ProductScheduler, Slot as ProductSlot
+from .sessions import SessionActions
+from .state import NO_MODEL, Selection, Workspace
+
+
+@dataclass
+class Settings:
+    """What the user chose in the sidebar; remembered between runs."""
+
+    source: str = "fashion-mnist-sample"
+    preset: str = "dense"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 5
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    validation_split: float = 0.1
+    seed: int = 0
+    n_samples: int = 1000
+    split: str = "test"
+    method: str = "umap"
+
+
+class Controller(SessionActions, QObject):
+    dataset_changed = Signal(object)  # Dataset
+    samples_changed = Signal(object)  # SampleSet
+    session_changed = Signal(str)  # a session's model, layers, chosen layer or status changed
+    sessions_changed = Signal()  # a session was added or removed (comparison)
+    selection_changed = Signal(object)  # Selection
+    training_changed = Signal(str, bool)  # session id, running
+    product_ready = Signal(str, str, object)  # product kind, session id ("" = none), result
+    product_unavailable = Signal(str, str, str)  # product kind, session id, why
+    product_busy = Signal(str, str, str)  # product kind, session id, message ("" = done)
+    activity = Signal(str, float, object)  # message, fraction (<0: indeterminate), eta seconds
+    idle = Signal()
+    message = Signal(str)  # a status-bar note
+    failed = Signal(str, object)  # what was being done, JobFailure
+    unsafe_model = Signal(str, str, str)  # session id, path, message: ask "trust this file?"
+    unsafe_data = Signal(str, str)  # source, message: ask "trust this file?"
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        s = self.settings
+        self.workspace = Workspace(source=s.source, n_samples=s.n_samples, split=s.split,
+                                   seed=s.seed, method=s.method)
+        self.active = "A"  # the session the sidebar edits and trains
+        self.scheduler = ProductScheduler(self)
+        self._activity: dict[int, tuple[str, float, Optional[float]]] = {}  # per running job
+        self.lanes = {name: Lane(name, self) for name in LANES}
+        for lane in self.lanes.values():
+            lane.job_started.connect(self._on_job_started)
+            lane.job_progress.connect(self._on_job_progress)
+            lane.job_finished.connect(self._on_job_finished)
+            lane.job_failed.connect(self._on_job_failed)
+            lane.job_cancelled.connect(self._on_job_cancelled)
+        self._init_sessions()
+
+    # --- convenience for the window and tests ------------------------------------------------
+    @property
+    def dataset(self) -> Optional[Dataset]:
+        return self.workspace.dataset
+
+    @property
+    def samples(self):
+        return self.workspace.samples
+
+    def result(self, kind: str, session_id: str = "A") -> Any:
+        """The stored result a view of this kind shows now for a session, or None."""
+        key = self.scheduler.shown.get((kind, session_id)) or \
+            self.scheduler.current.get((kind, session_id))
+        return None if key is None else self.scheduler.store.get(key)
+
+    def set_wanted(self, slots: set[ProductSlot]) -> None:
+        """The (product kind, session id) pairs visible views draw; computed only for those."""
+        self.scheduler.set_wanted(slots)
+
+    # --- intents ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """After the window shows: pay TF's and UMAP's start-up costs in the background, and
+        open the remembered (or default) dataset."""
+        self.lanes["model"].submit(Job(JobKind.WARMUP, jobs.warm_up_tensorflow_job(),
+                                       "starting TensorFlow"), supersede=False)
+        if self.settings.method == "umap":  # only then is the numba compile worth it
+            self._warm_up_umap()
+        self.open_dataset(self.settings.source)
+
+    def _warm_up_umap(self) -> None:
+        self.lanes["projection"].submit(Job(JobKind.WARMUP, jobs.warm_up_umap_job(),
+                                            "preparing UMAP"), supersede=False)
+
+    def open_dataset(self, source: str | Path, options: LoadOptions | None = None) -> None:
+        if self.training_sessions():
+            self.cancel_training()
+            self.message.emit("Training stopped: another dataset is being opened.")
+        options = options or LoadOptions(seed=self.settings.seed)
+        self.lanes["data"].submit(Job(JobKind.LOAD, jobs.load_dataset_job(source, options),
+                                      f"opening {source}", payload=(str(source), options)))
+
+    def set_method(self, method: str) -> None:
+        self.settings.method = self.workspace.method = method
+        if method == "umap":
+            self._warm_up_umap()
+        self.scheduler.refresh(kinds={"map"})
+
+    def set_samples(self, n: int, split: str) -> None:
+        self.settings.n_samples, self.settings.split = int(n), split
+        self.workspace.n_samples, self.workspace.split = int(n), split
+        self._make_samples()
+
+    def select(self, selection: Selection, additive: bool = False) -> None:
+        ws = self.workspace
+        new = ws.selection.union(selection) if additive else selection
+        if new.split == ws.selection.split and new.n == ws.selection.n and \
+                (new.indices == ws.selection.indices).all():
+            return
+        ws.selection = new
+        self.selection_changed.emit(new)
+
+    def clear_selection(self) -> None:
+        if not self.workspace.selection.empty:
+            self.workspace.selection = Selection()
+            self.selection_changed.emit(self.workspace.selection)
+
+    def select_confusion_cell(self, session_id: str, true: int, predicted: int,
+                              additive: bool = False) -> None:
+        """The test samples of class ``true`` that this session's model predicts as
+        ``predicted``."""
+        ev = self.result("evaluation", session_id)
+        if ev is None:
+            return
+        names = ev.class_names
+        source = f"{session_id}: {names[true]} → {names[predicted]}"
+        self.select(Selection.of(ev.split, ev.cell_indices(true, predicted), source), additive)
+
+    def cancel(self) -> None:
+        """The status bar's Cancel (Esc): stop training, reading layers and maps."""
+        stopped_a_map = False
+        for lane in self.lanes.values():
+            for job in lane.pending_jobs():
+                if job.kind in (JobKind.WARMUP, JobKind.RELEASE, JobKind.SAVE, JobKind.COMPILE):
+                    continue
+                stopped_a_map |= lane.name == "projection" and job.running.is_set()
+                job.cancel()
+        if stopped_a_map and self.workspace.method == "umap":
+            self._warm_up_umap()  # stopping a map kills the projection process; re-warm it
+
+    def shutdown(self, timeout_ms: int = 4000) -> bool:
+        """Cancel everything and stop the threads; False if one is stuck in uninterruptible
+        code (the caller then leaves without waiting)."""
+        import time
+
+        deadline = time.monotonic() + timeout_ms / 1000
+        for lane in self.lanes.values():
+            lane.cancel()
+        from ..core.analysis.projection_process import close_shared_process
+
+        close_shared_process()  # terminates a busy UMAP at once; its lane then returns
+        ok = True
+        for lane in self.lanes.values():
+            left = int(max(0.0, deadline - time.monotonic()) * 1000)
+            ok = lane.shutdown(left) and ok
+        return ok
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _make_samples(self) -> None:
+        ws = self.workspace
+        if ws.dataset is None:
+            return
+        self.lanes["quick"].submit(Job(
+            JobKind.SAMPLES, jobs.sample_set_job(ws.dataset, ws.n_samples, ws.split, ws.seed),
+            "choosing samples", payload=ws.dataset_id))
+
+    def describe_product(self, key: ResultKey, session: Any) -> str:
+        who = f" ({session.label})" if session is not None and len(self.workspace.sessions) > 1 \
+            else ""
+        if key.kind == "layer":
+            return f"reading {key.param('layer')}{who}"
+        if key.kind == "map":
+            return f"computing the {method_label(key.param('method'))} map{who}"
+        return f"computing {key.kind.replace('_', ' ')}{who}"
+
+    def pushed_value(self, kind: str, session: Any) -> Any:
+        if kind == "curves" and session is not None:
+            return session.curves
+        return None
+
+    # --- lane signals (GUI thread) -----------------------------------------------------------
+    @Slot(object)
+    def _on_job_started(self, job: Job) -> None:
+        if job.kind != JobKind.WARMUP:
+            self._activity[job.request_id] = (_capitalise(job.description) + "…", -1.0, None)
+            self.activity.emit(*self._activity[job.request_id])
+
+    @Slot(object, object)
+    def _on_job_progress(self, job: Job, p: Progress) -> None:
+        if job.kind == JobKind.WARMUP:
+            return
+        if job.kind == JobKind.TRAIN and p.stage == "train" and p.details.get("kind") == "epoch":
+            self._append_epoch(job, p.details)
+        self._activity[job.request_id] = (p.message or _capitalise(job.description) + "…",
+                                          p.fraction, p.eta_seconds)
+        self.activity.emit(*self._activity[job.request_id])
+
+    @Slot(object, object)
+    def _on_job_finished(self, job: Job, result: Any) -> None:
+        handler = {
+            JobKind.LOAD: self._loaded,
+            JobKind.SAMPLES: self._samples_made,
+            JobKind.BUILD: self._model_ready,
+            JobKind.LOAD_MODEL: self._model_ready,
+            JobKind.TRAIN: self._trained,
+            JobKind.SAVE: lambda j, path: self.message.emit(f"Model saved to {path}."),
+            JobKind.PRODUCT: self.scheduler.finished,
+        }.get(job.kind)
+        if handler is not None:
+            handler(job, result)
+        self._job_ended(job)
+
+    @Slot(object, object)
+    def _on_job_failed(self, job: Job, failure: JobFailure) -> None:
+        if job.kind == JobKind.PRODUCT:
+            if self.scheduler.ended_without_result(job, failure):
+                self.failed.emit(job.description, failure)
+        elif job.kind == JobKind.WARMUP:
+            self.message.emit(f"Background start-up failed: {failure.message}")
+        elif job.kind == JobKind.LOAD and failure.category == "unsafe":
+            self.unsafe_data.emit(job.payload[0], failure.message)
+        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL, JobKind.TRAIN):
+            self._model_job_failed(job, failure)
+        else:
+            self.failed.emit(job.description or job.kind.value, failure)
+        self._job_ended(job)
+
+    @Slot(object)
+    def _on_job_cancelled(self, job: Job) -> None:
+        if job.kind == JobKind.PRODUCT:
+            if self.scheduler.ended_without_result(job, None):
+                self.message.emit(f"Cancelled {job.description}.")
+        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL, JobKind.TRAIN):
+            self._model_job_cancelled(job)
+        elif job.kind == JobKind.LOAD:
+            self.message.emit(f"Cancelled {job.description}.")
+        self._job_ended(job)
+
+    def _job_ended(self, job: Job) -> None:
+        """Show what is still running (never a finished job's last progress), or idle."""
+        self._activity.pop(job.request_id, None)
+        running = [j for lane in self.lanes.values() for j in lane.pending_jobs()
+                   if j.kind != JobKind.WARMUP]
+        if not running:
+            self._activity.clear()
+            self.idle.emit()
+            return
+        for j in running:
+            if j.request_id in self._activity:
+                self.activity.emit(*self._activity[j.request_id])
+                return
+        self.activity.emit(_capitalise(running[0].description) + "…", -1.0, None)
+
+    # --- finished jobs -------------------------------------------------------------------------
+    def _loaded(self, job: Job, dataset: Dataset) -> None:
+        source, _ = job.payload
+        ws = self.workspace
+        self.settings.source = source
+        ws.new_dataset(dataset, source)
+        self.scheduler.drop_stale()
+        self.scheduler.forget_shown()
+        self._choose_preset_for(dataset)  # before dataset_changed: the window shows the preset
+        self.dataset_changed.emit(dataset)
+        self.selection_changed.emit(ws.selection)
+        for note in dataset.notes:
+            self.message.emit(note)
+        self._make_samples()
+        self._models_for_new_data()
+
+    def _samples_made(self, job: Job, samples: Any) -> None:
+        ws = self.workspace
+        if job.payload != ws.dataset_id:
+            return  # made for a dataset no longer open
+        ws.samples = samples
+        self.scheduler.drop_stale()
+        self.samples_changed.emit(samples)
+        if samples.n < samples.requested:
+            self.message.emit(f"Showing {samples.n:,} samples: the {samples.split} split has "
+                              f"no more.")
+        self.scheduler.refresh()
+
+
+def method_label(method: str) -> str:
+    from ..core.analysis.projection import METHOD_LABELS
+
+    return {"mds": "MDS"}.get(method, METHOD_LABELS.get(method, method))
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+__all__ = ["Controller", "Settings", "NO_MODEL", "INPUT_LAYER", "REGISTRY", "method_label"]

@@ -1,0 +1,210 @@
+"""The work the window asks for, as plain functions of (on_progress, should_stop).
+
+Each ``*_job`` returns a closure a ``Lane`` runs on its thread. Models are passed as
+``ModelHandle``s and resolved on the model lane. No Qt here: tests call these directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..core.data.samples import SampleSet, make_sample_set
+from ..core.data.types import Dataset, LoadOptions
+from ..core.progress import ProgressFn, StopFn, check_stop, report
+from . import handles
+from .results import EvaluationResult
+from .state import ModelHandle, ResultTag
+
+JobFn = Callable[[ProgressFn, StopFn], Any]
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    handle: ModelHandle
+    layers: tuple  # LayerInfo, ...
+    n_params: int
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    history: dict[str, tuple[float, ...]]
+    epochs_done: int
+    stopped: bool
+    seconds: float
+    evaluation: Optional[EvaluationResult]  # tagged with the model version after training
+
+
+class StopLevels:
+    """A cancel token with levels: the first Cancel stops training, a second one also stops
+    the evaluation that follows (a stopped run is still evaluated, so what is shown is true)."""
+
+    def __init__(self) -> None:
+        self.level = 0
+
+    def set(self) -> None:
+        self.level += 1
+
+    def is_set(self) -> bool:
+        return self.level > 0
+
+    def again(self) -> bool:
+        return self.level > 1
+
+
+# --- data ---------------------------------------------------------------------------------
+def load_dataset_job(source: str | Path, options: LoadOptions) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> Dataset:
+        from ..core.data.sources import load_dataset
+
+        return load_dataset(source, options, on_progress=on_progress, should_stop=should_stop)
+
+    return run
+
+
+def sample_set_job(dataset: Dataset, n: int, split: str, seed: int) -> JobFn:
+    """Sample sets of up to 100,000 rows copy thumbnails and decode texts: off the GUI thread."""
+
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> SampleSet:
+        report(on_progress, "samples", 0.0, f"Choosing {n:,} samples…")
+        return make_sample_set(dataset, n, split, seed, should_stop=should_stop)
+
+    return run
+
+
+# --- models -------------------------------------------------------------------------------
+def _ready(model: Any, label: str) -> ModelReady:
+    from ..core.model.layers import describe_layers
+
+    return ModelReady(handles.register(model, label), tuple(describe_layers(model)),
+                      int(model.count_params()))
+
+
+def build_model_job(config: Any, dataset: Dataset, seed: int, label: str) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> ModelReady:
+        report(on_progress, "model", 0.0, "Starting TensorFlow and building the model…")
+        from ..core.model.presets import build_model
+
+        model = build_model(config, dataset, seed=seed)
+        check_stop(should_stop)
+        return _ready(model, label)
+
+    return run
+
+
+def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> ModelReady:
+        report(on_progress, "model", 0.0, f"Loading {Path(path).name}…")
+        from ..core.model.files import load_model_file
+        from ..core.model.layers import check_compatible
+
+        model = load_model_file(path, trust=trust)
+        check_compatible(model, dataset, Path(path).name)
+        return _ready(model, Path(path).name)
+
+    return run
+
+
+def release_model_job(handle: ModelHandle) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> None:
+        handles.release(handle)
+
+    return run
+
+
+def save_model_job(handle: ModelHandle, path: str | Path) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
+        from ..core.model.files import save_model_file
+
+        save_model_file(handles.resolve(handle), path)
+        return str(path)
+
+    return run
+
+
+def compile_job(handle: ModelHandle, optimizer: str, learning_rate: float) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> None:
+        from ..core.model.presets import ModelConfig, compile_model
+
+        compile_model(handles.resolve(handle), ModelConfig(optimizer=optimizer,
+                                                           learning_rate=learning_rate))
+
+    return run
+
+
+def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: StopLevels,
+              tag_after: ResultTag) -> JobFn:
+    """Train, then evaluate what the weights are now — also when the user stopped the run."""
+
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> TrainOutcome:
+        from ..core.model.training import evaluate, train
+
+        model = handles.resolve(handle)
+        result = train(model, dataset, train_config, on_progress=on_progress,
+                       should_stop=stop.is_set)
+        evaluation = None
+        if result.epochs_done > 0 and len(dataset.y_test):
+            report(on_progress, "evaluate", 0.0, "Evaluating on the test split…")
+            # the validation rows are passed so "train" accuracy excludes them
+            ev = evaluate(model, dataset, split="test", validation=result,
+                          on_progress=on_progress, should_stop=stop.again)
+            evaluation = evaluation_result(ev, dataset, tag_after)
+        history = {k: tuple(float(v) for v in vals) for k, vals in result.history.items()}
+        return TrainOutcome(history, result.epochs_done, result.stopped, result.seconds,
+                            evaluation)
+
+    return run
+
+
+def evaluate_job(handle: ModelHandle, dataset: Dataset, tag: ResultTag) -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> EvaluationResult:
+        from ..core.model.training import evaluate
+
+        ev = evaluate(handles.resolve(handle), dataset, split="test", on_progress=on_progress,
+                      should_stop=should_stop)
+        return evaluation_result(ev, dataset, tag)
+
+    return run
+
+
+def evaluation_result(ev: Any, dataset: Dataset, tag: ResultTag) -> EvaluationResult:
+    from ..core.analysis.metrics import per_class_accuracy
+
+    cm = np.asarray(ev.confusion).copy()
+    pairs = tuple((int(t), int(p), int(c)) for t, p, c in ev.top_pairs)
+    return EvaluationResult(tag=tag, confusion=cm, class_names=tuple(dataset.class_names),
+                            accuracy={k: float(v) for k, v in ev.accuracy.items()},
+                            per_class_accuracy=np.asarray(per_class_accuracy(cm)),
+                            top_pairs=pairs, report=dict(ev.report or {}), split=ev.split,
+                            labels=np.asarray(ev.labels, dtype=np.int64).copy(),
+                            predictions=np.asarray(ev.predictions, dtype=np.int64).copy(),
+                            probabilities=np.asarray(ev.probabilities, dtype=np.float32).copy())
+
+
+# --- warm-ups -----------------------------------------------------------------------------
+def warm_up_tensorflow_job() -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
+        # The import is the point (~5 s, paid off the GUI thread). Always through the runtime
+        # module: its lock keeps two threads from importing TF at once (TF then registers its
+        # gradients twice and fails).
+        from ..core.model.runtime import keras_module
+
+        keras_module()
+        return "tensorflow"
+
+    return run
+
+
+def warm_up_umap_job() -> JobFn:
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
+        from ..core.analysis.projection_process import shared_process
+
+        started = time.monotonic()
+        shared_process().warm_up(should_stop)
+        return f"umap ({time.monotonic() - started:.1f} s)"
+
+    return run

@@ -1,0 +1,168 @@
+"""Products: the results views draw, declared once — what they follow, which lane computes them,
+and how. The controller asks for the products that visible views need, serves them from the
+result store when it can, and computes the rest in the background.
+
+A new kind of result is one ``Product`` registered here (or by a view module): Orange3's
+widgets and napari's contributions work the same way. ``compute`` runs on a lane thread with a
+``ProductRequest`` (never on the GUI thread) and returns a frozen result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..core.data.samples import SampleSet
+from ..core.data.types import Dataset
+from ..core.pipeline import INPUT_LAYER
+from ..core.progress import ProgressFn, StopFn
+from . import handles
+from .results import LayerResult, ProjectionResult, ResultKey
+from .state import ModelHandle, Session, Workspace
+
+# Lanes: "data" reads files, "model" runs everything TensorFlow, "projection" drives the map
+# child process, "quick" runs short numpy work (PCA previews, sample sets) so it never waits
+# behind a long UMAP or a training run.
+LANES = ("data", "model", "projection", "quick")
+
+
+@dataclass(frozen=True)
+class ProductRequest:
+    """Everything a product's compute function may use (read-only)."""
+
+    key: ResultKey
+    dataset: Dataset
+    samples: Optional[SampleSet]
+    model: Optional[ModelHandle]  # resolve with ``handles.resolve`` (model lane only)
+    inputs: dict[str, Any] = field(default_factory=dict)  # results of ``Product.inputs``
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.key.param(name, default)
+
+
+ParamsFn = Callable[[Workspace, Optional[Session]], Optional[dict]]
+ComputeFn = Callable[[ProductRequest, ProgressFn, StopFn], Any]
+
+
+@dataclass(frozen=True)
+class Product:
+    kind: str
+    params: ParamsFn  # None when the product does not apply now (then ``why_not`` says why)
+    compute: Optional[ComputeFn] = None  # None: the controller pushes it (training curves)
+    lane: str | Callable[[dict], str] = "model"
+    per_session: bool = True  # made from one session's model (False: from the data alone)
+    with_samples: bool = True  # depends on the sample set
+    inputs: tuple[str, ...] = ()  # products of the same session it is computed from
+    busy: str = "Computing…"
+    why_not: Callable[[Workspace, Optional[Session]], str] = lambda ws, s: ""
+    # a cheap stand-in shown while this one computes (the PCA map before UMAP)
+    preview: Optional[Callable[[dict], Optional[dict]]] = None
+    # False: a newer request lets a running job finish (killing the UMAP child costs its JIT)
+    interrupt_running: bool = True
+
+    def lane_for(self, params: dict) -> str:
+        return self.lane(params) if callable(self.lane) else self.lane
+
+
+REGISTRY: dict[str, Product] = {}
+
+
+def register(product: Product) -> Product:
+    REGISTRY[product.kind] = product
+    return product
+
+
+# --- the layer and its map ------------------------------------------------------------------
+def _layer_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    if ws.dataset is None or ws.samples is None or s is None or s.building:
+        return None
+    layer = s.layer if s.has_model else INPUT_LAYER
+    return {"layer": layer} if layer else None
+
+
+def _layer_why_not(ws: Workspace, s: Optional[Session]) -> str:
+    if s is not None and s.building:
+        return "Preparing the model…"
+    return "Computing…" if ws.dataset is not None else "Open a dataset"
+
+
+def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
+                   should_stop: StopFn) -> LayerResult:
+    from ..core.pipeline import analyse_layer
+
+    assert req.samples is not None
+    a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
+                      on_progress, should_stop)
+    return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
+                       a.centroid_cosine, a.predictions, a.note)
+
+
+def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    p = _layer_params(ws, s)
+    return None if p is None else {**p, "method": ws.method, "seed": ws.seed}
+
+
+def _compute_map(req: ProductRequest, on_progress: ProgressFn,
+                 should_stop: StopFn) -> ProjectionResult:
+    from ..core.pipeline import layer_map
+
+    layer: LayerResult = req.inputs["layer"]
+    method = req.param("method")
+    if layer.activations.shape[0] < 3:
+        from ..core.errors import ReprvizError
+
+        raise ReprvizError("A 2-D map needs at least 3 samples.")
+    proj = layer_map(layer.activations, method, seed=req.param("seed", 0),
+                     in_child=method != "pca", on_progress=on_progress,
+                     should_stop=should_stop)
+    return ProjectionResult(req.key.tag, layer.layer_name, method,
+                            np.asarray(proj.coords, dtype=np.float32).copy(), layer.samples,
+                            layer.predictions, proj.explained_variance, note=proj.note)
+
+
+register(Product("layer", _layer_params, _compute_layer, lane="model",
+                 busy="Reading the layer…", why_not=_layer_why_not))
+register(Product("map", _map_params, _compute_map,
+                 lane=lambda p: "quick" if p.get("method") == "pca" else "projection",
+                 inputs=("layer",), busy="Computing the map…", why_not=_layer_why_not,
+                 preview=lambda p: ({**p, "method": "pca"} if p.get("method") != "pca" else None),
+                 interrupt_running=False))
+
+
+# --- the model's evaluation and training curves -----------------------------------------------
+def _evaluation_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    if ws.dataset is None or s is None or not s.has_model or s.training or s.building:
+        return None
+    if s.trained_epochs == 0 and not s.file:
+        return None  # an untrained model's confusions say nothing
+    return {} if len(ws.dataset.y_test) else None
+
+
+def _evaluation_why_not(ws: Workspace, s: Optional[Session]) -> str:
+    if ws.dataset is not None and ws.dataset.words is not None:
+        return "A word table has no model and nothing to predict: see the map and neighbours"
+    if s is None or not s.has_model:
+        return "No model: choose a preset or load a model to see its confusions"
+    if s.training:
+        return "Training… the confusions appear when it ends"
+    return "Train the model to see its confusions"
+
+
+def _compute_evaluation(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn):
+    from .jobs import evaluate_job
+
+    return evaluate_job(req.model, req.dataset, req.key.tag)(on_progress, should_stop)
+
+
+register(Product("evaluation", _evaluation_params, _compute_evaluation, lane="model",
+                 with_samples=False, busy="Evaluating…", why_not=_evaluation_why_not))
+
+
+def _curves_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    return {} if s is not None and s.has_model else None
+
+
+register(Product("curves", _curves_params, None, with_samples=False,
+                 why_not=lambda ws, s: "Train a model to see its learning curves"))

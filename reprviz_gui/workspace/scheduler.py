@@ -1,0 +1,211 @@
+"""Serving products to views: from the store when possible, otherwise computed on a lane.
+
+For every (product kind, session) a visible view needs, the scheduler works out the key that
+describes what should be shown now (``Product.params`` + the workspace's tag), serves it from the
+``ResultStore`` or submits a job, chains the products it is computed from (a map needs its
+layer), shows a cheap preview meanwhile (the PCA map before UMAP), and on arrival checks the
+result's tag against the workspace: a result for data or weights no longer shown is dropped, a
+result still current but no longer asked for is kept for later (switching back is instant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Optional
+
+from ..workers.lane import Job, JobFailure, JobKind
+from .products import REGISTRY, Product, ProductRequest
+from .results import ProjectionResult, ResultKey, ResultStore
+from .state import Session
+
+if TYPE_CHECKING:
+    from .controller import Controller
+
+Slot = tuple[str, str]  # (product kind, session id or "")
+
+
+class ProductScheduler:
+    def __init__(self, controller: "Controller", store: Optional[ResultStore] = None) -> None:
+        self.c = controller
+        self.store = store or ResultStore()
+        self.wanted: set[Slot] = set()
+        self.current: dict[Slot, ResultKey] = {}  # what each slot should show now
+        self.shown: dict[Slot, ResultKey] = {}  # what each slot shows
+        self.inflight: dict[ResultKey, Job] = {}
+        self.waiting: dict[ResultKey, list[ResultKey]] = {}  # input -> products waiting on it
+
+    # --- what views want ------------------------------------------------------------------
+    def set_wanted(self, slots: set[Slot]) -> None:
+        added = set(slots) - self.wanted
+        self.wanted = set(slots)
+        for slot in added:
+            self.shown.pop(slot, None)
+            self.serve(slot)
+
+    def refresh(self, session_id: Optional[str] = None, kinds: Optional[set[str]] = None) -> None:
+        """Serve every wanted slot (of one session / some kinds) for the workspace as it is."""
+        for slot in sorted(self.wanted):
+            kind, sid = slot
+            if session_id is not None and sid not in (session_id, ""):
+                continue
+            if kinds is not None and kind not in kinds:
+                continue
+            self.serve(slot)
+
+    def forget_shown(self) -> None:
+        """The views were cleared (new dataset): everything must be drawn again."""
+        self.shown.clear()
+        self.current.clear()
+
+    def drop_stale(self) -> None:
+        """Forget results and cancel jobs whose tags no longer describe the workspace."""
+        ws = self.c.workspace
+        self.store.drop(ws.is_current)
+        for key, job in list(self.inflight.items()):
+            if not ws.is_current(key.tag):
+                job.cancel()
+        for key in [k for k in self.waiting if not ws.is_current(k.tag)]:
+            del self.waiting[key]
+
+    # --- serving --------------------------------------------------------------------------
+    def key_for(self, kind: str, session: Optional[Session]) -> Optional[ResultKey]:
+        spec = REGISTRY[kind]
+        ws = self.c.workspace
+        params = spec.params(ws, session)
+        if params is None:
+            return None
+        tag = ws.tag(session if spec.per_session else None, spec.with_samples)
+        return ResultKey.make(kind, tag, params)
+
+    def serve(self, slot: Slot) -> None:
+        kind, sid = slot
+        spec = REGISTRY.get(kind)
+        if spec is None:
+            return
+        ws = self.c.workspace
+        session = ws.session(sid) if spec.per_session else None
+        key = self.key_for(kind, session) if (session is not None or not spec.per_session) \
+            else None
+        if key is None:
+            self.current.pop(slot, None)
+            self.shown.pop(slot, None)
+            self.c.product_busy.emit(kind, sid, "")
+            self.c.product_unavailable.emit(kind, sid, spec.why_not(ws, session))
+            return
+        self.current[slot] = key
+        if spec.compute is None:  # pushed by the controller (training curves): always redrawn
+            self._show(slot, key, self.c.pushed_value(kind, session))
+            return
+        if self.shown.get(slot) == key:
+            return
+        hit = self.store.get(key)
+        if hit is not None:
+            self._show(slot, key, hit)
+            return
+        self._show_preview(slot, spec, key, session)
+        self.c.product_busy.emit(kind, sid, spec.busy)
+        self.request(key, session)
+
+    def _show(self, slot: Slot, key: ResultKey, value: Any, preview: bool = False) -> None:
+        if not preview:
+            self.shown[slot] = key
+            self.c.product_busy.emit(slot[0], slot[1], "")
+        self.c.product_ready.emit(slot[0], slot[1], value)
+
+    def _show_preview(self, slot: Slot, spec: Product, key: ResultKey,
+                      session: Optional[Session]) -> None:
+        if spec.preview is None:
+            return
+        params = spec.preview(dict(key.params))
+        if params is None:
+            return
+        pkey = ResultKey.make(key.kind, key.tag, params)
+        hit = self.store.get(pkey)
+        if hit is not None:
+            self._show(slot, key, _as_preview(hit), preview=True)
+        else:
+            self.request(pkey, session)
+
+    # --- computing ------------------------------------------------------------------------
+    def request(self, key: ResultKey, session: Optional[Session]) -> None:
+        if key in self.inflight:
+            return
+        spec = REGISTRY[key.kind]
+        inputs: dict[str, Any] = {}
+        for kind in spec.inputs:
+            ikey = self.key_for(kind, session)
+            if ikey is None:
+                return
+            hit = self.store.get(ikey)
+            if hit is None:
+                self.waiting.setdefault(ikey, [])
+                if key not in self.waiting[ikey]:
+                    self.waiting[ikey].append(key)
+                self.request(ikey, session)
+                return
+            inputs[kind] = hit
+        ws = self.c.workspace
+        req = ProductRequest(key, ws.dataset, ws.samples,  # type: ignore[arg-type]
+                             session.handle if session is not None else None, inputs)
+        compute = spec.compute
+        assert compute is not None
+        params = dict(key.params)
+        job = Job(JobKind.PRODUCT, lambda op, st: compute(req, op, st),
+                  self.c.describe_product(key, session), group=f"{key.kind}:{key.tag.session_id}",
+                  payload=key, interrupt_on_supersede=spec.interrupt_running)
+        self.inflight[key] = job
+        self.c.lanes[spec.lane_for(params)].submit(job)
+
+    def finished(self, job: Job, result: Any) -> None:
+        key: ResultKey = job.payload
+        self.inflight.pop(key, None)
+        ws = self.c.workspace
+        if not ws.is_current(key.tag):
+            self.waiting.pop(key, None)
+            return  # made for data or weights no longer shown: never drawn
+        self.store.put(key, result)
+        for dependent in self.waiting.pop(key, []):
+            session = ws.session(dependent.tag.session_id)
+            if ws.is_current(dependent.tag):
+                self.request(dependent, session)
+        for slot, want in list(self.current.items()):
+            if slot not in self.wanted:
+                continue
+            if want == key:
+                self._show(slot, key, result)
+            elif self.shown.get(slot) != want and _is_preview_of(key, want):
+                self._show(slot, want, _as_preview(result), preview=True)
+
+    def ended_without_result(self, job: Job, failure: Optional[JobFailure]) -> bool:
+        """A product job failed or was cancelled. Returns True when a view was waiting for it
+        (the caller then reports a failure to the user)."""
+        key: ResultKey = job.payload
+        self.inflight.pop(key, None)
+        dependents = self.waiting.pop(key, [])
+        affected = False
+        for slot, want in list(self.current.items()):
+            if want == key or want in dependents:
+                affected = True
+                self.c.product_busy.emit(slot[0], slot[1], "")
+                if want.kind == "map":  # the PCA map stays, no longer a preview
+                    pkey = ResultKey.make("map", want.tag, {**dict(want.params), "method": "pca"})
+                    hit = self.store.get(pkey)
+                    if hit is not None:
+                        self.c.product_ready.emit(slot[0], slot[1], hit)
+                self.current.pop(slot, None)
+                self.shown.pop(slot, None)
+        return affected and self.c.workspace.is_current(key.tag)
+
+    def busy_slots(self) -> list[Slot]:
+        return [slot for slot, key in self.current.items() if key in self.inflight]
+
+
+def _is_preview_of(key: ResultKey, want: ResultKey) -> bool:
+    spec = REGISTRY.get(want.kind)
+    if spec is None or spec.preview is None or key.kind != want.kind or key.tag != want.tag:
+        return False
+    return spec.preview(dict(want.params)) == dict(key.params)
+
+
+def _as_preview(result: Any) -> Any:
+    return replace(result, preview=True) if isinstance(result, ProjectionResult) else result
