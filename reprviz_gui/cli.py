@@ -165,6 +165,9 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    help="also save the trained model to this .keras file")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the PNG figures")
+    g.add_argument("--no-history", dest="history", action="store_false",
+                   help="do not add this training run to the run history (history.json next "
+                        "to the window's settings: $REPRVIZ_CONFIG_DIR or ~/.config/reprviz)")
 
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=_int_at_least(1), default=32, metavar="N",
@@ -233,7 +236,7 @@ def options_from_args(args: argparse.Namespace):
                           seed=args.seed, save_model=args.save_model,
                           trust_model=args.trust_model, batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,
-                          figures=args.figures)
+                          figures=args.figures, history=args.history)
 
 
 class _EpochPrinter:

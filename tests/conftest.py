@@ -25,6 +25,15 @@ def _isolated_keras_home(tmp_path_factory, monkeypatch):
     yield home
 
 
+@pytest.fixture(autouse=True)
+def _isolated_config_dir(tmp_path_factory, monkeypatch):
+    """Never let a test (or a CLI it starts) write the user's settings or run history in
+    ~/.config/reprviz: point REPRVIZ_CONFIG_DIR at a fresh folder. A test may set its own."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(folder))
+    yield folder
+
+
 @pytest.fixture
 def resources() -> Path:
     return RESOURCES

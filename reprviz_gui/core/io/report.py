@@ -38,7 +38,8 @@ REPORT_KEYS = (
     "reprviz_version", "created", "options", "dataset", "samples", "class_names", "model",
     "layers", "training", "accuracy", "confusion_matrix", "per_class_accuracy",
     "top_confused_pairs", "top_confused_pairs_named", "classification_report", "layer",
-    "projection", "similarity", "word_table", "notes", "files", "seconds",
+    "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
+    "samples_preview", "run_history", "notes", "files", "seconds",
 )
 
 @dataclass
@@ -59,6 +60,7 @@ class AnalyzeOptions:
     validation_split: float = 0.1
     load: LoadOptions = field(default_factory=LoadOptions)
     figures: bool = True
+    history: bool = True  # append a row to the run history after training (--no-history)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -139,6 +141,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             spec = default_preset_for(dataset)
     spec = str(spec)
     model = None
+    run_config = run_file = None  # for the run history: the preset's config, or the model file
     model_info: dict[str, Any] = {"source": spec}
     if spec.lower() in NO_MODEL:
         model_info = {"source": "none", "description": "no model: the samples' own values "
@@ -157,11 +160,12 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             model = models.load_model_file(spec, trust=opts.trust_model)
             models.check_compatible(model, dataset, Path(spec).name)
             model_info.update(kind="file", path=str(Path(spec).resolve()))
+            run_file = str(Path(spec).resolve())
         else:
             if spec not in models.PRESETS:
                 raise ModelError(f"Unknown model {spec!r}: not a preset "
                                  f"({', '.join(models.PRESETS)}, or none) and no such file")
-            config = models.default_config(spec)
+            config = run_config = models.default_config(spec)
             model = models.build_model(config, dataset, seed=opts.seed)
             model_info.update(kind="preset", preset=spec, description=models.PRESETS[spec],
                               config=_jsonable(config))
@@ -198,13 +202,13 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                          "trained.")
         else:
             from ..model.training import TrainConfig, train
+            from .history import now_iso
 
-            train_result = train(model, dataset,
-                                 TrainConfig(epochs=epochs,
-                                             batch_size=int(opts.batch_size),
-                                             validation_split=float(opts.validation_split),
-                                             seed=int(opts.seed)),
-                                 on_progress, should_stop)
+            started_at = now_iso()
+            train_config = TrainConfig(epochs=epochs, batch_size=int(opts.batch_size),
+                                       validation_split=float(opts.validation_split),
+                                       seed=int(opts.seed))
+            train_result = train(model, dataset, train_config, on_progress, should_stop)
             check_stop(should_stop)
             training.update(epochs_done=train_result.epochs_done,
                             history=train_result.history,
@@ -228,6 +232,17 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                               on_progress=on_progress, should_stop=should_stop)
         check_stop(should_stop)
 
+    # the run history's row, as soon as the run is trained and measured
+    run_history = None
+    if train_result is not None and opts.history:
+        from .report_sections import history_row
+
+        run_history, history_notes = history_row(
+            dataset=dataset, data_source=str(opts.data), train_config=train_config,
+            result=train_result, evaluation=evaluation, config=run_config, model_file=run_file,
+            started=started_at)
+        notes.extend(history_notes)
+
     # 6-7. samples, the layer's activations, similarity and map: the window's own pipeline
     from ..data.samples import make_sample_set
     from ..pipeline import analyse_layer, layer_map
@@ -247,8 +262,17 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     if proj.note:
         notes.append(proj.note)
 
-    # 8. word tables: nearest target of each query word
-    word_info = _word_table_info(dataset) if word_table else None
+    # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
+    # first selected samples
+    from .report_sections import samples_preview, word_sections
+
+    word_info = neighbours = analogies = None
+    if word_table:
+        word_info, neighbours, analogies, word_notes = word_sections(
+            dataset, idx, on_progress, should_stop)
+        notes.extend(word_notes)
+    preview = samples_preview(dataset, samples,
+                              predictions if evaluation is not None else None)
 
     # 9. the report
     class_names = [str(c) for c in dataset.class_names]
@@ -307,6 +331,10 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
                        "note": proj.note},
         "similarity": similarity,
         "word_table": word_info,
+        "nearest_neighbours": neighbours,
+        "analogies": analogies,
+        "samples_preview": preview,
+        "run_history": run_history,
         "notes": notes,
         "files": [],
     }
@@ -332,32 +360,6 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     write_json(out / "report.json", result)
     report(on_progress, "write", 1.0, f"Wrote {len(result['files'])} files to {out}")
     return result
-
-
-def _word_table_info(dataset: Dataset) -> Optional[dict]:
-    """Nearest country of each capital (or, generally, nearest row of one kind to another)."""
-    words = list(dataset.words or [])
-    vectors = dataset.inputs(dataset.x_test).reshape(len(dataset.x_test), -1)
-    cols = {k.lower(): v for k, v in (dataset.columns or {}).items()}
-    kinds = cols.get("kind")
-    if kinds is None:
-        kinds = [dataset.class_names[int(y)] for y in dataset.y_test]
-    kinds = [str(k) for k in kinds]
-    present = sorted(set(kinds))
-    query, target = ("capital", "country") if {"capital", "country"} <= set(present) else \
-        (tuple(present[:2]) if len(present) >= 2 else (None, None))
-    if query is None:
-        return {"note": "The table has a single kind of word; nothing to pair up."}
-    group_col = cols.get(target)
-    groups = [str(g) for g in group_col] if group_col is not None else None
-    rows = analysis.nearest_by_group(vectors, words, kinds, query, target, groups=groups)
-    info: dict[str, Any] = {"query_kind": query, "target_kind": target, "nearest": rows,
-                            "queries": len(rows)}
-    if groups is not None:
-        info["own_matches"] = int(sum(bool(r["own"]) for r in rows))
-        info.update({k: v for k, v in analysis.group_similarity_summary(
-            vectors, kinds, groups, query, target).items() if k.startswith("mean")})
-    return info
 
 
 def summary_lines(result: dict) -> list[str]:
@@ -391,6 +393,14 @@ def summary_lines(result: dict) -> list[str]:
     if wt and "own_matches" in wt:
         lines.append(f"nearest {wt['target_kind']}: own for {wt['own_matches']} of "
                      f"{wt['queries']} {wt['query_kind']}s")
+    an = result.get("analogies")
+    if an and an.get("pairs"):
+        cos = an.get("mean_offset_cosine")
+        lines.append(f"analogies ({an['target_kind']}(A) - {an['source_kind']}(A) + "
+                     f"{an['source_kind']}(B)): {an['correct']} of {an['pairs']} pairs right; "
+                     f"{an['groups_correct']} of {an['groups']} {an['source_kind']}s with the "
+                     f"mean offset" + (f"; mean offset cosine {cos:.3f}" if cos is not None
+                                       else ""))
     for note in result.get("notes", []):
         lines.append(f"note: {note}")
     return lines

@@ -1,0 +1,439 @@
+"""The run history: one row per training run (window or ``analyze``), kept per user next to the
+window's settings, like the hyper-parameter table of the course's hand-made network.
+
+The file is ``history.json`` beside ``reprviz.ini`` (``history_path()``)::
+
+    {"format": "reprviz-run-history", "version": 1, "runs": [
+    {...one RunRecord per line...},
+    ...
+    ]}
+
+Every change rewrites the whole file atomically (core/io/atomic.py), under a lock file so a
+window and an ``analyze`` finishing together do not lose each other's row: a kill at any moment
+leaves the previous history or the new one, never half of it. A file that is not a history (cut
+short by something else, edited by hand) is never overwritten: it is renamed beside itself with a
+timestamp (``history.damaged-20260131-142501.json``) and the caller gets a ``note`` saying so.
+Entries this version cannot read (a newer version's, a hand-edited one) are kept in the file.
+No Qt here: ``history_path()`` mirrors ``main_window.settings_path()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import sys
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
+
+from ..errors import ReprvizError
+from .atomic import atomic_write_text
+from .writers import _jsonable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model.presets import ModelConfig
+    from ..model.training import Evaluation, TrainConfig, TrainResult
+
+HISTORY_NAME = "history.json"
+FORMAT = "reprviz-run-history"
+VERSION = 1
+_EPSILON = 1e-7  # Keras clips probabilities so to compute cross-entropy
+
+
+class HistoryError(ReprvizError):
+    """The run history cannot be read or written (permissions, a full disk)."""
+
+    category = "history"
+
+
+# --- where ---------------------------------------------------------------------------------------
+def config_dir() -> Path:
+    """The folder of the window's settings: ``$REPRVIZ_CONFIG_DIR``, else the system's config
+    folder + ``reprviz`` (``~/.config/reprviz`` on Linux), as Qt's GenericConfigLocation."""
+    override = os.environ.get("REPRVIZ_CONFIG_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Preferences")
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        base = xdg if xdg and Path(xdg).is_absolute() else str(Path.home() / ".config")
+    return Path(base) / "reprviz"
+
+
+def history_path() -> Path:
+    """``history.json`` beside the settings file ``reprviz.ini`` (read at call time)."""
+    return config_dir() / HISTORY_NAME
+
+
+# --- one run -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRecord:
+    """One training run. Train and validation values are the last epoch's, as Keras reported
+    them (what the learning curves show); test accuracy and loss are measured after training
+    (the loss is the cross-entropy of the predicted probabilities, without an L2 penalty).
+    ``None`` where a value does not apply (no validation split, a model file's unknown
+    optimizer, no epoch finished)."""
+
+    id: str
+    time: str  # when the run started, ISO 8601 local time with its UTC offset
+    dataset: str
+    architecture: str  # "dense 256-144 relu", "bilstm", "file mymodel.keras"
+    preset: Optional[str] = None
+    hidden: tuple[int, ...] = ()
+    model_file: Optional[str] = None
+    optimizer: Optional[str] = None
+    learning_rate: Optional[float] = None
+    l2: Optional[float] = None
+    dropout: Optional[float] = None
+    epochs_planned: int = 0
+    epochs_done: int = 0
+    batch_size: Optional[int] = None
+    train_accuracy: Optional[float] = None
+    train_loss: Optional[float] = None
+    val_accuracy: Optional[float] = None
+    val_loss: Optional[float] = None
+    test_accuracy: Optional[float] = None
+    test_loss: Optional[float] = None
+    duration_s: float = 0.0
+    stopped: bool = False  # True: cancelled before the planned epochs
+    source: str = "window"  # "window" or "analyze"
+    # what restores the run in the sidebar: {"model": ModelConfig fields | {"file": path},
+    # "training": TrainConfig fields, "data": source name}
+    settings: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def status(self) -> str:
+        return "stopped" if self.stopped else "finished"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (tuples as lists, NaN and infinity as null)."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: Any) -> "RunRecord":
+        """A record from its JSON object; ``ValueError`` when it is not one. Unknown keys (a
+        newer version's) are ignored; missing optional ones take their defaults."""
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        for key in ("id", "time", "dataset", "architecture"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ValueError(f"no {key}")
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            if key == "hidden":
+                if not isinstance(value, list) or not all(_is_int(v) for v in value):
+                    raise ValueError("hidden is not a list of whole numbers")
+                value = tuple(int(v) for v in value)
+            elif key in _FLOAT_FIELDS and value is not None:
+                if not _is_number(value):
+                    raise ValueError(f"{key} is not a number")
+                value = float(value)
+            elif key in _INT_FIELDS and value is not None:
+                if not _is_int(value):
+                    raise ValueError(f"{key} is not a whole number")
+                value = int(value)
+            elif key == "stopped":
+                value = bool(value)
+            elif key == "settings" and not isinstance(value, dict):
+                raise ValueError("settings is not an object")
+            kwargs[key] = value
+        return cls(**kwargs)
+
+
+_FLOAT_FIELDS = {"learning_rate", "l2", "dropout", "train_accuracy", "train_loss",
+                 "val_accuracy", "val_loss", "test_accuracy", "test_loss", "duration_s"}
+_INT_FIELDS = {"epochs_planned", "epochs_done", "batch_size"}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _finite(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def describe_architecture(config: Optional["ModelConfig"] = None,
+                          model_file: Optional[str | Path] = None) -> str:
+    """One short line: ``dense 256-144 relu``, ``multinomial``, ``bilstm 64``, ``file m.keras``."""
+    if model_file is not None:
+        return f"file {Path(model_file).name}"
+    if config is None:
+        return "none"
+    parts = [config.preset]
+    if config.preset == "bilstm":
+        parts.append(str(config.lstm_units))
+    elif config.hidden:
+        parts += ["-".join(str(h) for h in config.hidden), config.activation]
+    return " ".join(parts)
+
+
+def cross_entropy(probabilities: Any, labels: Any) -> Optional[float]:
+    """Mean cross-entropy of the true class's predicted probability (clipped like Keras)."""
+    import numpy as np
+
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    if probs.ndim != 2 or len(probs) != len(y) or len(y) == 0:
+        return None
+    p = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
+    return float(-np.log(p).mean())
+
+
+def record_from_run(*, dataset: str, train_config: "TrainConfig", result: "TrainResult",
+                    config: Optional["ModelConfig"] = None,
+                    model_file: Optional[str | Path] = None,
+                    evaluation: Optional["Evaluation"] = None, source: str = "window",
+                    started: Optional[str] = None,
+                    data_source: Optional[str] = None) -> RunRecord:
+    """The ``RunRecord`` of a finished or stopped ``train(...)`` (and its ``evaluate(...)`` on
+    the test split, when there was one). ``config`` for a preset, ``model_file`` for a loaded
+    model (its optimizer is then unknown). ``dataset``: the name shown; ``data_source``: what
+    reopens it (a source name or path; default ``dataset``), kept in ``settings["data"]``."""
+    hist = result.history or {}
+
+    def last(key: str) -> Optional[float]:
+        values = hist.get(key) or []
+        return _finite(float(values[-1])) if values else None
+
+    test_acc = tst_loss = None
+    if evaluation is not None and getattr(evaluation, "split", "test") == "test":
+        test_acc = evaluation.accuracy.get("test")
+        tst_loss = cross_entropy(evaluation.probabilities, evaluation.labels)
+    model_settings: dict[str, Any] = ({"file": str(model_file)} if model_file is not None
+                                      else asdict(config) if config is not None else {})
+    if "hidden" in model_settings:
+        model_settings["hidden"] = list(model_settings["hidden"])
+    return RunRecord(
+        id=new_run_id(), time=started or now_iso(), dataset=str(dataset),
+        architecture=describe_architecture(config, model_file),
+        preset=config.preset if config is not None and model_file is None else None,
+        hidden=tuple(config.hidden) if config is not None and model_file is None else (),
+        model_file=str(model_file) if model_file is not None else None,
+        optimizer=config.optimizer if config is not None and model_file is None else None,
+        learning_rate=(float(config.learning_rate) if config is not None and model_file is None
+                       else None),
+        l2=float(config.l2) if config is not None and model_file is None else None,
+        dropout=float(config.dropout) if config is not None and model_file is None else None,
+        epochs_planned=int(train_config.epochs), epochs_done=int(result.epochs_done),
+        batch_size=int(train_config.batch_size),
+        train_accuracy=last("accuracy"), train_loss=last("loss"),
+        val_accuracy=last("val_accuracy"), val_loss=last("val_loss"),
+        test_accuracy=_finite(float(test_acc)) if test_acc is not None else None,
+        test_loss=_finite(tst_loss) if tst_loss is not None else None,
+        duration_s=round(float(result.seconds), 3), stopped=bool(result.stopped), source=source,
+        settings={"data": str(data_source or dataset), "model": model_settings,
+                  "training": asdict(train_config)})
+
+
+# --- the file ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryLoad:
+    """What ``load_history`` found: the runs oldest first, and a ``note`` for the user when
+    something was not as expected (a damaged file set aside, entries that could not be read)."""
+
+    records: tuple[RunRecord, ...]
+    note: Optional[str] = None
+    path: Optional[Path] = None
+    set_aside: Optional[Path] = None  # where a damaged file was moved
+
+
+@dataclass
+class _State:
+    raw: list[Any]  # every entry of "runs", readable or not, in file order
+    records: list[RunRecord]
+    note: Optional[str]
+    set_aside: Optional[Path]
+
+
+def _resolve(path: Optional[str | Path]) -> Path:
+    return Path(path) if path is not None else history_path()
+
+
+@contextlib.contextmanager
+def _locked(path: Path, create: bool) -> Iterator[None]:
+    """Hold ``<history>.lock`` (POSIX flock) so two writers take turns; a no-op elsewhere, or
+    when only reading and the folder does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the atomic rename still keeps the file whole
+        yield
+        return
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise HistoryError(f"Cannot create the folder of the run history {path.parent}: "
+                               f"{err.strerror or err}") from None
+    elif not path.parent.is_dir():
+        yield
+        return
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # a read-only folder: read without the lock (rename keeps reads whole)
+        if create:
+            raise HistoryError(f"The run history's folder {path.parent} is not writable") \
+                from None
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock (also when the process dies)
+
+
+def _set_aside(path: Path, why: str) -> tuple[Optional[Path], str]:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        suffix = f"-{n}" if n else ""
+        target = path.with_name(f"{path.stem}.damaged-{stamp}{suffix}{path.suffix}")
+        if target.exists():
+            continue
+        try:
+            os.replace(path, target)
+        except OSError as err:
+            raise HistoryError(f"The run history {path} is damaged ({why}) and could not be set "
+                               f"aside: {err.strerror or err}") from None
+        return target, (f"The run history {path.name} was damaged ({why}); it was kept as "
+                        f"{target.name} next to it, and a new history was started.")
+    raise HistoryError(f"The run history {path} is damaged ({why}) and could not be set aside")
+
+
+def _read(path: Path) -> _State:
+    """The file's entries. A damaged file is set aside (the caller holds the lock when it will
+    write); a file that cannot be read at all raises ``HistoryError`` so it is never
+    overwritten."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return _State([], [], None, None)
+    except OSError as err:
+        raise HistoryError(f"The run history {path} cannot be read: {err.strerror or err}") \
+            from None
+    if not data.strip():  # an empty file holds no runs: nothing to keep
+        return _State([], [], None, None)
+    why = None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        why = "it is not UTF-8 text"
+    except ValueError as err:
+        why = f"not valid JSON: {str(err)[:80]}"
+    else:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            why = "it is not a reprviz run history"
+        elif not isinstance(doc.get("runs"), list):
+            why = "it holds no list of runs"
+    if why is not None:
+        target, note = _set_aside(path, why)
+        return _State([], [], note, target)
+    raw = list(doc["runs"])
+    records, bad = [], 0
+    for entry in raw:
+        try:
+            records.append(RunRecord.from_json(entry))
+        except (ValueError, TypeError):
+            bad += 1
+    note = None
+    if bad:
+        note = (f"{bad} entr{'y' if bad == 1 else 'ies'} of the run history {path.name} could not "
+                f"be read (made by another version?); kept in the file, not shown.")
+    return _State(raw, records, note, None)
+
+
+def _write(path: Path, raw: list[Any]) -> None:
+    head = json.dumps({"format": FORMAT, "version": VERSION})[:-1]
+    runs = ",\n".join(json.dumps(_jsonable(e), ensure_ascii=False, allow_nan=False) for e in raw)
+    text = f'{head}, "runs": [\n{runs}\n]}}\n' if raw else f'{head}, "runs": []}}\n'
+    try:
+        atomic_write_text(path, text)
+    except OSError as err:
+        raise HistoryError(f"Cannot write the run history {path}: {err.strerror or err}") \
+            from None
+
+
+def load_history(path: Optional[str | Path] = None) -> HistoryLoad:
+    """The runs in the history (oldest first). A damaged file is set aside and reported in
+    ``note``; ``HistoryError`` only when the file exists but cannot be read."""
+    path = _resolve(path)
+    with _locked(path, create=False):
+        state = _read(path)
+    return HistoryLoad(tuple(state.records), state.note, path, state.set_aside)
+
+
+def append_run(record: RunRecord, path: Optional[str | Path] = None) -> HistoryLoad:
+    """Add one run to the history (creating it and its folder if needed); returns the history
+    as it is now, with a ``note`` when a damaged file had to be set aside first."""
+    path = _resolve(path)
+    entry = record.to_json()
+    record = RunRecord.from_json(entry)  # what a reload gives (NaN as None)
+    with _locked(path, create=True):
+        state = _read(path)
+        raw = state.raw + [entry]
+        _write(path, raw)
+    return HistoryLoad(tuple(state.records) + (record,), state.note, path, state.set_aside)
+
+
+def delete_runs(ids: Iterable[str], path: Optional[str | Path] = None) -> HistoryLoad:
+    """Remove the runs with these ids (unknown ids are ignored); returns what is left."""
+    path = _resolve(path)
+    gone = {str(i) for i in ids}
+    with _locked(path, create=path.parent.is_dir()):
+        state = _read(path)
+        keep = [e for e in state.raw if not (isinstance(e, dict) and e.get("id") in gone)]
+        if len(keep) != len(state.raw):
+            _write(path, keep)
+    records = tuple(r for r in state.records if r.id not in gone)
+    return HistoryLoad(records, state.note, path, state.set_aside)
+
+
+CSV_COLUMNS = ("id", "time", "dataset", "architecture", "preset", "hidden", "model_file",
+               "optimizer", "learning_rate", "l2", "dropout", "epochs_planned", "epochs_done",
+               "batch_size", "train_accuracy", "train_loss", "val_accuracy", "val_loss",
+               "test_accuracy", "test_loss", "duration_s", "status", "source")
+
+
+def export_csv(records: Sequence[RunRecord], path: str | Path) -> Path:
+    """The runs as a CSV table (one row per run, ``CSV_COLUMNS``; hidden widths as ``256-144``),
+    written atomically."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        row = []
+        for col in CSV_COLUMNS:
+            value = r.status if col == "status" else getattr(r, col)
+            if col == "hidden":
+                value = "-".join(str(h) for h in value)
+            row.append("" if value is None else value)
+        writer.writerow(row)
+    path = Path(path)
+    try:
+        return atomic_write_text(path, buf.getvalue())
+    except OSError as err:
+        raise HistoryError(f"Cannot write {path}: {err.strerror or err}") from None
