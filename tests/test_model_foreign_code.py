@@ -163,6 +163,9 @@ def test_non_modelling_keras_functions_are_refused(tmp_path, keras_never_loads, 
     ({"module": "mypackage.layers", "class_name": "Twice", "config": {},
       "registered_name": "mypackage>Twice"}, "mypackage>Twice"),
     ({"module": 42, "class_name": "Dense", "config": {}, "registered_name": None}, "42"),
+    # JSON values where names belong must not crash the check (unhashable lists and dicts)
+    ({"module": "keras.layers", "class_name": ["Dense"], "config": {}}, "['Dense']"),
+    ({"module": "keras.activations", "class_name": "function", "config": {"x": 1}}, "{'x': 1}"),
 ])
 def test_names_outside_keras_are_refused_as_custom_code(tmp_path, keras_never_loads, entry,
                                                         fragment):

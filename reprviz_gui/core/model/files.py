@@ -124,11 +124,12 @@ def _foreign_reference(node: dict) -> tuple[str, str] | None:
             if top in sys.stdlib_module_names or top in ("builtins", "posix", "nt", "sys"):
                 return "python", shown
             return "custom", reg if isinstance(reg, str) and ">" in reg else shown
-    if name in _NON_MODELLING_NAMES:
+    if isinstance(name, str) and name in _NON_MODELLING_NAMES:
         return "nonmodelling", shown
     if isinstance(reg, str) and reg and not (reg == cls or reg == name or _plain_name(reg)):
         return "custom", reg  # "package>Name" or a dotted path: registered outside Keras
-    if cls is not None and cls not in _SPECIAL_CLASS_NAMES and not _plain_name(cls):
+    if cls is not None and not (isinstance(cls, str) and cls in _SPECIAL_CLASS_NAMES) \
+            and not _plain_name(cls):
         return "custom", str(cls)[:60]  # the legacy .h5 "package>Name", or "os.system"
     if cls == "function" and name is not None and not _plain_name(name):
         return "custom", str(name)[:60]
