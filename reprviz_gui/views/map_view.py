@@ -395,7 +395,8 @@ class MapPanel(Panel):
             "selected": np.sort(np.asarray(sel["data"], dtype=np.int64)) if len(sel)
             else np.zeros(0, dtype=np.int64),
             "sample_indices": np.asarray(r.samples.indices),
-            "point_size": float(d["size"][0]) if len(d) else 0.0,
+            # scalar size: pyqtgraph keeps it in opts, the per-point sizes read -1
+            "point_size": float(self.scatter.opts["size"]) if len(d) else 0.0,
             "words": [t.toPlainText().strip() for t in self._word_items],
             "legend": [self.legend.item(i).text() for i in range(self.legend.count())],
             "subtitle": self.subtitle.text(),
