@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reprviz_gui.core.io.history import RunRecord, append_run, load_history, new_run_id
+from reprviz_gui.core.io.history import RunRecord, append_run, load_history
 from test_atomic import Child
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and flock")

@@ -78,7 +78,8 @@ def test_the_model_input_keeps_the_end_of_a_long_review():
 
 def test_keras_cache_index_wins_when_present(cache):
     index = json.loads(bundled_word_index_path().read_text())
-    (cache / "imdb_word_index.json").write_text(json.dumps({w.upper(): r for w, r in index.items()}))
+    upper = {w.upper(): r for w, r in index.items()}
+    (cache / "imdb_word_index.json").write_text(json.dumps(upper))
     ds = load_dataset("imdb-sample", LoadOptions(maxlen=400))
     assert decode_tokens(ds.x_train[0], ds.vocabulary).startswith(
         "<start> THIS FILM WAS JUST <oov>")

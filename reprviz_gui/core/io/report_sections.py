@@ -32,8 +32,9 @@ def word_sections(dataset: Dataset, rows: Optional[np.ndarray] = None,
 
     ``word_table``: the nearest target of each query word (capital → country).
     ``nearest_neighbours``: for each word in ``rows`` (default all), in table order, its 5
-    nearest words among all words, with cosines. ``analogies``: ``OffsetAnalysis.summary()`` (``pairs``, ``correct``,
-    ``mean_offset_cosine``, ...) or None when the table has no pairs of kinds.
+    nearest words among all words, with cosines. ``analogies``: ``OffsetAnalysis.summary()``
+    (``pairs``, ``correct``, ``mean_offset_cosine``, ...) or None when the table has no pairs
+    of kinds.
     """
     table = word_table(dataset)
     notes: list[str] = []
