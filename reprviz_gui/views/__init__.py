@@ -1,8 +1,8 @@
-"""Display-only panels: each gets one frozen result object from ``reprviz_gui.state`` and draws it.
+"""Display-only views: each gets one frozen result object from ``workspace/results.py`` and draws it.
 
-Every panel is a ``Panel`` (see ``base.py``): ``title``, ``panel_id``, ``show_result(result)``,
-``clear(message="")``, ``set_busy(message)``, ``displayed() -> dict``, ``set_highlight(rows)`` and
-the ``samples_picked(np.ndarray)`` signal.
+Every view is a ``Panel`` (see ``base.py``): ``title``, ``panel_id``, ``show_result(result)``,
+``clear(message="")``, ``set_busy(message)``, ``displayed() -> dict``, ``set_selection(Selection)``
+and the ``selection_requested(Selection, additive)`` signal. ``registry.py`` lists every view.
 """
 
 from reprviz_gui.views.base import Panel
