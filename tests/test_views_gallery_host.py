@@ -8,14 +8,25 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt
+from view_support import (
+    LEFT,
+    NAMES,
+    Requests,
+    make_dataset,
+    make_evaluation,
+    make_layer,
+    make_projection,
+    selection_of_rows,
+    settle,
+    shown,
+    viewport_point,
+)
 
 from reprviz_gui.views import ConfusionPanel, MapPanel
 from reprviz_gui.views.gallery import GalleryView, selected_classes
 from reprviz_gui.views.host import ViewHost
 from reprviz_gui.views.registry import view_spec
 from reprviz_gui.workspace.state import Selection
-from view_support import (LEFT, NAMES, Requests, make_dataset, make_evaluation, make_layer,
-                          make_projection, selection_of_rows, settle, shown, viewport_point)
 
 
 def _evaluation(ds, wrong: dict[int, int], split: str = "test"):
@@ -62,7 +73,8 @@ def test_gallery_names_each_model_when_two_are_compared(qtbot):
     assert view.displayed()["texts"] == ["#5  bird\nA: bird \u2713\nB: cat \u2717",
                                          "#6  cat\nA: cat \u2713\nB: cat \u2713"]
     view.product_unavailable("evaluation", "B", "Training\u2026")  # B is retraining
-    assert view.displayed()["texts"] == ["#5  bird\n\u2192 bird \u2713", "#6  cat\n\u2192 cat \u2713"]
+    assert view.displayed()["texts"] == ["#5  bird\n\u2192 bird \u2713",
+                                         "#6  cat\n\u2192 cat \u2713"]
 
 
 def test_gallery_ignores_other_splits_and_clears(qtbot):

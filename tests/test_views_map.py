@@ -8,15 +8,29 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
+from view_support import (
+    LEFT,
+    NAMES,
+    SHIFT,
+    C,
+    N,
+    Requests,
+    big_projection,
+    distance_to_edges,
+    drag,
+    inside_polygon,
+    make_projection,
+    selection_of_rows,
+    settle,
+    shown,
+    viewport_point,
+)
 
 from reprviz_gui.views import MapPanel
 from reprviz_gui.views.map_tools import points_in
 from reprviz_gui.views.map_view import ERRORS_ON_UP_TO, point_style
 from reprviz_gui.widgets.colormaps import class_colors
 from reprviz_gui.workspace.state import Selection
-from view_support import (C, LEFT, N, NAMES, SHIFT, Requests, big_projection, distance_to_edges,
-                          drag, inside_polygon, make_projection, selection_of_rows, settle,
-                          shown, viewport_point)
 
 
 def _colors_for(classes):
@@ -47,8 +61,8 @@ def _data_of(panel, vp: QPoint) -> tuple[float, float]:
 
 def _clear_edge(values: np.ndarray, target: float, margin: float = 4.0) -> int:
     """The integer pixel nearest `target` that no point comes within `margin` px of."""
-    for d in range(0, 200):
-        for c in (int(round(target)) + d, int(round(target)) - d):
+    for d in range(200):
+        for c in (round(target) + d, round(target) - d):
             if np.abs(values - c).min() > margin:
                 return c
     raise AssertionError("no clear pixel column near the target")

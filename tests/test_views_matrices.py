@@ -7,14 +7,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF
+from view_support import (
+    LEFT,
+    N_PER,
+    NAMES,
+    SHIFT,
+    TAG,
+    C,
+    N,
+    Requests,
+    U,
+    drag,
+    make_layer,
+    selection_of_rows,
+    settle,
+    shown,
+    viewport_point,
+)
 
 from reprviz_gui.core.data.samples import SampleSet
 from reprviz_gui.views import CosinePanel, HeatmapPanel
 from reprviz_gui.views.theme import robust_levels
 from reprviz_gui.workspace.results import LayerResult
 from reprviz_gui.workspace.state import Selection
-from view_support import (C, LEFT, N, N_PER, NAMES, SHIFT, TAG, U, Requests, drag, make_layer,
-                          make_samples, selection_of_rows, settle, shown, viewport_point)
 
 
 def _view(qtbot, cls, result=None):
@@ -144,7 +159,8 @@ def test_heatmap_selection_follows_a_new_result_by_dataset_index(qtbot):
     perm = np.concatenate([np.arange(k * N_PER, (k + 1) * N_PER)[::-1] for k in range(C)])
     s2 = SampleSet(s.indices[perm], s.labels[perm], s.class_names)
     panel.show_result(LayerResult(TAG, "dense_2", s2, panel.result().activations[perm]))
-    np.testing.assert_array_equal(_marked_rows(panel)[0], np.sort(np.flatnonzero(np.isin(perm, [3, 15]))))
+    np.testing.assert_array_equal(_marked_rows(panel)[0],
+                                  np.sort(np.flatnonzero(np.isin(perm, [3, 15]))))
 
 
 def test_heatmap_clear_and_busy(qtbot):
@@ -202,7 +218,8 @@ def test_cosine_samples_then_centroids_by_clicking_the_toggle(qtbot):
 def test_cosine_without_sample_matrix_shows_note_and_centroids(qtbot):
     panel = shown(qtbot, CosinePanel())
     r = make_layer(cosine=False)
-    with qtbot.assertNotEmitted(panel.view_changed), qtbot.assertNotEmitted(panel._group.idClicked):
+    with qtbot.assertNotEmitted(panel.view_changed), \
+            qtbot.assertNotEmitted(panel._group.idClicked):
         panel.show_result(r)
     d = panel.displayed()
     assert d["view"] == "centroids"

@@ -3,23 +3,44 @@ view registry, and that creating and closing views leaves no windows behind."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
+from view_support import (
+    LEFT,
+    NAMES,
+    SHIFT,
+    make_curves,
+    make_dataset,
+    make_evaluation,
+    make_layer,
+    make_predictions,
+    make_projection,
+    make_samples,
+    plain,
+    settle,
+    shown,
+)
 
-from reprviz_gui.views import (PANEL_CLASSES, ConfusionPanel, CosinePanel, CurvesPanel,
-                               HeatmapPanel, MapPanel, Panel)
+from reprviz_gui.views import (
+    PANEL_CLASSES,
+    ConfusionPanel,
+    CosinePanel,
+    CurvesPanel,
+    HeatmapPanel,
+    MapPanel,
+    Panel,
+)
 from reprviz_gui.views.axes import BandAxisItem, band_separators, separator_lines
 from reprviz_gui.views.describe import class_name, elide, sample_lines, sample_title
 from reprviz_gui.views.gallery import GalleryView
 from reprviz_gui.views.registry import VIEWS
 from reprviz_gui.widgets.thumbnail_tooltip import ThumbnailTooltip, array_to_qimage
 from reprviz_gui.workspace.state import Selection, TrainingCurves
-from view_support import (LEFT, NAMES, SHIFT, make_curves, make_dataset, make_evaluation,
-                          make_layer, make_predictions, make_projection, make_samples, plain,
-                          settle, shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,12 +185,12 @@ def test_band_axis_drops_colliding_labels():
     axis.setRange(0, 1000)
     img = QImage(100, 220, QImage.Format.Format_ARGB32)
     p = QPainter(img)
-    _, ticks, texts = axis.generateDrawSpecs(p)
+    _, _ticks, texts = axis.generateDrawSpecs(p)
     p.end()
     assert 0 < len(texts) < 100
     ys = sorted(rect.center().y() for rect, _, _ in texts)
     heights = texts[0][0].height()
-    assert all(b - a >= heights for a, b in zip(ys, ys[1:]))
+    assert all(b - a >= heights for a, b in itertools.pairwise(ys))
 
 
 def test_band_separators_and_lines():

@@ -1,4 +1,4 @@
-"""Display-only views: each gets one frozen result object from ``workspace/results.py`` and draws it.
+"""Display-only views: each gets one frozen result (``workspace/results.py``) and draws it.
 
 Every view is a ``Panel`` (see ``base.py``): ``title``, ``panel_id``, ``show_result(result)``,
 ``clear(message="")``, ``set_busy(message)``, ``displayed() -> dict``, ``set_selection(Selection)``
