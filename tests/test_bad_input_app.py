@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from bad_inputs import (ALL_CASES, SIZES_NOTE, SKIPPED_NOTE, Case,
                         make_image_folder_with_skipped_files)
-from reprviz_gui.controller import Controller
+from gui_support import layer_result, session
+from reprviz_gui.workspace.controller import Controller
 
 MAX_GUI_STALL_S = 1.0  # the longest the 20 ms timer may go without firing
 
@@ -34,7 +35,7 @@ class Recorder:
         self.unsafe: list[tuple[str, str, str]] = []  # (signal, source, message)
         self.messages: list[str] = []
         controller.failed.connect(lambda what, failure: self.failures.append(failure))
-        controller.unsafe_model.connect(lambda p, m: self.unsafe.append(("model", p, m)))
+        controller.unsafe_model.connect(lambda sid, p, m: self.unsafe.append(("model", p, m)))
         controller.unsafe_data.connect(lambda s, m: self.unsafe.append(("data", s, m)))
         controller.message.connect(self.messages.append)
         self.ticks: list[float] = []
@@ -56,32 +57,32 @@ class Recorder:
 
 def snapshot(win) -> dict:
     c = win.controller
-    return {"dataset": c.dataset, "window_dataset": win.dataset, "model": c.model_ready,
-            "layer": c._current_layer_result,
-            "heatmap": np.array(win._panel("heatmap").displayed()["image"], copy=True),
-            "cosine": np.array(win._panel("cosine").displayed()["image"], copy=True)}
+    return {"dataset": c.dataset, "model": session(win).handle,
+            "layer": layer_result(win),
+            "heatmap": np.array(win.view("heatmap").displayed()["image"], copy=True),
+            "cosine": np.array(win.view("cosine").displayed()["image"], copy=True)}
 
 
 def assert_unchanged(win, before: dict) -> None:
     c = win.controller
-    assert c.dataset is before["dataset"] and win.dataset is before["window_dataset"]
+    assert c.dataset is before["dataset"]
     assert c.dataset.name == "digits"
-    assert c.model_ready is before["model"]
-    assert c._current_layer_result is before["layer"]
-    np.testing.assert_array_equal(win._panel("heatmap").displayed()["image"], before["heatmap"])
-    np.testing.assert_array_equal(win._panel("cosine").displayed()["image"], before["cosine"])
+    assert session(win).handle == before["model"]
+    assert layer_result(win) is before["layer"]
+    np.testing.assert_array_equal(win.view("heatmap").displayed()["image"], before["heatmap"])
+    np.testing.assert_array_equal(win.view("cosine").displayed()["image"], before["cosine"])
     assert win.windowTitle().startswith("reprviz — digits")
 
 
 def assert_still_usable(qtbot, win) -> None:
     """Another layer is extracted and drawn: the lanes and the panels still work."""
     c = win.controller
-    current = c._current_layer_result.layer_name
-    target = next(l.name for l in c.available_layers() if l.name not in (current, "flatten"))
+    current = layer_result(win).layer_name
+    target = next(l.name for l in c.layers_of() if l.name not in (current, "flatten"))
     c.select_layer(target)
-    qtbot.waitUntil(lambda: c._current_layer_result is not None
-                    and c._current_layer_result.layer_name == target, timeout=30_000)
-    assert win._panel("heatmap").displayed()["image"].shape[0] == c.samples.n
+    qtbot.waitUntil(lambda: layer_result(win) is not None
+                    and layer_result(win).layer_name == target, timeout=30_000)
+    assert win.view("heatmap").displayed()["image"].shape[0] == c.samples.n
 
 
 def open_bad(win, case: Case, source: str) -> None:
@@ -165,21 +166,21 @@ def test_trusting_the_file_loads_it(qtbot, window, tmp_path, case):
     assert c.dataset.name == "digits"
     qtbot.mouseClick(trust_button(box), Qt.MouseButton.LeftButton)
     if case.kind == "model":
-        qtbot.waitUntil(lambda: c.model_ready is not None
-                        and c.model_ready.label == "with_lambda.keras", timeout=60_000)
+        qtbot.waitUntil(lambda: session(win).has_model
+                        and session(win).label == "with_lambda.keras", timeout=60_000)
         tree = win.sidebar.layer_tree
         shown = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
         assert "double" in shown and "hidden" in shown, shown
         assert c.dataset.name == "digits"
-        qtbot.waitUntil(lambda: c._current_layer_result is not None
-                        and c._current_layer_result.layer_name in shown, timeout=30_000)
+        qtbot.waitUntil(lambda: layer_result(win) is not None
+                        and layer_result(win).layer_name in shown, timeout=30_000)
         assert "with_lambda.keras" in win.windowTitle()
     else:
         qtbot.waitUntil(lambda: c.dataset is not None and c.dataset.name != "digits",
                         timeout=60_000)
         assert c.dataset.kind == "sequence"
         assert len(c.dataset.y_train) == 40 and len(c.dataset.y_test) == 40
-        assert win.dataset is c.dataset
+        assert win.host("heatmap")._dataset is c.dataset
     assert len(rec.unsafe) == 1  # asked once, not again after trusting
     assert [f for f in rec.failures if f.category in ("unsafe", "unsafe-model")] == []
 
@@ -198,5 +199,5 @@ def test_skipped_image_files_are_shown_as_a_note(qtbot, window, tmp_path):
     info = win.sidebar.dataset_info.text()
     assert SKIPPED_NOTE in info and SIZES_NOTE in info, info
     assert not win.dialogs
-    qtbot.waitUntil(lambda: c._current_layer_result is not None, timeout=60_000)
-    assert win._panel("heatmap").displayed()["image"].shape[0] == c.samples.n
+    qtbot.waitUntil(lambda: layer_result(win) is not None, timeout=60_000)
+    assert win.view("heatmap").displayed()["image"].shape[0] == c.samples.n

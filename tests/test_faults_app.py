@@ -9,29 +9,24 @@ import time
 
 import numpy as np
 
-from gui_support import click, pending, wait_idle
+from gui_support import (click, is_training, layer_result, pending, session, wait_idle,
+                         wait_layer)
+from reprviz_gui.core import pipeline
 from reprviz_gui.core.errors import Cancelled
 from reprviz_gui.core.memory import ENV_LIMIT
 from reprviz_gui.core.progress import report
-from reprviz_gui.workers import jobs
 
 
 def other_layer(win) -> str:
     """A layer with units that is not the one shown (its result is not cached yet)."""
-    shown = win.controller._current_layer_result.layer_name
-    names = [l.name for l in win.controller.available_layers()
+    shown = layer_result(win).layer_name
+    names = [l.name for l in win.controller.layers_of()
              if l.type not in ("InputLayer", "Flatten") and l.name != shown]
     return names[0]
 
 
-def wait_layer(qtbot, win, name, timeout=60_000):
-    qtbot.waitUntil(lambda: win.controller._current_layer_result is not None
-                    and win.controller._current_layer_result.layer_name == name,
-                    timeout=timeout)
-
-
 def snapshot(win) -> dict:
-    return {key: win._panel(key).displayed() for key in ("heatmap", "cosine", "map")}
+    return {key: win.view(key).displayed() for key in ("heatmap", "cosine", "map")}
 
 
 def assert_same_panels(before: dict, after: dict) -> None:
@@ -51,17 +46,17 @@ def test_cosine_matrix_too_big_is_refused_and_the_rest_draws(qtbot, open_window,
     win.controller.select_layer(target)
     wait_layer(qtbot, win, target)
     wait_idle(qtbot, win)
-    result = win.controller._current_layer_result
+    result = layer_result(win)
     assert result.cosine is None and "cosine matrix of 200 samples would need" in result.note
-    cos = win._panel("cosine").displayed()
+    cos = win.view("cosine").displayed()
     assert cos["note"] == result.note and "choose fewer samples" in cos["note"]
     assert cos["view"] == "centroids"  # the class-mean matrix is still there, N x N is not
     assert cos["image"].shape == (10, 10)
-    assert not win._panel("cosine").samples_button.isEnabled()
-    heat = win._panel("heatmap").displayed()
+    assert not win.view("cosine").samples_button.isEnabled()
+    heat = win.view("heatmap").displayed()
     assert heat["image"].shape[0] == n
     np.testing.assert_allclose(heat["image"], result.activations)
-    assert win._panel("map").displayed()["coords"].shape == (n, 2)
+    assert win.view("map").displayed()["coords"].shape == (n, 2)
     assert not win.dialogs  # a note in the panel, not an error dialog
 
 
@@ -86,17 +81,18 @@ def test_projection_too_big_is_refused_with_a_dialog(qtbot, open_window, monkeyp
     box.close()
     # and the app goes on: back to PCA at once, another layer still computes
     win.controller.set_method("pca")
-    assert win._panel("map").result().method == "pca"
+    assert win.view("map").result().method == "pca"
     target = other_layer(win)
     win.controller.select_layer(target)
     wait_layer(qtbot, win, target)
     wait_idle(qtbot, win)
-    assert win._panel("cosine").displayed()["image"].shape == (200, 200)
+    assert win.view("cosine").displayed()["image"].shape == (200, 200)
 
 
 # --- cancel ---------------------------------------------------------------------------------
 def slow_extraction(entered: threading.Event):
-    def fake(model, dataset, samples, layer_name, on_progress=None, should_stop=None):
+    def fake(model, dataset, samples, layer_name, with_output=False, on_progress=None,
+             should_stop=None):
         entered.set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -113,10 +109,10 @@ def test_cancel_during_extraction(qtbot, open_window, monkeypatch):
     win = open_window()
     wait_idle(qtbot, win)
     before = snapshot(win)
-    shown = win.controller._current_layer_result.layer_name
+    shown = layer_result(win).layer_name
     entered = threading.Event()
-    real = jobs.layer_activations
-    monkeypatch.setattr(jobs, "layer_activations", slow_extraction(entered))
+    real = pipeline.layer_activations
+    monkeypatch.setattr(pipeline, "layer_activations", slow_extraction(entered))
     target = other_layer(win)
     win.controller.select_layer(target)
     qtbot.waitUntil(entered.is_set, timeout=30_000)
@@ -127,20 +123,20 @@ def test_cancel_during_extraction(qtbot, open_window, monkeypatch):
         t0 = time.monotonic()
         click(qtbot, win.activity_bar.cancel_button)
     took = time.monotonic() - t0
-    assert blocker.args[0].kind == "layer" and took < 1.0, f"Cancel took {took:.2f} s"
+    assert blocker.args[0].payload.kind == "layer" and took < 1.0, f"Cancel took {took:.2f} s"
     qtbot.waitUntil(lambda: not win.activity_bar.busy, timeout=1_000)
     assert not pending(win)
-    assert "Cancelled extracting" in win.statusBar().currentMessage()
+    assert "Cancelled reading" in win.statusBar().currentMessage()
     # what was shown stays: the previous layer's panels, unchanged
-    assert win.controller._current_layer_result.layer_name == shown
+    assert layer_result(win).layer_name == shown
     assert_same_panels(before, snapshot(win))
     assert not win.dialogs
     # and the next request works
-    monkeypatch.setattr(jobs, "layer_activations", real)
+    monkeypatch.setattr(pipeline, "layer_activations", real)
     win.controller.select_layer(target)
     wait_layer(qtbot, win, target)
     wait_idle(qtbot, win)
-    assert win._panel("heatmap").displayed()["image"].shape[0] == 200
+    assert win.view("heatmap").displayed()["image"].shape[0] == 200
 
 
 def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window):
@@ -152,7 +148,7 @@ def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window):
     assert n == 1438
     qtbot.waitUntil(lambda: "t-SNE of 1,438 samples" in win.activity_bar.label.text(),
                     timeout=60_000)  # reported by the child: it is computing now
-    preview = win._panel("map").result()
+    preview = win.view("map").result()
     assert preview.method == "pca" and preview.preview
     before = snapshot(win)
     qtbot.wait(300)
@@ -161,10 +157,10 @@ def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window):
         t0 = time.monotonic()
         click(qtbot, win.activity_bar.cancel_button)
     took = time.monotonic() - t0
-    assert blocker.args[0].kind == "projection" and took < 1.0, f"Cancel took {took:.2f} s"
+    assert blocker.args[0].payload.kind == "map" and took < 1.0, f"Cancel took {took:.2f} s"
     qtbot.waitUntil(lambda: not win.activity_bar.busy, timeout=1_000)
     assert not shared_process().alive  # the child was terminated mid-t-SNE
-    shown = win._panel("map").result()  # the PCA map stays, no longer called a preview
+    shown = win.view("map").result()  # the PCA map stays, no longer called a preview
     assert shown.method == "pca" and not shown.preview
     np.testing.assert_array_equal(shown.coords, preview.coords)
     assert_same_panels(before, snapshot(win))
@@ -172,9 +168,9 @@ def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window):
     assert not win.dialogs
     # a new request restarts the child
     win.controller.set_samples(60, "test")
-    qtbot.waitUntil(lambda: win._panel("map").result() is not None
-                    and win._panel("map").result().method == "tsne"
-                    and win._panel("map").result().samples.n == 60, timeout=120_000)
+    qtbot.waitUntil(lambda: win.view("map").result() is not None
+                    and win.view("map").result().method == "tsne"
+                    and win.view("map").result().samples.n == 60, timeout=120_000)
     assert shared_process().alive
 
 
@@ -182,14 +178,15 @@ def test_cancel_clears_the_busy_badges(qtbot, open_window, monkeypatch):
     win = open_window()
     wait_idle(qtbot, win)
     entered = threading.Event()
-    monkeypatch.setattr(jobs, "layer_activations", slow_extraction(entered))
+    monkeypatch.setattr(pipeline, "layer_activations", slow_extraction(entered))
     win.controller.select_layer(other_layer(win))
     qtbot.waitUntil(entered.is_set, timeout=30_000)
-    assert win._panel("heatmap").is_busy()
+    qtbot.waitUntil(lambda: win.activity_bar.cancel_button.isVisible(), timeout=10_000)
+    assert win.view("heatmap").is_busy()
     click(qtbot, win.activity_bar.cancel_button)
     qtbot.waitUntil(lambda: not win.activity_bar.busy, timeout=2_000)
-    busy = {k: win._panel(k).busy_text() for k in ("heatmap", "cosine", "map")
-            if win._panel(k).is_busy()}
+    busy = {k: win.view(k).busy_text() for k in ("heatmap", "cosine", "map")
+            if win.view(k).is_busy()}
     assert not busy, f"still marked busy after Cancel: {busy}"
 
 
@@ -199,7 +196,7 @@ def test_save_model_from_the_window(qtbot, open_window, tmp_path):
 
     win = open_window()
     click(qtbot, win.sidebar.train_button)
-    qtbot.waitUntil(lambda: not win.controller.training, timeout=60_000)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
     wait_idle(qtbot, win)
     path = tmp_path / "out" / "digits.keras"
     path.parent.mkdir()
@@ -210,7 +207,9 @@ def test_save_model_from_the_window(qtbot, open_window, tmp_path):
     wait_idle(qtbot, win)
     assert sorted(p.name for p in path.parent.iterdir()) == ["digits.keras"]  # no temp left
     loaded = load_model_file(path)
-    model = win.controller.model_ready.model
+    from reprviz_gui.workspace import handles
+
+    model = handles.resolve(session(win).handle)
     assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)

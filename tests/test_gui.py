@@ -11,11 +11,10 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
-from gui_support import click, fast_settings, wait_idle
-from reprviz_gui.controller import Controller, Settings
-from reprviz_gui.workers import jobs
+from gui_support import (click, expected_activations, fast_settings, is_training, layer_result, session, wait_idle)
+from reprviz_gui.workers.lane import JobKind
+from reprviz_gui.workspace.controller import Controller, Settings
 
 
 def select_layer_by_click(qtbot, win, name):
@@ -32,14 +31,14 @@ def select_layer_by_click(qtbot, win, name):
 def panel_arrays_match_core(win, layer_name):
     """Every layer panel shows what the core computes for that layer, computed here again."""
     c = win.controller
-    expected = jobs.layer_activations(c.model_ready.model, c.dataset, c.samples, layer_name)
+    expected = expected_activations(win, layer_name)
     from reprviz_gui.core.analysis.similarity import cosine_similarity
 
-    heat = win._panel("heatmap").displayed()
+    heat = win.view("heatmap").displayed()
     np.testing.assert_allclose(heat["image"], expected, rtol=1e-4, atol=1e-5)
-    cos = win._panel("cosine").displayed()
+    cos = win.view("cosine").displayed()
     np.testing.assert_allclose(cos["image"], cosine_similarity(expected), atol=1e-4)
-    shown = win._panel("map").displayed()
+    shown = win.view("map").displayed()
     assert shown["coords"].shape == (c.samples.n, 2)
 
 
@@ -48,58 +47,83 @@ def test_default_workflow_by_clicking(qtbot, window):
     assert win.sidebar.train_button.isEnabled() and not win.sidebar.cancel_button.isEnabled()
     click(qtbot, win.sidebar.train_button)
     assert win.sidebar.cancel_button.isEnabled()  # training started at once
-    qtbot.waitUntil(lambda: not win.controller.training, timeout=60_000)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
     wait_idle(qtbot, win)
     # curves drawn for both epochs, confusion table filled with all test samples
-    curves = win._panel("curves").displayed()
+    curves = win.view("curves").displayed()
     assert len(curves["loss"]) == 2 and len(curves["val_loss"]) == 2
-    conf = win._panel("confusion").displayed()
+    conf = win.view("confusion").displayed()
     assert conf["counts"].sum() == len(win.controller.dataset.y_test)
-    assert win.controller.evaluation.accuracy["test"] > 0.2  # 2 short epochs; chance is 0.1
+    assert win.controller.result("evaluation").accuracy["test"] > 0.2  # 2 short epochs; chance is 0.1
     # pick another layer with a real click: every panel follows
     layers = [win.sidebar.layer_tree.topLevelItem(i).text(0)
               for i in range(win.sidebar.layer_tree.topLevelItemCount())]
     target = "hidden_1" if "hidden_1" in layers else layers[1]
     select_layer_by_click(qtbot, win, target)
-    qtbot.waitUntil(lambda: win.controller._current_layer_result is not None
-                    and win.controller._current_layer_result.layer_name == target,
+    qtbot.waitUntil(lambda: layer_result(win) is not None
+                    and layer_result(win).layer_name == target,
                     timeout=30_000)
     wait_idle(qtbot, win)
     panel_arrays_match_core(win, target)
     assert win.sidebar.current_layer() == target
 
 
-def test_cancel_mid_training_returns_to_idle_quickly(qtbot, window):
-    win = window
-    win.controller.settings.epochs = 200
-    win.sidebar.set_training_settings({"epochs": 200, "batch_size": 8})
+def test_cancel_mid_training_evaluates_and_refreshes_every_view(qtbot, window):
+    """Train, then train again for many epochs and Cancel part-way: the run stops within a
+    batch, the stopped weights are evaluated and every view shows them (issue: Cancel left
+    every result stale)."""
+    win, c = window, window.controller
     click(qtbot, win.sidebar.train_button)
-    qtbot.waitUntil(lambda: len(win.controller.curves.history.get("loss", ())) >= 1,
+    qtbot.waitUntil(lambda: not is_training(win) and c.result("evaluation") is not None,
                     timeout=60_000)
-    t0 = time.monotonic()
+    wait_idle(qtbot, win)
+    first_eval = c.result("evaluation")
+    first_layer = layer_result(win)
+    version = session(win).version
+    win.sidebar.set_training_settings({"epochs": 50, "batch_size": 8})
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: len(session(win).curves.history.get("loss", ())) >= 2,
+                    timeout=60_000)
+    at_cancel = len(session(win).curves.history["loss"])
+    assert "training" in win.view("curves").subtitle.text()
     click(qtbot, win.sidebar.cancel_button)
-    qtbot.waitUntil(lambda: not win.controller.training, timeout=5_000)
-    assert time.monotonic() - t0 < 1.5  # within a second of the batch ending (batches are ms)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
+    wait_idle(qtbot, win)
+    s = session(win)
+    done = len(s.curves.history["loss"])
+    assert at_cancel <= done <= at_cancel + 1 < 50  # stopped within the epoch it was in
+    assert s.curves.stopped and not s.curves.running
+    assert f"Stopped at epoch {done}" in win.view("curves").subtitle.text()
+    assert s.trained_epochs == 2 + done and s.version > version
+    ev = c.result("evaluation")
+    assert ev is not first_eval and ev.tag.model_version == s.version
+    assert win.view("confusion").displayed()["counts"].sum() == len(c.dataset.y_test)
+    layer = layer_result(win)
+    assert layer is not first_layer and layer.tag.model_version == s.version
+    assert win.view("map").result().tag.model_version == s.version
+    assert f"trained {2 + done} epoch(s)" in win.sidebar.model_info.text()
+    assert f"{ev.accuracy['test']:.1%}" in win.sidebar.model_info.text()
     assert win.sidebar.train_button.isEnabled() and not win.sidebar.cancel_button.isEnabled()
-    assert len(win.controller.curves.history["loss"]) < 200
+    assert "Training stopped" in win.statusBar().currentMessage()
 
 
 def test_rapid_layer_switching_ends_on_the_last_layer(qtbot, window):
     win = window
-    layers = [l.name for l in win.controller.available_layers()]
+    layers = [l.name for l in win.controller.layers_of()]
     sequence = [layers[i % len(layers)] for i in range(100)]
     for name in sequence:
         win.controller.select_layer(name)
     last = sequence[-1]
-    qtbot.waitUntil(lambda: win.controller._current_layer_result is not None
-                    and win.controller._current_layer_result.layer_name == last, timeout=60_000)
+    qtbot.waitUntil(lambda: layer_result(win) is not None
+                    and layer_result(win).layer_name == last, timeout=60_000)
     wait_idle(qtbot, win)
-    assert win._panel("map").result().layer_name == last
+    assert win.view("map").result().layer_name == last
     panel_arrays_match_core(win, last)
     # switching back to a computed layer is instant (served from the cache, no job)
     win.controller.select_layer(sequence[-2])
-    assert win.controller._current_layer_result.layer_name == sequence[-2]
-    assert not any(j.kind == "layer" for j in win.controller.lanes["model"].pending_jobs())
+    assert layer_result(win).layer_name == sequence[-2]
+    assert not any(j.kind == JobKind.PRODUCT and j.payload.kind == "layer"
+                   for j in win.controller.lanes["model"].pending_jobs())
 
 
 def test_bad_file_shows_a_dialog_and_keeps_the_dataset(qtbot, window, tmp_path):
@@ -112,10 +136,10 @@ def test_bad_file_shows_a_dialog_and_keeps_the_dataset(qtbot, window, tmp_path):
     box = win.dialogs[-1]
     assert "broken.csv" in box.informativeText()
     assert win.controller.dataset is before
-    assert win._panel("heatmap").displayed()["image"].shape[0] == win.controller.samples.n
+    assert win.view("heatmap").displayed()["image"].shape[0] == win.controller.samples.n
     box.close()
     # still usable: switching layers still works
-    win.controller.select_layer(win.controller.available_layers()[-1].name)
+    win.controller.select_layer(win.controller.layers_of()[-1].name)
     wait_idle(qtbot, win)
 
 
@@ -125,10 +149,11 @@ def test_worker_exception_shows_details_and_app_stays_usable(qtbot, window, monk
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(jobs, "layer_activations", broken)
-    win.controller._layer_cache.clear()
-    win.controller.model_version += 1
-    win.controller.select_layer(win.controller.available_layers()[0].name)
+    from reprviz_gui.core import pipeline
+
+    monkeypatch.setattr(pipeline, "layer_activations", broken)
+    win.controller.scheduler.store.clear()
+    win.controller.select_layer(win.controller.layers_of()[0].name)
     qtbot.waitUntil(lambda: bool(win.dialogs), timeout=20_000)
     box = win.dialogs[-1]
     assert "RuntimeError: boom" in box.informativeText()
@@ -136,8 +161,8 @@ def test_worker_exception_shows_details_and_app_stays_usable(qtbot, window, monk
     box.close()
     monkeypatch.undo()
     click(qtbot, win.sidebar.train_button)
-    qtbot.waitUntil(lambda: not win.controller.training, timeout=60_000)
-    assert win.controller.evaluation is not None
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
+    assert win.controller.result("evaluation") is not None
 
 
 def test_word_table_needs_no_model(qtbot, tmp_path, monkeypatch):
@@ -148,10 +173,10 @@ def test_word_table_needs_no_model(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     win.start()
-    qtbot.waitUntil(lambda: win.controller.projection_ready is not None
-                    and win.controller._current_layer_result is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: win.view("map").result() is not None
+                    and layer_result(win) is not None, timeout=60_000)
     wait_idle(qtbot, win)
-    shown = win._panel("map").displayed()
+    shown = win.view("map").displayed()
     assert shown["coords"].shape == (48, 2)
     assert sorted(shown.get("words", ())) == sorted(win.controller.dataset.words)
     assert not win.sidebar.train_button.isEnabled()
@@ -224,23 +249,25 @@ def test_closing_during_training_exits_cleanly(tmp_path):
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        from reprviz_gui.controller import Controller, Settings
+        from reprviz_gui.workspace.controller import Controller, Settings
         from reprviz_gui.main_window import MainWindow
         c = Controller(Settings(source="digits", epochs=500, batch_size=8, n_samples=100,
                                 method="pca"))
         w = MainWindow(c, remember=False)
         w.show(); w.start()
         state = {{}}
-        def on_model(ready):
-            if ready is not None and not c.training and "t" not in state:
+        def on_session(sid):
+            s = c.workspace.sessions[sid]
+            if s.has_model and not s.building and not s.training and "t" not in state:
                 c.train()
-        def on_curves(curves):
-            if len(curves.history.get("loss", ())) >= 1 and "t" not in state:
+        def on_product(kind, sid, curves):
+            if kind == "curves" and len(curves.history.get("loss", ())) >= 1 \
+                    and "t" not in state:
                 state["t"] = time.monotonic()
                 w.close()
                 app.quit()
-        c.model_changed.connect(on_model)
-        c.curves_changed.connect(on_curves)
+        c.session_changed.connect(on_session)
+        c.product_ready.connect(on_product)
         QTimer.singleShot(90_000, app.quit)
         app.exec()
         print("closed-after", time.monotonic() - state.get("t", 0), flush=True)
@@ -279,15 +306,15 @@ def test_new_data_gets_a_preset_that_fits(qtbot, window):
     win, c = window, window.controller
     c.settings.n_samples = 50
     c.open_dataset("imdb-sample")
-    qtbot.waitUntil(lambda: c.dataset.name == "imdb-sample" and c.model_ready is not None
-                    and c.model_ready.label.startswith("bilstm"), timeout=60_000)
+    qtbot.waitUntil(lambda: c.dataset.name == "imdb-sample" and session(win).has_model
+                    and session(win).label.startswith("bilstm"), timeout=60_000)
     assert win.sidebar.preset_combo.currentData() == "bilstm"
     assert not win.dialogs
     c.open_dataset("capitals")
-    qtbot.waitUntil(lambda: c.dataset.name == "capitals" and c.model_ready is None
-                    and c._current_layer_result is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: c.dataset.name == "capitals" and not session(win).has_model
+                    and layer_result(win) is not None, timeout=60_000)
     c.open_dataset("digits")
-    qtbot.waitUntil(lambda: c.dataset.name == "digits" and c.model_ready is not None,
+    qtbot.waitUntil(lambda: c.dataset.name == "digits" and session(win).has_model,
                     timeout=60_000)
     assert c.settings.preset == "dense" and win.sidebar.preset_combo.currentData() == "dense"
     wait_idle(qtbot, win)

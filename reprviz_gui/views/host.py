@@ -81,11 +81,11 @@ class ViewHost(QWidget):
         view.selection_requested.connect(self.selection_requested)
         if hasattr(view, "cell_picked"):
             _Relay(self, view, sid)
-        view.set_selection(self._selection)
         if self._dataset is not None and hasattr(view, "set_dataset"):
             view.set_dataset(self._dataset)
         if self._samples is not None and hasattr(view, "set_samples"):
             view.set_samples(self._samples)
+        view.set_selection(self._selection)  # last: a new dataset resets a view's selection
 
     def view(self, session_id: str = "A") -> Optional[Panel]:
         return self.views.get(session_id if self.spec.per_session else "")

@@ -75,6 +75,9 @@ class Job:
     # result still fills the cache). For work whose interruption is costly, e.g. a UMAP map:
     # cancelling it kills the warm projection process, and the next one recompiles (~9 s).
     interrupt_on_supersede: bool = True
+    # True: a job that returns normally after a cancel still delivers its result (training
+    # stops within a batch and returns what it has; that result must be applied and shown)
+    result_on_cancel: bool = False
     running: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
@@ -129,7 +132,14 @@ class _LaneThread(QThread):
             job = self.jobs.get()
             if job is None:
                 return
-            self._run_one(job)
+            try:
+                self._run_one(job)
+            except BaseException as exc:  # noqa: BLE001 - the lane must outlive any one job
+                # reporting itself failed; say so rather than let the thread die and every
+                # later job on this lane hang
+                self.failed.emit(job, JobFailure(f"Internal error while reporting a job: "
+                                                 f"{type(exc).__name__}: {exc}",
+                                                 traceback.format_exc(), "bug", False))
 
     def _run_one(self, job: Job) -> None:
         if job.cancelled:
@@ -162,7 +172,7 @@ class _LaneThread(QThread):
                 f"Unexpected error while {job.description or job.kind.value}: "
                 f"{type(exc).__name__}: {exc}", traceback.format_exc(), "bug", False))
         else:
-            if job.cancelled:
+            if job.cancelled and not job.result_on_cancel:
                 self.cancelled.emit(job)
             else:
                 self.finished_job.emit(job, result)

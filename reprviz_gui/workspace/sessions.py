@@ -144,7 +144,8 @@ class SessionActions:
         job = self.lanes["model"].submit(Job(
             JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after),
             "training" + (f" {s.label}" if len(ws.sessions) > 1 else ""), cancel_event=stop,
-            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after)), supersede=False)
+            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after),
+            result_on_cancel=True), supersede=False)
         s.train_request = job.request_id
 
     def cancel_training(self: "Controller") -> None:
@@ -154,10 +155,10 @@ class SessionActions:
 
     def select_layer(self: "Controller", name: str, session_id: Optional[str] = None) -> None:
         s = self.session(session_id)
-        if s.layer == name:
-            return
-        s.layer = name
-        self.session_changed.emit(s.id)
+        if s.layer != name:
+            s.layer = name
+            self.session_changed.emit(s.id)
+        # also for the same name: after a cancelled read the views still show the old layer
         self.scheduler.refresh(s.id)
 
     def add_comparison(self: "Controller", spec: str, params: dict | None = None) -> None:
