@@ -59,6 +59,10 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("gallery", "Selection", "reprviz_gui.views.gallery", "GalleryView",
              products=("evaluation",), per_session=False, place=("tab", "curves"),
              description="the selected samples with their true and predicted labels"),
+    ViewSpec("layer_stats", "Layer statistics", "reprviz_gui.views.layer_stats",
+             "LayerStatsView", products=("layer",), per_session=True,
+             place=("tab", "cosine"), visible=False, menu="Layer",
+             description="units, dead units, sparsity and class means of the layer"),
 ]
 
 

@@ -79,7 +79,10 @@ def _layer_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     if ws.dataset is None or ws.samples is None or s is None or s.building:
         return None
     layer = s.layer if s.has_model else INPUT_LAYER
-    return {"layer": layer} if layer else None
+    if not layer:
+        return None
+    # an untrained model's predictions are noise: no "colour by predicted" for it
+    return {"layer": layer, "predict": bool(s.has_model and (s.trained_epochs or s.file))}
 
 
 def _layer_why_not(ws: Workspace, s: Optional[Session]) -> str:
@@ -95,8 +98,9 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
     assert req.samples is not None
     a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
                       on_progress, should_stop)
+    preds = a.predictions if req.param("predict") else None
     return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
-                       a.centroid_cosine, a.predictions, a.note)
+                       a.centroid_cosine, preds, a.note)
 
 
 def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
