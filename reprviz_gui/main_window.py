@@ -26,6 +26,7 @@ from .widgets.sidebar import Sidebar
 from .window_actions import WindowActions, describe_dataset, preset_defaults
 from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, fit, make_dock, \
     make_views_area
+from .workers.lane import JobKind
 from .workspace.controller import Controller, Settings
 from .workspace.products import REGISTRY
 
@@ -143,7 +144,11 @@ class MainWindow(WindowActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember:
             self._save_settings()
-        self.controller.shutdown(4000)
+        # Wait only for a model being saved: everything else is either cancelled at once or
+        # stuck in code nobody can interrupt (TensorFlow's import, a numba compile); waiting
+        # for that kept the process alive for seconds after the window closed.
+        saving = any(j.kind == JobKind.SAVE for j in self.controller.lanes["model"].pending_jobs())
+        self.controller.shutdown(8000 if saving else 300)
         for dlg in list(self.dialogs):
             dlg.close()
         event.accept()

@@ -32,11 +32,13 @@ def style_plot(view: pg.GraphicsView, plots: Sequence[pg.PlotItem], widget: QWid
 
 
 def make_subtitle() -> QLabel:
-    """One line of context above a plot; never forces the dock wider (clipped, full text on hover)."""
+    """Context above a plot. It never forces the dock wider and is never cut off: in a narrow
+    dock it wraps onto a second line ("1,000 sa" was all a user saw when it was clipped)."""
     lab = QLabel()
     lab.setObjectName("panelSubtitle")
     lab.setTextFormat(Qt.TextFormat.RichText)
-    lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    lab.setWordWrap(True)
+    lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
     lab.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
     return lab
 
