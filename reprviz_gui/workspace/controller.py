@@ -28,6 +28,9 @@ from .sessions import SessionActions
 from .state import NO_MODEL, Selection, Workspace
 
 
+MDS_WORDS_MAX = 2_000  # word tables up to this many shown words open as an MDS map
+
+
 @dataclass
 class Settings:
     """What the user chose in the sidebar; remembered between runs."""
@@ -141,11 +144,18 @@ class Controller(SessionActions, QObject):
             return
         ws.selection = new
         self.selection_changed.emit(new)
+        self._refresh_selection_products()
 
     def clear_selection(self) -> None:
         if not self.workspace.selection.empty:
             self.workspace.selection = Selection()
             self.selection_changed.emit(self.workspace.selection)
+            self._refresh_selection_products()
+
+    def _refresh_selection_products(self) -> None:
+        kinds = {k for k, p in REGISTRY.items() if p.follows_selection}
+        if kinds:
+            self.scheduler.refresh(kinds=kinds)
 
     def select_confusion_cell(self, session_id: str, true: int, predicted: int,
                               additive: bool = False) -> None:
@@ -180,7 +190,7 @@ class Controller(SessionActions, QObject):
             lane.cancel()
         from ..core.analysis.projection_process import close_shared_process
 
-        close_shared_process()  # terminates a busy UMAP at once; its lane then returns
+        close_shared_process(0.1)  # terminates a busy UMAP at once; its lane then returns
         ok = True
         for lane in self.lanes.values():
             left = int(max(0.0, deadline - time.monotonic()) * 1000)
@@ -292,12 +302,27 @@ class Controller(SessionActions, QObject):
         self.scheduler.drop_stale()
         self.scheduler.forget_shown()
         self._choose_preset_for(dataset)  # before dataset_changed: the window shows the preset
+        self._choose_method_for(dataset)
         self.dataset_changed.emit(dataset)
         self.selection_changed.emit(ws.selection)
         for note in dataset.notes:
             self.message.emit(note)
         self._make_samples()
         self._models_for_new_data()
+
+    def _choose_method_for(self, dataset: Dataset) -> None:
+        """Word tables are mapped as the practical draws them, MDS on 1 − cosine (the sidebar
+        shows it and the user can change it); the previous method returns with other data."""
+        ws, before = self.workspace, getattr(self, "_method_before_words", None)
+        if dataset.words is not None:
+            if ws.method != "mds" and before is None and \
+                    min(ws.n_samples, len(dataset.words)) <= MDS_WORDS_MAX:
+                self._method_before_words = ws.method
+                self.settings.method = ws.method = "mds"
+        elif before is not None:
+            if ws.method == "mds":
+                self.settings.method = ws.method = before
+            self._method_before_words = None
 
     def _samples_made(self, job: Job, samples: Any) -> None:
         ws = self.workspace

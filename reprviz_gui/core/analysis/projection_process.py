@@ -185,12 +185,14 @@ def shared_process() -> ProjectionProcess:
         return _shared
 
 
-def close_shared_process() -> None:
+def close_shared_process(timeout: float = 1.0) -> None:
+    """Stop the child; a busy one is terminated after ``timeout`` seconds (the window closing
+    passes a short one: a map nobody will see is not worth waiting for)."""
     global _shared
     with _shared_lock:
         proc, _shared = _shared, None
     if proc is not None:
-        proc.close()
+        proc.close(timeout)
 
 
 def project_in_process(a: np.ndarray, method: str, seed: int = 0,
