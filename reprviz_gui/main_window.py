@@ -125,6 +125,7 @@ class MainWindow(WindowActions, QMainWindow):
         for host in self.hosts.values():
             host.selection_requested.connect(c.select)
             host.cell_picked.connect(self.on_cell_picked)
+            host.layer_requested.connect(self.on_layer_requested)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
 
@@ -246,6 +247,10 @@ class MainWindow(WindowActions, QMainWindow):
     @Slot(str, int, int, bool)
     def on_cell_picked(self, session_id: str, true: int, predicted: int, additive: bool) -> None:
         self.controller.select_confusion_cell(session_id, true, predicted, additive)
+
+    @Slot(str, str)
+    def on_layer_requested(self, session_id: str, name: str) -> None:
+        self.controller.select_layer(name, session_id or None)
 
     @Slot(object)
     def on_dataset_changed(self, dataset: Dataset) -> None:

@@ -24,6 +24,7 @@ class ViewHost(QWidget):
 
     selection_requested = Signal(object, bool)  # Selection, additive
     cell_picked = Signal(str, int, int, bool)  # session id, true, predicted, additive
+    layer_requested = Signal(str, str)  # session id, layer name (a view picks the layer)
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -81,6 +82,8 @@ class ViewHost(QWidget):
         view.selection_requested.connect(self.selection_requested)
         if hasattr(view, "cell_picked"):
             _Relay(self, view, sid)
+        if hasattr(view, "layer_requested"):
+            _LayerRelay(self, view, sid)
         if self._dataset is not None and hasattr(view, "set_dataset"):
             view.set_dataset(self._dataset)
         if self._samples is not None and hasattr(view, "set_samples"):
@@ -158,3 +161,15 @@ class _Relay(QObject):
 
     def relay(self, true: int, predicted: int, additive: bool) -> None:
         self._host.cell_picked.emit(self._sid, true, predicted, additive)
+
+
+class _LayerRelay(QObject):
+    """Adds the session id to a view's ``layer_requested``."""
+
+    def __init__(self, host: ViewHost, view: Panel, sid: str) -> None:
+        super().__init__(view)
+        self._host, self._sid = host, sid
+        view.layer_requested.connect(self.relay)
+
+    def relay(self, name: str) -> None:
+        self._host.layer_requested.emit(self._sid, name)

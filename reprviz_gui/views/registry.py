@@ -63,6 +63,18 @@ VIEWS: list[ViewSpec] = [
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",
              description="units, dead units, sparsity and class means of the layer"),
+    ViewSpec("samples", "Class samples", "reprviz_gui.views.samples_grid", "SampleGridView",
+             products=("evaluation",), per_session=False, place=("tab", "gallery"),
+             visible=False, menu="Course", description="N examples of a chosen class from a "
+             "chosen split, in colour when the data is; click to select"),
+    ViewSpec("inspector", "Layer inspector", "reprviz_gui.views.inspector", "InspectorView",
+             products=("inspector",), per_session=True, place=("tab", "cosine"), visible=False,
+             menu="Course", description="each layer's configuration as a table, and its full "
+             "get_config(); click a row to show that layer"),
+    ViewSpec("report", "Accuracy and report", "reprviz_gui.views.report", "ReportView",
+             products=("evaluation",), per_session=True, place=("tab", "confusion"),
+             visible=False, menu="Course", description="accuracy per split and the "
+             "classification report (precision, recall, F1, support), sortable"),
 ]
 
 
