@@ -17,6 +17,11 @@ App rules: set from code (``set_options``) emits nothing; a user edit emits ``op
 once (typing updates the preview on every key, and emits when the field is left or Return is
 pressed). Combo boxes take the mouse wheel only when they have the keyboard focus, so scrolling
 the dialog never changes a choice by accident.
+
+``needs_import_dialog(path)`` tells the window whether a file goes through this dialog (a CSV of
+samples) or opens as it is (other formats, and word tables, which have no samples to preview).
+The preview pane is ``csv_preview.py``; the text fields and what is remembered,
+``csv_import_settings.py``.
 """
 
 from __future__ import annotations
@@ -26,50 +31,39 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-    QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from ..core.data.tabular import CsvPreview, csv_columns, preview_csv
+from ..core.data.tabular import CsvPreview, csv_columns, is_word_table, preview_csv
 from ..core.data.types import LoadOptions
 from ..core.errors import ReprvizError
 from .csv_import_settings import (SETTINGS_GROUP, Settings, format_label_map, format_shape,
                                   parse_label_map, parse_shape, remember_options,
                                   remembered_options)
+from .csv_preview import CsvPreviewPane, display_image
 from .wheel_guard import WheelGuard, guard_wheel
 
 __all__ = ["CsvImportDialog", "PREVIEW_ROWS", "SETTINGS_GROUP", "WheelGuard", "display_image",
-           "parse_label_map", "parse_shape", "remember_options", "remembered_options"]
+           "needs_import_dialog", "parse_label_map", "parse_shape", "remember_options",
+           "remembered_options"]
 
 PREVIEW_ROWS = 12
-PREVIEW_COLUMNS = 6
-THUMB_PX = 64
+CSV_SUFFIXES = (".csv", ".tsv")
 
 
-# --- drawing the preview ----------------------------------------------------------------------
-def _to_qimage(arr: np.ndarray) -> QImage:
-    arr = np.ascontiguousarray(arr)
-    h, w = arr.shape[:2]
-    if arr.ndim == 2:
-        return QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def display_image(sample: np.ndarray, minmax: bool) -> np.ndarray:
-    """A stored image as drawn in the preview: uint8 H×W (grey) or H×W×3, per-sample min-max
-    stretched to 0..255 when ``minmax``; other channel counts show their first channel."""
-    arr = np.asarray(sample)
-    if arr.ndim == 3 and arr.shape[2] != 3:
-        arr = arr[:, :, 0]
-    if minmax:
-        a = arr.astype(np.float64)
-        lo, hi = float(a.min()), float(a.max())
-        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
-        arr = np.rint(a).clip(0, 255)
-    return np.ascontiguousarray(arr.astype(np.uint8))
+def needs_import_dialog(path: str | Path) -> bool:
+    """Whether opening ``path`` should ask how to read it: a CSV of samples does; other formats
+    and word tables (words beside their vectors: nothing to choose) open as they are. A CSV
+    that cannot be read gets the dialog too: its preview says what is wrong."""
+    if Path(path).suffix.lower() not in CSV_SUFFIXES:
+        return False
+    try:
+        return not is_word_table(path)
+    except ReprvizError:
+        return True
 
 
 # --- the dialog ---------------------------------------------------------------------------------
@@ -89,8 +83,6 @@ class CsvImportDialog(QDialog):
         self._base = initial if initial is not None else LoadOptions()
         self._preview: Optional[CsvPreview] = None
         self._error = ""
-        self._shown: list[np.ndarray] = []
-        self._shown_labels: list[str] = []
         self.setWindowTitle(f"Read {Path(self._path).name}")
         self._build()
         self._load_columns()
@@ -143,26 +135,11 @@ class CsvImportDialog(QDialog):
         self.minmax = QCheckBox("Scale each sample to its own min..max", objectName="minmax")
         form.addRow("", self.minmax)
 
-        self.error_label = QLabel(objectName="preview_error")
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
-        self.preview_box = QWidget(objectName="preview")
-        grid = QGridLayout(self.preview_box)
-        self._cells: list[tuple[QLabel, QLabel]] = []
-        for i in range(self._preview_rows):
-            image, caption = QLabel(), QLabel()
-            image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            r, c = divmod(i, PREVIEW_COLUMNS)
-            grid.addWidget(image, 2 * r, c)
-            grid.addWidget(caption, 2 * r + 1, c)
-            self._cells.append((image, caption))
-        self.vector_preview = QLabel(objectName="vector_preview")
-        self.vector_preview.setTextFormat(Qt.TextFormat.PlainText)
-        self.vector_preview.setStyleSheet("font-family: monospace;")
-        self.vector_preview.hide()
-        self.summary = QLabel(objectName="preview_summary")
+        self.pane = CsvPreviewPane(self._preview_rows)
+        # the pane's parts, by the names callers and tests know them
+        self.summary, self.error_label = self.pane.summary, self.pane.error_label
+        self.preview_box, self.vector_preview = self.pane.preview_box, self.pane.vector_preview
+        self._cells = self.pane.cells
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -171,11 +148,7 @@ class CsvImportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel(f"First {self._preview_rows} samples:"))
-        layout.addWidget(self.summary)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.preview_box)
-        layout.addWidget(self.vector_preview)
+        layout.addWidget(self.pane)
         layout.addWidget(self.buttons)
 
         # user edits only: activated/clicked/textEdited are not emitted by code
@@ -339,45 +312,7 @@ class CsvImportDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not self._error)
 
     def _draw(self) -> None:
-        self._shown, self._shown_labels = [], []
-        prev = self._preview
-        self.error_label.setText(self._error)
-        self.error_label.setVisible(bool(self._error))
-        images = prev is not None and prev.kind == "image"
-        self.preview_box.setVisible(images)
-        self.vector_preview.setVisible(prev is not None and not images)
-        if prev is None:
-            self.summary.setText("")
-            for image, caption in self._cells:
-                image.clear()
-                caption.clear()
-            return
-        labels = [prev.class_names[c] for c in prev.y]
-        self._shown_labels = labels
-        how = f" ({prev.dialect})" if prev.dialect else ""
-        self.summary.setText(f"{len(prev.y)} rows read{how}; classes seen: "
-                             f"{', '.join(sorted(set(labels), key=str)[:12])}")
-        if not images:
-            lines = []
-            for row, label in zip(prev.x, labels):
-                values = " ".join(f"{v:.4g}" for v in row[:8]) + (" …" if len(row) > 8 else "")
-                lines.append(f"{label:>10}  {values}")
-            self.vector_preview.setText("\n".join(lines))
-            return
-        minmax = self.minmax.isChecked()
-        for i, (image, caption) in enumerate(self._cells):
-            if i >= len(prev.x):
-                image.clear()
-                caption.clear()
-                continue
-            shown = display_image(prev.x[i], minmax)
-            self._shown.append(shown)
-            h, w = shown.shape[:2]
-            scale = max(1, THUMB_PX // max(h, w))
-            image.setPixmap(QPixmap.fromImage(_to_qimage(shown)).scaled(
-                w * scale, h * scale, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation))
-            caption.setText(labels[i])
+        self.pane.show_preview(self._preview, self._error, self.minmax.isChecked())
 
     # -- what tests and callers read -------------------------------------------------------------
     def preview(self) -> Optional[CsvPreview]:
@@ -390,11 +325,11 @@ class CsvImportDialog(QDialog):
 
     def shown_images(self) -> list[np.ndarray]:
         """The images drawn in the preview, as uint8 arrays (min-max stretched if chosen)."""
-        return [a.copy() for a in self._shown]
+        return self.pane.shown_images()
 
     def shown_labels(self) -> list[str]:
         """The label under each previewed sample."""
-        return list(self._shown_labels)
+        return self.pane.shown_labels()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)

@@ -43,7 +43,8 @@ from .labels import MAX_CLASSES, labels_from_cells, labels_from_file
 # kept importable from here (word_vectors.py and keras_cache.py use them)
 _CountingLines = CountingLines
 __all__ = ["FLOAT32_MAX", "MAX_CLASSES", "CsvPreview", "check_image_shape", "check_text_file",
-           "csv_columns", "is_number", "labels_from_cells", "load_csv", "preview_csv",
+           "csv_columns", "is_number", "is_word_table", "labels_from_cells", "load_csv",
+           "preview_csv",
            "reshape_images", "to_pixels"]
 
 SNIFF_ROWS = 200  # rows looked at to detect the header, the column types and word tables
@@ -421,6 +422,13 @@ class CsvPreview:
     kind: str
     notes: list[str]
     dialect: str  # e.g. "semicolon-separated, decimal commas" ("" for plain commas)
+
+
+def is_word_table(path: str | Path, options: LoadOptions = LoadOptions()) -> bool:
+    """Whether ``load_csv`` reads this CSV as a table of word vectors (judged from its first
+    rows, as ``load_csv`` judges it). Raises the ``DataError`` of a file it cannot read."""
+    _, layout, _ = _read_rows(Path(path), options, None, None, max_rows=1)
+    return layout.word_table
 
 
 def preview_csv(path: str | Path, options: LoadOptions = LoadOptions(),
