@@ -35,6 +35,14 @@ def _dense_weights(model):
             for layer in model.layers if type(layer).__name__ == "Dense"]
 
 
+def _random_output(model):
+    """The multinomial preset starts from zero weights: give its output layer random ones."""
+    out = model.get_layer("output")
+    rng = np.random.default_rng(0)
+    out.set_weights([rng.normal(size=v.shape).astype(np.float32) for v in out.get_weights()])
+    return model
+
+
 def _finite_difference(f, x, labels, eps=1e-5):
     """d f(x)[i, labels[i]] / d x[i] by central differences, per sample, in float64."""
     flat = x.reshape(len(x), -1).astype(np.float64)
@@ -70,7 +78,7 @@ def test_backprojection_is_onehot_times_the_transposed_kernels():
 
 def test_backprojection_of_a_multinomial_model_is_its_weight_images():
     ds = _images(shape=(4, 4, 1))
-    model = M.build_model(M.default_config("multinomial"), ds)
+    model = _random_output(M.build_model(M.default_config("multinomial"), ds))
     (w, _), = _dense_weights(model)
     k = R.class_backprojection(model, ds.sample_shape)
     assert k.shape == (3, 4, 4)  # the single channel is dropped
@@ -216,7 +224,7 @@ def test_cnn_saliency_matches_finite_differences_of_its_logits():
 
 def test_saliency_refusals_and_cancel():
     ds = _images()
-    model = M.build_model(M.default_config("multinomial"), ds)
+    model = _random_output(M.build_model(M.default_config("multinomial"), ds))
     x = ds.inputs(ds.x_test)
     with pytest.raises(ShapeMismatchError, match="3 output units but the data has 4 classes"):
         R.class_saliency(model, x, ds.y_test, 4)

@@ -209,8 +209,12 @@ def build_model(config: ModelConfig, dataset: Dataset, seed: int = 0):
         return out
 
     def softmax_output() -> Any:
+        # multinomial logistic regression starts from zero weights, as scikit-learn's does (the
+        # problem is convex): a pixel the data never lights keeps weight 0 (white in "weights as
+        # images") instead of random noise that hides the class templates after 10 epochs
+        init = "zeros" if preset == "multinomial" else "glorot_uniform"
         return layers.Dense(n_classes, activation="softmax", kernel_regularizer=reg,
-                            name="output")
+                            kernel_initializer=init, name="output")
 
     if preset in ("dense", "sigmoid-mlp", "multinomial"):
         stack = [keras.Input(shape, name="input"), layers.Flatten(name="flatten")]
