@@ -143,7 +143,9 @@ def inspect_npz(path: Path, max_bytes: Optional[int] = None,
                 out[key] = (shape, dtype)
     except (DataError, UnsafeFileError):
         raise
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError) as exc:
+        # NotImplementedError: zipfile met a compression method it cannot read (a damaged
+        # header names one at random)
         raise CorruptFileError(f"{name} is a damaged .npz/zip file ({_short(exc)}).") from None
     except (ValueError, EOFError, OSError, KeyError, SyntaxError, TypeError) as exc:
         raise CorruptFileError(f"{name} holds an array that cannot be read "
@@ -189,7 +191,7 @@ def read_npz(source: Path, allow_pickle: bool = False, data: Optional[bytes] = N
             raise UnsafeFileError(unsafe_message(name)) from None
         raise CorruptFileError(f"{name} holds an array that cannot be read "
                                f"({_short(exc)}).") from None
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError) as exc:
         raise CorruptFileError(f"{name} is a damaged .npz/zip file ({_short(exc)}).") from None
     except MemoryError:
         from ..errors import ResourceLimitError
