@@ -147,6 +147,28 @@ class DemoDriver(QObject):
 
     def _maybe_done(self) -> None:
         if self.phase == "views" and all(self.got.values()):
+            self.phase = "named"
+            QTimer.singleShot(250, self._wait_named_views)  # after the handler that called
+
+    @Slot()
+    def _wait_named_views(self) -> None:
+        """The views named by --view may draw products of their own: wait until each of those
+        shows what the workspace asks for now (or does not apply)."""
+        from .views.registry import view_spec
+
+        sched, ws = self.c.scheduler, self.c.workspace
+        for view_id in self.args.view:
+            spec = view_spec(view_id)
+            for kind in spec.products if spec is not None else ():
+                for sid in (ws.sessions if spec.per_session else [""]):
+                    key = sched.key_for(kind, ws.session(sid) if sid else None)
+                    if key is not None and sched.shown.get((kind, sid)) != key:
+                        QTimer.singleShot(250, self._wait_named_views)
+                        return
+        self._all_drawn()
+
+    def _all_drawn(self) -> None:
+        if self.phase == "named":
             self.phase = "select"
             if self.args.select_cell:
                 self._select_cell(self.args.select_cell)

@@ -63,6 +63,18 @@ VIEWS: list[ViewSpec] = [
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",
              description="units, dead units, sparsity and class means of the layer"),
+    ViewSpec("weights", "Weights as images", "reprviz_gui.views.weights", "WeightsView",
+             products=("weights",), per_session=True, place=("tab", "map"), visible=False,
+             menu="Course", description="the first layer's weights, one image per unit or "
+             "class: green positive, purple negative"),
+    ViewSpec("typical", "Typical inputs", "reprviz_gui.views.typical", "TypicalView",
+             products=("typical",), per_session=True, place=("tab", "confusion"),
+             visible=False, menu="Course", description="per class, the most typical test "
+             "samples and the most confidently wrong ones"),
+    ViewSpec("regions", "Important regions", "reprviz_gui.views.regions", "RegionsView",
+             products=("regions",), per_session=True, place=("tab", "map"), visible=False,
+             menu="Course", description="per class, the back-projection of the weights and "
+             "the gradient saliency"),
     ViewSpec("samples", "Class samples", "reprviz_gui.views.samples_grid", "SampleGridView",
              products=("evaluation",), per_session=False, place=("tab", "gallery"),
              visible=False, menu="Course", description="N examples of a chosen class from a "
