@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
 from superqt.utils import qthrottled
 
 from ..core.analysis.projection import METHOD_LABELS
+from ..widgets.flow_layout import FlowLayout
 from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
 from .base import Panel
@@ -66,8 +67,7 @@ class MapPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
+        bar = FlowLayout(spacing=6)  # wraps in a narrow dock instead of widening it
         bar.addWidget(QLabel("Colour by"))
         self.colour_combo = QComboBox()
         self.colour_combo.addItem("True class", self.TRUE)
