@@ -197,7 +197,8 @@ def test_close_when_idle_and_twice(proc):
     t0 = time.monotonic()
     proc.close()
     proc.close()
-    assert time.monotonic() - t0 < 1.0 and not child.is_alive()
+    # a hang guard (close must not wait on an idle child), not a speed claim
+    assert time.monotonic() - t0 < 10.0 and not child.is_alive()
 
 
 # --- what the child imports ---------------------------------------------------------------

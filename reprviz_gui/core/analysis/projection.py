@@ -1,9 +1,11 @@
-"""2-D maps of a layer's representation (numpy / scikit-learn / umap; no Qt).
+"""2-D maps of a layer's representation (numpy / scikit-learn / umap / openTSNE; no Qt).
 
-Everything here works in float32 and refuses, up front, any N×N request that would not fit in
-memory (``memory.check_fits``). umap is imported lazily: it is slow to import (it pulls in
-TensorFlow for ParametricUMAP and compiles with numba on first use), so the GUI can pay for it in
-the background with ``warm_up_umap()``.
+Everything here works in float32 and refuses, up front, any request that would not fit in memory
+(``memory.check_fits``). t-SNE and UMAP share one pipeline (``neighbors``, ``layouts``): rows to
+unit length for the cosine metric, PCA to 50 components, an exact neighbour table, then the
+optimising layout, which can be watched while it forms (``on_layout``). umap is imported lazily
+and its numba kernels are cached on disk per user (``jit_cache``); ``warm_up()`` pays the rest of
+the start-up cost in the background.
 """
 
 
@@ -17,13 +19,25 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import layouts
 from ..errors import ReprvizError
 from ..memory import check_fits
 from ..progress import ProgressFn, StopFn, check_stop, report
+from .layouts import LayoutFn
+from .neighbors import DEFAULT_PCA_COMPONENTS, Reduced, nearest_neighbours, pca_reduce, prepare
 from .similarity import _as_matrix, _n_fmt, cosine_similarity
 
-METHODS = ("pca", "mds", "tsne", "umap")
-METHOD_LABELS = {"pca": "PCA", "mds": "MDS (1 − cosine)", "tsne": "t-SNE", "umap": "UMAP"}
+METHODS = ("pca", "mds", "tsne", "pca-tsne", "umap")
+METHOD_LABELS = {"pca": "PCA", "mds": "MDS (1 − cosine)", "tsne": "t-SNE",
+                 "pca-tsne": "PCA → t-SNE", "umap": "UMAP"}
+PCA_TSNE_COMPONENTS = 20  # the IMDB post's PCA(20) before t-SNE
+_ALIASES = {"t-sne": "tsne", "pcatsne": "pca-tsne", "pca-t-sne": "pca-tsne",
+            "pca_tsne": "pca-tsne"}
+
+
+def _normalise_method(method: str) -> str:
+    key = str(method).strip().lower()
+    return _ALIASES.get(key, key)
 
 
 # --- 2-D maps --------------------------------------------------------------------------------
@@ -32,22 +46,31 @@ class Projection:
     """A 2-D map of N samples."""
 
     coords: np.ndarray  # (N, 2) float32
-    method: str  # "pca" | "mds" | "tsne" | "umap"
+    method: str  # one of METHODS
     explained_variance: Optional[np.ndarray] = None  # PCA: variance ratio of the 2 components
     seconds: float = 0.0
     note: str = ""  # e.g. why a fallback was used
     params: dict = field(default_factory=dict)  # parameters used (perplexity after clipping…)
+    # t-SNE/UMAP/pca-tsne: fraction of the variance kept by the PCA step before the layout
+    # (pca-tsne: by its k = params["pca_components"] components); None when no PCA was applied
+    pca_explained_variance: Optional[float] = None
 
 
 def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn | None = None,
-            should_stop: StopFn | None = None, **params: Any) -> Projection:
-    """Map the rows of ``a`` to 2-D with PCA, metric MDS on 1 − cosine, t-SNE or UMAP.
+            should_stop: StopFn | None = None, on_layout: Optional[LayoutFn] = None,
+            **params: Any) -> Projection:
+    """Map the rows of ``a`` to 2-D with PCA, metric MDS on 1 − cosine, t-SNE, PCA → t-SNE or
+    UMAP.
 
-    Extra keyword ``params`` go to the method: ``perplexity``/``max_iter`` (t-SNE), ``n_neighbors``/
-    ``min_dist`` (UMAP), ``max_iter``/``n_init`` (MDS), ``metric`` (t-SNE/UMAP; default cosine).
-    Seeded: the same input and seed give the same map.
+    Extra keyword ``params`` go to the method: ``perplexity``/``max_iter``/
+    ``early_exaggeration_iter`` (t-SNE), ``pca_components`` (pca-tsne: k, default 20; t-SNE/UMAP:
+    the reduction before the neighbour search, default 50), ``n_neighbors``/``min_dist``/
+    ``n_epochs`` (UMAP), ``max_iter``/``n_init`` (MDS), ``metric`` (t-SNE/UMAP: cosine or
+    euclidean; default cosine). ``on_layout(coords, fraction)`` (t-SNE/UMAP) receives the
+    layout while it optimises, about twice a second. Seeded: the same input and seed give the
+    same map.
     """
-    method = str(method).lower().replace("-", "")
+    method = _normalise_method(method)
     if method not in METHODS:
         raise ReprvizError(
             f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}")
@@ -70,16 +93,20 @@ def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn 
 
     note = ""
     ev = None
+    pca_ev: Optional[float] = None
     used: dict[str, Any] = {}
+    watch = {"on_layout": on_layout, "on_progress": on_progress, "should_stop": should_stop}
     if method == "pca":
         coords, ev, used = _pca(arr, seed)
     elif method == "mds":
         check_fits(n * n * 8 * 4, f"MDS of {_n_fmt(n)} samples")
         coords, used = _mds(arr, seed, params)
     elif method == "tsne":
-        coords, used, note = _tsne(arr, seed, params)
+        coords, used, note, pca_ev = _tsne(arr, seed, params, watch)
+    elif method == "pca-tsne":
+        coords, used, note, pca_ev = _pca_tsne(arr, seed, params, watch)
     else:
-        coords, used, note = _umap(arr, seed, params)
+        coords, used, note, pca_ev = _umap(arr, seed, params, watch)
     check_stop(should_stop)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
@@ -87,7 +114,7 @@ def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn 
     seconds = time.perf_counter() - t0
     report(on_progress, "project", 1.0, f"{label} of {_n_fmt(n)} samples done in {seconds:.1f} s",
            method=method, seconds=seconds)
-    return Projection(coords, method, ev, seconds, note, used)
+    return Projection(coords, method, ev, seconds, note, used, pca_ev)
 
 
 def _pad2(coords: np.ndarray) -> np.ndarray:
@@ -143,88 +170,113 @@ def _mds(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict]:
     return coords.astype(np.float32), used
 
 
-def _tsne(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, str]:
-    from sklearn.manifold import TSNE
-
-    n = len(arr)
-    want = float(params.get("perplexity", 30.0))
-    # scikit-learn needs perplexity < n; a third of n keeps enough neighbours for small sets
-    perplexity = max(1.0, min(want, (n - 1) / 3.0))
+def _clip_perplexity(n: int, want: float) -> tuple[float, str]:
+    # t-SNE needs 3 × perplexity neighbours; a third of n keeps enough for small sets
+    perplexity = max(1.0, min(float(want), (n - 1) / 3.0))
     note = ""
     if perplexity < want:
         note = f"Perplexity lowered from {want:g} to {perplexity:.1f} for {n} samples."
-    metric = params.get("metric", "cosine")
-    init = "pca" if arr.shape[1] >= 2 else "random"  # a PCA start needs two features
-    kwargs = dict(n_components=2, perplexity=perplexity, init=init, random_state=seed,
-                  max_iter=int(params.get("max_iter", 1000)), learning_rate="auto",
-                  metric=metric)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        coords = TSNE(**kwargs).fit_transform(arr)
-    used = {"perplexity": round(perplexity, 3), "max_iter": kwargs["max_iter"], "metric": metric,
-            "init": init}
-    return coords.astype(np.float32), used, note
+    return perplexity, note
 
 
-def _import_umap():
-    # umap's __init__ imports ParametricUMAP, which imports TensorFlow/Keras. Importing Keras
-    # on the projection thread while the model thread traces a TF graph crashed TF (segfault in
-    # graph_def_versions, seen in the window). We never use ParametricUMAP, so block that one
-    # submodule: umap then guards the ImportError itself and never touches TensorFlow.
-    import sys
+def _tsne_on(reduced: Reduced, seed: int, params: dict, watch: dict) -> tuple[np.ndarray, dict,
+                                                                            str]:
+    """t-SNE of already reduced rows (Euclidean neighbours)."""
+    n = len(reduced.points)
+    perplexity, note = _clip_perplexity(n, float(params.get("perplexity", 30.0)))
+    k = int(min(n - 1, max(1, round(3 * perplexity))))
+    ind, dist = nearest_neighbours(reduced.points, k)
+    check_stop(watch.get("should_stop"))
+    early = int(params.get("early_exaggeration_iter", layouts.TSNE_EARLY_ITER))
+    rest = int(params.get("max_iter", early + layouts.TSNE_ITER)) - early
+    coords = layouts.tsne_layout(reduced.points, ind, dist, perplexity=perplexity, seed=seed,
+                                 early_iter=early, n_iter=max(0, rest), **watch)
+    used = {"perplexity": round(perplexity, 3), "max_iter": early + max(0, rest),
+            "early_exaggeration_iter": early, "init": "pca", "gradient": "fft (openTSNE)",
+            "neighbours": k}
+    return coords, used, note
 
-    if "umap" not in sys.modules:
-        sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import umap  # noqa: PLC0415 - slow import, on purpose only here
 
-    return umap
+def _tsne(arr: np.ndarray, seed: int, params: dict, watch: dict
+          ) -> tuple[np.ndarray, dict, str, Optional[float]]:
+    metric = str(params.get("metric", "cosine"))
+    reduced = prepare(arr, metric, int(params.get("pca_components", DEFAULT_PCA_COMPONENTS)),
+                      seed)
+    coords, used, note = _tsne_on(reduced, seed, params, watch)
+    used.update(metric=metric, pca_components=reduced.n_components)
+    return coords, used, note, reduced.explained_variance
 
 
-def _umap(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict, str]:
-    umap = _import_umap()
+def _pca_tsne(arr: np.ndarray, seed: int, params: dict, watch: dict
+              ) -> tuple[np.ndarray, dict, str, Optional[float]]:
+    """The course pipeline (IMDB post): PCA to k components, then t-SNE on them (Euclidean)."""
+    k = int(params.get("pca_components", PCA_TSNE_COMPONENTS))
+    if k < 1:
+        raise ReprvizError(f"pca_components must be at least 1, not {k}")
+    reduced = pca_reduce(arr, k, seed)
+    ev = 1.0 if reduced.explained_variance is None else reduced.explained_variance
+    coords, used, note = _tsne_on(reduced, seed, params, watch)
+    if reduced.n_components < k:
+        extra = f"PCA kept {reduced.n_components} components (the data has only that many)."
+        note = f"{note} {extra}".strip()
+    used.update(metric="euclidean", pca_components=reduced.n_components)
+    return coords, used, note, ev
+
+
+def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
+          ) -> tuple[np.ndarray, dict, str, Optional[float]]:
     n = len(arr)
-    # below 4,096 samples umap computes all pairwise distances; above, a neighbour graph
-    check_fits(n * n * 8 if n < 4096 else n * 64 * 8,
-               f"UMAP neighbour graph of {_n_fmt(n)} samples")
     want = int(params.get("n_neighbors", 15))
     n_neighbors = max(2, min(want, n - 1))
+    # the neighbour table, the fuzzy graph (about 3 × k edges) and its float64 weights
+    check_fits(n * n_neighbors * 8 * 6, f"UMAP neighbour graph of {_n_fmt(n)} samples")
     note = ""
     if n_neighbors < want:
         note = f"n_neighbors lowered from {want} to {n_neighbors} for {n} samples."
-    metric = params.get("metric", "cosine")
-    kwargs = dict(n_components=2, n_neighbors=n_neighbors,
-                  min_dist=float(params.get("min_dist", 0.1)), metric=metric,
-                  random_state=seed, n_jobs=1,  # a seed makes umap single-threaded anyway
-                  init=params.get("init", "spectral"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            coords = umap.UMAP(**kwargs).fit_transform(arr)
-        except (ValueError, TypeError, np.linalg.LinAlgError):
-            if kwargs["init"] == "random":
-                raise
-            # the spectral start can fail on tiny or disconnected sets; a random start cannot
-            kwargs["init"] = "random"
-            coords = umap.UMAP(**kwargs).fit_transform(arr)
-            note = (note + " " if note else "") + "Spectral start failed; used a random start."
-        if not np.isfinite(coords).all() and kwargs["init"] != "random":
-            kwargs["init"] = "random"
-            coords = umap.UMAP(**kwargs).fit_transform(arr)
-            note = (note + " " if note else "") + "Spectral start failed; used a random start."
-    used = {"n_neighbors": n_neighbors, "min_dist": kwargs["min_dist"], "metric": metric,
-            "init": kwargs["init"]}
-    return np.asarray(coords, dtype=np.float32), used, note
+    metric = str(params.get("metric", "cosine"))
+    reduced = prepare(arr, metric, int(params.get("pca_components", DEFAULT_PCA_COMPONENTS)),
+                      seed)
+    ind, dist = nearest_neighbours(reduced.points, n_neighbors - 1)
+    check_stop(watch.get("should_stop"))
+    n_epochs = int(params.get("n_epochs", layouts.UMAP_EPOCHS))
+    coords, init, init_note = layouts.umap_layout(
+        reduced.points, ind, dist, n_neighbors=n_neighbors,
+        min_dist=float(params.get("min_dist", 0.1)), seed=seed, n_epochs=n_epochs,
+        init=str(params.get("init", "spectral")), **watch)
+    if not np.isfinite(coords).all() and init != "random":
+        coords, init, _ = layouts.umap_layout(
+            reduced.points, ind, dist, n_neighbors=n_neighbors,
+            min_dist=float(params.get("min_dist", 0.1)), seed=seed, n_epochs=n_epochs,
+            init="random", **watch)
+        init_note = "Spectral start failed; used a random start."
+    note = f"{note} {init_note}".strip()
+    used = {"n_neighbors": n_neighbors, "min_dist": float(params.get("min_dist", 0.1)),
+            "metric": metric, "init": init, "n_epochs": n_epochs,
+            "pca_components": reduced.n_components}
+    return coords, used, note, reduced.explained_variance
 
 
-def warm_up_umap(n: int = 200, dim: int = 16, seed: int = 0) -> float:
-    """Import umap and run it once on ``n`` random points so numba's JIT compile is paid now
-    (call from a background thread at start-up). Returns the seconds it took."""
+def warm_up(methods: tuple[str, ...] = ("umap",), seed: int = 0) -> float:
+    """Pay every start-up cost of ``methods`` now (imports; UMAP's numba compile, loaded from
+    the on-disk cache after the first run on a machine). Run it in the projection process at
+    launch. The map path is the same for any N (no nearest-neighbour descent), so a small set
+    compiles everything a 70,000-point map needs; the set has three far-apart clusters so the
+    disconnected-graph start is compiled too. Returns the seconds it took."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    pts = rng.standard_normal((n, dim)).astype(np.float32)
-    _umap(pts, seed, {})
+    centres = rng.standard_normal((3, 16)).astype(np.float32) * 20.0
+    pts = (np.repeat(centres, 100, axis=0)
+           + rng.standard_normal((300, 16)).astype(np.float32))
+    for method in methods:
+        method = _normalise_method(method)
+        if method in ("umap",):
+            project(pts, "umap", seed=seed, n_epochs=20)
+        elif method in ("tsne", "pca-tsne"):
+            project(pts, method, seed=seed, max_iter=20, early_exaggeration_iter=10)
     return time.perf_counter() - t0
 
 
+def warm_up_umap(n: int = 300, dim: int = 16, seed: int = 0) -> float:
+    """Kept for callers of the old name: ``warm_up(("umap",))`` (``n``/``dim`` are ignored;
+    every path compiles on the small set)."""
+    return warm_up(("umap",), seed)

@@ -4,8 +4,12 @@ Why a process and not a thread: numba (UMAP) compiles with its own LLVM, and doi
 TensorFlow traces a graph on another thread of the same process segfaulted (seen in the window:
 llvmlite's pass manager on one thread, TF's ``graph_def_versions`` on the other). A child
 process isolates them, runs truly in parallel with training, can be cancelled at once by
-terminating it, and never holds up closing the window. The child stays alive, so UMAP's
-numba JIT is paid once per session (``warm_up``), not per map.
+terminating it, and never holds up closing the window. The child stays alive, so imports are
+paid once per session (``start`` / ``warm_up``), not per map; UMAP's numba code is also cached
+on disk per user (``jit_cache``), so a later launch loads it instead of compiling it.
+
+While a t-SNE or UMAP layout optimises, the child sends it about twice a second
+(``on_layout(coords, fraction)``), so the window can draw the map as it forms.
 
 Messages cross a multiprocessing pipe between this app and its own child; no user file is ever
 unpickled here.
@@ -24,13 +28,18 @@ import numpy as np
 from .. import errors
 from ..errors import Cancelled, ReprvizError
 from ..progress import ProgressFn, StopFn, report
+from .layouts import LayoutFn
 
 _POLL_S = 0.05
 
 
 def _serve(conn: Any) -> None:
     """The child's loop: answer requests until told to stop or the pipe closes."""
+    from .jit_cache import use_persistent_numba_cache
+
+    use_persistent_numba_cache()  # before anything imports numba
     from .. import analysis
+    from .projection import warm_up
 
     while True:
         try:
@@ -42,20 +51,24 @@ def _serve(conn: Any) -> None:
             return
         try:
             if kind == "warmup":
-                seconds = analysis.warm_up_umap()
-                conn.send(("result", seconds))
+                methods = tuple(request[1]) if len(request) > 1 else ("umap",)
+                conn.send(("result", warm_up(methods)))
             elif kind == "modules":  # what the child has imported (tests: never TF or Qt)
                 import sys
 
                 conn.send(("result", sorted(sys.modules)))
             elif kind == "project":
-                _, a, method, seed, params = request
+                _, a, method, seed, params, want_layout = request
 
                 def on_progress(p: Any) -> None:
                     conn.send(("progress", p))
 
-                conn.send(("result", analysis.project(a, method, seed=seed,
-                                                      on_progress=on_progress, **params)))
+                def on_layout(coords: np.ndarray, fraction: float) -> None:
+                    conn.send(("layout", coords, fraction))
+
+                conn.send(("result", analysis.project(
+                    a, method, seed=seed, on_progress=on_progress,
+                    on_layout=on_layout if want_layout else None, **params)))
             else:
                 conn.send(("error", "ReprvizError", f"unknown request {kind!r}", ""))
         except ReprvizError as exc:
@@ -110,9 +123,17 @@ class ProjectionProcess:
         return self._proc is not None and self._proc.is_alive()
 
     # --- requests -------------------------------------------------------------------------
-    def warm_up(self, should_stop: StopFn | None = None) -> float:
-        """Start the child and pay UMAP's numba compile there."""
-        return float(self._call(("warmup",), None, should_stop))
+    def start(self) -> None:
+        """Start the child now (it imports numpy/scikit-learn while the caller goes on)."""
+        with self._lock:
+            self._ensure_started()
+
+    def warm_up(self, should_stop: StopFn | None = None,
+                methods: tuple[str, ...] = ("umap",)) -> float:
+        """Start the child and pay the start-up cost of ``methods`` there (imports; UMAP's
+        numba code: compiled on a machine's first launch, loaded from disk after). Returns the
+        child's seconds."""
+        return float(self._call(("warmup", tuple(methods)), None, should_stop))
 
     def loaded_modules(self) -> list[str]:
         """Names of the modules imported in the child (``sorted(sys.modules)``)."""
@@ -120,12 +141,15 @@ class ProjectionProcess:
 
     def project(self, a: np.ndarray, method: str, seed: int = 0,
                 on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
-                **params: Any) -> Any:
+                on_layout: Optional[LayoutFn] = None, **params: Any) -> Any:
+        """``analysis.project`` in the child; ``on_layout(coords, fraction)`` is called here
+        (on the caller's thread) with the layout while it optimises."""
         a = np.ascontiguousarray(a, dtype=np.float32)
-        return self._call(("project", a, method, int(seed), params), on_progress, should_stop)
+        request = ("project", a, method, int(seed), params, on_layout is not None)
+        return self._call(request, on_progress, should_stop, on_layout)
 
     def _call(self, request: tuple, on_progress: ProgressFn | None,
-              should_stop: StopFn | None) -> Any:
+              should_stop: StopFn | None, on_layout: Optional[LayoutFn] = None) -> Any:
         with self._lock:
             self._ensure_started()
             conn, proc = self._conn, self._proc
@@ -149,6 +173,9 @@ class ProjectionProcess:
                     if kind == "progress":
                         if on_progress is not None:
                             on_progress(message[1])
+                    elif kind == "layout":
+                        if on_layout is not None:
+                            on_layout(message[1], float(message[2]))
                     elif kind == "result":
                         return message[1]
                     elif kind == "error":
@@ -197,15 +224,19 @@ def close_shared_process(timeout: float = 1.0) -> None:
 
 def project_in_process(a: np.ndarray, method: str, seed: int = 0,
                        on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
-                       **params: Any) -> Any:
+                       on_layout: Optional[LayoutFn] = None, **params: Any) -> Any:
     """``analysis.project`` for the slow methods, in the child process; PCA stays here."""
     if method == "pca":
         from .projection import project
 
         return project(a, method, seed=seed, on_progress=on_progress, should_stop=should_stop,
                        **params)
-    report(on_progress, "project", 0.0, f"Computing the {method.upper()} map…")
+    from .projection import METHOD_LABELS
+
+    label = METHOD_LABELS.get(method, method.upper())
+    report(on_progress, "project", 0.0, f"Computing the {label} map…")
     started = time.monotonic()
-    result = shared_process().project(a, method, seed, on_progress, should_stop, **params)
-    report(on_progress, "project", 1.0, f"{method.upper()} map in {time.monotonic() - started:.1f} s")
+    result = shared_process().project(a, method, seed, on_progress, should_stop, on_layout,
+                                      **params)
+    report(on_progress, "project", 1.0, f"{label} map in {time.monotonic() - started:.1f} s")
     return result

@@ -1,13 +1,20 @@
-"""Cosine similarity between samples and between class means (float32, memory-checked)."""
+"""Cosine similarity between samples and between class means (float32, memory-checked).
+
+``cosine_similarity`` gives the full N×N matrix or refuses; ``cosine_matrix`` never refuses for
+size: when N×N would not fit the memory budget (or exceeds ``max_n``, e.g. the pixels a view can
+show) it returns the matrix of an evenly spread, seeded subset of rows, with the rows used and a
+note that says so.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 
 from ..errors import ReprvizError
-from ..memory import check_fits
+from ..memory import check_fits, format_bytes, memory_budget_bytes
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -56,6 +63,57 @@ def cosine_similarity(a: Any) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
+@dataclass(frozen=True)
+class CosineResult:
+    """A cosine matrix of all samples, or of a subset when the full one would not fit."""
+
+    matrix: np.ndarray  # (M, M) float32 between the rows ``rows`` of the input
+    rows: np.ndarray  # (M,) int64, increasing: which input rows the matrix covers
+    n_total: int  # N, the number of input rows
+    note: str = ""  # "" when complete; else says it is sampled, how much, and why
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.rows) < self.n_total
+
+
+def max_cosine_samples(max_bytes: Optional[int] = None) -> int:
+    """The largest N whose N×N float32 matrix fits ``max_bytes`` (default: the memory budget)."""
+    limit = memory_budget_bytes() if max_bytes is None else int(max_bytes)
+    return max(1, int((limit / 4) ** 0.5))
+
+
+def sample_rows(n: int, m: int, seed: int = 0) -> np.ndarray:
+    """``m`` of ``n`` row indices, increasing, one drawn at random from each of ``m`` equal
+    stretches (seeded): rows grouped by class keep their groups in proportion."""
+    if m >= n:
+        return np.arange(n, dtype=np.int64)
+    edges = np.linspace(0, n, m + 1)
+    rng = np.random.default_rng(seed)
+    starts = np.ceil(edges[:-1]).astype(np.int64)
+    stops = np.maximum(starts + 1, np.ceil(edges[1:]).astype(np.int64))
+    return np.minimum(starts + (rng.random(m) * (stops - starts)).astype(np.int64), n - 1)
+
+
+def cosine_matrix(a: Any, max_n: Optional[int] = None, seed: int = 0) -> CosineResult:
+    """The cosine matrix of the rows of ``a``: complete when N×N float32 fits the memory budget
+    (and N ≤ ``max_n``), otherwise of ``sample_rows(N, M, seed)`` for the largest M that fits,
+    with a note saying so. Never allocates more than the budget for the matrix."""
+    arr = _as_matrix(a)
+    n = len(arr)
+    fit = max_cosine_samples()
+    m = min(n, fit, int(max_n) if max_n is not None else n)
+    rows = sample_rows(n, m, seed)
+    if m == n:
+        return CosineResult(cosine_similarity(arr), rows, n)
+    why = (f"the full matrix would need {format_bytes(4 * n * n)}, more than the memory limit of "
+           f"{format_bytes(memory_budget_bytes())}" if m == fit
+           else f"at most {m:,} rows were asked for")
+    note = (f"Cosine matrix of {m:,} of the {n:,} samples, spread evenly over them "
+            f"(sampled: {why}).")
+    return CosineResult(cosine_similarity(arr[rows]), rows, n, note)
+
+
 def centroid_similarity(a: Any, labels: Any, n_classes: int) -> np.ndarray:
     """(C, C) float32 cosine similarity between the class-mean vectors.
 
@@ -82,13 +140,25 @@ def centroid_similarity(a: Any, labels: Any, n_classes: int) -> np.ndarray:
 
 
 def within_between_similarity(cos: np.ndarray, labels: Any) -> dict[str, float | None]:
-    """Mean cosine of same-class pairs (diagonal excluded) and of different-class pairs."""
+    """Mean cosine of same-class pairs (diagonal excluded) and of different-class pairs.
+
+    From per-class sums (``cos @ one-hot``: N×C, accumulated in float64), never an N×N mask."""
     labels = np.asarray(labels).ravel()
-    same = labels[:, None] == labels[None, :]
-    np.fill_diagonal(same, False)
-    diff = labels[:, None] != labels[None, :]
-    within = float(cos[same].mean()) if same.any() else None
-    between = float(cos[diff].mean()) if diff.any() else None
+    n = len(labels)
+    _, codes = np.unique(labels, return_inverse=True)
+    counts = np.bincount(codes).astype(np.float64)
+    onehot = np.zeros((n, len(counts)), dtype=np.float32)
+    onehot[np.arange(n), codes] = 1.0
+    by_class = np.asarray(cos, dtype=np.float32) @ onehot  # (N, C): row i's sum over class c
+    block = np.zeros((len(counts), len(counts)), dtype=np.float64)
+    np.add.at(block, codes, by_class.astype(np.float64))
+    diag = float(np.trace(np.asarray(cos), dtype=np.float64))
+    same_pairs = float((counts ** 2).sum()) - n
+    diff_pairs = float(n) * n - float((counts ** 2).sum())
+    same_sum = float(np.trace(block)) - diag
+    diff_sum = float(block.sum()) - float(np.trace(block))
+    within = same_sum / same_pairs if same_pairs > 0 else None
+    between = diff_sum / diff_pairs if diff_pairs > 0 else None
     return {"within_class": within, "between_class": between}
 
 
