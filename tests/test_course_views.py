@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_support import is_training, session, wait_idle
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from reprviz_gui.workspace import handles

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFrame, QScrollArea, QWid
 
 from ..widgets.thumbnail_tooltip import array_to_qimage
 
-GAP = 8  # between tiles
+GAP = 6  # between tiles
 WIDE_GAP = 28  # before a tile that starts a second group (typical | confidently wrong)
-MARGIN = 6
+MARGIN = 4
 MIN_FIT_PX = 40  # "fit" never draws an image's longer side smaller than this
 MAX_FIT_PX = 224
 TEXT_TILE_PX = 230  # width of a tile that shows words instead of an image
@@ -64,6 +64,17 @@ def size_box() -> QComboBox:
     return box
 
 
+def _balanced_columns(section: Section, cell_width: int, inner: int) -> int:
+    """Tiles per row so that wrapped rows are about equally full (10 tiles that need two
+    rows go 5 + 5, not 9 + 1); a section with a second group just fills its rows."""
+    n = len(section.tiles)
+    if n == 0 or any(t.gap_before for t in section.tiles):
+        return n or 1
+    fits = max(1, (inner + GAP) // (cell_width + GAP))
+    rows = -(-n // fits)
+    return -(-n // rows)
+
+
 class _Canvas(QWidget):
     def __init__(self, grid: "TileGrid") -> None:
         super().__init__()
@@ -102,6 +113,7 @@ class TileGrid(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidgetResizable(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setBackgroundRole(QPalette.ColorRole.Base)  # below the last row too
         self.canvas = _Canvas(self)
         self.setWidget(self.canvas)
         self._sections: list[Section] = []
@@ -215,12 +227,13 @@ class TileGrid(QScrollArea):
             w, h = 0, 0
         widest = max((fm.horizontalAdvance(line) for t in section.tiles
                       for line in t.caption.split("\n")), default=0)
-        w = max(w, min(widest + 4, max(w, 1) * 2, 140), 24)
+        # captions may reach into the gaps beside their tile before they widen it
+        w = max(w, min(widest + 2 - GAP, max(w, 1) * 2, 140), 24)
         return QSize(w, h + lines * fm.lineSpacing() + (4 if lines else 0)), lines
 
     def _layout(self, width: int, factor: int, place: bool = True) -> int:
         """Place every header and tile for this width; returns the total height."""
-        fm = QFontMetrics(self.font())
+        fm = QFontMetrics(self._small_font)  # captions and tile texts
         title_fm, note_fm = QFontMetrics(self._title_font), QFontMetrics(self._small_font)
         placed: list[_Placed] = []
         headers: list[tuple[QRect, QRect, int]] = []
@@ -237,17 +250,19 @@ class TileGrid(QScrollArea):
             y += title.height() + (2 if section.title else 0)
             note = QRect(MARGIN, y, inner, 0)
             if section.note:
-                note.setHeight(note_fm.boundingRect(QRect(0, 0, inner, 10_000),
-                                                    Qt.TextFlag.TextWordWrap, section.note).height())
+                wrapped = note_fm.boundingRect(QRect(0, 0, inner, 10_000),
+                                               Qt.TextFlag.TextWordWrap, section.note)
+                note.setHeight(wrapped.height())
                 y += note.height() + 4
             headers.append((title, note, si))
             cell, _ = self._cell_size(section, f, fm)
             x = MARGIN
-            row_used = False
+            in_row = 0
+            per_row = _balanced_columns(section, cell.width(), inner)
             for ti, tile in enumerate(section.tiles):
                 step = (WIDE_GAP if tile.gap_before else 0)
-                if row_used and x + step + cell.width() > MARGIN + inner:
-                    x, y = MARGIN, y + cell.height() + GAP
+                if in_row and (x + step + cell.width() > MARGIN + inner or in_row == per_row):
+                    x, y, in_row = MARGIN, y + cell.height() + GAP, 0
                     step = 0
                 x += step
                 image = QRect(x, y, cell.width(), cell.height())
@@ -260,7 +275,7 @@ class TileGrid(QScrollArea):
                     image = QRect(x, y, cell.width(), 0)
                 placed.append(_Placed(si, ti, QRect(x, y, cell.width(), cell.height()), image))
                 x += cell.width() + GAP
-                row_used = True
+                in_row += 1
             if section.tiles:
                 y += cell.height()
             y += 2 * GAP
@@ -289,8 +304,8 @@ class TileGrid(QScrollArea):
                 p.setFont(self._small_font)
                 p.setPen(soft)
                 p.drawText(note, Qt.TextFlag.TextWordWrap, section.note)
-        p.setFont(self.font())
-        fm = QFontMetrics(self.font())
+        p.setFont(self._small_font)
+        fm = QFontMetrics(self._small_font)
         frame = pal.color(QPalette.ColorRole.Mid)
         accent = pal.color(QPalette.ColorRole.Highlight)
         for placed in self._placed:
@@ -318,7 +333,8 @@ class TileGrid(QScrollArea):
                 p.setPen(QColor(200, 30, 30) if tile.tone == "bad" else fg)
                 y = box.bottom() + 3
                 for line in tile.caption.split("\n"):
-                    rect = QRect(placed.cell.left(), y, placed.cell.width(), fm.lineSpacing())
+                    rect = QRect(placed.cell.left() - GAP // 2, y,
+                                 placed.cell.width() + GAP - 1, fm.lineSpacing())
                     p.drawText(rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                                fm.elidedText(line, Qt.TextElideMode.ElideRight, rect.width()))
                     y += fm.lineSpacing()
