@@ -20,7 +20,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 PROG = "reprviz"
 COMMANDS = ("analyze",)
-PROJECTIONS = ("pca", "mds", "tsne", "umap")
+PROJECTIONS = ("pca", "mds", "tsne", "pca-tsne", "umap")
 EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 TOP_HELP = f"""usage: {PROG} [--version] [GUI options]
@@ -156,8 +156,10 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     g.add_argument("--samples", type=_int_at_least(3), default=1000, metavar="N",
                    help="class-balanced test samples to analyse (default: %(default)s)")
     g.add_argument("--projection", choices=PROJECTIONS, default="pca",
-                   help="2-D map: pca (instant), mds (1 - cosine), tsne, umap "
-                        "(default: %(default)s)")
+                   help="2-D map: pca (instant), mds (1 - cosine), tsne, pca-tsne (PCA to "
+                        "--pca-components, then t-SNE), umap (default: %(default)s)")
+    g.add_argument("--pca-components", type=_int_at_least(1), default=20, metavar="K",
+                   help="pca-tsne: PCA to K components before t-SNE (default: %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     g.add_argument("--out", type=Path, required=True, metavar="DIR",
                    help="folder for the results (created if missing; files are replaced)")
@@ -233,6 +235,7 @@ def options_from_args(args: argparse.Namespace):
                        seed=args.seed)
     return AnalyzeOptions(data=args.data, out=args.out, model=args.model, epochs=args.epochs,
                           layer=args.layer, samples=args.samples, projection=args.projection,
+                          pca_components=args.pca_components,
                           seed=args.seed, save_model=args.save_model,
                           trust_model=args.trust_model, batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,

@@ -53,6 +53,7 @@ class AnalyzeOptions:
     layer: Optional[str | int] = None  # name or index; None = last hidden layer with units
     samples: int = 1000
     projection: str = "pca"
+    pca_components: int = 20  # --projection pca-tsne: PCA to this many components first
     seed: int = 0
     save_model: Optional[Path] = None
     trust_model: bool = False
@@ -257,8 +258,9 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
     report(on_progress, "analyse", 0.0, "Cosine similarity…")
     similarity = analysis.within_between_similarity(cos, labels)
     similarity["centroid_cosine"] = centroid
+    map_params = {"pca_components": int(opts.pca_components)} if method == "pca-tsne" else {}
     proj = layer_map(acts, method, seed=opts.seed, on_progress=on_progress,
-                     should_stop=should_stop)
+                     should_stop=should_stop, **map_params)
     if proj.note:
         notes.append(proj.note)
 
@@ -327,6 +329,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         "classification_report": evaluation.report if evaluation is not None else None,
         "layer": layer_report,
         "projection": {"method": proj.method, "explained_variance": proj.explained_variance,
+                       "pca_explained_variance": proj.pca_explained_variance,
                        "params": proj.params, "seconds": round(proj.seconds, 3),
                        "note": proj.note},
         "similarity": similarity,
