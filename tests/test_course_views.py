@@ -111,6 +111,9 @@ def test_weights_follow_a_model_switch_and_a_comparison(window, qtbot):
     assert shown["labels"] == list(win.controller.dataset.class_names)
     assert shown["tiles"] == shown["labels"] and shown["images"].shape == (10, 8, 8, 3)
     np.testing.assert_array_equal(shown["images"], _reference_weights(win).colour_images())
+    # the preset starts from zero weights: all white, and the view says so
+    assert (shown["images"] == 255).all()
+    assert "all weights are 0" in win.view("weights").subtitle.text()
 
     # compare with LeNet: a second view, its first convolution's 5×5 filters
     win.controller.add_comparison("lenet")

@@ -193,6 +193,17 @@ def test_regions_view_without_backprojection_explains_and_shows_saliency(qtbot):
     assert all(note == "" for note in view.displayed()["notes"])
 
 
+def test_regions_view_says_how_to_compute_again_after_a_stop(qtbot):
+    from reprviz_gui.views.regions import STOPPED_HINT
+
+    view = RegionsView()
+    qtbot.addWidget(view)
+    view.clear("Computing…")
+    view.set_busy("Computing saliency…")
+    view.set_busy("")  # the job ended without a result: Esc
+    assert view.hint_text() == STOPPED_HINT
+
+
 @pytest.mark.parametrize("cap, expected", [(1, [0, 1, 2]), (2, [0, 1, 2, 3, 4, 6]),
                                            (5, list(range(9)))])
 def test_first_per_class_takes_the_first_samples_of_each_class_by_index(cap, expected):

@@ -94,7 +94,8 @@ class WeightsView(Panel):
             f"<b>{w.layer_type} {w.layer_name!r}</b> · {len(w)} {what}"
             f"{' (colour filters as RGB)' if w.rgb else ''}"
             f"{' · largest weights first' if self.order_box.currentIndex() == 1 else ''}"
-            " · hover an image for its unit, norm and range")
+            + (" · <b>all weights are 0</b>: train the model" if w.symmetric_limit == 0
+               else " · hover an image for its unit, norm and range"))
         if w.rgb:
             lim = "its own largest |weight|" if per_unit else f"±{w.symmetric_limit:.3g}"
             self.legend.set_text_only(
