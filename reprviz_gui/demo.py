@@ -95,7 +95,9 @@ class DemoDriver(QObject):
     def on_training(self, session_id: str, running: bool) -> None:
         if not running:
             self.log(f"training of {session_id} finished")
-            self._maybe_pick_layer()
+            # after the controller has applied the run (new model version, stale results
+            # dropped): picked now, the untrained model's map would pass for the final one
+            QTimer.singleShot(0, self._maybe_pick_layer)
 
     def _ready_sessions(self) -> bool:
         ws = self.c.workspace

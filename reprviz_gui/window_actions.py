@@ -151,8 +151,21 @@ class WindowActions:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open data file", str(Path.home()),
             "Data files (*.csv *.txt *.vec *.npz *.gz *-ubyte);;All files (*)")
-        if path:
+        if not path:
+            return
+        from .widgets.import_dialog import CsvImportDialog, needs_import_dialog
+
+        if not needs_import_dialog(path):
             self.controller.open_dataset(path)
+            return
+        # a CSV of samples: ask how to read it (image shape, pixel order, labels, ...), with a
+        # live preview; non-modal, so background work keeps reporting meanwhile
+        dialog = CsvImportDialog(path, LoadOptions(seed=self.controller.settings.seed), self,
+                                 settings=self.qsettings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.controller.open_dataset(path, dialog.options()))
+        self.import_dialog = dialog
+        dialog.open()
 
     @Slot()
     def open_folder(self: "MainWindow") -> None:

@@ -57,10 +57,25 @@ class SessionActions:
         return [sid for sid, s in self.workspace.sessions.items() if s.training]
 
     def layers_of(self: "Controller", session_id: Optional[str] = None) -> tuple:
-        """The model's layers, or the input values themselves when there is no model."""
+        """The layers the views can show: the model's layers, each Dense layer with a flat
+        input preceded by its raw projection ``name:raw`` (input · W, no bias or activation —
+        the order the network computes them in, which also keeps the output layer last for
+        ``default_layer``); or the input values themselves when there is no model."""
         s = self.session(session_id)
         if s.has_model:
-            return s.layers
+            from ..core.model.extraction import RAW_SUFFIX
+            from ..core.model.layers import LayerInfo
+
+            shown = []
+            for info in s.layers:
+                # a Dense layer on a flat input has a 1-D output; extraction reads raw x·W
+                # only there (a Dense applied along a sequence has no single projection)
+                if info.type == "Dense" and len(info.output_shape) == 1:
+                    shown.append(LayerInfo(info.index, info.name + RAW_SUFFIX,
+                                           "Dense (raw x·W)", info.output_shape, "", 0,
+                                           False, False))
+                shown.append(info)
+            return tuple(shown)
         ds = self.workspace.dataset
         if ds is None:
             return ()
