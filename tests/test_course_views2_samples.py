@@ -218,5 +218,8 @@ def test_a_new_dataset_resets_and_none_clears(qtbot, view):
     view.show_product("evaluation", "A", evaluation(colour_dataset()))
     view.set_dataset(colour_dataset(seed=9))
     assert view.current_class() == 0 and view._evaluations == {}
+    # the window clears every view with "Computing…" on new data: the grid has its data
+    view.clear("Computing…")
+    assert not view.is_empty() and len(view.displayed()["indices"]) == 60
     view.set_dataset(None)
     assert view.is_empty() and view.displayed() == {}

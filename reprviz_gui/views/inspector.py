@@ -140,6 +140,7 @@ class InspectorView(Panel):
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.config_title = QLabel(objectName="inspectorConfigTitle")
         self.config = QPlainTextEdit(objectName="inspectorConfig")
         self.config.setReadOnly(True)
@@ -191,6 +192,18 @@ class InspectorView(Panel):
         current = self.current_row()
         self._show_config(current if current >= 0 else (0 if rows else -1))
         self._apply_current()
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """The table as tall as its rows (at most 60 %), the configuration the rest."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        t = self.table
+        need = (t.horizontalHeader().height() + t.horizontalScrollBar().sizeHint().height()
+                + sum(t.rowHeight(i) for i in range(t.rowCount())) + 2 * t.frameWidth() + 2)
+        top = min(need, int(total * 0.6))
+        self.splitter.setSizes([top, total - top])
 
     def current_row(self) -> int:
         """The row of the layer the views show (its Dense layer for a raw projection)."""

@@ -177,6 +177,9 @@ class ReportView(Panel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.clicked.connect(self._row_clicked)
+        compact = self.fontMetrics().height() + 6  # every row in view on a laptop screen
+        for t in (self.accuracy_table, self.table):
+            t.verticalHeader().setDefaultSectionSize(compact)
         self.body_layout.addWidget(self.table, 1)
 
     # --- drawing ----------------------------------------------------------------------------
@@ -190,8 +193,8 @@ class ReportView(Panel):
         text = f"<b>Classification report</b> on the {ev.split} split ({n:,} samples)"
         if len(classes) == 2:
             text += (f". With two classes, the “{classes[1].label}” row holds the usual binary "
-                     f"precision and recall (“{classes[1].label}” as the positive class).")
-        text += " Click a column to sort; click a class to select its samples."
+                     f"precision and recall (“{classes[1].label}” as the positive class)")
+        text += ". Click a column to sort; click a class to select its samples."
         self.caption.setText(text)
         self._apply_highlight()
 

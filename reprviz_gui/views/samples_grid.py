@@ -243,6 +243,8 @@ class SampleGridView(Panel):
             for split in SPLITS:
                 if len(dataset.split(split)[1]):
                     self.split_combo.addItem(split, split)
+        self.class_combo.setMinimumWidth(0)
+        self.class_combo.setMinimumWidth(min(260, self.class_combo.sizeHint().width()))  # no cut
         for w in (self.class_combo, self.split_combo):
             w.blockSignals(False)
         self._render()
@@ -284,9 +286,9 @@ class SampleGridView(Panel):
 
     def _render(self) -> None:
         ds = self._dataset
-        if ds is None or self.split_combo.count() == 0 or ds.n_classes == 0:
+        if not self._has_data():
             self._shown = np.zeros(0, dtype=np.int64)
-            self.clear()
+            super().clear()
             return
         self._result = ds
         self._stack.setCurrentWidget(self.body)
@@ -387,6 +389,18 @@ class SampleGridView(Panel):
         self.show_hover(self.canvas.mapTo(self, point), [np.asarray(x[i])], self._lines(i))
 
     # --- Panel hooks ------------------------------------------------------------------------
+    def _has_data(self) -> bool:
+        ds = self._dataset
+        return ds is not None and self.split_combo.count() > 0 and ds.n_classes > 0
+
+    def clear(self, message: str = "") -> None:
+        """The grid shows the dataset itself: once it has one, there is nothing to wait for
+        (the window clears every view with "Computing…" when new data arrives)."""
+        if self._has_data():
+            self._render()
+        else:
+            super().clear(message)
+
     def _clear_content(self) -> None:
         self.canvas.set_images([])
         self.listing.clear()
