@@ -45,6 +45,14 @@ def signed(values: np.ndarray) -> np.ndarray:
     return diverging_rgb(values)
 
 
+def _reason(why: str) -> str:
+    """' — this one has Conv2D ('conv_1')' from the core's message (or the message itself)."""
+    why = why.strip().rstrip(".")
+    if "this one has " in why:
+        return " \u2014 this one has " + why.split("this one has ", 1)[1]
+    return f" ({why})" if why else ""
+
+
 class RegionsView(Panel):
     title = "Important regions"
     panel_id = "regions"
@@ -121,8 +129,8 @@ class RegionsView(Panel):
             kinds = [saliency, saliency_abs]
             self.note.setText("Back-projection does not apply to this model: it multiplies "
                               "the weight matrices through, and only Dense layers are plain "
-                              f"matrices. ({r.backprojection_why}) Showing saliency only; it "
-                              "works for any model.")
+                              f"matrices{_reason(r.backprojection_why)}. Showing saliency only; "
+                              "it works for any model.")
         self.note.setVisible(bool(self.note.text()))
         sections = []
         self._kinds, self._values = [], {}
