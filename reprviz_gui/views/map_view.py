@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QFrame,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton)
 from superqt.utils import qthrottled
@@ -18,11 +18,12 @@ from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
 from .base import Panel
 from .describe import sample_lines, sample_thumbnail
+from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
 from .map_tools import BOX, LASSO, PAN, SelectViewBox, points_in
-from .theme import fmt_count, make_subtitle, palette_colors, scene_to_panel, style_plot, tick_font
+from .theme import fmt_count, make_subtitle, scene_to_panel, style_plot, tick_font
 
 HIT_RADIUS_PX = 8
-MAX_WORD_LABELS = 400  # more text items than this turns the map into a grey smear
+NO_COLOUR = (110, 110, 110)  # "colour by: none" (word tables, as the practical draws them)
 ERRORS_ON_UP_TO = 2_000  # misclassified marks are on by default only up to this many points
 
 
@@ -36,32 +37,22 @@ def point_style(n: int) -> tuple[int, int]:
     return 3, 120
 
 
-def _swatch(color: QColor, size: int = 12) -> QIcon:
-    pix = QPixmap(size, size)
-    pix.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pix)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(color)
-    p.drawEllipse(1, 1, size - 2, size - 2)
-    p.end()
-    return QIcon(pix)
-
-
-class MapPanel(Panel):
+class MapPanel(MapOverlays, Panel):
     """``show_result(ProjectionResult)``: scatter of the 2-D coordinates, coloured by class.
 
     Controls: colour by true / predicted class, mark misclassified samples (a black cross with a
     white edge, which no class colour can be mistaken for), the drag tool (pan, box, lasso) and
     "Reset view". Hovering a point shows its thumbnail (or word / text) with its labels.
     Selecting: click a point, drag a box or lasso, or click a class in the legend; shift adds.
-    The selection is drawn on top with a dark edge while the other points fade.
+    The selection is drawn on top with a dark edge while the other points fade. Word tables
+    start without class colours ("none") and can show each pair's offset as an arrow.
     """
 
     title = "Map"
     panel_id = "map"
     TRUE = "true"
     PREDICTED = "predicted"
+    NONE = "none"
 
     colour_by_changed = Signal(str)
 
@@ -72,6 +63,7 @@ class MapPanel(Panel):
         self.colour_combo = QComboBox()
         self.colour_combo.addItem("True class", self.TRUE)
         self.colour_combo.addItem("Predicted class", self.PREDICTED)
+        self.colour_combo.addItem("None", self.NONE)
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.colour_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.colour_combo.activated.connect(self._on_colour_activated)
@@ -144,7 +136,7 @@ class MapPanel(Panel):
         self.body_layout.addLayout(row, 1)
         style_plot(self.view, [self.plot], self)
 
-        self._word_items: list[pg.TextItem] = []
+        self._init_overlays(bar)
         self._coords = np.zeros((0, 2), dtype=np.float32)
         self._order = np.zeros(0, dtype=np.int64)  # a fixed shuffle, so no class hides another
         self._class_colors = np.zeros((0, 4), dtype=np.uint8)
@@ -163,7 +155,7 @@ class MapPanel(Panel):
 
     def set_colour_by(self, mode: str) -> None:
         """Set the colouring from code (emits nothing)."""
-        if mode not in (self.TRUE, self.PREDICTED):
+        if mode not in (self.TRUE, self.PREDICTED, self.NONE):
             raise ValueError(f"unknown colouring {mode!r}")
         if mode == self.PREDICTED and self._predictions() is None:
             mode = self.TRUE
@@ -190,7 +182,7 @@ class MapPanel(Panel):
             return
         (x0, y0), (x1, y1) = finite.min(axis=0).astype(float), finite.max(axis=0).astype(float)
         w, h = max(float(x1 - x0), 1e-6), max(float(y1 - y0), 1e-6)
-        right = 0.18 if self._word_items else 0.04
+        right = 0.18 if self.word_labels.items else 0.04
         self.viewbox.setRange(xRange=(x0 - 0.04 * w, x1 + right * w),
                               yRange=(y0 - 0.05 * h, y1 + 0.05 * h), padding=0)
 
@@ -200,7 +192,7 @@ class MapPanel(Panel):
 
     def _set_combo(self, mode: str) -> None:
         with QSignalBlocker(self.colour_combo):
-            self.colour_combo.setCurrentIndex(0 if mode == self.TRUE else 1)
+            self.colour_combo.setCurrentIndex(self.colour_combo.findData(mode))
 
     def _on_colour_activated(self, index: int) -> None:
         mode = self.colour_combo.itemData(index)
@@ -233,6 +225,7 @@ class MapPanel(Panel):
         has_pred = preds is not None
         self.colour_combo.model().item(1).setEnabled(has_pred)
         self.errors_check.setEnabled(has_pred)
+        self.errors_check.setVisible(has_pred or samples.words is None)  # no model for words
         if self._colour_by == self.PREDICTED and not has_pred:
             self._colour_by = self.TRUE
         self._set_combo(self._colour_by)
@@ -252,7 +245,8 @@ class MapPanel(Panel):
         else:
             self.error_marks.setData(pos=np.zeros((0, 2)))
         self.error_marks.setVisible(has_pred and show_errors)
-        self._draw_words(samples)
+        self.word_labels.draw(samples.words, self._coords, self)
+        self._draw_arrows()
         self._fill_legend()
         self._set_subtitle(result)
         self._apply_highlight()
@@ -260,11 +254,14 @@ class MapPanel(Panel):
 
     def _classes(self) -> np.ndarray:
         s = self._result.samples
-        cls = s.labels if self._colour_by == self.TRUE else self._predictions()
+        cls = s.labels if self._colour_by != self.PREDICTED else self._predictions()
         return np.asarray(cls, dtype=np.int64)
 
     def _brushes(self, rows: np.ndarray, alpha: Optional[int] = None) -> list:
-        cols = self._class_colors[self._classes()[rows]].copy()
+        if self._colour_by == self.NONE:
+            cols = np.tile(np.array([*NO_COLOUR, 255], dtype=np.uint8), (len(rows), 1))
+        else:
+            cols = self._class_colors[self._classes()[rows]].copy()
         cols[:, 3] = self._alpha if alpha is None else alpha
         table = {}
         out = []
@@ -298,27 +295,11 @@ class MapPanel(Panel):
         self.selected.setData(pos=self._coords[rows], data=rows,
                               brush=self._brushes(rows, alpha=255))
 
-    def _draw_words(self, samples) -> None:
-        for item in self._word_items:
-            self.plot.removeItem(item)
-        self._word_items = []
-        if samples.words is None or len(samples.words) > MAX_WORD_LABELS:
-            return
-        _, fg = palette_colors(self)
-        color = QColor(fg.red(), fg.green(), fg.blue(), 210)
-        font = tick_font(-0.5)
-        for i, word in enumerate(samples.words):
-            t = pg.TextItem(" " + str(word), color=color, anchor=(0, 0.5))
-            t.setFont(font)
-            t.setPos(float(self._coords[i, 0]), float(self._coords[i, 1]))
-            t.setZValue(1)
-            self.plot.addItem(t)
-            self._word_items.append(t)
-
     def _fill_legend(self) -> None:
         s = self._result.samples
         counts = np.bincount(self._classes(), minlength=len(self._class_colors))
         self.legend.clear()
+        self.legend.setVisible(self._colour_by != self.NONE)
         fm = self.legend.fontMetrics()
         widest = 0
         which = "true" if self._colour_by == self.TRUE else "predicted"
@@ -326,7 +307,7 @@ class MapPanel(Panel):
             name = s.class_names[k] if k < len(s.class_names) else f"class {k}"
             if counts[k] == 0 and k >= len(s.class_names):
                 continue
-            it = QListWidgetItem(_swatch(QColor(*(int(v) for v in self._class_colors[k]))), name)
+            it = QListWidgetItem(swatch(QColor(*(int(v) for v in self._class_colors[k]))), name)
             it.setData(Qt.ItemDataRole.UserRole, k)
             it.setToolTip(f"{name}: {fmt_count(counts[k])} samples ({which} class). Click to "
                           "select them (shift adds).")
@@ -349,6 +330,9 @@ class MapPanel(Panel):
             bottom, left = f"PC1 ({100 * ev[0]:.0f} %)", f"PC2 ({100 * ev[1]:.0f} %)"
         elif r.method.lower() == "pca":
             bottom, left = "PC1", "PC2"
+        if r.pca_explained_variance is not None and r.pca_components:  # PCA before the layout
+            parts.append(f"{r.pca_components} PCA components explain "
+                         f"{100 * r.pca_explained_variance:.0f} % of the variance")
         text = " \u00b7 ".join(parts) + f" \u00b7 {fmt_count(self._coords.shape[0])} samples"
         if r.preview:
             text += " <i>(PCA preview while the chosen map computes)</i>"
@@ -364,9 +348,8 @@ class MapPanel(Panel):
     def _clear_content(self) -> None:
         for item in (self.scatter, self.selected, self.error_marks):
             item.clear()
-        for item in self._word_items:
-            self.plot.removeItem(item)
-        self._word_items = []
+        self.word_labels.clear()
+        self.arrows.clear()
         self.legend.clear()
         self.subtitle.clear()
         self._coords = np.zeros((0, 2), dtype=np.float32)
@@ -397,7 +380,9 @@ class MapPanel(Panel):
             "sample_indices": np.asarray(r.samples.indices),
             # scalar size: pyqtgraph keeps it in opts, the per-point sizes read -1
             "point_size": float(self.scatter.opts["size"]) if len(d) else 0.0,
-            "words": [t.toPlainText().strip() for t in self._word_items],
+            "words": self.word_labels.texts(),
+            "arrows": self.arrows.segments(),
+            "arrows_visible": self.arrows.visible() and len(self.arrows.segments()) > 0,
             "legend": [self.legend.item(i).text() for i in range(self.legend.count())],
             "subtitle": self.subtitle.text(),
             "preview": r.preview,

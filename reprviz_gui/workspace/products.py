@@ -61,6 +61,8 @@ class Product:
     preview: Optional[Callable[[dict], Optional[dict]]] = None
     # False: a newer request lets a running job finish (killing the UMAP child costs its JIT)
     interrupt_running: bool = True
+    # True: params read the selection (a word's neighbours), so selecting recomputes it
+    follows_selection: bool = False
 
     def lane_for(self, params: dict) -> str:
         return self.lane(params) if callable(self.lane) else self.lane
@@ -105,7 +107,12 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
 
 def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     p = _layer_params(ws, s)
-    return None if p is None else {**p, "method": ws.method, "seed": ws.seed}
+    if p is None:
+        return None
+    p = {**p, "method": ws.method, "seed": ws.seed}
+    if ws.method == "pca-tsne":  # the IMDB post's k (only this method's maps depend on it)
+        p["pca_components"] = ws.pca_components
+    return p
 
 
 def _compute_map(req: ProductRequest, on_progress: ProgressFn,
@@ -118,12 +125,17 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
         from ..core.errors import ReprvizError
 
         raise ReprvizError("A 2-D map needs at least 3 samples.")
+    extra = {"pca_components": req.param("pca_components")} if method == "pca-tsne" else {}
     proj = layer_map(layer.activations, method, seed=req.param("seed", 0),
                      in_child=method != "pca", on_progress=on_progress,
-                     should_stop=should_stop)
+                     should_stop=should_stop, **extra)
+    pca = method == "pca-tsne" and proj.pca_explained_variance is not None
     return ProjectionResult(req.key.tag, layer.layer_name, method,
                             np.asarray(proj.coords, dtype=np.float32).copy(), layer.samples,
-                            layer.predictions, proj.explained_variance, note=proj.note)
+                            layer.predictions, proj.explained_variance, note=proj.note,
+                            pca_components=proj.params.get("pca_components") if pca else None,
+                            pca_explained_variance=float(proj.pca_explained_variance)
+                            if pca else None)
 
 
 register(Product("layer", _layer_params, _compute_layer, lane="model",
@@ -131,7 +143,8 @@ register(Product("layer", _layer_params, _compute_layer, lane="model",
 register(Product("map", _map_params, _compute_map,
                  lane=lambda p: "quick" if p.get("method") == "pca" else "projection",
                  inputs=("layer",), busy="Computing the map…", why_not=_layer_why_not,
-                 preview=lambda p: ({**p, "method": "pca"} if p.get("method") != "pca" else None),
+                 preview=lambda p: ({**{k: v for k, v in p.items() if k != "pca_components"},
+                                     "method": "pca"} if p.get("method") != "pca" else None),
                  interrupt_running=False))
 
 
