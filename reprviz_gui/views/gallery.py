@@ -119,7 +119,7 @@ class GalleryView(Panel):
             if ds.words is not None and sel.split == "test":
                 what = f"“{ds.words[i]}”"
             elif ds.kind == "sequence":
-                what = elide(decode_tokens(x[i], ds.vocabulary), 160)
+                what = elide(decode_tokens(ds.tokens(sel.split, i), ds.vocabulary), 160)
             else:
                 what = ""
             item = QListWidgetItem("  ".join(lines) + (f"\n{what}" if what else ""))

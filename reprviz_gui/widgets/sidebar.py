@@ -51,6 +51,7 @@ class Sidebar(QScrollArea):
     layer_chosen = Signal(str)
     samples_changed = Signal(int, str)
     method_changed = Signal(str)
+    pca_components_changed = Signal(int)  # k of the PCA → t-SNE map
     session_chosen = Signal(str)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
@@ -83,6 +84,7 @@ class Sidebar(QScrollArea):
             guard_wheel(w)  # scrolling the sidebar never edits a field under the cursor
         self._session_ids: list[str] = []
         self._update_param_visibility()
+        self._update_pca_visibility()
 
     # --- construction -----------------------------------------------------------------
     def _build_data_box(self) -> QGroupBox:
@@ -210,9 +212,17 @@ class Sidebar(QScrollArea):
         for key, label in METHOD_LABELS.items():
             self.method_combo.addItem(label, key)
         self.method_combo.activated.connect(self._on_method_activated)
+        self.pca_spin = _int_spin(1, 1000, 20)
+        self.pca_spin.setObjectName("pca_components")
+        self.pca_spin.setToolTip("PCA → t-SNE: the data is first reduced to this many principal "
+                                 "components (the IMDB post uses 20); the map shows how much of "
+                                 "the variance they keep")
+        self.pca_spin.editingFinished.connect(self._on_pca_edited)
         form.addRow("Samples", self.samples_spin)
         form.addRow("Split", self.split_combo)
         form.addRow("Map", self.method_combo)
+        form.addRow("PCA components", self.pca_spin)
+        self._layers_form = form
         v.addLayout(form)
         return box
 
@@ -318,13 +328,17 @@ class Sidebar(QScrollArea):
         self.samples_spin.setToolTip(f"{n:,} samples of the {split} split are shown in every "
                                      "view (class-stratified)")
 
-    def set_view_settings(self, n_samples: int, split: str, method: str) -> None:
-        with _Blocked(self.samples_spin, self.split_combo, self.method_combo):
+    def set_view_settings(self, n_samples: int, split: str, method: str,
+                          pca_components: Optional[int] = None) -> None:
+        with _Blocked(self.samples_spin, self.split_combo, self.method_combo, self.pca_spin):
             self.samples_spin.setValue(int(n_samples))
             self.split_combo.setCurrentText(split)
             idx = self.method_combo.findData(method)
             if idx >= 0:
                 self.method_combo.setCurrentIndex(idx)
+            if pca_components is not None:
+                self.pca_spin.setValue(int(pca_components))
+        self._update_pca_visibility()
 
     def set_layers(self, layers: Iterable[Any]) -> None:
         with _Blocked(self.layer_tree):
@@ -433,7 +447,19 @@ class Sidebar(QScrollArea):
             self.session_chosen.emit(self._session_ids[index])
 
     def _on_method_activated(self, index: int) -> None:
+        self._update_pca_visibility()
         self.method_changed.emit(self.method_combo.itemData(index))
+
+    def _on_pca_edited(self) -> None:
+        if self.pca_spin.value() != self._pca_emitted:
+            self._pca_emitted = self.pca_spin.value()
+            self.pca_components_changed.emit(self.pca_spin.value())
+
+    def _update_pca_visibility(self) -> None:
+        """The k of PCA → t-SNE, only while that map is chosen."""
+        self._layers_form.setRowVisible(self.pca_spin,
+                                        self.method_combo.currentData() == "pca-tsne")
+        self._pca_emitted = self.pca_spin.value()
 
     def _update_param_visibility(self) -> None:
         allowed = PRESET_PARAMS.get(self.preset_combo.currentData(), ())

@@ -47,6 +47,7 @@ class Settings:
     n_samples: int = 1000
     split: str = "test"
     method: str = "umap"
+    pca_components: int = 20  # k of the PCA → t-SNE map
 
 
 class Controller(SessionActions, QObject):
@@ -71,7 +72,8 @@ class Controller(SessionActions, QObject):
         self.settings = settings or Settings()
         s = self.settings
         self.workspace = Workspace(source=s.source, n_samples=s.n_samples, split=s.split,
-                                   seed=s.seed, method=s.method)
+                                   seed=s.seed, method=s.method,
+                                   pca_components=s.pca_components)
         self.active = "A"  # the session the sidebar edits and trains
         self.scheduler = ProductScheduler(self)
         self._activity: dict[int, tuple[str, float, Optional[float]]] = {}  # per running job
@@ -129,6 +131,11 @@ class Controller(SessionActions, QObject):
         self.settings.method = self.workspace.method = method
         if method == "umap":
             self._warm_up_umap()
+        self.scheduler.refresh(kinds={"map"})
+
+    def set_pca_components(self, k: int) -> None:
+        """k of the PCA → t-SNE map (the IMDB post's 20 by default)."""
+        self.settings.pca_components = self.workspace.pca_components = max(1, int(k))
         self.scheduler.refresh(kinds={"map"})
 
     def set_samples(self, n: int, split: str) -> None:

@@ -43,6 +43,9 @@ class ProjectionResult:
     explained_variance: Optional[np.ndarray] = None  # PCA only
     preview: bool = False  # the instant PCA shown while a slower method runs
     note: str = ""
+    # PCA → t-SNE: the k components of its PCA step and the share of variance they keep
+    pca_components: Optional[int] = None
+    pca_explained_variance: Optional[float] = None
 
 
 @dataclass(frozen=True)

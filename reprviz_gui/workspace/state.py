@@ -127,7 +127,9 @@ class Workspace:
     split: str = "test"
     seed: int = 0
     method: str = "umap"
+    pca_components: int = 20  # k of the "pca-tsne" map (PCA to k components, then t-SNE)
     selection: Selection = field(default_factory=Selection)
+    history_revision: int = 0  # bumped after each change to the run history file
     sessions: dict[str, Session] = field(default_factory=dict)
 
     def new_dataset(self, dataset: Dataset, source: str) -> None:

@@ -325,6 +325,8 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         parts[split] = (x, _labels(y, len(x), f"y_{split}", fname, n_classes))
     vocabulary = None
+    full: dict[str, list[np.ndarray]] = {}  # every review whole, when maxlen cuts one
+    cut = False
     if sequences:
         tokens = {s: [_as_tokens(q, i, fname) for i, q in enumerate(p[0])]
                   for s, p in parts.items()}
@@ -335,6 +337,8 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
             if raw_ids:  # Keras's raw imdb.npz: word ranks; add start and offset like load_data()
                 seqs = [np.concatenate(([IMDB_START], a + IMDB_INDEX_FROM)) for a in seqs]
             out[s] = pad_sequences(seqs, options.maxlen, fname)
+            full[s] = [np.asarray(a, dtype=np.int32) for a in seqs]
+            cut |= any(len(a) > options.maxlen for a in seqs)
             check_stop(should_stop)
         if raw_ids:
             notes.append("Token ids shifted like keras.datasets.imdb.load_data(): 1 = start of "
@@ -402,6 +406,12 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
             xs_final["train"], parts["train"][1], options.test_fraction, options.seed, "samples")
         notes.append(note)
         split_by_app = True
+        if cut:  # the same stratified, seeded split as make_split's
+            from .splitting import stratified_split
+
+            tr, te = stratified_split(parts["train"][1], options.test_fraction, options.seed)
+            whole = full["train"]
+            full = {"train": [whole[i] for i in tr], "test": [whole[i] for i in te]}
     if len(y_train) + len(y_test) == 0:
         from ..errors import EmptyDataError
 
@@ -413,7 +423,7 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
         provenance=provenance or (f"{fname}: {len(y_train):,} training and {len(y_test):,} test "
                                   f"samples."),
         split_made_by_app=split_by_app, vocabulary=vocabulary, notes=notes,
-        per_sample_minmax=options.per_sample_minmax)
+        per_sample_minmax=options.per_sample_minmax, full_sequences=full if cut else None)
 
 
 def _labels(y: np.ndarray, n: int, key: str, fname: str, n_classes: Optional[int]) -> np.ndarray:

@@ -125,8 +125,9 @@ def make_sample_set(dataset: Dataset, n: int, split: str = "test", seed: int = 0
     thumbnails = np.array(x[indices], copy=True) if dataset.kind == "image" else None
     words = (tuple(dataset.words[i] for i in indices)
              if dataset.words is not None and split == "test" else None)
-    texts = (tuple(decode_tokens(seq, dataset.vocabulary) for seq in x[indices])
-             if dataset.kind == "sequence" else None)
+    # the whole review, from its first word: the model's input may have lost its start
+    texts = (tuple(decode_tokens(dataset.tokens(split, int(i)), dataset.vocabulary)
+                   for i in indices) if dataset.kind == "sequence" else None)
     return SampleSet(indices=indices, labels=labels, class_names=tuple(dataset.class_names),
                      split=split, thumbnails=thumbnails, words=words, texts=texts,
                      requested=int(n))

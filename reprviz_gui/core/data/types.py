@@ -64,6 +64,10 @@ class Dataset:
     # things the user should be told (e.g. "3 unreadable files skipped", "split made by the app")
     notes: list[str] = field(default_factory=list)
     per_sample_minmax: bool = False
+    # token sequences cut to the model's length (maxlen keeps the END of a review, as Keras's
+    # pad_sequences does, so 41 % of the bundled test reviews lose their start): every
+    # sample's full tokens per split, for showing the review whole; None when none was cut
+    full_sequences: Optional[dict[str, list[np.ndarray]]] = None
 
     @property
     def n_classes(self) -> int:
@@ -79,6 +83,15 @@ class Dataset:
         if which == "test":
             return self.x_test, self.y_test
         raise ValueError(f"unknown split {which!r}")
+
+    def tokens(self, split: Literal["train", "test"], i: int) -> np.ndarray:
+        """Sample ``i`` of a split of token sequences with all its tokens (the model sees the
+        last ``maxlen`` of them; ``x_*`` holds those)."""
+        full = (self.full_sequences or {}).get(split)
+        if full is not None:
+            return full[i]
+        x, _ = self.split(split)
+        return x[i]
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """Model-ready values: images ÷255 as float32 (optionally min-max per sample);
