@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.pipeline import INPUT_LAYER
 from ..workers.lane import Job, JobFailure, JobKind
-from . import jobs
+from . import history_rows, jobs
 from .results import ResultKey
 from .state import NO_MODEL, SESSION_IDS, ModelHandle, ResultTag, Session, TrainingCurves
 
@@ -38,6 +38,7 @@ class TrainJob:
     handle: ModelHandle
     stop: jobs.StopLevels
     tag_after: ResultTag
+    run: Any = None  # history_rows.RunStart: what the run history records of this run
 
 
 class SessionActions:
@@ -159,7 +160,8 @@ class SessionActions:
         job = self.lanes["model"].submit(Job(
             JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after),
             "training" + (f" {s.label}" if len(ws.sessions) > 1 else ""), cancel_event=stop,
-            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after),
+            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after,
+                             history_rows.run_start(self, s, cfg)),
             result_on_cancel=True), supersede=False)
         s.train_request = job.request_id
 
@@ -316,6 +318,7 @@ class SessionActions:
             curves = TrainingCurves(outcome.history, s.curves.epochs_planned, False,
                                     stopped=outcome.stopped)
         ended = self._training_ended(job, curves)
+        history_rows.record_run(self, p.run, outcome)  # also a run whose data was closed
         if not applies or ended is None:
             return  # the data or the model changed meanwhile: nothing here belongs to it
         s = ended

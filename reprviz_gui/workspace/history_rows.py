@@ -1,0 +1,212 @@
+"""The window's rows of the run history: what a training run records, written off the GUI
+thread, and restoring a recorded run's settings.
+
+``run_start`` snapshots, when Train is pressed, what the run uses (the sidebar may change while
+it trains); ``record_run`` turns it and the ``TrainOutcome`` into a ``RunRecord``
+(``core.io.history.record_from_run``, the same row ``analyze`` writes) and appends it. Appending
+rewrites the whole file atomically under a lock — 40 ms for 100 runs, 130 ms for 500 (measured)
+— so it runs on a thread of its own, and the "history" product is recomputed when it is done.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.errors import ReprvizError
+from ..workers.lane import JobFailure
+from .state import NO_MODEL, Session
+
+if TYPE_CHECKING:
+    from ..core.io.history import HistoryLoad, RunRecord
+    from .controller import Controller
+    from .jobs import TrainOutcome
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a training run was started with (taken when Train is pressed)."""
+
+    started: str  # ISO 8601 local time
+    dataset: str  # the dataset's name, as shown
+    data_source: str  # what reopens it (a source name or a path)
+    train_config: Any  # core.model.training.TrainConfig
+    model_config: Any = None  # core.model.presets.ModelConfig of a preset; None for a file
+    model_file: Optional[str] = None
+
+
+def run_start(c: "Controller", s: Session, train_config: Any) -> Optional[RunStart]:
+    """The snapshot of a run about to start on session ``s`` (None without data or model)."""
+    from ..core.io.history import now_iso
+
+    ws, st = c.workspace, c.settings
+    if ws.dataset is None or s.preset == NO_MODEL:
+        return None
+    if s.file or s.preset == "file":
+        return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, None, s.file)
+    from ..core.model.presets import ModelConfig, default_config
+
+    base = default_config(s.preset)
+    params = {k: (tuple(v) if k == "hidden" else v) for k, v in s.params.items()
+              if hasattr(base, k)}
+    # train() compiles with the sidebar's optimizer and learning rate just before it starts
+    params.update(optimizer=st.optimizer, learning_rate=float(st.learning_rate))
+    config = ModelConfig(**{**base.__dict__, **params})
+    return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, config, None)
+
+
+def record_for(run: RunStart, outcome: "TrainOutcome") -> "RunRecord":
+    """The history row of a finished or stopped run (the window's ``TrainOutcome`` has what
+    ``record_from_run`` reads of a ``TrainResult`` and of an ``Evaluation``)."""
+    from ..core.io.history import record_from_run
+
+    return record_from_run(dataset=run.dataset, train_config=run.train_config, result=outcome,
+                           config=run.model_config, model_file=run.model_file,
+                           evaluation=outcome.evaluation, source="window",
+                           started=run.started, data_source=run.data_source)
+
+
+def record_run(c: "Controller", run: Optional[RunStart], outcome: "TrainOutcome") -> bool:
+    """Append the run's row (in the background); False when there is nothing to record (no
+    snapshot, or stopped before its first epoch ended)."""
+    if run is None or outcome.epochs_done <= 0:
+        return False
+    writer(c).append(record_for(run, outcome))
+    return True
+
+
+# --- writing off the GUI thread -----------------------------------------------------------------
+class HistoryWriter(QObject):
+    """Appends and deletes on one worker thread, in order; when a change is on disk it bumps the
+    workspace's ``history_revision`` so the history view reloads, and says what went wrong."""
+
+    _done = Signal(object, object)  # HistoryLoad or None, JobFailure or None (worker -> GUI)
+
+    def __init__(self, controller: "Controller") -> None:
+        super().__init__(controller)
+        self.c = controller
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-history")
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._done.connect(self._on_done)  # queued: emitted on the worker thread
+
+    def append(self, record: "RunRecord") -> None:
+        from ..core.io.history import append_run
+
+        self._submit(lambda: append_run(record))
+
+    def delete(self, ids: Iterable[str]) -> None:
+        from ..core.io.history import delete_runs
+
+        ids = list(ids)
+        self._submit(lambda: delete_runs(ids))
+
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+    def _submit(self, fn: Callable[[], "HistoryLoad"]) -> None:
+        with self._lock:
+            self._pending += 1
+        self._pool.submit(fn).add_done_callback(self._finished)
+
+    def _finished(self, future: Future) -> None:  # on the worker thread
+        load, failure = None, None
+        try:
+            load = future.result()
+        except ReprvizError as err:
+            failure = JobFailure(str(err), "", "history", True)
+        except Exception as err:  # noqa: BLE001 - a bug: report it, never lose the thread
+            import traceback
+
+            failure = JobFailure(f"{type(err).__name__}: {err}", traceback.format_exc(),
+                                 "bug", False)
+        try:
+            self._done.emit(load, failure)
+        except RuntimeError:
+            pass  # the window closed meanwhile: the file is written, nobody to tell
+
+    @Slot(object, object)
+    def _on_done(self, load: Optional["HistoryLoad"], failure: Optional[JobFailure]) -> None:
+        with self._lock:
+            self._pending -= 1
+        if failure is not None:
+            self.c.failed.emit("saving the run history", failure)
+        elif load is not None and load.note:
+            self.c.message.emit(load.note)
+        self.c.workspace.history_revision += 1
+        self.c.scheduler.refresh(kinds={"history"})
+
+
+def writer(c: "Controller") -> HistoryWriter:
+    """The controller's history writer (made on first use)."""
+    w = getattr(c, "_history_writer", None)
+    if w is None:
+        w = c._history_writer = HistoryWriter(c)  # type: ignore[attr-defined]
+    return w
+
+
+# --- restoring a run -----------------------------------------------------------------------------
+TRAINING_KEYS = ("epochs", "batch_size", "validation_split", "seed")
+MODEL_KEYS = ("hidden", "activation", "dropout", "l2", "embed_dim", "lstm_units")
+
+
+def restore_settings(c: "Controller", settings: dict) -> str:
+    """Put a recorded run's settings back: training settings, optimizer and learning rate, and
+    the preset with its parameters (rebuilt, so the run can be repeated from scratch) when it
+    suits the data open now. Returns the status-bar message saying what was restored."""
+    training = settings.get("training") or {}
+    model = settings.get("model") or {}
+    st = c.settings
+    for key in TRAINING_KEYS:
+        if key in training and isinstance(training[key], (int, float)):
+            setattr(st, key, type(getattr(st, key))(training[key]))
+    if model.get("optimizer"):
+        st.optimizer = str(model["optimizer"])
+    if isinstance(model.get("learning_rate"), (int, float)):
+        st.learning_rate = float(model["learning_rate"])
+    done = "Restored the run's training settings"
+    preset = model.get("preset")
+    ds = c.workspace.dataset
+    data = settings.get("data")
+    if model.get("file"):
+        return done + f"; its model was the file {model['file']} (load it with Load model…)."
+    if not preset:
+        return done + "."
+    from ..core.model.presets import PRESETS, preset_suits
+
+    if preset not in PRESETS:
+        return done + f"; its preset {preset!r} is unknown here."
+    if ds is not None and not preset_suits(preset, ds):
+        return done + f"; its {preset} preset cannot take {ds.name} (it ran on {data})."
+    params = {k: (list(v) if k == "hidden" else v) for k, v in model.items() if k in MODEL_KEYS}
+    c.set_model_preset(preset, params)
+    where = f" (it ran on {data})" if data and ds is not None and data != c.workspace.source \
+        else ""
+    return f"Restored the run's settings and rebuilt its {preset} model{where}."
+
+
+def settings_summary(settings: dict) -> list[tuple[str, str]]:
+    """(name, value) lines of a run's settings, for the history view's details."""
+    out: list[tuple[str, str]] = []
+    if settings.get("data"):
+        out.append(("data", str(settings["data"])))
+    model = settings.get("model") or {}
+    for key, value in model.items():
+        if key in ("vocab_size",) and value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = "-".join(str(v) for v in value) or "none"
+        out.append((key.replace("_", " "), str(value)))
+    for key, value in (settings.get("training") or {}).items():
+        if key != "progress_every":
+            out.append((key.replace("_", " "), str(value)))
+    return out
+
+
+__all__ = ["RunStart", "run_start", "record_for", "record_run", "HistoryWriter", "writer",
+           "restore_settings", "settings_summary"]
