@@ -69,7 +69,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.sidebar.set_preset_defaults(preset_defaults())
         self.sidebar.set_model_choice(s.preset, s.model_params)
         self.sidebar.set_training_settings(asdict(s))
-        self.sidebar.set_view_settings(s.n_samples, s.split, s.method)
+        self.sidebar.set_view_settings(s.n_samples, s.split, s.method, s.pca_components)
         from .core.data.sources import list_sources
 
         self.sidebar.set_sources(list_sources(), s.source)
@@ -103,6 +103,7 @@ class MainWindow(WindowActions, QMainWindow):
         sb.layer_chosen.connect(self.on_layer_chosen)
         sb.samples_changed.connect(c.set_samples)
         sb.method_changed.connect(c.set_method)
+        sb.pca_components_changed.connect(c.set_pca_components)
         sb.session_chosen.connect(c.set_active)
         self.activity_bar.cancel_clicked.connect(c.cancel)
         self.selection_bar.clear_clicked.connect(c.clear_selection)
@@ -125,6 +126,7 @@ class MainWindow(WindowActions, QMainWindow):
         for host in self.hosts.values():
             host.selection_requested.connect(c.select)
             host.cell_picked.connect(self.on_cell_picked)
+            host.window_request.connect(self.on_window_request)
             host.layer_requested.connect(self.on_layer_requested)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
@@ -252,6 +254,43 @@ class MainWindow(WindowActions, QMainWindow):
     def on_layer_requested(self, session_id: str, name: str) -> None:
         self.controller.select_layer(name, session_id or None)
 
+    @Slot(str, object)
+    def on_window_request(self, what: str, value: Any) -> None:
+        """What a view asks of the window (see ``ViewHost.window_request``)."""
+        from .workspace import history_rows
+
+        if what == "map_arrows":
+            for view in self.hosts["map"].views.values():
+                view.set_show_arrows(bool(value))
+            self.docks["map"].show()
+            self.docks["map"].raise_()
+        elif what == "restore_settings":
+            note = history_rows.restore_settings(self.controller, dict(value))
+            self.sidebar.set_training_settings(asdict(self.controller.settings))
+            self.show_message(note)
+        elif what == "delete_runs":
+            history_rows.writer(self.controller).delete(value)
+
+    def _word_table_views(self, words: bool) -> None:
+        """A word table has no learning curves or confusions: the words view takes the
+        confusion matrix's tab and the selection the curves' tab; both go back with other data
+        (the words view is closed again unless the user had it open)."""
+        words_dock, auto = self.docks.get("words"), getattr(self, "_words_auto", None)
+        if words_dock is None:
+            return
+        if words:
+            if auto is None:
+                self._words_auto = not words_dock.toggleViewAction().isChecked()
+                words_dock.show()
+            words_dock.raise_()
+            self.docks["gallery"].raise_()
+        elif auto is not None:
+            if auto:
+                words_dock.hide()
+            self._words_auto = None
+            self.docks["confusion"].raise_()
+            self.docks["curves"].raise_()
+
     @Slot(object)
     def on_dataset_changed(self, dataset: Dataset) -> None:
         s = self.controller.settings
@@ -259,6 +298,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.sidebar.set_dataset_info(describe_dataset(dataset))
         self.sidebar.set_model_choice(self.controller.session("A").preset, s.model_params)
         self.sidebar.set_sample_limits(dataset)
+        self.sidebar.set_view_settings(s.n_samples, s.split, s.method)  # MDS for word tables
+        self._word_table_views(dataset.words is not None)
         for host in self.hosts.values():
             host.set_dataset(dataset)
             host.clear_all("Computing…")

@@ -24,6 +24,9 @@ class ViewHost(QWidget):
 
     selection_requested = Signal(object, bool)  # Selection, additive
     cell_picked = Signal(str, int, int, bool)  # session id, true, predicted, additive
+    # a view asks the window for something beyond the selection: ("restore_settings", {...}),
+    # ("map_arrows", True), ("delete_runs", [ids])
+    window_request = Signal(str, object)
     layer_requested = Signal(str, str)  # session id, layer name (a view picks the layer)
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
@@ -82,6 +85,8 @@ class ViewHost(QWidget):
         view.selection_requested.connect(self.selection_requested)
         if hasattr(view, "cell_picked"):
             _Relay(self, view, sid)
+        if hasattr(view, "window_request"):
+            view.window_request.connect(self.window_request)
         if hasattr(view, "layer_requested"):
             _LayerRelay(self, view, sid)
         if self._dataset is not None and hasattr(view, "set_dataset"):

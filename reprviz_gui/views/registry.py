@@ -44,7 +44,8 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("heatmap", "Activations", "reprviz_gui.views.heatmap", "HeatmapPanel",
              products=("layer",), per_session=True, place=("right", ""),
              description="the layer's activations, samples × units, rows grouped by class"),
-    ViewSpec("map", "Map", "reprviz_gui.views.map_view", "MapPanel", products=("map",),
+    # "words": a word table's pairs, drawn as arrows on the map (none for other data)
+    ViewSpec("map", "Map", "reprviz_gui.views.map_view", "MapPanel", products=("map", "words"),
              per_session=True, place=("below", "heatmap"), size=540,
              description="2-D map of the layer (PCA, MDS, t-SNE, UMAP)"),
     ViewSpec("cosine", "Cosine similarity", "reprviz_gui.views.cosine", "CosinePanel",
@@ -63,6 +64,14 @@ VIEWS: list[ViewSpec] = [
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",
              description="units, dead units, sparsity and class means of the layer"),
+    ViewSpec("words", "Words", "reprviz_gui.views.words", "WordsView",
+             products=("words", "neighbours"), per_session=False, place=("tab", "confusion"),
+             visible=False, menu="Words", description="word tables: the nearest neighbours of "
+             "a word, and the capital → country offsets and analogies"),
+    ViewSpec("history", "Run history", "reprviz_gui.views.history", "HistoryView",
+             products=("history",), per_session=False, place=("tab", "curves"),
+             visible=False, menu="Course", description="every training run with its settings, "
+             "accuracy and loss; validation loss vs accuracy; restore a run's settings"),
     ViewSpec("weights", "Weights as images", "reprviz_gui.views.weights", "WeightsView",
              products=("weights",), per_session=True, place=("tab", "map"), visible=False,
              menu="Course", description="the first layer's weights, one image per unit or "
