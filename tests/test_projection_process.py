@@ -252,3 +252,32 @@ def test_umap_in_the_child_matches_and_cancels_mid_run(proc):
     took = _cancel_mid_call(proc, blobs(8000, 50), "umap", 1.5)
     assert took < 1.0, f"Cancel took {took:.2f} s"
     assert proc.project(blobs(40, 5), "mds").coords.shape == (40, 2)
+
+
+# --- the layout while it forms, and the warm-up of several methods ---------------------------
+def test_child_sends_the_layout_while_it_forms(proc):
+    frames: list[tuple[np.ndarray, float]] = []
+    a = blobs(200, 10)
+    result = proc.project(a, "tsne", seed=2, on_layout=lambda c, f: frames.append((c, f)))
+    here = analysis.project(a, "tsne", seed=2)
+    np.testing.assert_array_equal(result.coords, here.coords)  # watching changes nothing
+    assert frames and frames[0][1] == 0.0
+    assert all(c.shape == (200, 2) for c, _ in frames)
+    assert [f for _, f in frames] == sorted(f for _, f in frames)
+
+
+def test_warm_up_of_tsne_imports_opentsne_only(proc):
+    assert proc.warm_up(methods=("tsne",)) > 0
+    modules = proc.loaded_modules()
+    assert "openTSNE" in modules
+    assert heavy_modules(modules) == []
+
+
+def test_pca_tsne_in_the_child_records_the_explained_variance(proc):
+    from sklearn.decomposition import PCA
+
+    a = blobs(120, 12)
+    result = proc.project(a, "pca-tsne", seed=0, pca_components=4)
+    assert result.method == "pca-tsne" and result.params["pca_components"] == 4
+    expected = PCA(4).fit(a.astype(np.float64)).explained_variance_ratio_.sum()
+    assert result.pca_explained_variance == pytest.approx(expected, rel=1e-4)

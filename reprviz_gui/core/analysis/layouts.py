@@ -19,10 +19,14 @@ Seeded: the same input and seed give the same coordinates.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 import sys
 import time
+import types
 import warnings
+from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -48,13 +52,13 @@ def import_umap():
     umap's ``__init__`` imports ParametricUMAP, which imports TensorFlow/Keras; importing Keras on
     the projection thread while the model thread traced a graph crashed TF (seen in the window).
     We never use ParametricUMAP, so that one submodule is blocked (umap guards the ImportError)."""
-    from .jit_cache import cache_compiled_functions, use_persistent_numba_cache
+    from .jit_cache import cache_compiled_functions, cache_new_functions, use_persistent_numba_cache
 
     first = "umap" not in sys.modules
     if first:
         use_persistent_numba_cache()
         sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _pynndescent_on_demand(), cache_new_functions():
         warnings.simplefilter("ignore")
         import umap  # noqa: PLC0415 - slow import, on purpose only here
         import umap.layouts  # noqa: F401
@@ -63,6 +67,59 @@ def import_umap():
     if first:
         cache_compiled_functions(("umap",))
     return umap
+
+
+@contextlib.contextmanager
+def _pynndescent_on_demand():
+    """Let umap import without importing pynndescent, which it needs only for its own neighbour
+    search (``umap.UMAP``), never on our path. ``import pynndescent`` compiles numba code at
+    import: 35-40 s of CPU on a machine's first launch (then 1.5 s from its cache). While umap
+    imports, three placeholder modules stand in; the names umap takes from them load the real
+    pynndescent the first time they are used, and the placeholders leave ``sys.modules`` at once,
+    so ``import pynndescent`` elsewhere gets the real one."""
+    if "pynndescent" in sys.modules or "umap.umap_" in sys.modules:
+        yield
+        return
+
+    def real(module: str, name: str) -> Any:
+        return getattr(importlib.import_module(module), name)
+
+    class _Names(Mapping):
+        def __init__(self, module: str, name: str) -> None:
+            self._where = (module, name)
+
+        def __getitem__(self, key: str) -> Any:
+            return real(*self._where)[key]
+
+        def __iter__(self):
+            return iter(real(*self._where))
+
+        def __len__(self) -> int:
+            return len(real(*self._where))
+
+    class _Kind(type):
+        def __instancecheck__(cls, obj: Any) -> bool:
+            return isinstance(obj, real("pynndescent", "NNDescent"))
+
+    class NNDescent(metaclass=_Kind):
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return real("pynndescent", "NNDescent")(*args, **kwargs)
+
+    stubs = {"pynndescent": types.ModuleType("pynndescent"),
+             "pynndescent.distances": types.ModuleType("pynndescent.distances"),
+             "pynndescent.sparse": types.ModuleType("pynndescent.sparse")}
+    stubs["pynndescent"].NNDescent = NNDescent  # type: ignore[attr-defined]
+    stubs["pynndescent.distances"].named_distances = _Names(  # type: ignore[attr-defined]
+        "pynndescent.distances", "named_distances")
+    stubs["pynndescent.sparse"].sparse_named_distances = _Names(  # type: ignore[attr-defined]
+        "pynndescent.sparse", "sparse_named_distances")
+    sys.modules.update(stubs)
+    try:
+        yield
+    finally:
+        for name, stub in stubs.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
 
 
 class _Watch:
