@@ -211,31 +211,3 @@ def test_extraction_bytes(mlp):
     model, _ = mlp
     assert A.extraction_bytes(model, ["hidden_1", "output"], 1000) == (16 + 4) * 1000 * 4
     assert A.extraction_bytes(model, [], 10, inputs_of=["hidden_1"]) == 144 * 10 * 4
-
-
-# --- cache ------------------------------------------------------------------------------------
-def test_cache_is_bounded_lru_and_keyed_by_model_version(mlp):
-    model, _ = mlp
-    cache = A.ActivationCache(max_bytes=3 * 400)
-    key = S.sample_set_key("test", np.arange(10))
-    assert key == S.sample_set_key("test", np.arange(10))
-    assert key != S.sample_set_key("test", np.arange(1, 11))
-    arrays = {name: np.full((10, 10), i, np.float32) for i, name in enumerate("abcd")}
-    for name in "abc":
-        cache.put(model, name, key, arrays[name])
-    assert cache.nbytes == 1200 and len(cache) == 3
-    assert cache.get(model, "a", key) is not None  # "a" is now the most recent
-    cache.put(model, "d", key, arrays["d"])  # evicts the least recent: "b"
-    assert cache.get(model, "b", key) is None
-    got = cache.get(model, "a", key)
-    np.testing.assert_array_equal(got, arrays["a"])
-    assert not got.flags.writeable
-    arrays["a"][:] = 99  # the cache kept its own copy
-    assert cache.get(model, "a", key)[0, 0] == 0
-    old_version = M.model_version(model)
-    M.bump_version(model)  # what train() does
-    assert cache.get(model, "a", key) is None
-    assert cache.get(old_version, "a", key) is not None
-    assert cache.drop_stale(model) == 3 and len(cache) == 0 and cache.nbytes == 0
-    cache.put(model, "huge", key, np.zeros(1000, np.float32))  # bigger than the whole cache
-    assert len(cache) == 0

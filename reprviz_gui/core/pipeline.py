@@ -43,31 +43,6 @@ def sample_inputs(dataset: Dataset, samples: SampleSet) -> np.ndarray:
     return dataset.inputs(x[samples.indices])
 
 
-def class_probabilities(raw: np.ndarray, model: Any) -> np.ndarray:
-    """(N, C) probabilities from the output layer's values (one sigmoid unit: [1 - p, p];
-    logits go through softmax/sigmoid)."""
-    from .model.layers import output_kind
-
-    kind, logits = output_kind(model)
-    raw = np.asarray(raw, dtype=np.float64).reshape(len(raw), -1)
-    if kind == "binary":
-        p = raw[:, 0]
-        if logits:
-            p = 1.0 / (1.0 + np.exp(-p))
-        return np.stack([1.0 - p, p], axis=1).astype(np.float32)
-    if logits:
-        raw = np.exp(raw - raw.max(axis=1, keepdims=True))
-        raw /= raw.sum(axis=1, keepdims=True)
-    return raw.astype(np.float32)
-
-
-def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
-    """Predicted class per row; a binary model's p > 0.5 is class 1 (as ``evaluate`` counts)."""
-    if probabilities.shape[1] == 2:
-        return (probabilities[:, 1] > 0.5).astype(np.int64)
-    return np.argmax(probabilities, axis=1).astype(np.int64)
-
-
 def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                       with_output: bool = False, on_progress: ProgressFn | None = None,
                       should_stop: StopFn | None = None
@@ -98,6 +73,8 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
     check_stop(should_stop)
     probs = preds = None
     if raw_out is not None:
+        from .model.training import class_probabilities, predicted_classes
+
         probs = class_probabilities(raw_out, model)
         preds = predicted_classes(probs)
     report(on_progress, "similarity", 0.0, "Cosine similarity…")

@@ -50,7 +50,7 @@ def select_samples(labels, n: int = 1000, seed: int = 0) -> np.ndarray:
 
 
 def sample_set_key(split: str, indices: np.ndarray) -> str:
-    """A short key naming a sample set, for ``ActivationCache``."""
+    """A short key naming a sample set (results are tagged with it)."""
     digest = hashlib.blake2b(np.ascontiguousarray(indices, dtype=np.int64).tobytes(),
                              digest_size=12).hexdigest()
     return f"{split}:{len(indices)}:{digest}"

@@ -13,14 +13,12 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections import OrderedDict
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import ModelError, ShapeMismatchError, UnknownLayerError
 from ..progress import ProgressFn, StopFn, check_stop, report
-from .layers import model_version
 from .runtime import keras_module
 
 
@@ -263,80 +261,3 @@ def raw_projection(model, layer_name: str, layer_input: np.ndarray) -> np.ndarra
         raise ShapeMismatchError(f"Layer {layer_name!r} takes {kernel.shape[0]} inputs but got "
                                  f"an array of shape {a.shape}.")
     return np.matmul(a, kernel).astype(np.float32, copy=False)
-
-
-# --- cache ------------------------------------------------------------------------------------
-class ActivationCache:
-    """Byte-bounded LRU cache of activation arrays keyed by (model version, layer, sample key).
-
-    Because the key contains ``model_version(model)``, training (which bumps the version)
-    makes older entries unreachable; ``drop_stale(model)`` frees them at once. Stored arrays
-    are read-only copies, so a caller can share them across threads without copying again.
-    Thread-safe.
-    """
-
-    def __init__(self, max_bytes: int = 512 * 1024 * 1024) -> None:
-        self.max_bytes = int(max_bytes)
-        self._items: "OrderedDict[tuple[str, str, str], np.ndarray]" = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(model_or_version: Any, layer: str, sample_key: str) -> tuple[str, str, str]:
-        version = model_or_version if isinstance(model_or_version, str) \
-            else model_version(model_or_version)
-        return (version, str(layer), str(sample_key))
-
-    def get(self, model_or_version: Any, layer: str, sample_key: str) -> Optional[np.ndarray]:
-        k = self.key(model_or_version, layer, sample_key)
-        with self._lock:
-            arr = self._items.get(k)
-            if arr is not None:
-                self._items.move_to_end(k)
-            return arr
-
-    def put(self, model_or_version: Any, layer: str, sample_key: str,
-            array: np.ndarray) -> np.ndarray:
-        """Store a read-only copy (not stored if larger than the whole cache); returns it."""
-        k = self.key(model_or_version, layer, sample_key)
-        arr = np.array(array, copy=True)
-        arr.setflags(write=False)
-        size = int(arr.nbytes)
-        with self._lock:
-            old = self._items.pop(k, None)
-            if old is not None:
-                self._bytes -= int(old.nbytes)
-            if size > self.max_bytes:
-                return arr
-            while self._items and self._bytes + size > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= int(dropped.nbytes)
-            self._items[k] = arr
-            self._bytes += size
-        return arr
-
-    def drop_stale(self, model_or_version: Any) -> int:
-        """Remove entries of other versions of this model (same model uid); returns count."""
-        version = model_or_version if isinstance(model_or_version, str) \
-            else model_version(model_or_version)
-        uid = version.split(".")[0]
-        with self._lock:
-            stale = [k for k in self._items if k[0].split(".")[0] == uid and k[0] != version]
-            for k in stale:
-                self._bytes -= int(self._items.pop(k).nbytes)
-        return len(stale)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: tuple) -> bool:
-        return tuple(key) in self._items

@@ -222,7 +222,6 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 256,
     """(N, C) float32 class probabilities in batches (binary models: columns [1 - p, p]).
     ``should_stop`` is checked between batches (``Cancelled``)."""
     keras_module()
-    kind, logits = output_kind(model)
     n = len(x)
     batch_size = max(1, int(batch_size))
     batches = max(1, -(-n // batch_size))
@@ -237,20 +236,28 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 256,
                elapsed / b * (batches - b), batch=b, batches=batches)
     width = int(model.outputs[0].shape[-1])
     raw = np.concatenate(parts) if parts else np.zeros((0, width))
+    return class_probabilities(raw, model)
+
+
+def class_probabilities(raw: np.ndarray, model) -> np.ndarray:
+    """(N, C) float32 probabilities from the output layer's values: one sigmoid unit gives
+    columns [1 - p, p]; logits go through softmax (or the sigmoid)."""
+    kind, logits = output_kind(model)
+    raw = np.asarray(raw, dtype=np.float64).reshape(len(raw), -1)
     if kind == "binary":
         p = raw[:, 0]
         if logits:
             p = 1.0 / (1.0 + np.exp(-p))
         return np.stack([1.0 - p, p], axis=1).astype(np.float32)
     if logits:
-        raw = raw - raw.max(axis=1, keepdims=True)
-        raw = np.exp(raw)
+        raw = np.exp(raw - raw.max(axis=1, keepdims=True))
         raw /= raw.sum(axis=1, keepdims=True)
     return raw.astype(np.float32)
 
 
-def _predict_labels(probabilities: np.ndarray, binary: bool) -> np.ndarray:
-    if binary:
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """The predicted class of each row; a binary model's p > 0.5 is class 1."""
+    if probabilities.shape[1] == 2:
         return (probabilities[:, 1] > 0.5).astype(np.int64)
     return np.argmax(probabilities, axis=1).astype(np.int64)
 
@@ -311,7 +318,7 @@ def evaluate(model, dataset: Dataset, split: str = "test",
 
         probs = predict_proba(model, dataset.inputs(x_src[rows]), batch_size,
                               sub_progress, should_stop)
-        preds = _predict_labels(probs, binary)
+        preds = predicted_classes(probs)
         accuracy[name] = float(np.mean(preds == np.asarray(y))) if len(y) else 0.0
         done += len(rows)
         if name == split:
