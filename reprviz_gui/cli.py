@@ -101,19 +101,12 @@ def _size2(text: str) -> tuple[int, int]:
 
 
 def _label_map(text: str) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        src, sep, dst = item.partition(":")
-        try:
-            if not sep:
-                raise ValueError
-            out[int(src)] = int(dst)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected FROM:TO pairs like 10:0 or 10:0,11:1, not {text!r}") from None
+    from .core.data.labels import parse_label_map
+
+    try:
+        out = parse_label_map(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     if not out:
         raise argparse.ArgumentTypeError(f"expected FROM:TO pairs like 10:0, not {text!r}")
     return out

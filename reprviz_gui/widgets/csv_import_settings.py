@@ -14,6 +14,7 @@ from typing import Any, MutableMapping, Optional, Union
 
 from PySide6.QtCore import QSettings
 
+from ..core.data.labels import parse_label_map as _parse_label_map
 from ..core.data.types import LoadOptions
 
 SETTINGS_GROUP = "csv_import"
@@ -45,21 +46,11 @@ def format_shape(shape: Optional[tuple[int, ...]]) -> str:
 
 
 def parse_label_map(text: str) -> Optional[dict[int, int]]:
-    """"" -> None; "10:0" or "10:0, 11:1" -> a dict; else ValueError."""
-    out: dict[int, int] = {}
-    for item in text.replace(";", ",").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        src, sep, dst = item.partition(":")
-        try:
-            if not sep:
-                raise ValueError
-            out[int(src)] = int(dst)
-        except ValueError:
-            raise ValueError(f"Label map: expected FROM:TO pairs like 10:0 or 10:0, 11:1, not "
-                             f"'{text.strip()}'.") from None
-    return out or None
+    """"" -> None; "10:0" or "10:0, 11:1" -> a dict; else ValueError naming the field."""
+    try:
+        return _parse_label_map(text)
+    except ValueError as exc:
+        raise ValueError(f"Label map: {exc}.") from None
 
 
 def format_label_map(mapping: Optional[dict[int, int]]) -> str:

@@ -173,3 +173,23 @@ def labels_from_file(path: str | Path, n_rows: int, data_name: str,
         raise LabelError(f"{path.name} holds only {len(cells):,} labels but {data_name} holds "
                          f"at least {n_rows:,} rows; there must be one label per row.")
     return labels_from_cells(cells, lines, path.name, label_map, order="sorted")
+
+
+def parse_label_map(text: str) -> Optional[dict[int, int]]:
+    """A label map as users type it: "10:0" or "10:0, 11:1" -> {10: 0, 11: 1}; "" -> None.
+    Raises ValueError with a one-line message otherwise (the CLI and the import dialog both
+    read it this way)."""
+    out: dict[int, int] = {}
+    for item in text.replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        src, sep, dst = item.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            out[int(src)] = int(dst)
+        except ValueError:
+            raise ValueError(f"expected FROM:TO pairs like 10:0 or 10:0, 11:1, not "
+                             f"{text.strip()!r}") from None
+    return out or None
