@@ -246,7 +246,8 @@ def fig_memory(ctx: Ctx) -> list[Row]:
                 continue
             r = run([PY, TASKS, "curve_point", kind, str(n)], ctx.env)
             ctx.curves.append((kind, n, r.out["seconds"], r.out["peak_bytes"],
-                               f"{r.out['dtype']}; " + (r.out.get("note") or "")))
+                               f"{r.out['dtype']}; process peak RSS {r.rss / 2**20:,.0f} MiB; "
+                               + (r.out.get("note") or "")))
     f64 = [c for c in ctx.curves if c[2] is not None and "float64" in c[4]]
     rows.append(Row("(d) nothing O(N²) in float64; a sampled matrix with a note beyond memory",
                     "—", "see the curves below", None, "float32 results; sampled + note",
@@ -256,6 +257,9 @@ def fig_memory(ctx: Ctx) -> list[Row]:
 
 FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
                                              fig_memory]
+
+LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
+           fig_memory: "d"}
 
 # The window's figures: measured once the new window lands (add fig_ functions above).
 PENDING = [
@@ -317,8 +321,10 @@ def write_results(path: Path, rows: list[Row], ctx: Ctx, seconds: float) -> None
     curves = getattr(ctx, "curves", [])
     if curves:
         lines += ["", "## Time and memory by size (synthetic 10-cluster data, 256 values wide)",
-                  "", "Peak = numpy's allocations during the step (tracemalloc); imports and "
-                  "numba compiling paid before timing.", "",
+                  "", "Peak = numpy's allocations during the step (tracemalloc; it does not see "
+                  "numba's or scikit-learn's C buffers, so the process's peak RSS, imports "
+                  "included, is given too); imports and numba compiling paid before timing.",
+                  "",
                   "| step | N | seconds | peak memory | result / note |", "|---|---|---|---|---|"]
         for kind, n, secs, peak, note in curves:
             s = "—" if secs is None else f"{secs:.2f}"
@@ -333,6 +339,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="curves up to 4,000 points only")
+    parser.add_argument("--figures", default="eabcd", metavar="LETTERS",
+                        help="which figures to run, e.g. d for the size curves alone "
+                             "(default: %(default)s)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="reprviz-bench-"))
@@ -340,6 +349,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     rows: list[Row] = []
     try:
         for fig in FIGURES:
+            if LETTERS[fig] not in args.figures:
+                continue
             print(f"[{time.perf_counter() - started:5.0f} s] {fig.__doc__.splitlines()[0]}",
                   flush=True)
             try:
