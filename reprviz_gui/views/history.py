@@ -103,15 +103,18 @@ class HistoryView(Panel):
         self.note.hide()
         self.body_layout.addWidget(self.note)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # the table on top; below it the chosen run's settings beside the scatter
+        split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
         self.table = make_table([c[0] for c in COLUMNS], rows_selectable=True)
         self.table.setSortingEnabled(True)
         self.table.itemSelectionChanged.connect(self._on_table_selection)
-        lv.addWidget(self.table, 3)
+        split.addWidget(self.table)
+        below = QSplitter(Qt.Orientation.Horizontal)
+        below.setChildrenCollapsible(False)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
         self.details = QLabel()
         self.details.setObjectName("historyDetails")
         self.details.setTextFormat(Qt.TextFormat.RichText)
@@ -125,7 +128,7 @@ class HistoryView(Panel):
         self.restore_button.setEnabled(False)
         self.restore_button.clicked.connect(self._on_restore)
         lv.addWidget(self.restore_button, 0, Qt.AlignmentFlag.AlignLeft)
-        split.addWidget(left)
+        below.addWidget(left)
 
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -151,8 +154,10 @@ class HistoryView(Panel):
         self.plot.addItem(self.current)
         style_plot(self.view, [self.plot], self)
         rv.addWidget(self.view, 1)
-        split.addWidget(right)
-        split.setSizes([620, 380])
+        below.addWidget(right)
+        below.setSizes([300, 400])
+        split.addWidget(below)
+        split.setSizes([280, 420])
         self.body_layout.addWidget(split, 1)
 
         self._records: dict[str, Any] = {}
@@ -256,8 +261,11 @@ class HistoryView(Panel):
             return
         from ..workspace.history_rows import settings_summary
 
-        rows = "".join(f"<tr><td>{escape(k)}</td><td>&nbsp;{escape(v)}</td></tr>"
-                       for k, v in settings_summary(rec.settings))
+        items = settings_summary(rec.settings)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{escape(k)}</td><td><b>{escape(v)}</b>&nbsp;&nbsp;</td>"
+                             for k, v in items[i:i + 2]) + "</tr>"
+            for i in range(0, len(items), 2))
         acc = " · ".join(f"{name} {_text(v, '%')}" for name, v in (
             ("train", rec.train_accuracy), ("validation", rec.val_accuracy),
             ("test", rec.test_accuracy)) if v is not None)

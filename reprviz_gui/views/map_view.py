@@ -332,7 +332,7 @@ class MapPanel(MapOverlays, Panel):
             bottom, left = "PC1", "PC2"
         if r.pca_explained_variance is not None and r.pca_components:  # PCA before the layout
             parts.append(f"{r.pca_components} PCA components explain "
-                         f"{100 * r.pca_explained_variance:.0f} % of the variance")
+                         f"{100 * r.pca_explained_variance:.1f} % of the variance")
         text = " \u00b7 ".join(parts) + f" \u00b7 {fmt_count(self._coords.shape[0])} samples"
         if r.preview:
             text += " <i>(PCA preview while the chosen map computes)</i>"

@@ -69,7 +69,7 @@ VIEWS: list[ViewSpec] = [
              visible=False, menu="Words", description="word tables: the nearest neighbours of "
              "a word, and the capital → country offsets and analogies"),
     ViewSpec("history", "Run history", "reprviz_gui.views.history", "HistoryView",
-             products=("history",), per_session=False, place=("tab", "curves"),
+             products=("history",), per_session=False, place=("tab", "confusion"),
              visible=False, menu="Course", description="every training run with its settings, "
              "accuracy and loss; validation loss vs accuracy; restore a run's settings"),
     ViewSpec("weights", "Weights as images", "reprviz_gui.views.weights", "WeightsView",

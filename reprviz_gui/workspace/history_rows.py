@@ -190,21 +190,36 @@ def restore_settings(c: "Controller", settings: dict) -> str:
     return f"Restored the run's settings and rebuilt its {preset} model{where}."
 
 
+# the model settings each preset uses (as the sidebar's PRESET_PARAMS): the rest is left out
+PRESET_KEYS = {"dense": ("hidden", "activation", "dropout", "l2"), "multinomial": ("l2",),
+               "lenet": ("dropout",), "bilstm": ("embed_dim", "lstm_units", "dropout"),
+               "sigmoid-mlp": ("hidden", "activation", "l2")}
+
+
 def settings_summary(settings: dict) -> list[tuple[str, str]]:
-    """(name, value) lines of a run's settings, for the history view's details."""
+    """(name, value) of what a run was set to — the model settings its preset uses, the
+    optimizer and the training settings — for the history view's details."""
     out: list[tuple[str, str]] = []
-    if settings.get("data"):
-        out.append(("data", str(settings["data"])))
     model = settings.get("model") or {}
-    for key, value in model.items():
-        if key in ("vocab_size",) and value is None:
-            continue
-        if isinstance(value, (list, tuple)):
-            value = "-".join(str(v) for v in value) or "none"
-        out.append((key.replace("_", " "), str(value)))
+    if model.get("file"):
+        out.append(("model file", str(model["file"])))
+    elif model.get("preset"):
+        out.append(("preset", str(model["preset"])))
+    keys = list(PRESET_KEYS.get(str(model.get("preset")), ())) + ["optimizer", "learning_rate"]
+    if model.get("optimizer") in ("sgd", "rmsprop") and model.get("momentum"):
+        keys.append("momentum")
+    for key in keys:
+        if key in model:
+            value = model[key]
+            if isinstance(value, (list, tuple)):
+                value = "-".join(str(v) for v in value) or "none"
+            out.append((key.replace("_", " "), f"{value:g}" if isinstance(value, float)
+                        else str(value)))
     for key, value in (settings.get("training") or {}).items():
         if key != "progress_every":
             out.append((key.replace("_", " "), str(value)))
+    if settings.get("data"):
+        out.append(("data", str(settings["data"])))
     return out
 
 
