@@ -147,6 +147,9 @@ class MainWindow(WindowActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember:
             self._save_settings()
+        from .workspace import history_rows
+
+        history_rows.flush(self.controller)  # a run that just ended keeps its history row
         # Wait only for a model being saved: everything else is either cancelled at once or
         # stuck in code nobody can interrupt (TensorFlow's import, a numba compile); waiting
         # for that kept the process alive for seconds after the window closed.

@@ -211,3 +211,23 @@ def test_a_damaged_history_is_set_aside_and_the_view_says_so(qtbot, window):
     assert "damaged" in view.displayed()["note"] and view.note.isVisible()
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "reprviz-run-history"
     wait_idle(qtbot, window)
+
+
+def test_closing_right_after_a_run_still_writes_its_row(qtbot, open_window, monkeypatch):
+    import time
+
+    from reprviz_gui.core.io import history
+
+    real = history.append_run
+
+    def slow_append(record, path=None):  # a slow disk: the row is still being written
+        time.sleep(0.8)
+        return real(record, path)
+
+    monkeypatch.setattr(history, "append_run", slow_append)
+    win = open_window(epochs=1)
+    win.controller.train()
+    qtbot.waitUntil(lambda: not is_training(win), timeout=120_000)
+    assert writer(win.controller).pending() == 1 and not load_history().records
+    win.close()  # waits for the write (at most 3 s), not for anything else
+    assert len(load_history().records) == 1

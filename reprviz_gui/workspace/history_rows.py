@@ -91,6 +91,7 @@ class HistoryWriter(QObject):
         self.c = controller
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-history")
         self._pending = 0
+        self._futures: set[Future] = set()
         self._lock = threading.Lock()
         self._done.connect(self._on_done)  # queued: emitted on the worker thread
 
@@ -109,12 +110,25 @@ class HistoryWriter(QObject):
         with self._lock:
             return self._pending
 
+    def flush(self, timeout: float = 3.0) -> bool:
+        """Wait (at most ``timeout`` seconds) until every change is on disk; the window calls
+        it when it closes, so a run that ended just before is not lost. True when done."""
+        from concurrent.futures import wait
+
+        with self._lock:
+            futures = set(self._futures)
+        return not wait(futures, timeout).not_done if futures else True
+
     def _submit(self, fn: Callable[[], "HistoryLoad"]) -> None:
+        future = self._pool.submit(fn)
         with self._lock:
             self._pending += 1
-        self._pool.submit(fn).add_done_callback(self._finished)
+            self._futures.add(future)
+        future.add_done_callback(self._finished)
 
     def _finished(self, future: Future) -> None:  # on the worker thread
+        with self._lock:
+            self._futures.discard(future)
         load, failure = None, None
         try:
             load = future.result()
@@ -140,6 +154,12 @@ class HistoryWriter(QObject):
             self.c.message.emit(load.note)
         self.c.workspace.history_revision += 1
         self.c.scheduler.refresh(kinds={"history"})
+
+
+def flush(c: "Controller", timeout: float = 3.0) -> bool:
+    """Wait until the controller's history changes are written (see ``HistoryWriter.flush``)."""
+    w = getattr(c, "_history_writer", None)
+    return True if w is None else w.flush(timeout)
 
 
 def writer(c: "Controller") -> HistoryWriter:
@@ -224,4 +244,4 @@ def settings_summary(settings: dict) -> list[tuple[str, str]]:
 
 
 __all__ = ["RunStart", "run_start", "record_for", "record_run", "HistoryWriter", "writer",
-           "restore_settings", "settings_summary"]
+           "flush", "restore_settings", "settings_summary"]
