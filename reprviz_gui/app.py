@@ -43,6 +43,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="compare with a second model (a preset or a model file)")
     parser.add_argument("--view", metavar="ID", action="append", default=[],
                         help="bring this view forward (repeatable); see the ids below")
+    parser.add_argument("--hide", metavar="ID", action="append", default=[],
+                        help="hide this view (repeatable), to give the others room")
     parser.add_argument("--select-cell", metavar="TRUE:PREDICTED", default=None,
                         help="select a confusion cell of the first model, by class names or "
                              "indices, e.g. Shirt:Pullover")
@@ -57,7 +59,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(list(argv))
     from .views.registry import view_ids
 
-    bad = [v for v in args.view if v not in view_ids()]
+    bad = [v for v in args.view + args.hide if v not in view_ids()]
     if bad:
         parser.error(f"unknown view {', '.join(bad)}; choose from {', '.join(view_ids())}")
     return args

@@ -63,6 +63,8 @@ class DemoDriver(QObject):
         c.product_ready.connect(self.on_product)
         c.failed.connect(self.on_failed)
         c.dataset_changed.connect(self.on_dataset)
+        for view_id in getattr(self.args, "hide", []):
+            self.window.docks[view_id].hide()  # room for the views the image is about
         for view_id in self.args.view:
             self.window.docks[view_id].show()
             self.window.docks[view_id].raise_()
@@ -124,6 +126,8 @@ class DemoDriver(QObject):
         for sid, s in self.c.workspace.sessions.items():
             if s.has_model:
                 self.got[("evaluation", sid)] = False
+        # only what a shown view draws (--hide heatmap leaves no view of the "layer" product)
+        self.got = {slot: v for slot, v in self.got.items() if slot in self.c.scheduler.wanted}
         self.c.scheduler.refresh()
         self._check_cached()
 

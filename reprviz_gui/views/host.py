@@ -33,7 +33,8 @@ class ViewHost(QWidget):
         super().__init__(parent)
         self.spec = spec
         self.setObjectName(f"host_{spec.id}")
-        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter = QSplitter(Qt.Orientation.Vertical if spec.stack == "above"
+                                   else Qt.Orientation.Horizontal, self)
         self._splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

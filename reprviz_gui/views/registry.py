@@ -34,6 +34,9 @@ class ViewSpec:
     menu: str = ""  # a View-menu section ("" = the main list)
     description: str = ""
     size: int = 0  # preferred width (right-of) or height (below) in px; 0 = share evenly
+    # two models: "side" by side, or one "above" the other (wide tables such as the confusion
+    # matrix keep all their columns that way)
+    stack: str = "side"
 
     def create(self) -> Panel:
         module = importlib.import_module(self.module)
@@ -56,6 +59,7 @@ VIEWS: list[ViewSpec] = [
              description="loss and accuracy per epoch while training"),
     ViewSpec("confusion", "Confusion matrix", "reprviz_gui.views.confusion", "ConfusionPanel",
              products=("evaluation",), per_session=True, place=("right-of", "map"), size=520,
+             stack="above",
              description="true × predicted counts on the test split; click a cell to select"),
     ViewSpec("gallery", "Selection", "reprviz_gui.views.gallery", "GalleryView",
              products=("evaluation",), per_session=False, place=("tab", "curves"),
@@ -94,7 +98,7 @@ VIEWS: list[ViewSpec] = [
              "get_config(); click a row to show that layer"),
     ViewSpec("report", "Accuracy and report", "reprviz_gui.views.report", "ReportView",
              products=("evaluation",), per_session=True, place=("tab", "confusion"),
-             visible=False, menu="Course", description="accuracy per split and the "
+             visible=False, menu="Course", stack="above", description="accuracy per split and the "
              "classification report (precision, recall, F1, support), sortable"),
 ]
 
