@@ -156,12 +156,25 @@ def test_inspector_and_report_follow_model_layer_and_training(qtbot, window):
         assert row[3] == f"{ref[row[0]]['f1-score']:.3f}", row
     assert shown["rows"][len(names)][3] == f"{ref['accuracy']:.3f}"
 
-    # another model: the inspector shows its layers
-    c.set_model_preset("multinomial", {})
+    # a second model compared: each gets its own inspector with its own layers (B is not
+    # removed here: removing a compared model and running the event loop crashes the test
+    # process at teardown, also without these views — reported, not this test's subject)
+    c.add_comparison("multinomial")
+    qtbot.waitUntil(lambda: win.view("inspector", "B") is not None
+                    and not win.view("inspector", "B").is_empty(), timeout=60_000)
+    assert [r[1] for r in win.view("inspector", "B").displayed()["rows"]] == \
+        [l.name for l in session(win, "B").layers]
+    assert "hidden_1" in [r[1] for r in inspector.displayed()["rows"]]
+    assert win.view("report", "B").is_empty()  # B is untrained
+
+    # another model for A: its inspector shows the new layers
+    c.set_model_preset("sigmoid-mlp", {})
     qtbot.waitUntil(lambda: session(win).has_model and not session(win).building
                     and [r[1] for r in inspector.displayed().get("rows", [])]
                     == [l.name for l in session(win).layers], timeout=60_000)
-    assert "hidden_1" not in [r[1] for r in inspector.displayed()["rows"]]
+    rows = inspector.displayed()["rows"]
+    assert "hidden_2" not in [r[1] for r in rows]
+    assert "sigmoid" in next(r for r in rows if r[1] == "hidden_1")
     assert report.is_empty()  # the new model is untrained
 
 

@@ -109,6 +109,7 @@ def test_cancel_mid_training_evaluates_and_refreshes_every_view(qtbot, window):
 
 def test_rapid_layer_switching_ends_on_the_last_layer(qtbot, window):
     win = window
+    first = layer_result(win).layer_name  # drawn at start: certainly computed
     layers = [l.name for l in win.controller.layers_of()]
     sequence = [layers[i % len(layers)] for i in range(100)]
     for name in sequence:
@@ -119,9 +120,10 @@ def test_rapid_layer_switching_ends_on_the_last_layer(qtbot, window):
     wait_idle(qtbot, win)
     assert win.view("map").result().layer_name == last
     panel_arrays_match_core(win, last)
-    # switching back to a computed layer is instant (served from the cache, no job)
-    win.controller.select_layer(sequence[-2])
-    assert layer_result(win).layer_name == sequence[-2]
+    # switching back to a computed layer is instant (served from the cache, no job); the
+    # layers skipped past above may never have been computed
+    win.controller.select_layer(first)
+    assert layer_result(win).layer_name == first
     assert not any(j.kind == JobKind.PRODUCT and j.payload.kind == "layer"
                    for j in win.controller.lanes["model"].pending_jobs())
 

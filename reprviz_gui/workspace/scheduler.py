@@ -128,8 +128,9 @@ class ProductScheduler:
 
     # --- computing ------------------------------------------------------------------------
     def request(self, key: ResultKey, session: Optional[Session]) -> None:
-        if key in self.inflight:
-            return
+        running = self.inflight.get(key)
+        if running is not None and not running.cancelled:
+            return  # already computing (a superseded job is cancelled: ask again)
         spec = REGISTRY[key.kind]
         inputs: dict[str, Any] = {}
         for kind in spec.inputs:
@@ -158,7 +159,8 @@ class ProductScheduler:
 
     def finished(self, job: Job, result: Any) -> None:
         key: ResultKey = job.payload
-        self.inflight.pop(key, None)
+        if self.inflight.get(key) is job:
+            del self.inflight[key]
         ws = self.c.workspace
         if not ws.is_current(key.tag):
             self.waiting.pop(key, None)
@@ -166,7 +168,9 @@ class ProductScheduler:
         self.store.put(key, result)
         for dependent in self.waiting.pop(key, []):
             session = ws.session(dependent.tag.session_id)
-            if ws.is_current(dependent.tag):
+            # only what a view still wants: ``request`` takes its inputs from the workspace as
+            # it is now, so a map asked for an earlier layer would be made from this one
+            if ws.is_current(dependent.tag) and self._still_wanted(dependent):
                 self.request(dependent, session)
         for slot, want in list(self.current.items()):
             if slot not in self.wanted:
@@ -176,11 +180,17 @@ class ProductScheduler:
             elif self.shown.get(slot) != want and _is_preview_of(key, want):
                 self._show(slot, want, _as_preview(result), preview=True)
 
+    def _still_wanted(self, key: ResultKey) -> bool:
+        return any(slot in self.wanted and (want == key or _is_preview_of(key, want))
+                   for slot, want in self.current.items())
+
     def ended_without_result(self, job: Job, failure: Optional[JobFailure]) -> bool:
         """A product job failed or was cancelled. Returns True when a view was waiting for it
         (the caller then reports a failure to the user)."""
         key: ResultKey = job.payload
-        self.inflight.pop(key, None)
+        if self.inflight.get(key) is not job:
+            return False  # superseded, and the key asked for again since: a newer job serves it
+        del self.inflight[key]
         dependents = self.waiting.pop(key, [])
         affected = False
         for slot, want in list(self.current.items()):
