@@ -106,7 +106,8 @@ def test_clicking_a_class_selects_it_and_the_selection_is_counted(qtbot, view):
     qtbot.mouseClick(view.table.viewport(), LEFT, pos=summary.center())
     assert len(got) == 1
     # the shared selection comes back: a "Selected" column counts it per class
-    chosen = np.flatnonzero(ev.labels == 2)[:7].tolist() + np.flatnonzero(ev.labels == 4)[:3].tolist()
+    chosen = np.concatenate([np.flatnonzero(ev.labels == 2)[:7],
+                             np.flatnonzero(ev.labels == 4)[:3]])
     view.set_selection(Selection.of("test", chosen))
     shown = view.displayed()
     assert shown["header"][-1] == "Selected"

@@ -260,7 +260,7 @@ def test_a_word_table_csv_opens_without_the_dialog(qtbot, window, resources, mon
     assert win.controller.dataset.words is not None
 
 
-# --- colour image folders -------------------------------------------------------------------------
+# --- colour image folders -----------------------------------------------------------------------
 def colour_folder(root, per_class=40, size=16):
     """Three classes of noisy images: red, green or blue dominates (and a stripe's direction)."""
     rng = np.random.default_rng(0)
