@@ -64,6 +64,7 @@ def test_projection_too_big_is_refused_with_a_dialog(qtbot, open_window, monkeyp
     from reprviz_gui.core.analysis.projection_process import close_shared_process
 
     win = open_window()
+    wait_idle(qtbot, win)  # the PCA map comes from its own job, just after the layer
     before = snapshot(win)
     # MDS of 200 samples needs 200*200*8*4 bytes = 1.2 MiB; the cosine matrix 0.15 MiB fits
     monkeypatch.setenv(ENV_LIMIT, "1")
