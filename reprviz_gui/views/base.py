@@ -35,6 +35,14 @@ def _delete_widgets(widgets: list, *_args) -> None:
     widgets.clear()
 
 
+def _address(widget: QWidget) -> int:
+    """The C++ object's address. Not ``id()``: ``topLevelWidgets()`` hands out temporary Python
+    wrappers whose ids change from call to call, so a view built after start-up (a compared
+    model's) took other views' pyqtgraph menus for its own orphans and deleted them with itself;
+    the window then crashed in QGraphicsScene::clear when it closed."""
+    return int(shiboken6.getCppPointer(widget)[0])
+
+
 class _LeaveWatcher(QObject):
     def __init__(self, panel: "Panel"):
         super().__init__(panel)
@@ -60,7 +68,7 @@ class Panel(QWidget):
     selection_requested = Signal(object, bool)
 
     def __init__(self, parent: Optional[QWidget] = None):
-        self._windows_before = {id(w) for w in QApplication.topLevelWidgets()}
+        self._windows_before = {_address(w) for w in QApplication.topLevelWidgets()}
         super().__init__(parent)
         self.setObjectName(f"panel_{self.panel_id}")
         self._result: Any = None
@@ -195,7 +203,7 @@ class Panel(QWidget):
         deleted right after the panel is (reparenting them instead crashes pyqtgraph's teardown)."""
         before = getattr(self, "_windows_before", set())
         orphans = [w for w in QApplication.topLevelWidgets()
-                   if id(w) not in before and w is not self and w.parent() is None]
+                   if _address(w) not in before and w is not self and w.parent() is None]
         self._windows_before = set()
         if orphans:
             self.destroyed.connect(functools.partial(_delete_widgets, orphans))
