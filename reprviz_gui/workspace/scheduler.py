@@ -197,9 +197,10 @@ class ProductScheduler:
             if want == key or want in dependents:
                 affected = True
                 self.c.product_busy.emit(slot[0], slot[1], "")
-                if want.kind == "map":  # the PCA map stays, no longer a preview
-                    pkey = ResultKey.make("map", want.tag, {**dict(want.params), "method": "pca"})
-                    hit = self.store.get(pkey)
+                spec = REGISTRY.get(want.kind)
+                params = spec.preview(dict(want.params)) if spec and spec.preview else None
+                if params is not None:  # the stand-in stays, no longer called a preview
+                    hit = self.store.get(ResultKey.make(want.kind, want.tag, params))
                     if hit is not None:
                         self.c.product_ready.emit(slot[0], slot[1], hit)
                 self.current.pop(slot, None)
