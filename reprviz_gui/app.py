@@ -48,6 +48,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--select-cell", metavar="TRUE:PREDICTED", default=None,
                         help="select a confusion cell of the first model, by class names or "
                              "indices, e.g. Shirt:Pullover")
+    parser.add_argument("--select-word", metavar="WORD", default=None,
+                        help="select a word of a word table (its neighbours show)")
     parser.add_argument("--method", choices=METHODS, default="umap",
                         help="the map method the demo shows")
     parser.add_argument("--samples", type=int, default=None, help="samples the demo shows")

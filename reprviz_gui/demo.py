@@ -154,6 +154,11 @@ class DemoDriver(QObject):
     def _maybe_done(self) -> None:
         if self.phase == "views" and all(self.got.values()):
             self.phase = "named"
+            # select first: views that follow the selection (a word's neighbours) then compute
+            if self.args.select_cell:
+                self._select_cell(self.args.select_cell)
+            if getattr(self.args, "select_word", None):
+                self._select_word(self.args.select_word)
             QTimer.singleShot(250, self._wait_named_views)  # after the handler that called
 
     @Slot()
@@ -176,12 +181,20 @@ class DemoDriver(QObject):
     def _all_drawn(self) -> None:
         if self.phase == "named":
             self.phase = "select"
-            if self.args.select_cell:
-                self._select_cell(self.args.select_cell)
             self.log("every view drawn; saving the screenshot")
             for view_id in self.args.view:
                 self.window.docks[view_id].raise_()
             QTimer.singleShot(900, self.save)  # let the last paint events land
+
+    def _select_word(self, word: str) -> None:
+        from .workspace.state import Selection
+
+        words = list(self.c.dataset.words or [])
+        if word not in words:
+            self.log(f"--select-word {word!r}: not a word of this table")
+            return
+        self.c.select(Selection.of("test", [words.index(word)], f"word {word}"))
+        self.log(f"selected the word {word}")
 
     def _select_cell(self, spec: str) -> None:
         names = list(self.c.dataset.class_names)
