@@ -187,11 +187,11 @@ def test_map_word_table_labels_points(qtbot):
 def test_map_clear_forgets_everything(qtbot):
     panel = _map(qtbot)
     panel.set_highlight(np.array([0, 4, 7]))
-    assert len(panel.selected.data) == 3
+    assert len(panel.selected) == 3
     panel.clear()
     assert panel.is_empty() and panel.displayed() == {}
-    assert len(panel.scatter.data) == 0 and panel.legend.count() == 0
-    assert len(panel.selected.data) == 0 and len(panel.error_marks.data) == 0
+    assert len(panel.scatter) == 0 and panel.legend.count() == 0
+    assert len(panel.selected) == 0 and len(panel.error_marks) == 0
 
 
 def test_map_draws_ten_thousand_points_and_finds_each(qtbot):
@@ -357,8 +357,8 @@ def test_set_selection_marks_exactly_those_rows(qtbot):
     # the rest fades; the selection is drawn on top, solid, with the class colours
     rest = np.setdiff1d(np.arange(N), rows)
     assert set(d["colors"][rest, 3]) == {max(35, base_alpha // 4)}
-    sel_colors = np.array([b.color().getRgb() for b in panel.selected.data["brush"]])
-    order = np.asarray(panel.selected.data["data"], dtype=int)
+    sel_colors = panel.selected.colors()
+    order = panel.selected.rows()
     np.testing.assert_array_equal(sel_colors[:, :3], _colors_for(s.labels[order]))
     assert set(sel_colors[:, 3]) == {255}
 

