@@ -36,7 +36,10 @@ def assert_same_panels(before: dict, after: dict) -> None:
 
 
 # --- memory ---------------------------------------------------------------------------------
-def test_cosine_matrix_too_big_is_refused_and_the_rest_draws(qtbot, open_window, monkeypatch):
+def test_cosine_matrix_too_big_is_sampled_with_a_note_and_the_rest_draws(qtbot, open_window,
+                                                                        monkeypatch):
+    from reprviz_gui.core.analysis.similarity import cosine_similarity
+
     win = open_window()
     n = win.controller.samples.n
     assert n == 200
@@ -47,12 +50,24 @@ def test_cosine_matrix_too_big_is_refused_and_the_rest_draws(qtbot, open_window,
     wait_layer(qtbot, win, target)
     wait_idle(qtbot, win)
     result = layer_result(win)
-    assert result.cosine is None and "cosine matrix of 200 samples would need" in result.note
+    rows = result.cosine_rows
+    m = len(rows)
+    assert 150 <= m < n and m * m * 4 <= 0.15 * 2**20  # the largest matrix that fits
+    assert np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
+    # each kept class keeps about its share of the rows
+    counts = np.bincount(result.samples.labels[rows], minlength=10)
+    full = np.bincount(result.samples.labels, minlength=10)
+    assert np.all(np.abs(counts - full * m / n) <= 2)
+    np.testing.assert_allclose(result.cosine, cosine_similarity(result.activations[rows]),
+                               atol=1e-6)
+    assert f"{m:,} of the 200 samples" in result.note and "sampled" in result.note
     cos = win.view("cosine").displayed()
-    assert cos["note"] == result.note and "choose fewer samples" in cos["note"]
-    assert cos["view"] == "centroids"  # the class-mean matrix is still there, N x N is not
-    assert cos["image"].shape == (10, 10)
-    assert not win.view("cosine").samples_button.isEnabled()
+    assert cos["view"] == "samples" and cos["note"] == result.note  # the note is visible
+    assert win.view("cosine").note_label.isVisible()
+    np.testing.assert_array_equal(cos["image"], result.cosine)
+    np.testing.assert_array_equal(cos["sample_rows"], rows)
+    np.testing.assert_array_equal(cos["rows"], result.samples.labels[rows])
+    assert f"{m} samples of 200" in win.view("cosine").subtitle.text()
     heat = win.view("heatmap").displayed()
     assert heat["image"].shape[0] == n
     np.testing.assert_allclose(heat["image"], result.activations)

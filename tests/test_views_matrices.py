@@ -307,3 +307,44 @@ def test_cosine_set_selection_marks_rows_and_columns(qtbot):
     assert [len(a) for a in _marked_rows(panel)] == [0, 0]
     panel.set_mode("samples")
     np.testing.assert_array_equal(_marked_rows(panel)[0], [4])
+
+
+def test_a_sampled_cosine_matrix_names_and_selects_its_own_rows(qtbot):
+    """A matrix too big for memory comes sampled: every cell, hover, click and mark refers to
+    the samples the matrix holds, and the note says it is sampled."""
+    full = make_layer()
+    rows = np.arange(0, N, 2)  # rows 0, 2, ..., 28 of the sample set
+    a = full.activations[rows] / np.linalg.norm(full.activations[rows], axis=1, keepdims=True)
+    note = f"Cosine matrix of {len(rows)} of the {N} samples, spread evenly over them (sampled)"
+    r = LayerResult(TAG, "dense_1", full.samples, full.activations,
+                    cosine=(a @ a.T).astype(np.float32), centroid_cosine=full.centroid_cosine,
+                    predictions=full.predictions, note=note, cosine_rows=rows)
+    panel = _view(qtbot, CosinePanel, r)
+    s = r.samples
+    d = panel.displayed()
+    np.testing.assert_array_equal(d["image"], r.cosine)
+    np.testing.assert_array_equal(d["sample_rows"], rows)
+    np.testing.assert_array_equal(d["rows"], s.labels[rows])
+    assert d["band_labels"] == list(NAMES) and d["note"] == note
+    assert panel.note_label.isVisible() and f"15 samples of {N}" in panel.subtitle.text()
+    # hovering matrix cell (3, 12) names samples rows[3] = 6 and rows[12] = 24
+    qtbot.mouseMove(panel.view.viewport(), _cell_point(panel, 3.5, 12.5))
+    qtbot.waitUntil(lambda: panel.tooltip.isVisible())
+    text = panel.tooltip.text()
+    assert f"#{s.indices[6]}" in text and f"#{s.indices[24]}" in text
+    assert f"{r.cosine[3, 12]:.3f}" in text
+    requests = Requests(panel.selection_requested)
+    qtbot.mouseClick(panel.view.viewport(), LEFT, pos=_cell_point(panel, 3.5, 12.5))
+    np.testing.assert_array_equal(requests.only()[0].indices, s.indices[[6, 24]])
+    # the class band of the matrix selects every sample of the class, sampled or not
+    qtbot.mouseClick(panel.view.viewport(), LEFT,
+                     pos=_axis_point(panel, panel.left_axis, 13.5))  # row 13 = sample 26
+    np.testing.assert_array_equal(requests.calls[1][0].indices, s.indices[s.labels == 2])
+    # the selection marks the matrix rows of the selected samples the matrix has
+    panel.set_selection(selection_of_rows(s, [4, 5, 26]))
+    marked, cols = _marked_rows(panel)
+    np.testing.assert_array_equal(marked, [2, 13])  # samples 4 and 26; 5 is not in it
+    np.testing.assert_array_equal(cols, [2, 13])
+    # the class means are complete: no note there
+    panel.set_mode("centroids")
+    assert panel.displayed()["note"] == ""

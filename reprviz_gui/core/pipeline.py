@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .analysis.projection import Projection, project
-from .analysis.similarity import centroid_similarity, cosine_similarity
+from .analysis.similarity import centroid_similarity, cosine_matrix, cosine_similarity
 from .data.samples import SampleSet
 from .data.types import Dataset
 from .errors import ResourceLimitError
@@ -35,6 +35,8 @@ class LayerAnalysis:
     predictions: Optional[np.ndarray] = None  # (N,) int64 predicted class; None without a model
     probabilities: Optional[np.ndarray] = None  # (N, C) float32
     note: str = ""
+    # with ``sample_cosine``: the rows ``cosine`` covers when it is sampled; None: every row
+    cosine_rows: Optional[np.ndarray] = None
 
 
 def sample_inputs(dataset: Dataset, samples: SampleSet) -> np.ndarray:
@@ -64,10 +66,13 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: s
 
 def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                   on_progress: ProgressFn | None = None,
-                  should_stop: StopFn | None = None) -> LayerAnalysis:
+                  should_stop: StopFn | None = None, sample_cosine: bool = False,
+                  cosine_max_n: Optional[int] = None) -> LayerAnalysis:
     """A layer's activations for the sample set, its cosine matrices and the model's
     predictions for the same rows (read in the same forward pass, so they always belong to
-    the same weights). A cosine matrix too big for memory is left out with a note."""
+    the same weights). A cosine matrix too big for memory is left out with a note, or, with
+    ``sample_cosine`` (the window), made of an evenly spread subset of the rows that fits
+    (at most ``cosine_max_n``), its rows in ``cosine_rows`` and a note saying so."""
     acts, raw_out = layer_activations(model, dataset, samples, layer, with_output=True,
                                       on_progress=on_progress, should_stop=should_stop)
     check_stop(should_stop)
@@ -79,14 +84,20 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
         preds = predicted_classes(probs)
     report(on_progress, "similarity", 0.0, "Cosine similarity…")
     note = ""
+    rows: Optional[np.ndarray] = None
     try:
-        cosine: Optional[np.ndarray] = cosine_similarity(acts)
+        if sample_cosine:
+            sampled = cosine_matrix(acts, max_n=cosine_max_n)
+            cosine: Optional[np.ndarray] = sampled.matrix
+            rows, note = (sampled.rows if sampled.sampled else None), sampled.note
+        else:
+            cosine = cosine_similarity(acts)
     except ResourceLimitError as exc:
         cosine, note = None, str(exc)
     centroid = centroid_similarity(acts, samples.labels, len(samples.class_names))
     check_stop(should_stop)
     report(on_progress, "similarity", 1.0, "Cosine similarity done")
-    return LayerAnalysis(layer, acts, cosine, centroid, preds, probs, note)
+    return LayerAnalysis(layer, acts, cosine, centroid, preds, probs, note, rows)
 
 
 def layer_map(activations: np.ndarray, method: str, seed: int = 0, in_child: bool = False,

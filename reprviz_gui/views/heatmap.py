@@ -14,6 +14,7 @@ from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
 from .describe import sample_lines, sample_thumbnail
+from .matrix_image import ScreenImage, class_bands
 from .theme import (fmt_count, make_subtitle, robust_levels, scene_to_panel, style_colorbar,
                     style_plot)
 
@@ -46,8 +47,9 @@ class HeatmapPanel(Panel):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setAutoDownsample(True)
         self.plot.addItem(self.image)
+        # drawn at screen resolution: 70,000 rows cost what 700 do
+        self.screen = ScreenImage(self.image, self.plot.getViewBox())
         self.separators = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 190, width=1))
         self.plot.addItem(self.separators)
         self.highlight_lines = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(255, 64, 160, 230, width=1))
@@ -76,17 +78,16 @@ class HeatmapPanel(Panel):
         samples = result.samples
         lo, hi = robust_levels(act)
         self._levels = (lo, hi)
-        self.image.setImage(act, autoLevels=False, levels=(lo, hi))
-        self.image.setRect(0, 0, u, n)
-        self.colorbar.rounding = (hi - lo) / 200.0
-        self.colorbar.setLevels((lo, hi))
-        bands = samples.class_bands()
+        bands = class_bands(samples.labels, samples.class_names)
         self.left_axis.set_bands(bands)
         xs, ys = separator_lines(band_separators(bands), (0, u), horizontal=True)
         self.separators.setData(xs, ys)
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=0, xMax=u, yMin=0, yMax=n, minXRange=min(u, 4), minYRange=min(n, 4))
         vb.setRange(xRange=(0, u), yRange=(0, n), padding=0)
+        self.screen.set_matrix(act, (lo, hi))
+        self.colorbar.rounding = (hi - lo) / 200.0
+        self.colorbar.setLevels((lo, hi))
         self.subtitle.setText(
             f"<b>{result.layer_name}</b> \u00b7 {fmt_count(n)} samples \u00d7 {fmt_count(u)} units"
         )
@@ -98,7 +99,7 @@ class HeatmapPanel(Panel):
         self._apply_highlight()
 
     def _clear_content(self) -> None:
-        self.image.clear()
+        self.screen.clear()
         self.separators.setData([], [])
         self.highlight_lines.setData([], [])
         self.left_axis.set_bands(None)
@@ -116,10 +117,10 @@ class HeatmapPanel(Panel):
 
     def displayed(self) -> dict:
         r: Optional[LayerResult] = self._result
-        if r is None or self.image.image is None:
+        if r is None or self.screen.matrix is None:
             return {}
         return {
-            "image": np.asarray(self.image.image),
+            "image": np.asarray(self.screen.matrix),  # what is shown, at screen resolution
             "rows": np.asarray(r.samples.labels),
             "row_indices": np.asarray(r.samples.indices),
             "levels": np.asarray(self.colorbar.levels(), dtype=float),
@@ -168,7 +169,7 @@ class HeatmapPanel(Panel):
         n = r.activations.shape[0]
         lo, hi = sorted((start, stop))
         if hi - lo < 1e-9:  # a click: the class band under it
-            for a, b, name in r.samples.class_bands():
+            for a, b, name in class_bands(r.samples.labels, r.samples.class_names):
                 if a <= lo < b:
                     self.request_rows(np.arange(a, b), additive, f"class {name}")
                     return

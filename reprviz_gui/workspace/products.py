@@ -98,11 +98,12 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
     from ..core.pipeline import analyse_layer
 
     assert req.samples is not None
+    # a cosine matrix too big for memory is sampled, with a note the cosine view shows
     a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
-                      on_progress, should_stop)
+                      on_progress, should_stop, sample_cosine=True)
     preds = a.predictions if req.param("predict") else None
     return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
-                       a.centroid_cosine, preds, a.note)
+                       a.centroid_cosine, preds, a.note, cosine_rows=a.cosine_rows)
 
 
 def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:

@@ -30,6 +30,9 @@ class LayerResult:
     centroid_cosine: Optional[np.ndarray] = None  # (C, C) float32
     predictions: Optional[np.ndarray] = None  # (N,) predicted class of each row
     note: str = ""
+    # rows of the sample set the cosine matrix covers (increasing); None: every row. Set when
+    # the full matrix would not fit in memory and a sampled one is shown, with ``note``
+    cosine_rows: Optional[np.ndarray] = None
 
 
 @dataclass(frozen=True)
