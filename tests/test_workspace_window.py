@@ -175,3 +175,41 @@ def test_large_sample_sets_are_made_off_the_gui_thread(qtbot, window, monkeypatc
     assert made_on and all(t is not threading.main_thread() for t in made_on)
     assert c.samples.n == len(c.dataset.y_train)
     assert win.view("heatmap").displayed()["image"].shape[0] == c.samples.n
+
+
+def test_a_tsne_map_is_shown_while_it_forms_after_the_map_process_warmed_up(qtbot,
+                                                                           open_window):
+    """The default method is warmed up in the map process at launch; its layout is drawn while
+    it optimises (as a preview, a new picture each time), then the final map."""
+    from reprviz_gui.core.analysis.projection_process import shared_process
+    from reprviz_gui.workers.lane import JobKind
+
+    win = open_window(method="tsne")
+    c = win.controller
+    drawn = []
+    c.product_ready.connect(lambda kind, sid, r: drawn.append(r) if kind == "map" else None)
+    qtbot.waitUntil(lambda: any(r.method == "tsne" and not r.preview for r in drawn)
+                    or (win.view("map").result() is not None
+                        and win.view("map").result().method == "tsne"
+                        and not win.view("map").result().preview), timeout=120_000)
+    assert shared_process().alive  # started at launch, kept
+    # the warm-up ran on the projection lane before any t-SNE map (and finished)
+    assert not [j for j in c.lanes["projection"].pending_jobs() if j.kind == JobKind.WARMUP]
+    # a new layer: its map forms in view
+    drawn.clear()
+    names = [l.name for l in c.layers_of() if l.name != session(win).layer and
+             l.type not in ("InputLayer", "Flatten") and ":raw" not in l.name]
+    c.select_layer(names[0])
+    qtbot.waitUntil(lambda: any(r.method == "tsne" and not r.preview and
+                                r.layer_name == names[0] for r in drawn), timeout=120_000)
+    forming = [r for r in drawn if r.preview and r.method == "tsne"]
+    final = drawn[-1]
+    assert forming, "no layout was shown while the map formed"
+    assert all(r.layer_name == names[0] and r.coords.shape == final.coords.shape and
+               "optimised" in r.note for r in forming)
+    position = {id(r): i for i, r in enumerate(drawn)}
+    assert position[id(forming[-1])] < position[id(final)] and not final.preview
+    assert not np.allclose(forming[0].coords, final.coords)  # it moved while optimising
+    d = win.view("map").displayed()
+    assert not d["preview"] and "forming" not in d["subtitle"]
+    np.testing.assert_allclose(d["coords"], final.coords, atol=1e-5)

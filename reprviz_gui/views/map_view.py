@@ -329,8 +329,9 @@ class MapPanel(MapOverlays, Panel):
             parts.append(f"{r.pca_components} PCA components explain "
                          f"{100 * r.pca_explained_variance:.1f} % of the variance")
         text = " \u00b7 ".join(parts) + f" \u00b7 {fmt_count(self._coords.shape[0])} samples"
-        if r.preview:
-            text += " <i>(PCA preview while the chosen map computes)</i>"
+        if r.preview:  # the PCA map meanwhile, or the chosen map while it forms
+            text += " <i>(PCA preview while the chosen map computes)</i>" \
+                if r.method.lower() == "pca" else " <i>(forming: a preview while it optimises)</i>"
         if r.note:
             text += f" \u00b7 <i>{r.note}</i>"
         self.subtitle.setText(text)

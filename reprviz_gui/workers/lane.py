@@ -151,8 +151,9 @@ class _LaneThread(QThread):
 
         def on_progress(p: Progress) -> None:
             now = time.monotonic()
-            # epoch ends and completions always get through; batches are throttled
-            important = p.fraction >= 1.0 or p.details.get("kind") == "epoch"
+            # epoch ends, completions and a forming map's layouts always get through; batches
+            # are throttled
+            important = p.fraction >= 1.0 or p.details.get("kind") in ("epoch", "layout")
             if important or now - last_emit[0] >= self.MIN_PROGRESS_INTERVAL_S:
                 last_emit[0] = now
                 self.progress.emit(job, p)

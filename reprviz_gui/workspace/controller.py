@@ -107,17 +107,21 @@ class Controller(SessionActions, QObject):
 
     # --- intents ---------------------------------------------------------------------------
     def start(self) -> None:
-        """After the window shows: pay TF's and UMAP's start-up costs in the background, and
-        open the remembered (or default) dataset."""
+        """After the window shows: start the map process and pay TF's and the default map
+        method's start-up costs in the background, and open the remembered (or default)
+        dataset."""
+        self._warm_up_maps(self.settings.method)
         self.lanes["model"].submit(Job(JobKind.WARMUP, jobs.warm_up_tensorflow_job(),
                                        "starting TensorFlow"), supersede=False)
-        if self.settings.method == "umap":  # only then is the numba compile worth it
-            self._warm_up_umap()
         self.open_dataset(self.settings.source)
 
-    def _warm_up_umap(self) -> None:
-        self.lanes["projection"].submit(Job(JobKind.WARMUP, jobs.warm_up_umap_job(),
-                                            "preparing UMAP"), supersede=False)
+    def _warm_up_maps(self, method: str) -> None:
+        """The map process started (it imports while the rest starts) and ``method``'s
+        imports and compiled code loaded there (UMAP's from the disk cache after a machine's
+        first launch), so the first map of that method does not pay them."""
+        self.lanes["projection"].submit(Job(JobKind.WARMUP, _warm_up_maps_job(method),
+                                            f"preparing {method_label(method)}"),
+                                        supersede=False)
 
     def open_dataset(self, source: str | Path, options: LoadOptions | None = None) -> None:
         if self.training_sessions():
@@ -129,8 +133,8 @@ class Controller(SessionActions, QObject):
 
     def set_method(self, method: str) -> None:
         self.settings.method = self.workspace.method = method
-        if method == "umap":
-            self._warm_up_umap()
+        if method in WARMED_METHODS:
+            self._warm_up_maps(method)
         self.scheduler.refresh(kinds={"map"})
 
     def set_pca_components(self, k: int) -> None:
@@ -184,8 +188,8 @@ class Controller(SessionActions, QObject):
                     continue
                 stopped_a_map |= lane.name == "projection" and job.running.is_set()
                 job.cancel()
-        if stopped_a_map and self.workspace.method == "umap":
-            self._warm_up_umap()  # stopping a map kills the projection process; re-warm it
+        if stopped_a_map:
+            self._warm_up_maps(self.workspace.method)  # stopping a map kills the process
 
     def shutdown(self, timeout_ms: int = 4000) -> bool:
         """Cancel everything and stop the threads; False if one is stuck in uninterruptible
@@ -236,6 +240,9 @@ class Controller(SessionActions, QObject):
 
     @Slot(object, object)
     def _on_job_progress(self, job: Job, p: Progress) -> None:
+        if job.kind == JobKind.PRODUCT and p.details.get("kind") == "layout":
+            self.scheduler.partial(job, p.details.get("result"))  # a map while it forms
+            return
         if job.kind == JobKind.WARMUP:
             return
         if job.kind == JobKind.TRAIN and p.stage == "train" and p.details.get("kind") == "epoch":
@@ -342,6 +349,22 @@ class Controller(SessionActions, QObject):
             self.message.emit(f"Showing {samples.n:,} samples: the {samples.split} split has "
                               f"no more.")
         self.scheduler.refresh()
+
+
+WARMED_METHODS = ("umap", "tsne", "pca-tsne")  # what the map process warms up (warm_up)
+
+
+def _warm_up_maps_job(method: str):
+    def run(on_progress: Any, should_stop: Any) -> float:
+        from ..core.analysis.projection_process import shared_process
+
+        proc = shared_process()
+        proc.start()
+        if method not in WARMED_METHODS:
+            return 0.0
+        return proc.warm_up(should_stop, methods=(method,))
+
+    return run
 
 
 def method_label(method: str) -> str:

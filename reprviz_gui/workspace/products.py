@@ -127,9 +127,22 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
 
         raise ReprvizError("A 2-D map needs at least 3 samples.")
     extra = {"pca_components": req.param("pca_components")} if method == "pca-tsne" else {}
+
+    def on_layout(coords: np.ndarray, fraction: float) -> None:
+        """The layout while it optimises, shown meanwhile (through the lane's progress)."""
+        from ..core.analysis.projection import METHOD_LABELS
+        from ..core.progress import report
+
+        forming = ProjectionResult(req.key.tag, layer.layer_name, method,
+                                   np.asarray(coords, dtype=np.float32), layer.samples,
+                                   layer.predictions, preview=True,
+                                   note=f"{METHOD_LABELS.get(method, method)}: "
+                                        f"{fraction:.0%} optimised")
+        report(on_progress, "layout", fraction, kind="layout", result=forming)
+
     proj = layer_map(layer.activations, method, seed=req.param("seed", 0),
                      in_child=method != "pca", on_progress=on_progress,
-                     should_stop=should_stop, **extra)
+                     should_stop=should_stop, on_layout=on_layout, **extra)
     pca = method == "pca-tsne" and proj.pca_explained_variance is not None
     return ProjectionResult(req.key.tag, layer.layer_name, method,
                             np.asarray(proj.coords, dtype=np.float32).copy(), layer.samples,

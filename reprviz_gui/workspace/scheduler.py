@@ -180,6 +180,16 @@ class ProductScheduler:
             elif self.shown.get(slot) != want and _is_preview_of(key, want):
                 self._show(slot, want, _as_preview(result), preview=True)
 
+    def partial(self, job: Job, result: Any) -> None:
+        """A result still forming (a map's layout while it optimises): drawn as a preview where
+        exactly that result is wanted and not shown yet; never stored."""
+        key: ResultKey = job.payload
+        if result is None or job.cancelled or not self.c.workspace.is_current(key.tag):
+            return
+        for slot, want in list(self.current.items()):
+            if slot in self.wanted and want == key and self.shown.get(slot) != key:
+                self._show(slot, key, result, preview=True)
+
     def _still_wanted(self, key: ResultKey) -> bool:
         return any(slot in self.wanted and (want == key or _is_preview_of(key, want))
                    for slot, want in self.current.items())
