@@ -117,7 +117,7 @@ class MapPanel(MapOverlays, Panel):
         self.plot.addItem(self.selected)
         self.error_marks = PointCloud("x", edge=(255, 255, 255, 255), edge_width=0.8,
                                       fill=(0, 0, 0, 255))
-        self.error_marks.setZValue(3)
+        self.error_marks.setZValue(1.5)  # under the selection, which must read first
         self.plot.addItem(self.error_marks)
         row.addWidget(self.view, 1)
 
@@ -240,7 +240,7 @@ class MapPanel(MapOverlays, Panel):
         self.scatter.set_size(size)
         self.scatter.set_data(self._coords[self._order], self._colors(self._order), self._order)
         self.selected.set_size(size + 2)
-        self.error_marks.set_size(size + 4)
+        self.error_marks.set_size(size + 1)  # a cross the size of its point, not a blot
         if has_pred:
             wrong = np.flatnonzero(preds != np.asarray(samples.labels))
             self.error_marks.set_data(self._coords[wrong], rows=wrong)
@@ -285,9 +285,11 @@ class MapPanel(MapOverlays, Panel):
         if rows is None or not len(rows):
             self.selected.clear()
             self.scatter.set_colors(self._colors(self._order))
+            self.error_marks.setOpacity(1.0)
             return
-        # the rest fades, so the selection reads at a glance even in a dense map
+        # the rest fades, crosses included, so the selection reads at a glance in a dense map
         self.scatter.set_colors(self._colors(self._order, alpha=max(35, self._alpha // 4)))
+        self.error_marks.setOpacity(0.25)
         self.selected.set_data(self._coords[rows], self._colors(rows, alpha=255), rows)
 
     def _fill_legend(self) -> None:
