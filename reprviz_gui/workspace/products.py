@@ -98,12 +98,20 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
     from ..core.pipeline import analyse_layer
 
     assert req.samples is not None
-    # a cosine matrix too big for memory is sampled, with a note the cosine view shows
+    # a cosine matrix too big for memory, or for a screen, is sampled, with a note the cosine
+    # view shows
     a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
-                      on_progress, should_stop, sample_cosine=True)
+                      on_progress, should_stop, sample_cosine=True,
+                      cosine_max_n=COSINE_MAX_ROWS)
     preds = a.predictions if req.param("predict") else None
     return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
                        a.centroid_cosine, preds, a.note, cosine_rows=a.cosine_rows)
+
+
+# Rows of the window's cosine matrix at most: more than any screen shows (it is drawn at screen
+# resolution); 4,096² float32 is 64 MiB where 9,000² was 324 MiB and 2.6 s of the 9,000-image
+# map's wait for its layer (measured, bench/window.py)
+COSINE_MAX_ROWS = 4_096
 
 
 def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
