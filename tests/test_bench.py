@@ -4,6 +4,7 @@ timings are asserted and nothing slow runs here."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,20 +37,32 @@ def test_bench_data_is_real_images_that_analyze_can_read(tmp_path):
     assert len(np.unique(data["y"])) == 10
 
 
-def test_results_table_has_every_figure_and_the_pending_window_ones(tmp_path):
-    ctx = bench.Ctx(tmp_path, 0.0, quick=True)
+def test_results_table_has_every_figure_and_says_which_were_not_measured(tmp_path):
+    ctx = bench.Ctx(tmp_path, time.perf_counter() - bench.BUDGET_S + 30, quick=True)
     ctx.curves = [("cosine", 64000, 1.5, 2**30, "float32; Cosine matrix of 1 of 2 (sampled)")]
     rows = [bench.Row("(c) cosine", "numpy: 1.0 s", "ours: 1.1 s", 1.1, "≤ 1.3×", True),
             bench.Row("(a) UMAP", "course: 10 s", "ours: 5 s", 0.5, "≤ 0.3×", False)]
+    rows += bench.fig_window(ctx)  # 30 s left: the window's figures do not fit, and say so
     out = tmp_path / "RESULTS.md"
     bench.write_results(out, rows, ctx, 12.0)
     text = out.read_text()
     assert "| 1.10× | ≤ 1.3× | yes |" in text and "| 0.50× | ≤ 0.3× | **no** |" in text
-    for figure, _, target in bench.PENDING:
-        assert figure in text and target in text
-    assert text.count("pending: needs the new window") == len(bench.PENDING)
+    for figure, target in bench.WINDOW_ROWS:
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| {figure} |"))
+        assert f"| {target} | not measured |" in line and "--figures w" in line
     assert "| cosine | 64,000 | 1.50 | 1,024 MiB |" in text
     assert "Versions:" in text and "Machine:" in text
+
+
+def test_the_window_data_has_a_train_split_of_other_images(tmp_path):
+    from reprviz_gui.core.data.sources import load_dataset
+
+    folder, _, _ = bench.make_data(tmp_path, n=200, n_train=300)
+    dataset = load_dataset(str(folder))
+    assert len(dataset.x_test) == 200
+    if bench.FULL_FASHION.exists():  # the full set: 300 training images, none of the test
+        assert len(dataset.x_train) == 300
+        assert not np.array_equal(dataset.x_train[:200], dataset.x_test)
 
 
 def test_a_fresh_process_is_measured(tmp_path):
