@@ -295,6 +295,9 @@ def fig_window(ctx: Ctx) -> list[Row]:
                     None, WINDOW_ROWS[1][1], look["p90_ms"] <= 5,
                     f"the first hover builds the index: {m['first_lookup_ms']:.0f} ms; the "
                     f"whole hover with its tooltip: median {m['hover']['median_ms']:.1f} ms"))
+    ctx.notes.append("Window (w): Qt offscreen, the default 1280 × 960 window with its default "
+                     "views; the session trains on the first 10,000 Fashion-MNIST training "
+                     "images. Where the time of a figure not met goes: bench/profiles/README.md.")
     folder, _, _ = make_data(ctx.work / "window", 9000, n_train=10_000)
     for method, task in (("umap", "baseline_umap"), ("tsne", "baseline_tsne")):
         if method not in ctx.baselines:  # (a) did not run: the course pipelines here
