@@ -168,6 +168,19 @@ class EventLog:
     def watch(self, controller: Any) -> None:
         if not STALL_LOG:
             return
+        import gc
+        import threading
+
+        started: dict[int, float] = {}
+
+        def collected(phase: str, info: dict) -> None:  # Python's garbage collections
+            if phase == "start":
+                started[info["generation"]] = time.perf_counter()
+            elif info["generation"] == 2:
+                t = started.get(2, time.perf_counter())
+                self.lines.append(f"{t:.3f} {1000 * (time.perf_counter() - t):.0f} ms in a full "
+                                  f"garbage collection ({threading.current_thread().name})")
+        gc.callbacks.append(collected)
         for lane in controller.lanes.values():
             lane.job_started.connect(lambda job, n=lane.name: self._job(n, "starts", job))
             lane.job_finished.connect(lambda job, r, n=lane.name: self._job(n, "ends", job))
