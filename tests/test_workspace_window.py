@@ -213,3 +213,28 @@ def test_a_tsne_map_is_shown_while_it_forms_after_the_map_process_warmed_up(qtbo
     d = win.view("map").displayed()
     assert not d["preview"] and "forming" not in d["subtitle"]
     np.testing.assert_allclose(d["coords"], final.coords, atol=1e-5)
+
+
+def test_a_hidden_view_draws_the_current_result_when_it_is_shown(qtbot, window, monkeypatch):
+    """Layer statistics is hidden by default: a new layer costs it no drawing until the user
+    opens it, and then it shows that layer, not an older one."""
+    from gui_support import wait_layer
+    from reprviz_gui.views.layer_stats import LayerStatsView
+
+    drawn: list[str] = []
+    real = LayerStatsView._draw
+    monkeypatch.setattr(LayerStatsView, "_draw",
+                        lambda self, r: (drawn.append(r.layer_name), real(self, r))[1])
+    dock = window.docks["layer_stats"]
+    assert not dock.isVisible()
+    shown = layer_result(window).layer_name
+    target = next(l.name for l in window.controller.layers_of()
+                  if l.type not in ("InputLayer", "Flatten") and l.name != shown)
+    window.controller.select_layer(target)
+    wait_layer(qtbot, window, target)
+    wait_idle(qtbot, window)
+    assert drawn == []
+    dock.toggleViewAction().trigger()  # View → Layer statistics
+    qtbot.waitUntil(lambda: drawn == [target], timeout=5_000)
+    assert window.view("layer_stats").displayed()["layer"] == target
+    assert drawn == [target]  # drawn once

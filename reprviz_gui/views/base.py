@@ -72,6 +72,7 @@ class Panel(QWidget):
         super().__init__(parent)
         self.setObjectName(f"panel_{self.panel_id}")
         self._result: Any = None
+        self._undrawn = False  # a result arrived while hidden; drawn when shown
         self._highlight: Optional[np.ndarray] = None
         self._selection = Selection()
 
@@ -115,13 +116,34 @@ class Panel(QWidget):
 
     # -- public interface ------------------------------------------------------------------------
     def show_result(self, result) -> None:
-        """Draw one result object (replacing what was shown)."""
+        """Draw one result object (replacing what was shown). A hidden panel (a closed dock,
+        a tab behind another) draws it when it is shown: a layer of 8,000 samples costs every
+        view tens of milliseconds of the GUI thread, and nobody sees the hidden ones."""
         self._result = result
         self.hide_hover()
         self._busy.hide()
         self._stack.setCurrentWidget(self.body)
         self._highlight = self._rows_of(self._selection)
-        self._draw(result)
+        self._undrawn = not self.isVisible()
+        if not self._undrawn:
+            self._draw(result)
+
+    def draw_now(self) -> None:
+        """Draw a result that arrived while the panel was hidden."""
+        if self._undrawn and self._result is not None:
+            self._undrawn = False
+            self._draw(self._result)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("displayed")
+        if own is not None:  # what a panel reports is what it would draw, hidden or not
+            @functools.wraps(own)
+            def displayed(self, *args: Any, **kw: Any) -> Any:
+                self.draw_now()
+                return own(self, *args, **kw)
+
+            cls.displayed = displayed
 
     def result(self):
         return self._result
@@ -129,6 +151,7 @@ class Panel(QWidget):
     def clear(self, message: str = "") -> None:
         """Forget the result and show a centred hint."""
         self._result = None
+        self._undrawn = False
         self.hide_hover()
         self._busy.hide()
         self._clear_content()
@@ -169,7 +192,8 @@ class Panel(QWidget):
     def set_highlight(self, indices: Optional[np.ndarray]) -> None:
         """Mark these sample-set rows; None clears."""
         self._highlight = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
-        self._apply_highlight()
+        if not self._undrawn:  # else drawn with the result
+            self._apply_highlight()
 
     def _rows_of(self, selection: Selection) -> Optional[np.ndarray]:
         samples = getattr(self._result, "samples", None)
@@ -238,6 +262,10 @@ class Panel(QWidget):
         super().resizeEvent(event)
         self._place_busy()
         self.hide_hover()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        self.draw_now()
 
     def leaveEvent(self, event):  # noqa: N802
         self.hide_hover()
