@@ -35,18 +35,24 @@ class ActivityBar(QWidget):
 
     def set_activity(self, message: str, fraction: float, eta_seconds: Optional[float]) -> None:
         self.label.setText(message)
+        # QProgressBar.setValue repaints at once (not at the next frame), so it is told only
+        # of a whole percent's change: many progress reports a second stay cheap
         if fraction < 0:
-            self.progress.setRange(0, 0)  # indeterminate: a busy indicator
+            if self.progress.maximum() != 0:
+                self.progress.setRange(0, 0)  # indeterminate: a busy indicator
         else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(round(fraction * 1000)))
+            if self.progress.maximum() != 100:
+                self.progress.setRange(0, 100)
+            value = int(fraction * 100)
+            if value != self.progress.value():
+                self.progress.setValue(value)
         self.eta.setText(format_eta(eta_seconds))
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
 
     def set_idle(self, message: str = "Ready") -> None:
         self.label.setText(message)
-        self.progress.setRange(0, 1000)
+        self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setVisible(False)
         self.eta.setText("")
