@@ -126,9 +126,9 @@ def _number(v: Any) -> str:
         return str(v)
 
 
-def describe_regularizer(spec: Any) -> str:
-    """``"L2(0.001)"``, ``"L1(0.01)"``, ``"L1L2(l1=0.01, l2=0.001)"``, ``"OrthogonalRegularizer
-    (factor=0.01, mode=rows)"``; ``""`` for none. ``spec`` is what ``get_config()`` holds."""
+def _class_and_config(spec: Any) -> tuple[str, dict] | str:
+    """A Keras serialised object (``{"class_name", "config"}``) as its class name and set
+    (non-None) settings; a plain string (``""`` for none) when it is not such a dict."""
     if spec is None or spec == "":
         return ""
     if isinstance(spec, str):
@@ -137,8 +137,17 @@ def describe_regularizer(spec: Any) -> str:
         spec = json_safe(spec)
         if not isinstance(spec, dict):
             return str(spec)
-    name = str(spec.get("class_name", "?"))
     cfg = {k: v for k, v in (spec.get("config") or {}).items() if v is not None}
+    return str(spec.get("class_name", "?")), cfg
+
+
+def describe_regularizer(spec: Any) -> str:
+    """``"L2(0.001)"``, ``"L1(0.01)"``, ``"L1L2(l1=0.01, l2=0.001)"``, ``"OrthogonalRegularizer
+    (factor=0.01, mode=rows)"``; ``""`` for none. ``spec`` is what ``get_config()`` holds."""
+    parsed = _class_and_config(spec)
+    if isinstance(parsed, str):
+        return parsed
+    name, cfg = parsed
     if name in ("L1", "L2") and len(cfg) == 1:
         return f"{name}({_number(next(iter(cfg.values())))})"
     if name == "L1L2":
@@ -151,16 +160,10 @@ def describe_regularizer(spec: Any) -> str:
 def describe_initializer(spec: Any) -> str:
     """``"GlorotUniform"``, ``"RandomNormal(mean=0, stddev=0.05)"``, ``"Constant(value=0.1)"``;
     settings that are unset (None) are left out. ``""`` when there is none."""
-    if spec is None or spec == "":
-        return ""
-    if isinstance(spec, str):
-        return spec
-    if not isinstance(spec, dict):
-        spec = json_safe(spec)
-        if not isinstance(spec, dict):
-            return str(spec)
-    name = str(spec.get("class_name", "?"))
-    cfg = {k: v for k, v in (spec.get("config") or {}).items() if v is not None}
+    parsed = _class_and_config(spec)
+    if isinstance(parsed, str):
+        return parsed
+    name, cfg = parsed
     inner = ", ".join(f"{k}={_number(v) if not isinstance(v, (str, list, dict)) else v}"
                       for k, v in cfg.items())
     return f"{name}({inner})" if inner else name
