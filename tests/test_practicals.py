@@ -60,7 +60,7 @@ def test_fashion_dense_practical(tmp_path):
 
 
 def test_imdb_bilstm_practical(tmp_path):
-    result = analyze(AnalyzeOptions(data="imdb-sample", model="bilstm", epochs=2, seed=0,
+    result = analyze(AnalyzeOptions(data="imdb-sample", model="bilstm", epochs=1, seed=0,
                                     out=tmp_path))
     layer = result["layer"]
     assert layer["name"] == "bilstm" and layer["width"] == 128
