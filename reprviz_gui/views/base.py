@@ -124,7 +124,8 @@ class Panel(QWidget):
         self._busy.hide()
         self._stack.setCurrentWidget(self.body)
         self._highlight = self._rows_of(self._selection)
-        self._undrawn = not self.isVisible()
+        # a panel on its own (no parent: never in a window) draws at once
+        self._undrawn = self.parent() is not None and not self.isVisible()
         if not self._undrawn:
             self._draw(result)
 
@@ -159,6 +160,7 @@ class Panel(QWidget):
         self._stack.setCurrentWidget(self._hint)
 
     def is_empty(self) -> bool:
+        self.draw_now()  # a result may still empty the view when drawn
         return self._stack.currentWidget() is self._hint
 
     def hint_text(self) -> str:

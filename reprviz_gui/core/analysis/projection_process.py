@@ -116,6 +116,7 @@ class ProjectionProcess:
             proc.join(1.0)
         if proc.is_alive():
             proc.kill()
+            proc.join(1.0)  # reaped: is_alive() is False once close() returns
         conn.close()
 
     @property
