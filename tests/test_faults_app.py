@@ -170,7 +170,8 @@ def test_cancel_during_tsne_keeps_the_pca_preview(qtbot, open_window, tmp_path):
     def computing() -> bool:  # the child computes; the PCA preview or the forming layout is drawn
         shown = win.view("map").result()
         return (shown is not None and shown.preview and shared_process().alive
-                and any(getattr(j.payload, "kind", "") == "map" for j in lane.pending_jobs()))
+                and any(getattr(j.payload, "kind", "") == "map" and j.running.is_set()
+                        for j in lane.pending_jobs()))  # running, not queued behind a warm-up
 
     qtbot.waitUntil(computing, timeout=60_000)
     before = snapshot(win)
