@@ -183,3 +183,24 @@ def test_word_table_says_there_is_nothing_to_predict(qtbot, open_window):
     win = open_window(source="capitals", preset="none", n_samples=1000)
     hint = win.view("confusion").hint_text()
     assert "word table" in hint.lower() and "train" not in hint.lower()
+
+
+def test_going_busy_and_idle_never_resizes_the_views(qtbot, window):
+    """The Cancel button made the status bar taller while busy: every job's start and end
+    resized the views area and redrew every plot (the window's longest stalls)."""
+    from PySide6.QtWidgets import QApplication
+
+    wait_idle(qtbot, window)
+    window.statusBar().clearMessage()
+    window.activity_bar.set_idle()
+    QApplication.processEvents()
+    heat = window.view("heatmap")
+    sizes = [(window.statusBar().height(), heat.size().toTuple())]
+    window.activity_bar.set_activity("Training epoch 1 / 3", 0.3, 5.0)
+    QApplication.processEvents()
+    sizes.append((window.statusBar().height(), heat.size().toTuple()))
+    window.activity_bar.set_idle()
+    QApplication.processEvents()
+    sizes.append((window.statusBar().height(), heat.size().toTuple()))
+    assert window.activity_bar.cancel_button.isHidden()
+    assert sizes[0] == sizes[1] == sizes[2], sizes

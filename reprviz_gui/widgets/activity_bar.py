@@ -31,6 +31,11 @@ class ActivityBar(QWidget):
         self.cancel_button.clicked.connect(self.cancel_clicked)
         for w in (self.label, self.progress, self.eta, self.cancel_button):
             layout.addWidget(w)
+        # One height, busy or idle: the Cancel button made the status bar 5 px taller, so every
+        # job's start and end resized the whole views area and redrew every plot (87 ms on a
+        # quiet machine, the longest GUI stalls under load: bench/profiles/README.md)
+        self.setFixedHeight(max(w.sizeHint().height() for w in
+                                (self.label, self.progress, self.eta, self.cancel_button)))
         self.set_idle()
 
     def set_activity(self, message: str, fraction: float, eta_seconds: Optional[float]) -> None:
