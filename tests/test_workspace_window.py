@@ -238,3 +238,31 @@ def test_a_hidden_view_draws_the_current_result_when_it_is_shown(qtbot, window, 
     qtbot.waitUntil(lambda: drawn == [target], timeout=5_000)
     assert window.view("layer_stats").displayed()["layer"] == target
     assert drawn == [target]  # drawn once
+
+
+def test_the_pca_map_beside_the_map_child_uses_one_blas_thread(qtbot, window, monkeypatch):
+    """Two BLAS threads here and the map child's on two cores fought: the 9,000-image PCA
+    preview took 6.2 s instead of 0.5 and the t-SNE beside it twice as long."""
+    from threadpoolctl import threadpool_info
+
+    from gui_support import wait_layer
+    from reprviz_gui.core import pipeline
+
+    seen: list[int] = []
+    real = pipeline.layer_map
+
+    def spy(*args, **kwargs):
+        if not kwargs.get("in_child", False):
+            seen.append(max(p["num_threads"] for p in threadpool_info()
+                            if p["user_api"] == "blas"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "layer_map", spy)
+    shown = layer_result(window).layer_name
+    target = next(l.name for l in window.controller.layers_of()
+                  if l.type not in ("InputLayer", "Flatten") and l.name != shown)
+    window.controller.select_layer(target)
+    wait_layer(qtbot, window, target)
+    qtbot.waitUntil(lambda: window.view("map").result() is not None
+                    and window.view("map").result().layer_name == target, timeout=30_000)
+    assert window.view("map").result().method == "pca" and seen == [1]

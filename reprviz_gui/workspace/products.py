@@ -148,9 +148,19 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
                                         f"{fraction:.0%} optimised")
         report(on_progress, "layout", fraction, kind="layout", result=forming)
 
-    proj = layer_map(layer.activations, method, seed=req.param("seed", 0),
-                     in_child=method != "pca", on_progress=on_progress,
-                     should_stop=should_stop, on_layout=on_layout, **extra)
+    if method == "pca":
+        # In this process, beside the map child: one BLAS thread. With two, OpenBLAS's threads
+        # and the child's fought over the two cores: the 9,000-image preview took 6.2 s instead
+        # of 0.5, and the t-SNE beside it 9.3 s instead of 4.3 (bench/profiles/README.md).
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            proj = layer_map(layer.activations, method, seed=req.param("seed", 0),
+                             in_child=False, on_progress=on_progress, should_stop=should_stop)
+    else:
+        proj = layer_map(layer.activations, method, seed=req.param("seed", 0), in_child=True,
+                         on_progress=on_progress, should_stop=should_stop,
+                         on_layout=on_layout, **extra)
     pca = method == "pca-tsne" and proj.pca_explained_variance is not None
     return ProjectionResult(req.key.tag, layer.layer_name, method,
                             np.asarray(proj.coords, dtype=np.float32).copy(), layer.samples,
