@@ -14,7 +14,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 from view_support import settle, shown
 
 from reprviz_gui.views.map_tools import PointIndex
-from reprviz_gui.views.matrix_image import ScreenImage, class_bands
+from reprviz_gui.core.data.samples import class_bands
+from reprviz_gui.views.matrix_image import ScreenImage
 from reprviz_gui.views.point_cloud import PointCloud, Sprite
 
 

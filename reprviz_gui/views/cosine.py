@@ -16,7 +16,8 @@ from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
 from .describe import class_name, sample_thumbnail, sample_title
-from .matrix_image import ScreenImage, class_bands
+from ..core.data.samples import class_bands
+from .matrix_image import ScreenImage
 from .theme import fmt_count, make_subtitle, scene_to_panel, style_colorbar, style_plot, tick_font
 
 MAX_CLASSES_WITH_VALUES = 12

@@ -14,7 +14,7 @@ from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
 from .describe import sample_lines, sample_thumbnail
-from .matrix_image import ScreenImage, class_bands
+from .matrix_image import ScreenImage
 from .theme import (fmt_count, make_subtitle, robust_levels, scene_to_panel, style_colorbar,
                     style_plot)
 
@@ -78,7 +78,7 @@ class HeatmapPanel(Panel):
         samples = result.samples
         lo, hi = robust_levels(act)
         self._levels = (lo, hi)
-        bands = class_bands(samples.labels, samples.class_names)
+        bands = samples.class_bands()
         self.left_axis.set_bands(bands)
         xs, ys = separator_lines(band_separators(bands), (0, u), horizontal=True)
         self.separators.setData(xs, ys)
@@ -169,7 +169,7 @@ class HeatmapPanel(Panel):
         n = r.activations.shape[0]
         lo, hi = sorted((start, stop))
         if hi - lo < 1e-9:  # a click: the class band under it
-            for a, b, name in class_bands(r.samples.labels, r.samples.class_names):
+            for a, b, name in r.samples.class_bands():
                 if a <= lo < b:
                     self.request_rows(np.arange(a, b), additive, f"class {name}")
                     return

@@ -72,16 +72,3 @@ class ScreenImage:
             self.image.setImage(block, autoLevels=False)
         rows, cols = block.shape[:2]
         self.image.setRect(c0, r0, min(cols * kx, n_cols - c0), min(rows * ky, n_rows - r0))
-
-
-def class_bands(labels: np.ndarray, class_names: tuple[str, ...]
-                ) -> list[tuple[int, int, str]]:
-    """(start, stop, class name) of each run of equal labels, in row order (as
-    ``SampleSet.class_bands``, without a Python loop over the rows)."""
-    labels = np.asarray(labels)
-    if not len(labels):
-        return []
-    starts = np.concatenate([[0], np.flatnonzero(labels[1:] != labels[:-1]) + 1])
-    stops = np.concatenate([starts[1:], [len(labels)]])
-    return [(int(a), int(b), class_names[int(labels[a])] if 0 <= int(labels[a]) <
-             len(class_names) else f"class {int(labels[a])}") for a, b in zip(starts, stops)]
