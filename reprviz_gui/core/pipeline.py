@@ -14,8 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .analysis.projection import Projection, project
-from .analysis.similarity import (centroid_similarity, cosine_matrix, cosine_similarity,
-                                  max_cosine_samples)
+from .analysis.similarity import centroid_similarity, cosine_matrix, cosine_similarity
 from .data.samples import SampleSet
 from .data.types import Dataset
 from .errors import ResourceLimitError
@@ -88,14 +87,10 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
     rows: Optional[np.ndarray] = None
     try:
         if sample_cosine:
-            sampled = cosine_matrix(acts, max_n=cosine_max_n)
+            sampled = cosine_matrix(acts, max_n=cosine_max_n, why_capped=(
+                "more rows than a screen shows (the heatmap and the map have every sample)"))
             cosine: Optional[np.ndarray] = sampled.matrix
             rows, note = (sampled.rows if sampled.sampled else None), sampled.note
-            m, n = len(sampled.rows), len(acts)
-            if sampled.sampled and m == cosine_max_n and m < max_cosine_samples():
-                note = (f"Cosine matrix of {m:,} of the {n:,} samples, spread evenly over "
-                        "them: more rows than a screen shows (the heatmap and the map have "
-                        "every sample).")
         else:
             cosine = cosine_similarity(acts)
     except ResourceLimitError as exc:

@@ -95,10 +95,12 @@ def sample_rows(n: int, m: int, seed: int = 0) -> np.ndarray:
     return np.minimum(starts + (rng.random(m) * (stops - starts)).astype(np.int64), n - 1)
 
 
-def cosine_matrix(a: Any, max_n: Optional[int] = None, seed: int = 0) -> CosineResult:
+def cosine_matrix(a: Any, max_n: Optional[int] = None, seed: int = 0,
+                  why_capped: Optional[str] = None) -> CosineResult:
     """The cosine matrix of the rows of ``a``: complete when N×N float32 fits the memory budget
     (and N ≤ ``max_n``), otherwise of ``sample_rows(N, M, seed)`` for the largest M that fits,
-    with a note saying so. Never allocates more than the budget for the matrix."""
+    with a note saying so (``why_capped``: the caller's words for a cap of ``max_n``). Never
+    allocates more than the budget for the matrix."""
     arr = _as_matrix(a)
     n = len(arr)
     fit = max_cosine_samples()
@@ -111,6 +113,9 @@ def cosine_matrix(a: Any, max_n: Optional[int] = None, seed: int = 0) -> CosineR
            else f"at most {m:,} rows were asked for")
     note = (f"Cosine matrix of {m:,} of the {n:,} samples, spread evenly over them "
             f"(sampled: {why}).")
+    if m != fit and why_capped:
+        note = (f"Cosine matrix of {m:,} of the {n:,} samples, spread evenly over them: "
+                f"{why_capped}.")
     return CosineResult(cosine_similarity(arr[rows]), rows, n, note)
 
 
