@@ -119,7 +119,7 @@ class Controller(SessionActions, QObject):
         """The map process started (it imports while the rest starts) and ``method``'s
         imports and compiled code loaded there (UMAP's from the disk cache after a machine's
         first launch), so the first map of that method does not pay them."""
-        self.lanes["projection"].submit(Job(JobKind.WARMUP, _warm_up_maps_job(method),
+        self.lanes["projection"].submit(Job(JobKind.WARMUP, jobs.warm_up_maps_job(method),
                                             f"preparing {method_label(method)}"),
                                         supersede=False)
 
@@ -133,7 +133,7 @@ class Controller(SessionActions, QObject):
 
     def set_method(self, method: str) -> None:
         self.settings.method = self.workspace.method = method
-        if method in WARMED_METHODS:
+        if method in jobs.WARMED_METHODS:
             self._warm_up_maps(method)
         self.scheduler.refresh(kinds={"map"})
 
@@ -349,22 +349,6 @@ class Controller(SessionActions, QObject):
             self.message.emit(f"Showing {samples.n:,} samples: the {samples.split} split has "
                               f"no more.")
         self.scheduler.refresh()
-
-
-WARMED_METHODS = ("umap", "tsne", "pca-tsne")  # what the map process warms up (warm_up)
-
-
-def _warm_up_maps_job(method: str):
-    def run(on_progress: Any, should_stop: Any) -> float:
-        from ..core.analysis.projection_process import shared_process
-
-        proc = shared_process()
-        proc.start()
-        if method not in WARMED_METHODS:
-            return 0.0
-        return proc.warm_up(should_stop, methods=(method,))
-
-    return run
 
 
 def method_label(method: str) -> str:

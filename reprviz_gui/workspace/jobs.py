@@ -6,7 +6,6 @@ Each ``*_job`` returns a closure a ``Lane`` runs on its thread. Models are passe
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -199,12 +198,19 @@ def warm_up_tensorflow_job() -> JobFn:
     return run
 
 
-def warm_up_umap_job() -> JobFn:
-    def run(on_progress: ProgressFn, should_stop: StopFn) -> str:
+WARMED_METHODS = ("umap", "tsne", "pca-tsne")  # what the map process warms up (warm_up)
+
+
+def warm_up_maps_job(method: str) -> JobFn:
+    """Start the map process; for ``method`` in WARMED_METHODS also load its imports and
+    compiled code there, so the first map of that method does not pay them."""
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> float:
         from ..core.analysis.projection_process import shared_process
 
-        started = time.monotonic()
-        shared_process().warm_up(should_stop)
-        return f"umap ({time.monotonic() - started:.1f} s)"
+        proc = shared_process()
+        proc.start()
+        if method not in WARMED_METHODS:
+            return 0.0
+        return proc.warm_up(should_stop, methods=(method,))
 
     return run
