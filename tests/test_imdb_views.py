@@ -97,10 +97,12 @@ def _hover_and_select(qtbot, win, rows=(0, 7)):
     ds = win.controller.dataset
     for row in rows:
         pos = viewport_point(m.view, m.scene_pos_of(row))
-        qtbot.mouseMove(m.view.viewport(), pos)
-        qtbot.waitUntil(lambda: m.tooltip.isVisible(), timeout=5_000)
         full = decode_tokens(ds.tokens(r.samples.split, int(r.samples.indices[row])),
                              ds.vocabulary)
+        qtbot.mouseMove(m.view.viewport(), pos)
+        # the card of the previous point may still be up: wait for this point's (throttled)
+        qtbot.waitUntil(lambda: m.tooltip.isVisible()
+                        and full[:40] in m.tooltip.text().replace("\n", " "), timeout=5_000)
         assert "<start>" in m.tooltip.text()
         assert full[:40] in m.tooltip.text().replace("\n", " ")
         qtbot.mouseClick(m.view.viewport(), LEFT, pos=pos)
