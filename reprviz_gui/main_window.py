@@ -23,8 +23,10 @@ from .views.registry import VIEWS
 from .widgets.activity_bar import ActivityBar
 from .widgets.selection_bar import SelectionBar
 from .widgets.sidebar import Sidebar
-from .window_actions import WindowActions, describe_dataset, preset_defaults
-from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, fit, make_dock, \
+from . import window_actions as wa
+from .commands import build_menus, refresh_commands
+from .window_actions import describe_dataset, preset_defaults
+from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, make_dock, \
     make_views_area
 from .workers.lane import JobKind
 from .workspace.controller import Controller, Settings
@@ -44,7 +46,7 @@ def settings_path() -> Path:
     return Path(base) / "reprviz" / "reprviz.ini"  # ~/.config/reprviz/reprviz.ini on Linux
 
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, controller: Optional[Controller] = None, remember: bool = True) -> None:
         super().__init__()
         self.setObjectName("reprviz_main_window")
@@ -88,14 +90,14 @@ class MainWindow(WindowActions, QMainWindow):
         self.activity_bar = ActivityBar()
         # no stretch: the status bar's message area (left) must stay visible beside it
         self.statusBar().addPermanentWidget(self.activity_bar, 0)
-        self._build_menus()
+        self.commands = build_menus(self)  # command id -> QAction (commands.py)
 
     def _connect(self) -> None:
         c, sb = self.controller, self.sidebar
         sb.source_chosen.connect(self.on_source_chosen)
-        sb.open_file_requested.connect(self.open_file)
-        sb.open_folder_requested.connect(self.open_folder)
-        sb.load_model_requested.connect(self.load_model)
+        sb.open_file_requested.connect(self.commands["open_file"].trigger)
+        sb.open_folder_requested.connect(self.commands["open_folder"].trigger)
+        sb.load_model_requested.connect(self.commands["load_model"].trigger)
         sb.model_chosen.connect(self.on_model_chosen)
         sb.training_settings_changed.connect(self.on_training_settings)
         sb.train_clicked.connect(self.controller_train)
@@ -199,9 +201,6 @@ class MainWindow(WindowActions, QMainWindow):
         """The default arrangement, sized for the window as it is (not resized)."""
         arrange(self)
         self._update_wanted()
-
-    def fit_layout(self) -> None:
-        fit(self)
 
     # --- what views need -----------------------------------------------------------------------
     @Slot()
@@ -321,7 +320,7 @@ class MainWindow(WindowActions, QMainWindow):
         for host in self.hosts.values():
             host.set_sessions(labels)
         self.sidebar.set_sessions(labels, c.active)
-        self.action_stop_comparing.setEnabled("B" in labels)
+        refresh_commands(self)
         self._update_wanted()
         self.on_session_changed(c.active)
 
@@ -333,18 +332,51 @@ class MainWindow(WindowActions, QMainWindow):
             host.set_sessions(labels)
         self.sidebar.set_sessions(labels, c.active)
         if session_id == c.active:
-            self._show_active_session()
+            wa.show_active_session(self)
         self._update_title()
 
     @Slot(str, bool)
     def on_training_changed(self, session_id: str, running: bool) -> None:
         busy = bool(self.controller.training_sessions())
         self.sidebar.set_training(busy)
-        self.action_train.setEnabled(not busy)
-        for action in (self.action_open_file, self.action_open_folder, self.action_load_model):
-            action.setEnabled(not busy)
+        refresh_commands(self)
         if running:
             self.activity_bar.set_activity("Training…", 0.0, None)
+
+    # --- sidebar intents and controller requests ------------------------------------------------
+    @Slot(str)
+    def on_source_chosen(self, source: str) -> None:
+        self.controller.open_dataset(source)
+
+    @Slot(str, dict)
+    def on_model_chosen(self, preset: str, params: dict) -> None:
+        self.controller.set_model_preset(preset, params)
+
+    @Slot(str)
+    def on_layer_chosen(self, name: str) -> None:
+        self.controller.select_layer(name)
+
+    @Slot(dict)
+    def on_training_settings(self, values: dict) -> None:
+        for key, value in values.items():
+            setattr(self.controller.settings, key, value)
+
+    @Slot()
+    def controller_train(self) -> None:
+        self.on_training_settings(self.sidebar.training_settings())
+        self.controller.train()
+
+    @Slot(str, object)
+    def show_failure(self, what: str, failure: Any) -> None:
+        wa.show_failure(self, what, failure)
+
+    @Slot(str, str, str)
+    def ask_trust_model(self, session_id: str, path: str, message: str) -> None:
+        wa.ask_trust_model(self, session_id, path, message)
+
+    @Slot(str, str)
+    def ask_trust_data(self, source: str, message: str) -> None:
+        wa.ask_trust_data(self, source, message)
 
     @Slot()
     def on_idle(self) -> None:

@@ -1,261 +1,288 @@
-"""The window's menus, dialogs and sidebar intents (a mixin of ``MainWindow``)."""
+"""What the window's commands do: file and trust dialogs, help texts, recent files.
+
+Plain functions of the window (the command table in ``commands.py`` names them), so the window
+class holds no menu code."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from . import __version__
 from .core.data.types import Dataset, LoadOptions
-from .views.registry import VIEWS
 from .workspace.controller import method_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-COMPARE_PRESETS = ("dense", "lenet", "multinomial", "sigmoid-mlp", "bilstm")
+
+def on_escape(win: "MainWindow") -> None:
+    """Esc clears the selection; with nothing selected it cancels running work."""
+    if not win.controller.workspace.selection.empty:
+        win.controller.clear_selection()
+    else:
+        win.controller.cancel()
 
 
-class WindowActions:
-    # --- menus -------------------------------------------------------------------------------
-    def _build_menus(self: "MainWindow") -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.action_open_file = self._action(file_menu, "&Open file…",
-                                             QKeySequence.StandardKey.Open, self.open_file)
-        self.action_open_folder = self._action(file_menu, "Open &folder…", "Ctrl+Shift+O",
-                                               self.open_folder)
-        file_menu.addSeparator()
-        self.action_load_model = self._action(file_menu, "&Load model…", "Ctrl+L",
-                                              self.load_model)
-        self.action_save_model = self._action(file_menu, "&Save model…",
-                                              QKeySequence.StandardKey.Save, self.save_model)
-        self.action_screenshot = self._action(file_menu, "Save &window image…", "Ctrl+Shift+S",
-                                              self.save_screenshot)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+def show_active_session(win: "MainWindow") -> None:
+    c = win.controller
+    s = c.session()
+    sb = win.sidebar
+    sb.set_layers(c.layers_of(s.id))
+    sb.set_current_layer(s.layer)
+    sb.set_model_choice(s.preset, s.params, file=s.file)
+    ds = c.dataset
+    if s.building:
+        sb.set_model_info("Preparing the model…")
+        sb.set_can_train(False, "The model is being prepared")
+        return
+    if not s.has_model:
+        sb.set_model_info("No model: the views show the data itself.")
+        sb.set_can_train(False, "Choose a model preset to train")
+        return
+    params = sum(l.params for l in s.layers)
+    ev = c.result("evaluation", s.id)
+    acc = None if ev is None else ev.accuracy.get("test")
+    if s.trained_epochs:
+        state = f"trained {s.trained_epochs} epoch(s)"
+    elif s.file:
+        state = "loaded from file"
+    else:
+        state = "untrained until you press Train"
+    if acc is not None:
+        state += f", test accuracy {acc:.1%}"
+    elif s.file and not s.training:
+        state += ", evaluating…"
+    sb.set_model_info(f"{s.label}: {len(s.layers)} layers, {params:,} parameters ({state})")
+    can = ds is not None and len(ds.y_train) > 0
+    sb.set_can_train(can and not s.training, "" if can else "This dataset has no training "
+                     "split")
 
-        run_menu = bar.addMenu("&Run")
-        self.action_train = self._action(run_menu, "&Train", "Ctrl+T", self.controller_train)
-        self.action_cancel = self._action(run_menu, "&Cancel", "Ctrl+.", self.controller.cancel)
-        run_menu.addSeparator()
-        compare = run_menu.addMenu("Compare &with")
-        for preset in COMPARE_PRESETS:
-            self._action(compare, f"{preset} preset", None,
-                         lambda _=False, p=preset: self.controller.add_comparison(p))
-        compare.addSeparator()
-        self._action(compare, "Model file…", None, self.compare_with_file)
-        self.action_stop_comparing = self._action(run_menu, "Stop comparing", None,
-                                                  self.controller.remove_comparison)
-        self.action_stop_comparing.setEnabled(False)
 
-        select = bar.addMenu("&Selection")
-        self.action_escape = self._action(select, "Clear selection (or cancel)", "Esc",
-                                          self.on_escape)
+# --- files -----------------------------------------------------------------------------------
 
-        view = bar.addMenu("&View")
-        view.addAction(self.sidebar_dock.toggleViewAction())
-        sections: dict[str, Any] = {}
-        for spec in VIEWS:
-            menu = view if not spec.menu else sections.setdefault(spec.menu,
-                                                                  view.addMenu(spec.menu))
-            action = self.docks[spec.id].toggleViewAction()
-            action.setStatusTip(spec.description)
-            menu.addAction(action)
-        view.addSeparator()
-        self._action(view, "&Reset layout", None, self.reset_layout)
 
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&About reprviz", None, self.about)
+def open_file(win: "MainWindow") -> None:
+    path, _ = QFileDialog.getOpenFileName(
+        win, "Open data file", str(Path.home()),
+        "Data files (*.csv *.txt *.vec *.npz *.gz *-ubyte);;All files (*)")
+    if path:
+        remember_recent(win, "data", path)
+        open_data_file(win, path)
 
-    def _action(self: "MainWindow", menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
 
-    @Slot()
-    def on_escape(self: "MainWindow") -> None:
-        """Esc clears the selection; with nothing selected it cancels running work."""
-        if not self.controller.workspace.selection.empty:
-            self.controller.clear_selection()
-        else:
-            self.controller.cancel()
+def open_data_file(win: "MainWindow", path: str) -> None:
+    from .widgets.import_dialog import CsvImportDialog, needs_import_dialog
 
-    # --- sidebar intents -----------------------------------------------------------------------
-    @Slot(str)
-    def on_source_chosen(self: "MainWindow", source: str) -> None:
-        self.controller.open_dataset(source)
+    if not needs_import_dialog(path):
+        win.controller.open_dataset(path)
+        return
+    # a CSV of samples: ask how to read it (image shape, pixel order, labels, ...), with a
+    # live preview; non-modal, so background work keeps reporting meanwhile
+    dialog = CsvImportDialog(path, LoadOptions(seed=win.controller.settings.seed), win,
+                             settings=win.qsettings)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: win.controller.open_dataset(path, dialog.options()))
+    win.import_dialog = dialog
+    dialog.open()
 
-    @Slot(str, dict)
-    def on_model_chosen(self: "MainWindow", preset: str, params: dict) -> None:
-        self.controller.set_model_preset(preset, params)
 
-    @Slot(str)
-    def on_layer_chosen(self: "MainWindow", name: str) -> None:
-        self.controller.select_layer(name)
+def open_folder(win: "MainWindow") -> None:
+    path = QFileDialog.getExistingDirectory(
+        win, "Open a folder of IDX files or of class sub-folders of images", str(Path.home()))
+    if path:
+        remember_recent(win, "data", path)
+        win.controller.open_dataset(path)
 
-    @Slot(dict)
-    def on_training_settings(self: "MainWindow", values: dict) -> None:
-        for key, value in values.items():
-            setattr(self.controller.settings, key, value)
 
-    @Slot()
-    def controller_train(self: "MainWindow") -> None:
-        self.on_training_settings(self.sidebar.training_settings())
-        self.controller.train()
+def _model_file(win: "MainWindow", title: str) -> str:
+    path, _ = QFileDialog.getOpenFileName(win, title, str(Path.home()),
+                                          "Keras models (*.keras *.h5);;All files (*)")
+    return path
 
-    def _show_active_session(self: "MainWindow") -> None:
-        c = self.controller
-        s = c.session()
-        sb = self.sidebar
-        sb.set_layers(c.layers_of(s.id))
-        sb.set_current_layer(s.layer)
-        sb.set_model_choice(s.preset, s.params, file=s.file)
-        ds = c.dataset
-        if s.building:
-            sb.set_model_info("Preparing the model…")
-            sb.set_can_train(False, "The model is being prepared")
-            return
-        if not s.has_model:
-            sb.set_model_info("No model: the views show the data itself.")
-            sb.set_can_train(False, "Choose a model preset to train")
-            return
-        params = sum(l.params for l in s.layers)
-        ev = c.result("evaluation", s.id)
-        acc = None if ev is None else ev.accuracy.get("test")
-        if s.trained_epochs:
-            state = f"trained {s.trained_epochs} epoch(s)"
-        elif s.file:
-            state = "loaded from file"
-        else:
-            state = "untrained until you press Train"
-        if acc is not None:
-            state += f", test accuracy {acc:.1%}"
-        elif s.file and not s.training:
-            state += ", evaluating…"
-        sb.set_model_info(f"{s.label}: {len(s.layers)} layers, {params:,} parameters ({state})")
-        can = ds is not None and len(ds.y_train) > 0
-        sb.set_can_train(can and not s.training, "" if can else "This dataset has no training "
-                         "split")
 
-    # --- files -----------------------------------------------------------------------------------
-    @Slot()
-    def open_file(self: "MainWindow") -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open data file", str(Path.home()),
-            "Data files (*.csv *.txt *.vec *.npz *.gz *-ubyte);;All files (*)")
-        if not path:
-            return
-        from .widgets.import_dialog import CsvImportDialog, needs_import_dialog
+def load_model(win: "MainWindow") -> None:
+    path = _model_file(win, "Load a Keras model")
+    if path:
+        remember_recent(win, "model", path)
+        win.controller.load_model(path)
 
-        if not needs_import_dialog(path):
-            self.controller.open_dataset(path)
-            return
-        # a CSV of samples: ask how to read it (image shape, pixel order, labels, ...), with a
-        # live preview; non-modal, so background work keeps reporting meanwhile
-        dialog = CsvImportDialog(path, LoadOptions(seed=self.controller.settings.seed), self,
-                                 settings=self.qsettings)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.controller.open_dataset(path, dialog.options()))
-        self.import_dialog = dialog
-        dialog.open()
 
-    @Slot()
-    def open_folder(self: "MainWindow") -> None:
-        path = QFileDialog.getExistingDirectory(
-            self, "Open a folder of IDX files or of class sub-folders of images", str(Path.home()))
-        if path:
-            self.controller.open_dataset(path)
+def compare_with_file(win: "MainWindow") -> None:
+    path = _model_file(win, "Compare with a Keras model")
+    if path:
+        win.controller.add_comparison(path)
 
-    def _model_file(self: "MainWindow", title: str) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, title, str(Path.home()),
-                                              "Keras models (*.keras *.h5);;All files (*)")
-        return path
 
-    @Slot()
-    def load_model(self: "MainWindow") -> None:
-        path = self._model_file("Load a Keras model")
-        if path:
-            self.controller.load_model(path)
+def save_model(win: "MainWindow") -> None:
+    path, _ = QFileDialog.getSaveFileName(win, "Save the model",
+                                          str(Path.home() / "model.keras"),
+                                          "Keras model (*.keras)")
+    if path:
+        win.controller.save_model(path)
 
-    @Slot()
-    def compare_with_file(self: "MainWindow") -> None:
-        path = self._model_file("Compare with a Keras model")
-        if path:
-            self.controller.add_comparison(path)
 
-    @Slot()
-    def save_model(self: "MainWindow") -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the model",
-                                              str(Path.home() / "model.keras"),
-                                              "Keras model (*.keras)")
-        if path:
-            self.controller.save_model(path)
+def save_screenshot(win: "MainWindow") -> None:
+    from .main_window import save_window_image
 
-    @Slot()
-    def save_screenshot(self: "MainWindow") -> None:
-        from .main_window import save_window_image
+    path, _ = QFileDialog.getSaveFileName(win, "Save an image of the window",
+                                          str(Path.home() / "reprviz.png"),
+                                          "PNG image (*.png)")
+    if path:
+        save_window_image(win, path)
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save an image of the window",
-                                              str(Path.home() / "reprviz.png"),
-                                              "PNG image (*.png)")
-        if path:
-            save_window_image(self, path)
 
-    # --- dialogs ---------------------------------------------------------------------------------
-    @Slot(str, object)
-    def show_failure(self: "MainWindow", what: str, failure: Any) -> None:
-        box = QMessageBox(self)
-        box.setObjectName("error_dialog")
-        box.setIcon(QMessageBox.Icon.Warning if failure.user_error else QMessageBox.Icon.Critical)
-        box.setWindowTitle("reprviz")
-        box.setText(f"Could not finish {what}." if what else "Something went wrong.")
-        box.setInformativeText(failure.message + ("\n\nEarlier results are kept." if failure.kept
-                                                  else ""))
-        if failure.details:
-            box.setDetailedText(failure.details)
-        self._show_dialog(box)
+# --- dialogs ---------------------------------------------------------------------------------
 
-    def _show_dialog(self: "MainWindow", box: QMessageBox) -> None:
-        # Non-modal (open(), not exec()): work in the background keeps reporting meanwhile.
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialogs.append(box)
-        box.finished.connect(lambda *_: self.dialogs.remove(box) if box in self.dialogs else None)
-        box.open()
 
-    @Slot(str, str, str)
-    def ask_trust_model(self: "MainWindow", session_id: str, path: str, message: str) -> None:
-        self._ask_trust("model", message,
-                        lambda: self.controller.load_model(path, trust=True, session_id=session_id))
+def show_failure(win: "MainWindow", what: str, failure: Any) -> None:
+    box = QMessageBox(win)
+    box.setObjectName("error_dialog")
+    box.setIcon(QMessageBox.Icon.Warning if failure.user_error else QMessageBox.Icon.Critical)
+    box.setWindowTitle("reprviz")
+    box.setText(f"Could not finish {what}." if what else "Something went wrong.")
+    box.setInformativeText(failure.message + ("\n\nEarlier results are kept." if failure.kept
+                                              else ""))
+    if failure.details:
+        box.setDetailedText(failure.details)
+    _show_dialog(win, box)
 
-    @Slot(str, str)
-    def ask_trust_data(self: "MainWindow", source: str, message: str) -> None:
-        options = LoadOptions(allow_pickle=True, seed=self.controller.settings.seed)
-        self._ask_trust("data", message, lambda: self.controller.open_dataset(source, options))
 
-    def _ask_trust(self: "MainWindow", what: str, message: str, on_trust: Any) -> None:
-        """The explicit, labelled choice before a file may run code (pickle, Lambda layers)."""
-        verb = "load" if what == "model" else "open"
-        box = QMessageBox(QMessageBox.Icon.Warning, f"Trust this {what} file?",
-                          f"{message}\n\n{verb.capitalize()} it only if you trust where it "
-                          "came from.", QMessageBox.StandardButton.Cancel, self)
-        trust = box.addButton(f"Trust this file and {verb} it", QMessageBox.ButtonRole.AcceptRole)
-        box.setObjectName("trust_dialog")
-        box.buttonClicked.connect(lambda button: on_trust() if button is trust else None)
-        self._show_dialog(box)
+def _show_dialog(win: "MainWindow", box: QMessageBox) -> None:
+    # Non-modal (open(), not exec()): work in the background keeps reporting meanwhile.
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    win.dialogs.append(box)
+    box.finished.connect(lambda *_: win.dialogs.remove(box) if box in win.dialogs else None)
+    box.open()
 
-    @Slot()
-    def about(self: "MainWindow") -> None:
-        QMessageBox.about(self, "About reprviz",
-                          f"reprviz {__version__}\nA desktop lab for seeing what a neural network "
-                          "has learned.")
+
+def ask_trust_model(win: "MainWindow", session_id: str, path: str, message: str) -> None:
+    _ask_trust(win, "model", message,
+                    lambda: win.controller.load_model(path, trust=True, session_id=session_id))
+
+
+def ask_trust_data(win: "MainWindow", source: str, message: str) -> None:
+    options = LoadOptions(allow_pickle=True, seed=win.controller.settings.seed)
+    _ask_trust(win, "data", message, lambda: win.controller.open_dataset(source, options))
+
+
+def _ask_trust(win: "MainWindow", what: str, message: str, on_trust: Any) -> None:
+    """The explicit, labelled choice before a file may run code (pickle, Lambda layers)."""
+    verb = "load" if what == "model" else "open"
+    box = QMessageBox(QMessageBox.Icon.Warning, f"Trust this {what} file?",
+                      f"{message}\n\n{verb.capitalize()} it only if you trust where it "
+                      "came from.", QMessageBox.StandardButton.Cancel, win)
+    trust = box.addButton(f"Trust this file and {verb} it", QMessageBox.ButtonRole.AcceptRole)
+    box.setObjectName("trust_dialog")
+    box.buttonClicked.connect(lambda button: on_trust() if button is trust else None)
+    _show_dialog(win, box)
+
+
+def about(win: "MainWindow") -> None:
+    QMessageBox.about(win, "About reprviz",
+                      f"reprviz {__version__}\nA desktop lab for seeing what a neural network "
+                      "has learned.")
+
+
+# --- help ------------------------------------------------------------------------------------
+GETTING_STARTED = """<h3>Getting started</h3>
+<ol>
+<li><b>Pick data</b> in the sidebar's Data box (a bundled set, or File → Open file… / Open
+folder… for your own CSV, IDX, image folders, word tables).</li>
+<li><b>Pick a model</b>: a preset (dense, LeNet, …) or File → Load model… for a Keras file.</li>
+<li><b>Train</b> (Ctrl+T); the learning curves fill as it runs. Esc cancels.</li>
+<li><b>Pick a layer</b>: the activations, the map and the cosine similarity show what it has
+learned. Drag a box or lasso on the map, or click a confusion cell, to select samples: every
+view shows the same selection.</li>
+<li><b>More views</b> are in the View menu (Layer, Words, Course); Run → Compare with trains a
+second model beside the first.</li>
+</ol>"""
+
+
+def _docs_dir() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def show_getting_started(win: "MainWindow") -> None:
+    _info(win, "getting_started_dialog", "Getting started", GETTING_STARTED)
+
+
+def show_shortcuts(win: "MainWindow") -> None:
+    from .commands import shortcut_rows
+
+    rows = "".join(f"<tr><td>{what}</td><td><b>{keys}</b></td></tr>"
+                   for what, keys in shortcut_rows())
+    _info(win, "shortcuts_dialog", "Keyboard shortcuts",
+          f"<table cellspacing=6>{rows}</table>")
+
+
+def show_docs(win: "MainWindow") -> None:
+    root = _docs_dir()
+    files = [(root / "README.md", "how to use reprviz, the views, troubleshooting"),
+             (root / "docs" / "architecture.md", "how it is built; adding a view or a command")]
+    lines = "".join(f"<li><code>{p}</code>: {what}{'' if p.exists() else ' (not installed)'}"
+                    "</li>" for p, what in files)
+    _info(win, "docs_dialog", "Documentation", f"<ul>{lines}</ul>")
+
+
+def _info(win: "MainWindow", name: str, title: str, html: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Information, title, html, QMessageBox.StandardButton.Ok,
+                      win)
+    box.setObjectName(name)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    _show_dialog(win, box)
+
+
+# --- recent files ----------------------------------------------------------------------------
+RECENT_KEY, RECENT_MAX = "recent_files", 10
+
+
+def recent_files(win: "MainWindow") -> list[tuple[str, str]]:
+    """(kind, path) pairs, newest first; kind is "data" or "model"."""
+    try:
+        raw = json.loads(win.qsettings.value(RECENT_KEY, "") or "[]")
+        return [(str(k), str(p)) for k, p in raw if k in ("data", "model")][:RECENT_MAX]
+    except (ValueError, TypeError):
+        return []  # a damaged entry costs the list, never the window
+
+
+def _save_recent(win: "MainWindow", items: list[tuple[str, str]]) -> None:
+    win.qsettings.setValue(RECENT_KEY, json.dumps([list(i) for i in items[:RECENT_MAX]]))
+
+
+def remember_recent(win: "MainWindow", kind: str, path: str) -> None:
+    items = [i for i in recent_files(win) if i != (kind, path)]
+    _save_recent(win, [(kind, path)] + items)
+
+
+def fill_recent_menu(win: "MainWindow", menu: Any) -> None:
+    """The Open recent submenu, made when it opens: files that are gone are dropped (and said)."""
+    items = recent_files(win)
+    present = [(k, p) for k, p in items if Path(p).exists()]
+    if len(present) < len(items):
+        _save_recent(win, present)
+        gone = len(items) - len(present)
+        win.show_message(f"Removed {gone} file(s) that no longer exist from Open recent.")
+    for kind, path in present:
+        label = f"{Path(path).name}  ({'model' if kind == 'model' else 'data'}: {path})"
+        action = menu.addAction(label)
+        action.triggered.connect(lambda _=False, k=kind, p=path: open_recent(win, k, p))
+    if not present:
+        menu.addAction("(no recent files)").setEnabled(False)
+
+
+def open_recent(win: "MainWindow", kind: str, path: str) -> None:
+    remember_recent(win, kind, path)
+    if kind == "model":
+        win.controller.load_model(path)
+    elif Path(path).is_dir():
+        win.controller.open_dataset(path)
+    else:
+        open_data_file(win, path)  # a CSV asks how to read it again
 
 
 def preset_defaults() -> dict[str, dict[str, Any]]:
@@ -283,4 +310,4 @@ def describe_dataset(d: Dataset) -> str:
     return "<br>".join(lines)
 
 
-__all__ = ["WindowActions", "describe_dataset", "preset_defaults", "method_label"]
+__all__ = ["describe_dataset", "preset_defaults", "method_label"]

@@ -1,0 +1,191 @@
+"""The window's command table: every menu entry and shortcut as one row.
+
+A command is an id, a menu path, a text, a shortcut, a handler that takes the window and an
+optional ``enabled_when`` test; ``build_menus`` turns the table into menus and ``QAction``s, and
+``refresh_commands`` re-evaluates every ``enabled_when`` (the window calls it when training
+starts or stops, when a model is compared ...). A new command is one row:
+
+    register_command(Command("export", "&File", "&Export…", export_dialog, "Ctrl+E",
+                             after="screenshot"))
+
+The View menu's view entries come from the view registry (``views/registry.py``), one submenu
+per ``ViewSpec.menu`` section; the table holds only its other rows (Reset layout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from . import window_actions as wa
+from .views.registry import VIEWS
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+Handler = Callable[["MainWindow"], Any]
+Shortcut = Union[str, QKeySequence.StandardKey, None]
+
+MENUS = ("&File", "&Run", "&Selection", "&View", "&Help")  # the menu bar, in order
+COMPARE_PRESETS = ("dense", "lenet", "multinomial", "sigmoid-mlp", "bilstm")
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str  # stable: ``window.commands[id]`` (and ``window.action_<id>``)
+    menu: str  # "&File", or a submenu path "&Run/Compare &with"
+    text: str
+    handler: Optional[Handler] = None
+    shortcut: Shortcut = None
+    enabled_when: Optional[Callable[["MainWindow"], bool]] = None
+    separator: bool = False  # a separator above this entry
+    tip: str = ""
+    # a submenu filled each time it opens (e.g. recent files): handler is not used
+    fill: Optional[Callable[["MainWindow", QMenu], None]] = None
+
+
+def _not_training(win: "MainWindow") -> bool:
+    return not win.controller.training_sessions()
+
+
+def _comparing(win: "MainWindow") -> bool:
+    return "B" in win.controller.workspace.sessions
+
+
+def _compare_with(preset: str) -> Handler:
+    return lambda win: win.controller.add_comparison(preset)
+
+
+COMMANDS: list[Command] = [
+    Command("open_file", "&File", "&Open file…", wa.open_file, QKeySequence.StandardKey.Open,
+            _not_training),
+    Command("open_folder", "&File", "Open &folder…", wa.open_folder, "Ctrl+Shift+O",
+            _not_training),
+    Command("recent", "&File", "Open &recent", fill=wa.fill_recent_menu),
+    Command("load_model", "&File", "&Load model…", wa.load_model, "Ctrl+L", _not_training,
+            separator=True),
+    Command("save_model", "&File", "&Save model…", wa.save_model, QKeySequence.StandardKey.Save),
+    Command("screenshot", "&File", "Save &window image…", wa.save_screenshot, "Ctrl+Shift+S"),
+    Command("quit", "&File", "&Quit", lambda win: win.close(), QKeySequence.StandardKey.Quit,
+            separator=True),
+    Command("train", "&Run", "&Train", lambda win: win.controller_train(), "Ctrl+T",
+            _not_training),
+    Command("cancel", "&Run", "&Cancel", lambda win: win.controller.cancel(), "Ctrl+."),
+    *[Command(f"compare_{p}", "&Run/Compare &with", f"{p} preset", _compare_with(p),
+              separator=(i == 0)) for i, p in enumerate(COMPARE_PRESETS)],
+    Command("compare_file", "&Run/Compare &with", "Model file…", wa.compare_with_file,
+            separator=True),
+    Command("stop_comparing", "&Run", "Stop comparing",
+            lambda win: win.controller.remove_comparison(), enabled_when=_comparing),
+    Command("escape", "&Selection", "Clear selection (or cancel)", wa.on_escape, "Esc"),
+    Command("reset_layout", "&View", "&Reset layout", lambda win: win.reset_layout(),
+            separator=True),
+    Command("getting_started", "&Help", "&Getting started", wa.show_getting_started, "F1"),
+    Command("shortcuts", "&Help", "&Keyboard shortcuts", wa.show_shortcuts),
+    Command("docs", "&Help", "&Documentation files", wa.show_docs),
+    Command("about", "&Help", "&About reprviz", wa.about, separator=True),
+]
+
+
+def register_command(command: Command, after: str = "") -> Command:
+    """Add a command (or replace the one with its id); ``after``: the id it follows in its
+    menu (default: last). Call before the window is built."""
+    old = next((i for i, c in enumerate(COMMANDS) if c.id == command.id), None)
+    if old is not None:
+        COMMANDS[old] = command
+        return command
+    at = next((i + 1 for i, c in enumerate(COMMANDS) if c.id == after), len(COMMANDS))
+    COMMANDS.insert(at, command)
+    return command
+
+
+def command(command_id: str) -> Command:
+    return next(c for c in COMMANDS if c.id == command_id)
+
+
+def build_menus(win: "MainWindow") -> dict[str, QAction]:
+    """The menu bar from ``COMMANDS`` (and the View menu's views from the registry)."""
+    bar = win.menuBar()
+    menus: dict[str, QMenu] = {}
+    for name in MENUS:
+        menus[name] = bar.addMenu(name)
+    _add_view_entries(win, menus["&View"])
+    actions: dict[str, QAction] = {}
+    for cmd in COMMANDS:
+        menu = _menu_at(bar, menus, cmd.menu)
+        if cmd.separator and menu.actions():
+            menu.addSeparator()
+        if cmd.fill is not None:
+            sub = menu.addMenu(cmd.text)
+            sub.setObjectName(f"menu_{cmd.id}")
+            sub.aboutToShow.connect(lambda m=sub, f=cmd.fill: (m.clear(), f(win, m)))
+            actions[cmd.id] = sub.menuAction()
+        else:
+            actions[cmd.id] = _action(win, menu, cmd)
+        setattr(win, f"action_{cmd.id}", actions[cmd.id])
+    return actions
+
+
+def refresh_commands(win: "MainWindow") -> None:
+    """Enable each command whose ``enabled_when`` holds now."""
+    for cmd in COMMANDS:
+        if cmd.enabled_when is not None and cmd.id in win.commands:
+            win.commands[cmd.id].setEnabled(bool(cmd.enabled_when(win)))
+
+
+def shortcut_rows() -> list[tuple[str, str]]:
+    """(what, keys) for every command with a shortcut (Help → Keyboard shortcuts)."""
+    rows = []
+    for cmd in COMMANDS:
+        if cmd.shortcut is not None:
+            keys = QKeySequence(cmd.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            where = cmd.menu.replace("&", "").replace("/", " → ")
+            rows.append((f"{where} → {cmd.text.replace('&', '')}", keys))
+    return rows
+
+
+def _menu_at(bar: Any, menus: dict[str, QMenu], path: str) -> QMenu:
+    if path in menus:
+        return menus[path]
+    parent_path, _, name = path.rpartition("/")
+    parent = _menu_at(bar, menus, parent_path) if parent_path else bar
+    menus[path] = parent.addMenu(name)
+    return menus[path]
+
+
+def _action(win: "MainWindow", menu: QMenu, cmd: Command) -> QAction:
+    action = QAction(cmd.text, win)
+    action.setObjectName(f"action_{cmd.id}")
+    if cmd.shortcut is not None:
+        action.setShortcut(QKeySequence(cmd.shortcut))
+    if cmd.tip:
+        action.setStatusTip(cmd.tip)
+    handler = cmd.handler
+    if handler is not None:
+        action.triggered.connect(lambda _=False, h=handler: h(win))
+    menu.addAction(action)
+    return action
+
+
+def _add_view_entries(win: "MainWindow", view: QMenu) -> None:
+    """One entry per registered view, one submenu per section (made once, in registry order).
+    Checking an entry opens the view *and brings it to the front* (a view tabbed behind another
+    would otherwise open unseen)."""
+    view.addAction(win.sidebar_dock.toggleViewAction())
+    sections: dict[str, QMenu] = {}
+    for spec in VIEWS:
+        if spec.menu and spec.menu not in sections:
+            sections[spec.menu] = view.addMenu(spec.menu)
+        menu = sections[spec.menu] if spec.menu else view
+        dock = win.docks[spec.id]
+        action = dock.toggleViewAction()
+        action.setStatusTip(spec.description)
+        # raised on the next turn of the event loop: the tab bar of a dock shown into a tab
+        # group is made then, and raising it before that is lost
+        action.triggered.connect(
+            lambda checked, d=dock: QTimer.singleShot(0, d.raise_) if checked else None)
+        menu.addAction(action)
