@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QMenu
 
 from . import window_actions as wa
 from .views.registry import VIEWS
+from .widgets.pending_edits import commit_pending_edits
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -148,6 +149,14 @@ def shortcut_rows() -> list[tuple[str, str]]:
     return rows
 
 
+def run_command(win: "MainWindow", handler: Handler) -> Any:
+    """Every command's dispatch: first commit what was typed but not confirmed (a shortcut or
+    menu item fires without Enter or focus loss: Ctrl-T after typing 50 epochs trained the old
+    5), then run the handler, which reads what is on screen."""
+    commit_pending_edits(win)
+    return handler(win)
+
+
 def _menu_at(bar: Any, menus: dict[str, QMenu], path: str) -> QMenu:
     if path in menus:
         return menus[path]
@@ -166,7 +175,7 @@ def _action(win: "MainWindow", menu: QMenu, cmd: Command) -> QAction:
         action.setStatusTip(cmd.tip)
     handler = cmd.handler
     if handler is not None:
-        action.triggered.connect(lambda _=False, h=handler: h(win))
+        action.triggered.connect(lambda _=False, h=handler: run_command(win, h))
     menu.addAction(action)
     return action
 

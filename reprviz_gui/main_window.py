@@ -21,6 +21,7 @@ from .core.data.types import Dataset
 from .views.host import ViewHost
 from .views.registry import VIEWS
 from .widgets.activity_bar import ActivityBar
+from .widgets.pending_edits import commit_pending_edits
 from .widgets.selection_bar import SelectionBar
 from .widgets.sidebar import Sidebar
 from . import window_actions as wa
@@ -363,6 +364,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def controller_train(self) -> None:
+        commit_pending_edits(self.sidebar)  # a Train button click need not move the focus
         self.on_training_settings(self.sidebar.training_settings())
         self.controller.train()
 

@@ -1,0 +1,67 @@
+"""Issue 19, 1.1: a value typed into a field counts the moment a shortcut or menu item reads it,
+without Enter or Tab (Ctrl-T after typing 50 epochs trained the old 5)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from gui_support import is_training, session, wait_idle
+
+
+def _type(qtbot, line_edit, text: str) -> None:
+    """Select all and type, as a user does: no Enter, no Tab."""
+    line_edit.setFocus()
+    qtbot.keyClick(line_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(line_edit, text)
+
+
+def test_typed_epochs_count_for_ctrl_t_without_enter(qtbot, window):
+    win, c = window, window.controller
+    spin = win.sidebar.epochs_spin
+    assert spin.value() == 2  # the fast settings' epochs
+    _type(qtbot, spin.lineEdit(), "50")
+    assert spin.text() == "50"
+    QTest.keyClick(win, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: is_training(win), timeout=10_000)
+    assert session(win).curves.epochs_planned == 50  # the training job's epochs
+    assert c.settings.epochs == 50
+    c.cancel()
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
+
+
+def test_typed_learning_rate_counts_for_the_run_menu(qtbot, window):
+    win, c = window, window.controller
+    _type(qtbot, win.sidebar.lr_spin.lineEdit(), "0.01")
+    _type(qtbot, win.sidebar.batch_spin.lineEdit(), "16")
+    win.commands["train"].trigger()  # Run → Train, clicked in the menu
+    qtbot.waitUntil(lambda: is_training(win), timeout=10_000)
+    assert (c.settings.learning_rate, c.settings.batch_size) == (0.01, 16)
+    c.cancel()
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
+
+
+def test_typed_hidden_widths_count_for_ctrl_t_without_enter(qtbot, window):
+    """The line-edit case: the typed widths rebuild the model before Train reads it (Train then
+    says the model is being prepared instead of training the old one)."""
+    win, c = window, window.controller
+    assert session(win).params["hidden"] in ([32, 16], (32, 16))
+    _type(qtbot, win.sidebar.hidden_edit, "12")
+    with qtbot.waitSignal(c.message) as said:
+        QTest.keyClick(win, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert "still being prepared" in said.args[0]
+    assert tuple(session(win).params["hidden"]) == (12,)
+    qtbot.waitUntil(lambda: not session(win).building, timeout=60_000)
+    assert [l.output_shape[-1] for l in session(win).layers if l.type == "Dense"][0] == 12
+    wait_idle(qtbot, win)
+
+
+def test_a_committed_field_is_not_committed_again(qtbot, window):
+    """Enter commits once; the next shortcut re-emits nothing (a dropout edit would rebuild)."""
+    from reprviz_gui.widgets.pending_edits import commit_pending_edits
+
+    win = window
+    _type(qtbot, win.sidebar.seed_spin.lineEdit(), "7")
+    qtbot.keyClick(win.sidebar.seed_spin.lineEdit(), Qt.Key.Key_Return)
+    assert win.controller.settings.seed == 7
+    assert commit_pending_edits(win) == 0
