@@ -100,6 +100,14 @@ def _size2(text: str) -> tuple[int, int]:
     return dims  # type: ignore[return-value]
 
 
+def _out_dir(text: str) -> Path:
+    # Path("") is ".": an empty --out (an unset shell variable) must not silently mean "here".
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a folder for the results (use . for "
+                                         "the current folder)")
+    return Path(text)
+
+
 def _label_map(text: str) -> dict[int, int]:
     from .core.data.labels import parse_label_map
 
@@ -154,7 +162,7 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     g.add_argument("--pca-components", type=_int_at_least(1), default=20, metavar="K",
                    help="pca-tsne: PCA to K components before t-SNE (default: %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    g.add_argument("--out", type=Path, required=True, metavar="DIR",
+    g.add_argument("--out", type=_out_dir, required=True, metavar="DIR",
                    help="folder for the results (created if missing; files are replaced)")
     g.add_argument("--save-model", type=Path, default=None, metavar="PATH",
                    help="also save the trained model to this .keras file")

@@ -56,13 +56,24 @@ def test_round_trip_and_permissions(tmp_path):
     assert leftovers(tmp_path, {"a.bin"}) == []
 
 
-def test_symlink_is_kept_and_its_target_replaced(tmp_path):
-    real = tmp_path / "real.txt"
+@pytest.mark.parametrize("via_path", [False, True])
+def test_symlink_is_replaced_never_written_through(tmp_path, via_path):
+    # A link planted where a result goes must not let reprviz overwrite a file elsewhere.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    real = outside / "precious.txt"
     real.write_text("old")
-    link = tmp_path / "link.txt"
+    os.chmod(real, 0o600)
+    out = tmp_path / "out"
+    out.mkdir()
+    link = out / "report.json"
     link.symlink_to(real)
-    atomic_write_text(link, "new")
-    assert link.is_symlink() and real.read_text() == "new"
+    if via_path:
+        atomic_save_via_path(link, lambda tmp: tmp.write_text("new"))
+    else:
+        atomic_write_text(link, "new")
+    assert real.read_text() == "old"
+    assert not link.is_symlink() and link.read_text() == "new"
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])

@@ -5,6 +5,9 @@ or the new complete file, never a half-written one. Every file reprviz writes go
 report.json, activations.npz, figures, saved models, window images. (The window's settings are
 written by Qt's QSettings, which does the same through QSaveFile.)
 
+A symbolic link at the destination is replaced by the new file, never written through: a link
+planted in an output folder cannot make reprviz overwrite a file outside it.
+
 Two ways in:
 
 - ``atomic_write(path, write)`` when we hold the bytes: ``write(fileobj)`` writes into an open
@@ -41,19 +44,23 @@ _DEFAULT_MODE = _default_mode()
 
 
 def _target(path: PathLike) -> Path:
-    """The file to replace: a symlink's target, so the link itself survives the rename."""
-    path = Path(path)
-    if path.is_symlink():
-        return Path(os.path.realpath(path))
-    return path
+    """The name to replace: the path itself, never what a symlink there points to.
+
+    A link planted where we write (``out/report.json -> ~/.bashrc``) must not turn a result file
+    into an overwrite of a file outside the output folder: ``os.replace`` swaps the link itself
+    for the new file and the link's target stays untouched (the POSIX rename never follows it).
+    """
+    return Path(path)
 
 
 def _final_mode(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the umask's."""
+    """Keep an existing regular file's permissions (``lstat``: a link's target is none of our
+    business); anything else gets the umask's."""
     try:
-        return stat.S_IMODE(path.stat().st_mode)
+        st = path.lstat()
     except OSError:
         return _DEFAULT_MODE
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else _DEFAULT_MODE
 
 
 def _fsync_file(name: str) -> None:

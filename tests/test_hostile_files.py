@@ -1,0 +1,66 @@
+"""Hostile and awkward files, round three (issue 19 §4): each test MAKES a file of its kind and
+checks the contract: exit 2 with one clear line (or it works), no hang, nothing written through
+a link, nothing lost.
+
+The CLI cases run ``python main.py analyze`` in a process of their own, as a user would; every
+test carries a timeout so that a regression that hangs (a FIFO, Ghostscript) fails instead of
+blocking the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MAIN = REPO / "main.py"
+
+
+def run_main(*args: str, timeout: float = 120, cwd: Path = REPO,
+             config: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if config is not None:
+        env["REPRVIZ_CONFIG_DIR"] = str(config)
+    return subprocess.run([sys.executable, str(MAIN), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    """The contract for a user error: exit 2, exactly one stderr line, no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reprviz: error: "), proc.stderr
+    return lines[0]
+
+
+# --- writing outside the output folder ------------------------------------------------------
+@pytest.mark.timeout(120)
+def test_links_planted_in_out_are_replaced_not_written_through(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ("report.json", "activations.npz", "heatmap.png", "cosine.png", "map.png")
+    for name in names:
+        (outside / name).write_text(f"precious {name}")
+        (out / name).symlink_to(outside / name)
+    proc = run_main("analyze", "--data", "capitals", "--model", "none", "--samples", "20",
+                    "--no-history", "-q", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in names:
+        assert (outside / name).read_text() == f"precious {name}"  # targets untouched
+        assert not (out / name).is_symlink() and (out / name).stat().st_size > 100
+
+
+@pytest.mark.timeout(60)
+def test_empty_out_is_refused_not_the_current_folder(tmp_path):
+    proc = run_main("analyze", "--data", "capitals", "--model", "none", "--out", "",
+                    cwd=tmp_path)
+    line = one_error_line(proc)
+    assert "--out" in line and "empty" in line
+    assert list(tmp_path.iterdir()) == []
