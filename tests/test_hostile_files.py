@@ -64,3 +64,36 @@ def test_empty_out_is_refused_not_the_current_folder(tmp_path):
     line = one_error_line(proc)
     assert "--out" in line and "empty" in line
     assert list(tmp_path.iterdir()) == []
+
+
+# --- a data file that runs a program ----------------------------------------------------------
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n"
+       b"/Helvetica findfont 4 scalefont setfont 0 0 moveto (x) show showpage\n%%EOF\n")
+
+
+@pytest.mark.timeout(60)
+def test_eps_named_png_is_skipped_and_ghostscript_never_runs(tmp_path, monkeypatch):
+    import subprocess as sp
+
+    from PIL import Image
+
+    from reprviz_gui.core.data.image_folder import load_image_folder
+    from reprviz_gui.core.data.types import LoadOptions
+
+    for cls in ("cats", "dogs"):
+        (tmp_path / "pets" / cls).mkdir(parents=True)
+        for i in range(4):
+            Image.new("L", (8, 8), 40 * i).save(tmp_path / "pets" / cls / f"{i}.png")
+    (tmp_path / "pets" / "cats" / "evil.png").write_bytes(EPS)
+    ran: list = []
+
+    def trap(*args, **kwargs):
+        ran.append(args)
+        raise AssertionError("a program was started while reading images")
+
+    for name in ("Popen", "run", "call", "check_call", "check_output"):
+        monkeypatch.setattr(sp, name, trap)
+    data = load_image_folder(tmp_path / "pets", LoadOptions(image_size=(8, 8)))
+    assert ran == []
+    assert len(data.x_train) + len(data.x_test) == 8
+    assert any("evil.png" in note for note in data.notes), data.notes

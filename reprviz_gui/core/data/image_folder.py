@@ -33,6 +33,9 @@ _IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b
                      b"MM\x00*", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"\x00\x00\x01\x00")
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 MAX_SIDE = 4096
+# The only formats Pillow may open. Never all of them: its EPS/PS plugin hands the file to
+# Ghostscript, so a PostScript program named cat.png would run (and could hang) on loading.
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO")
 # An image whose header promises more pixels than this is skipped before it is decoded: a
 # 40000x40000 PNG is a few hundred KB on disk but 4.8 GB once decoded as RGB.
 MAX_IMAGE_PIXELS = 40_000_000
@@ -141,7 +144,7 @@ def _read_image(path: Path, size_hw: tuple[int, int]) -> tuple[np.ndarray, bool,
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            opened = Image.open(path)  # lazy: reads the header only
+            opened = Image.open(path, formats=ALLOWED_FORMATS)  # lazy: the header only
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _TooLarge(None) from None  # PIL's own, higher limit: also over ours
         with opened as im:
