@@ -70,6 +70,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # before any QApplication: a missing X11 library makes Qt abort (134) without naming it
+    from . import display_check
+    from .core.errors import ReprvizError
+
+    problem = display_check.display_problem()
+    if problem:
+        raise ReprvizError(problem)
     if args.demo:
         # The demo is reproducible: default choices, nothing remembered, nothing overwritten.
         os.environ["REPRVIZ_CONFIG_DIR"] = tempfile.mkdtemp(prefix="reprviz-demo-")
