@@ -1,0 +1,159 @@
+"""What each layer knows: kNN and linear-probe accuracy, dead units, zeros and intrinsic
+dimension of every layer's activations for one sample set (issue "Depth, trust and difference").
+
+The held-out split: the sample set is split once, stratified by class, ``TRAIN_FRACTION`` (70 %)
+to fit the kNN classifier and the probe and the other 30 % to score them (seeded, the same rows
+for every layer, so layers are comparable). kNN: k = 10, cosine distance, majority vote
+(scikit-learn's ``KNeighborsClassifier``). Probe: multinomial logistic regression (lbfgs) on
+standardised inputs. Intrinsic dimension: TwoNN (Facco et al. 2017) by scikit-dimension.
+
+Layers wider than ``MAX_UNITS`` (conv feature maps) are reduced to ``MAX_UNITS`` by a seeded
+Gaussian random projection (Johnson–Lindenstrauss: distances, and so kNN, probe and TwoNN, are
+kept up to a small distortion) before kNN, probe and ID; dead units and zeros use every unit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from ..progress import ProgressFn, StopFn, check_stop, report
+
+KNN_K = 10
+TRAIN_FRACTION = 0.7
+MAX_UNITS = 1024
+PROBE_MAX_ITER = 200
+
+
+@dataclass(frozen=True)
+class LayerMetrics:
+    """One layer's row of the depth view / ``layer_metrics`` report key."""
+
+    layer: str
+    units: int
+    knn_accuracy: Optional[float]
+    probe_accuracy: Optional[float]
+    dead_units: int
+    fraction_zero: float
+    intrinsic_dimension: Optional[float]
+    reduced_to: Optional[int] = None  # units after the random projection, when wider
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def dead_units_and_zeros(acts: np.ndarray) -> tuple[int, float]:
+    """``(units never non-zero on these samples, fraction of zero values)``: the same rule as
+    ``analyze``'s layer report (a ReLU unit that never fires is exactly zero everywhere)."""
+    a = np.asarray(acts).reshape(len(acts), -1)
+    if a.size == 0:
+        return 0, 0.0
+    active = a != 0
+    return int((~active.any(axis=0)).sum()), float(1.0 - active.mean())
+
+
+def held_out_split(labels: np.ndarray, seed: int = 0,
+                   train_fraction: float = TRAIN_FRACTION) -> tuple[np.ndarray, np.ndarray]:
+    """``(fit rows, scored rows)``: stratified by class where every class has 2+ samples."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels))
+    counts = np.bincount(labels) if len(labels) else np.array([])
+    stratify = labels if len(counts) and counts[counts > 0].min() >= 2 else None
+    try:
+        fit, score = train_test_split(rows, train_size=train_fraction, random_state=seed,
+                                      stratify=stratify)
+    except ValueError:  # too few samples of a class for the scored part
+        fit, score = train_test_split(rows, train_size=train_fraction, random_state=seed)
+    return np.sort(fit), np.sort(score)
+
+
+def reduce_width(acts: np.ndarray, max_units: int = MAX_UNITS, seed: int = 0
+                 ) -> tuple[np.ndarray, Optional[int]]:
+    """The activations as (N, units) float32, randomly projected to ``max_units`` if wider."""
+    a = np.asarray(acts, dtype=np.float32).reshape(len(acts), -1)
+    if a.shape[1] <= max_units:
+        return a, None
+    rng = np.random.default_rng(seed)
+    proj = rng.standard_normal((a.shape[1], max_units), dtype=np.float32)
+    proj /= np.sqrt(np.float32(max_units))
+    return a @ proj, max_units
+
+
+def knn_accuracy(x: np.ndarray, labels: np.ndarray, fit: np.ndarray, score: np.ndarray,
+                 k: int = KNN_K) -> float:
+    """Accuracy on ``score`` rows of a k-NN vote (cosine) among the ``fit`` rows."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(n_neighbors=min(k, len(fit)), metric="cosine",
+                               algorithm="brute")
+    clf.fit(x[fit], labels[fit])
+    return float(np.mean(clf.predict(x[score]) == labels[score]))
+
+
+def probe_accuracy(x: np.ndarray, labels: np.ndarray, fit: np.ndarray, score: np.ndarray,
+                   seed: int = 0) -> Optional[float]:
+    """Accuracy on ``score`` rows of a multinomial logistic regression on standardised
+    inputs fitted on ``fit`` rows; None when the fit rows hold a single class."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if len(np.unique(labels[fit])) < 2:
+        return None
+    probe = make_pipeline(StandardScaler(),
+                          LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed))
+    with warnings.catch_warnings():  # 200 lbfgs steps: the accuracy has settled by then
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        probe.fit(x[fit], labels[fit])
+    return float(np.mean(probe.predict(x[score]) == labels[score]))
+
+
+def intrinsic_dimension(x: np.ndarray) -> Optional[float]:
+    """TwoNN estimate (scikit-dimension); None when it cannot be estimated (too few distinct
+    points)."""
+    import skdim
+
+    x = np.asarray(x, dtype=np.float64)
+    _, first = np.unique(x, axis=0, return_index=True)  # TwoNN needs distinct points
+    x = x[np.sort(first)]
+    if len(x) < 10:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = float(skdim.id.TwoNN().fit(x).dimension_)
+    return d if np.isfinite(d) else None
+
+
+def layer_metrics(acts: np.ndarray, labels: np.ndarray, layer: str = "",
+                  split: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                  seed: int = 0) -> LayerMetrics:
+    """Every metric of one layer (``acts``: (N, ...) rows in sample-set order)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    dead, zeros = dead_units_and_zeros(acts)
+    x, reduced = reduce_width(acts, seed=seed)
+    fit, score = split if split is not None else held_out_split(labels, seed)
+    knn = knn_accuracy(x, labels, fit, score) if len(fit) and len(score) else None
+    probe = probe_accuracy(x, labels, fit, score, seed) if len(fit) and len(score) else None
+    return LayerMetrics(layer, int(np.prod(np.shape(acts)[1:])), knn, probe, dead, zeros,
+                        intrinsic_dimension(x), reduced)
+
+
+def depth_metrics(names: Sequence[str], get_acts: Callable[[str], np.ndarray],
+                  labels: np.ndarray, seed: int = 0, on_progress: ProgressFn | None = None,
+                  should_stop: StopFn | None = None) -> list[LayerMetrics]:
+    """``layer_metrics`` of every layer in ``names`` (in depth order), reading each layer's
+    activations through ``get_acts`` one at a time (a conv layer's activations are large)."""
+    split = held_out_split(np.asarray(labels), seed)
+    out = []
+    for i, name in enumerate(names):
+        check_stop(should_stop)
+        report(on_progress, "depth", i / max(1, len(names)), f"Layer metrics: {name}…")
+        out.append(layer_metrics(get_acts(name), labels, name, split, seed))
+    report(on_progress, "depth", 1.0, "Layer metrics done")
+    return out
