@@ -60,6 +60,8 @@ def test_kill_while_appending_keeps_the_previous_history(tmp_path):
     assert [r.id for r in loaded.records] == ["run-0", "run-1", "run-2"] and loaded.note is None
     append_run(record(3), path)
     assert [r.id for r in load_history(path).records] == ["run-0", "run-1", "run-2", "run-3"]
+    # the next writer (holding the lock, so no live writer owns a temp) removed the stray copy
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_two_processes_appending_at_once_lose_nothing(tmp_path):

@@ -97,3 +97,62 @@ def test_eps_named_png_is_skipped_and_ghostscript_never_runs(tmp_path, monkeypat
     assert ran == []
     assert len(data.x_train) + len(data.x_test) == 8
     assert any("evil.png" in note for note in data.notes), data.notes
+
+
+# --- damaged run history ------------------------------------------------------------------------
+def _history_with(entries_json: list[str]) -> str:
+    return ('{"format": "reprviz-run-history", "version": 1, "runs": [\n'
+            + ",\n".join(entries_json) + "\n]}\n")
+
+
+GOOD_ENTRY = ('{"id": "run-old", "time": "2026-01-31T14:25:01+01:00", "dataset": "digits", '
+              '"architecture": "dense 256-144 relu"}')
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_history_with_a_deeply_nested_entry_is_copied_aside_and_analyze_writes(tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    history = config / "history.json"
+    deep = '{"id": "run-deep", "x": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    original = _history_with([GOOD_ENTRY, deep])
+    history.write_text(original)
+    out = tmp_path / "out"
+    proc = run_main("analyze", "--data", "digits", "--model", "dense", "--epochs", "1",
+                    "--samples", "30", "--no-figures", "--out", str(out), config=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert (out / "report.json").exists() and (out / "activations.npz").exists()
+    copies = list(config.glob("history.damaged-*.json"))
+    assert len(copies) == 1 and copies[0].read_text() == original  # nothing lost
+    assert "nested too deep" in proc.stdout + proc.stderr
+    from reprviz_gui.core.io.history import load_history
+
+    loaded = load_history(history)  # a fresh history holding this run
+    assert len(loaded.records) == 1 and loaded.records[0].dataset == "digits"
+    assert loaded.note is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("where", ["file", "entry"])
+def test_deep_history_is_set_aside_and_the_next_run_is_recorded(tmp_path, where):
+    from reprviz_gui.core.io.history import RunRecord, append_run, load_history
+
+    path = tmp_path / "history.json"
+    if where == "file":
+        original = "[" * 200_000 + "]" * 200_000
+    else:
+        original = _history_with([GOOD_ENTRY, '{"a": ' + "[" * 100 + "]" * 100 + "}"])
+    path.write_text(original)
+    first = load_history(path)  # never a traceback; a whole damaged file is renamed aside
+    assert first.note and "too deep" in first.note
+    new = RunRecord(id="run-new", time="2026-02-01T10:00:00+01:00", dataset="digits",
+                    architecture="dense")
+    loaded = append_run(new, path)
+    if where == "entry":  # the file is rewritten without the entry, after keeping a copy
+        assert loaded.note and "too deep" in loaded.note
+    kept = first.set_aside if where == "file" else loaded.set_aside
+    assert kept is not None and kept.read_text() == original
+    ids = [r.id for r in load_history(path).records]
+    assert ids == (["run-new"] if where == "file" else ["run-old", "run-new"])

@@ -13,7 +13,10 @@ window and an ``analyze`` finishing together do not lose each other's row: a kil
 leaves the previous history or the new one, never half of it. A file that is not a history (cut
 short by something else, edited by hand) is never overwritten: it is renamed beside itself with a
 timestamp (``history.damaged-20260131-142501.json``) and the caller gets a ``note`` saying so.
-Entries this version cannot read (a newer version's, a hand-edited one) are kept in the file.
+Entries this version cannot read (a newer version's, a hand-edited one) are kept in the file;
+entries nested absurdly deep are left out when the file is next written, after a copy of it is
+kept (``history.damaged-<stamp>.json``). Each writer first removes temp copies a killed writer
+left behind.
 No Qt here: ``history_path()`` mirrors ``main_window.settings_path()``.
 """
 
@@ -44,6 +47,9 @@ HISTORY_NAME = "history.json"
 FORMAT = "reprviz-run-history"
 VERSION = 1
 _EPSILON = 1e-7  # Keras clips probabilities so to compute cross-entropy
+# A real entry nests 4 levels (runs > entry > settings > model); anything much deeper is damage,
+# and past Python's recursion limit json and every walk over it fail with RecursionError.
+_MAX_DEPTH = 32
 
 
 class HistoryError(ReprvizError):
@@ -324,10 +330,67 @@ def _set_aside(path: Path, why: str) -> tuple[Optional[Path], str]:
     raise HistoryError(f"The run history {path} is damaged ({why}) and could not be set aside")
 
 
-def _read(path: Path) -> _State:
+def _too_deep(value: Any, limit: int = _MAX_DEPTH) -> bool:
+    """True when ``value`` nests lists/dicts more than ``limit`` levels (iterative: no recursion
+    to overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return False
+
+
+def _copy_aside(path: Path, why: str) -> tuple[Optional[Path], str]:
+    """Keep a copy of the file as it is (``history.damaged-<stamp>.json``) before it is
+    rewritten without its damaged entries."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        suffix = f"-{n}" if n else ""
+        target = path.with_name(f"{path.stem}.damaged-{stamp}{suffix}{path.suffix}")
+        try:
+            with open(path, "rb") as src, open(target, "xb") as dst:
+                dst.write(src.read())
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise HistoryError(f"The run history {path} is damaged ({why}) and could not be "
+                               f"copied aside: {err.strerror or err}") from None
+        return target, (f"The run history {path.name} was damaged ({why}); a copy was kept as "
+                        f"{target.name} next to it and the damaged entries were left out.")
+    raise HistoryError(f"The run history {path} is damaged ({why}) and could not be copied aside")
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temp copies (``.history.json.XXXX.tmp``) a killed writer left behind. Called with
+    the lock held, so no live writer is using one (without flock: only ones over an hour old)."""
+    try:
+        import fcntl  # noqa: F401 - only asks whether the lock protects us
+        min_age = 0.0
+    except ImportError:
+        min_age = 3600.0
+    now = datetime.now().timestamp()
+    try:
+        temps = list(path.parent.glob(f".{path.name}.*.tmp"))
+    except OSError:
+        return
+    for tmp in temps:
+        try:
+            st = tmp.lstat()
+            if now - st.st_mtime >= min_age and not tmp.is_symlink() and tmp.is_file():
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def _read(path: Path, writing: bool = False) -> _State:
     """The file's entries. A damaged file is set aside (the caller holds the lock when it will
     write); a file that cannot be read at all raises ``HistoryError`` so it is never
-    overwritten."""
+    overwritten. Entries nested too deep are left out; when ``writing`` (the caller will
+    rewrite the file) a copy of the file is kept first."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -344,6 +407,8 @@ def _read(path: Path) -> _State:
         why = "it is not UTF-8 text"
     except ValueError as err:
         why = f"not valid JSON: {str(err)[:80]}"
+    except RecursionError:
+        why = "it is nested too deep"
     else:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             why = "it is not a reprviz run history"
@@ -352,18 +417,27 @@ def _read(path: Path) -> _State:
     if why is not None:
         target, note = _set_aside(path, why)
         return _State([], [], note, target)
-    raw = list(doc["runs"])
+    raw = [e for e in doc["runs"] if not _too_deep(e)]
+    deep = len(doc["runs"]) - len(raw)
     records, bad = [], 0
     for entry in raw:
         try:
             records.append(RunRecord.from_json(entry))
         except (ValueError, TypeError):
             bad += 1
-    note = None
+    note, kept = None, None
     if bad:
         note = (f"{bad} entr{'y' if bad == 1 else 'ies'} of the run history {path.name} could not "
                 f"be read (made by another version?); kept in the file, not shown.")
-    return _State(raw, records, note, None)
+    if deep:
+        why = f"{deep} entr{'y' if deep == 1 else 'ies'} nested too deep"
+        if writing:
+            kept, deep_note = _copy_aside(path, why)
+        else:
+            deep_note = (f"The run history {path.name} is damaged ({why}); "
+                         f"{'they are' if deep > 1 else 'it is'} not shown.")
+        note = f"{note} {deep_note}" if note else deep_note
+    return _State(raw, records, note, kept)
 
 
 def _write(path: Path, raw: list[Any]) -> None:
@@ -393,7 +467,8 @@ def append_run(record: RunRecord, path: Optional[str | Path] = None) -> HistoryL
     entry = record.to_json()
     record = RunRecord.from_json(entry)  # what a reload gives (NaN as None)
     with _locked(path, create=True):
-        state = _read(path)
+        _remove_stale_temps(path)
+        state = _read(path, writing=True)
         raw = state.raw + [entry]
         _write(path, raw)
     return HistoryLoad(tuple(state.records) + (record,), state.note, path, state.set_aside)
@@ -404,9 +479,9 @@ def delete_runs(ids: Iterable[str], path: Optional[str | Path] = None) -> Histor
     path = _resolve(path)
     gone = {str(i) for i in ids}
     with _locked(path, create=path.parent.is_dir()):
-        state = _read(path)
+        state = _read(path, writing=True)
         keep = [e for e in state.raw if not (isinstance(e, dict) and e.get("id") in gone)]
-        if len(keep) != len(state.raw):
+        if len(keep) != len(state.raw) or state.set_aside is not None:
             _write(path, keep)
     records = tuple(r for r in state.records if r.id not in gone)
     return HistoryLoad(records, state.note, path, state.set_aside)
