@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QRect, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -196,6 +196,7 @@ class ConfusionPanel(Panel):
         self.table.verticalHeader().setMinimumSectionSize(fm.height() + 2)
         table.setUpdatesEnabled(True)
         self._update_header_rotation()
+        self._apply_highlight()  # table.clear() dropped the marked cells
 
         parts = []
         for split in SPLIT_ORDER:
@@ -218,6 +219,22 @@ class ConfusionPanel(Panel):
             links.append(f"<a href='{int(t)},{int(p)}' style='text-decoration:none'>{_html(text)}</a>")
         self.pairs_label.setText("Most confused: " + " \u00b7 ".join(links) if links else
                                  "No confusions.")
+
+    # -- the shared selection ----------------------------------------------------------------------
+    def _apply_highlight(self) -> None:
+        """Mark the cells the shared selection is made of — one clicked cell, or several
+        shift-clicked — and none when it is anything else (Esc, a box, a lasso): a click's own
+        table highlight outlived the selection it made."""
+        table = self.table
+        model = table.selectionModel()
+        with QSignalBlocker(model):
+            table.clearSelection()
+            cells = selected_cells(self._result, self._selection)
+            for t, p in cells:
+                model.select(table.model().index(t, p), QItemSelectionModel.SelectionFlag.Select)
+            if not cells:
+                model.clearCurrentIndex()
+        table.viewport().update()
 
     def _update_header_rotation(self) -> None:
         c = self.table.columnCount()
@@ -278,6 +295,27 @@ class ConfusionPanel(Panel):
         except ValueError:
             return
         self.cell_picked.emit(t, p, _shift())
+
+
+def selected_cells(result: Optional[EvaluationResult], selection) -> list[tuple[int, int]]:
+    """The (true, predicted) cells whose samples together are exactly ``selection``; [] if it
+    is not such a union (a box or lasso across cells, another split, nothing selected)."""
+    if (result is None or selection is None or selection.empty or result.labels is None
+            or result.predictions is None or selection.split != result.split):
+        return []
+    labels = np.asarray(result.labels, dtype=np.int64)
+    predicted = np.asarray(result.predictions, dtype=np.int64)
+    n, c = len(labels), int(np.asarray(result.confusion).shape[0])
+    idx = np.asarray(selection.indices, dtype=np.int64)
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
+        return []
+    cell = labels * c + predicted
+    in_cell = np.bincount(cell, minlength=c * c)
+    chosen = np.bincount(cell[idx], minlength=c * c)
+    whole = (chosen == in_cell) & (in_cell > 0)
+    if chosen[~whole].any():
+        return []  # some selected samples only partly fill their cell
+    return [(int(k) // c, int(k) % c) for k in np.flatnonzero(whole)]
 
 
 def _shift() -> bool:
