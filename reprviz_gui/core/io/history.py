@@ -23,8 +23,6 @@ No Qt here: ``history_path()`` mirrors ``main_window.settings_path()``.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import os
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
 from ..errors import ReprvizError
 from .atomic import atomic_write_text
+from .csv_safe import write_csv
 from .writers import _jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -495,20 +494,19 @@ CSV_COLUMNS = ("id", "time", "dataset", "architecture", "preset", "hidden", "mod
 
 def export_csv(records: Sequence[RunRecord], path: str | Path) -> Path:
     """The runs as a CSV table (one row per run, ``CSV_COLUMNS``; hidden widths as ``256-144``),
-    written atomically."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
+    written atomically. Text cells go through ``csv_safe``: a dataset or model file named
+    ``=HYPERLINK(...)`` must not become a formula in a spreadsheet."""
+    rows = []
     for r in records:
         row = []
         for col in CSV_COLUMNS:
             value = r.status if col == "status" else getattr(r, col)
             if col == "hidden":
                 value = "-".join(str(h) for h in value)
-            row.append("" if value is None else value)
-        writer.writerow(row)
+            row.append(value)
+        rows.append(row)
     path = Path(path)
     try:
-        return atomic_write_text(path, buf.getvalue())
+        return write_csv(path, CSV_COLUMNS, rows)
     except OSError as err:
         raise HistoryError(f"Cannot write {path}: {err.strerror or err}") from None
