@@ -189,3 +189,27 @@ def test_heatmap_host_routes_a_layer_and_busy_per_session(qtbot):
     assert host.view("B").busy_text() == "Reading the layer\u2026"
     host.clear_all("Open a dataset")
     assert all(v.is_empty() and v.hint_text() == "Open a dataset" for v in host.views.values())
+
+
+def test_gallery_tiles_hold_every_models_prediction(qtbot):
+    """Issue 19, 1.11: with two models a tile has three caption lines; a fixed 54 px of text
+    cut off model B's (at a user's larger font, or any font with 18 px lines)."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    view, ds = _gallery(qtbot)
+    ds = replace(ds, class_names=["T-shirt/top", "Pullover", "Shirt"])
+    view.set_dataset(ds)
+    font = view.tiles.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    view.tiles.setFont(font)
+    view.show_product("evaluation", "A", _evaluation(ds, {0: 1, 2: 0}))
+    view.show_product("evaluation", "B", _evaluation(ds, {1: 2}))
+    view.set_selection(Selection.of("test", [0, 1, 2]))
+    t = view.tiles
+    option = QStyleOptionViewItem()
+    t.initViewItemOption(option)
+    grid = t.gridSize()
+    for k in range(t.count()):
+        assert t.item(k).text().count("\n") == 2  # true class, A, B
+        need = t.itemDelegate().sizeHint(option, t.model().index(k, 0))
+        assert need.height() <= grid.height() and need.width() <= grid.width(), t.item(k).text()

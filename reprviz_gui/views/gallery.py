@@ -88,12 +88,22 @@ class GalleryView(Panel):
         image = ds.kind == "image"
         self.tiles.setViewMode(QListWidget.ViewMode.IconMode if image
                                else QListWidget.ViewMode.ListMode)
+        items = [self._tile(int(i), x, y, image) for i in shown]
         if image:
             self.tiles.setIconSize(QSize(ICON_PX, ICON_PX))
-            self.tiles.setGridSize(QSize(ICON_PX + 46, ICON_PX + 54))
+            self.tiles.setGridSize(self._grid_for(items))
             self.tiles.setResizeMode(QListWidget.ResizeMode.Adjust)
-        for i in shown:
-            self.tiles.addItem(self._tile(int(i), x, y, image))
+        for item in items:
+            self.tiles.addItem(item)
+
+    def _grid_for(self, items: list[QListWidgetItem]) -> QSize:
+        """A tile as tall as the icon plus every caption line (one per model when comparing:
+        a fixed 54 px cut off model B's line) and as wide as the longest line."""
+        fm = self.tiles.fontMetrics()
+        lines = [line for item in items for line in item.text().split("\n")] or [""]
+        n_lines = max(item.text().count("\n") + 1 for item in items) if items else 1
+        width = max(ICON_PX + 46, max(fm.horizontalAdvance(line) for line in lines) + 16)
+        return QSize(min(width, 3 * ICON_PX), ICON_PX + n_lines * fm.lineSpacing() + 16)
 
     def _tile(self, i: int, x: np.ndarray, y: np.ndarray, image: bool) -> QListWidgetItem:
         ds, sel = self._dataset, self._selection
