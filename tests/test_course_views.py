@@ -152,6 +152,12 @@ def test_typical_tiles_are_the_most_probable_samples_and_select_on_click(window,
     assert shown["keys"][0] == _top(rows[labels == 0], probs[:, 0], k)
     assert shown["keys"][1] == _top(rows[labels != 0], probs[:, 0], k)
     assert all(f"{probs[i, 0]:.3f}" in c for i, c in zip(shown["keys"][1], shown["captions"][1]))
+    # issue 19, 1.11: a wrong tile says its true class and what the model predicts in words
+    # ("0.985 → Shirt" read as "predicted Shirt" for a true Shirt predicted T-shirt)
+    names = ev.class_names
+    for i, caption in zip(shown["keys"][1], shown["captions"][1]):
+        assert caption.split("\n") == [f"true {names[labels[i]]}", f"p={probs[i, 0]:.3f}",
+                                       f"predicted {names[int(np.argmax(probs[i]))]}"]
     # every class in the overview: one row each, typical then wrong
     view.set_class(None)
     overview = view.displayed()

@@ -34,7 +34,7 @@ SIZES: dict[str, int] = {"Fit": 0, "Small": 48, "Medium": 96, "Large": 160, "Hug
 @dataclass
 class Tile:
     image: Optional[np.ndarray] = None  # uint8 (h, w) or (h, w, 3)
-    caption: str = ""  # up to two lines ("\n"), elided to the tile's width
+    caption: str = ""  # a few lines ("\n"), elided to the tile's width
     text: str = ""  # a sample's words (text data), wrapped into the tile
     key: Any = None  # what the view knows the tile by (a dataset index, a unit)
     tone: str = ""  # "bad": caption in red (a wrong prediction)

@@ -106,8 +106,8 @@ class TypicalView(Panel):
                 f"probability of {name}.", typical))
             sections.append(Section(
                 f"Most confidently wrong: not {name}, yet most probably {name} to the model",
-                f"Test samples of other classes with the highest probability of {name}, with "
-                f"their true class; → marks those the model actually predicts as {name}.",
+                f"Test samples of other classes with the highest probability p of {name}: "
+                f"each with its true class and the class the model predicts.",
                 wrong))
             self._section_class = [cls, cls]
             what = f"probabilities of {name} on the {r.split} split"
@@ -120,10 +120,13 @@ class TypicalView(Panel):
         c = r.classes[cls]
         typical = [self._tile(r, int(i), f"{p:.3f}\n#{int(i)}")
                    for i, p in zip(c.typical[:k], c.typical_probabilities[:k])]
-        wrong = [self._tile(r, int(i), f"{p:.3f}{' →' if hit else ''}\n"
-                            f"{r.class_names[int(true)]}", tone="bad")
-                 for i, p, true, hit in zip(c.wrong[:k], c.wrong_probabilities[:k],
-                                            c.wrong_labels[:k], c.wrong_predicted[:k])]
+        # said in words: "0.985 → Shirt" read as "predicted Shirt" for a true Shirt that the
+        # model called T-shirt
+        wrong = [self._tile(r, int(i), f"true {r.class_names[int(true)]}\np={p:.3f}\n"
+                            f"predicted {r.class_names[int(r.predicted[r.row(int(i))])]}",
+                            tone="bad")
+                 for i, p, true in zip(c.wrong[:k], c.wrong_probabilities[:k],
+                                       c.wrong_labels[:k])]
         return typical, wrong
 
     def _tile(self, r: TypicalResult, index: int, caption: str, tone: str = "") -> Tile:
