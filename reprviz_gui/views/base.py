@@ -10,7 +10,8 @@ the controller decides, and every view follows. Shared pieces live beside this m
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import shiboken6
@@ -20,6 +21,26 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout,
 
 from ..workspace.state import Selection
 from ..widgets.thumbnail_tooltip import ThumbnailTooltip
+
+class Shown(NamedTuple):
+    """A number as a view shows it: its value and half a unit of its last shown digit."""
+
+    value: float
+    tol: float
+
+
+def shown_number(text: str) -> Optional[Shown]:
+    """Parse a number as drawn ("0.9500", "95.0 %", "1,234", "-3.2e-05"); None for "–"/""."""
+    t = text.replace(",", "").replace("\u2009", "").strip()
+    percent = t.endswith("%")
+    t = t.rstrip("%").strip()
+    try:
+        d = Decimal(t)
+    except InvalidOperation:
+        return None
+    scale = 0.01 if percent else 1.0
+    return Shown(float(d) * scale, 0.5 * 10.0 ** d.as_tuple().exponent * scale)
+
 
 DEFAULT_HINT = "Train or load a model, then pick a layer"
 BUSY_TEXT = "Computing\u2026"
@@ -218,6 +239,13 @@ class Panel(QWidget):
 
     def displayed(self) -> dict:
         """What is currently drawn, as numpy arrays (for tests); {} when empty."""
+        return {}
+
+    def report_numbers(self) -> dict[str, Any]:
+        """The numbers this view shows, read back from its widgets, under the report.json key
+        ``analyze`` writes them to (dotted: ``"accuracy.test"``): ints and strings exact, other
+        numbers as ``Shown``. Its ``ViewSpec.numbers`` lists the top-level keys; the parity test
+        compares each with report.json. {} when nothing is drawn."""
         return {}
 
     def adopt_orphan_windows(self) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..widgets.colormaps import CORRECT_COLOR, ERROR_COLOR, mix, readable_text_on
 from ..workspace.results import EvaluationResult
-from .base import Panel
+from .base import Panel, shown_number
 from .theme import tick_font
 
 MAX_PAIRS_LISTED = 5
@@ -282,6 +282,18 @@ class ConfusionPanel(Panel):
             "accuracy_text": self.accuracy_label.text(),
             "top_pairs": list(self._pair_texts),
         }
+
+    def report_numbers(self) -> dict:
+        """Counts and per-class accuracy as shown, under report.json's keys (the test split)."""
+        shown = self.displayed()
+        if not shown:
+            return {}
+        c = len(shown["rows"])
+        out: dict = {"confusion_matrix": shown["counts"].tolist()}
+        for i in range(c):
+            out[f"per_class_accuracy.{shown['rows'][i]}"] = shown_number(
+                self.table.item(i, c).text())
+        return out
 
     # -- mouse -----------------------------------------------------------------------------------
     def _on_cell_clicked(self, row: int, col: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Optional
 
 import numpy as np
@@ -16,7 +18,7 @@ from ..core.analysis.projection import METHOD_LABELS
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
-from .base import Panel
+from .base import Panel, shown_number
 from .describe import sample_lines, sample_thumbnail
 from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
 from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
@@ -379,6 +381,22 @@ class MapPanel(MapOverlays, Panel):
             "subtitle": self.subtitle.text(),
             "preview": r.preview,
         }
+
+    def report_numbers(self) -> dict:
+        """The method and, for PCA, the variance its 2 components explain, as the subtitle
+        shows them, under report.json's keys."""
+        r: Optional[ProjectionResult] = self._result
+        if r is None or not self._coords.shape[0]:
+            return {}
+        text = self.subtitle.text()
+        out: dict = {"projection.method": r.method}
+        found = re.search(r"2 components explain ([0-9.]+ %)", text)
+        if found:
+            out["projection.explained_variance_2d"] = shown_number(found.group(1))
+        found = re.search(r"(\d+) PCA components explain ([0-9.]+ %)", text)
+        if found:
+            out["projection.pca_explained_variance"] = shown_number(found.group(2))
+        return out
 
     # -- mouse -----------------------------------------------------------------------------------
     def point_at(self, scene_pos: QPointF) -> Optional[int]:

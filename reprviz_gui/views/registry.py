@@ -37,6 +37,9 @@ class ViewSpec:
     # two models: "side" by side, or one "above" the other (wide tables such as the confusion
     # matrix keep all their columns that way)
     stack: str = "side"
+    # the report.json keys whose numbers the view shows (its ``report_numbers()``); () = it shows
+    # none that analyze reports. None = undeclared: the parity test fails until a view says.
+    numbers: Optional[tuple[str, ...]] = None
 
     def create(self) -> Panel:
         module = importlib.import_module(self.module)
@@ -46,60 +49,75 @@ class ViewSpec:
 VIEWS: list[ViewSpec] = [
     ViewSpec("heatmap", "Activations", "reprviz_gui.views.heatmap", "HeatmapPanel",
              products=("layer",), per_session=True, place=("right", ""),
-             description="the layer's activations, samples × units, rows grouped by class"),
+             description="the layer's activations, samples × units, rows grouped by class",
+             numbers=()),
     # "words": a word table's pairs, drawn as arrows on the map (none for other data)
     ViewSpec("map", "Map", "reprviz_gui.views.map_view", "MapPanel", products=("map", "words"),
              per_session=True, place=("below", "heatmap"), size=540,
-             description="2-D map of the layer (PCA, MDS, t-SNE, UMAP)"),
+             description="2-D map of the layer (PCA, MDS, t-SNE, UMAP)",
+             numbers=("projection",)),
     ViewSpec("cosine", "Cosine similarity", "reprviz_gui.views.cosine", "CosinePanel",
              products=("layer",), per_session=True, place=("right-of", "heatmap"),
-             description="cosine similarity between samples or class means"),
+             description="cosine similarity between samples or class means",
+             numbers=()),
     ViewSpec("curves", "Learning curves", "reprviz_gui.views.curves", "CurvesPanel",
              products=("curves",), per_session=True, place=("right-of", "cosine"),
-             description="loss and accuracy per epoch while training"),
+             description="loss and accuracy per epoch while training",
+             numbers=()),
     ViewSpec("confusion", "Confusion matrix", "reprviz_gui.views.confusion", "ConfusionPanel",
              products=("evaluation",), per_session=True, place=("right-of", "map"), size=520,
              stack="above",
-             description="true × predicted counts on the test split; click a cell to select"),
+             description="true × predicted counts on the test split; click a cell to select",
+             numbers=("confusion_matrix", "per_class_accuracy")),
     ViewSpec("gallery", "Selection", "reprviz_gui.views.gallery", "GalleryView",
              products=("evaluation",), per_session=False, place=("tab", "curves"),
-             description="the selected samples with their true and predicted labels"),
+             description="the selected samples with their true and predicted labels",
+             numbers=()),
     ViewSpec("layer_stats", "Layer statistics", "reprviz_gui.views.layer_stats",
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",
-             description="units, dead units, sparsity and class means of the layer"),
+             description="units, dead units, sparsity and class means of the layer",
+             numbers=("layer",)),
     ViewSpec("words", "Words", "reprviz_gui.views.words", "WordsView",
              products=("words", "neighbours"), per_session=False, place=("tab", "confusion"),
              visible=False, menu="Words", description="word tables: the nearest neighbours of "
-             "a word, and the capital → country offsets and analogies"),
+             "a word, and the capital → country offsets and analogies",
+             numbers=()),
     ViewSpec("history", "Run history", "reprviz_gui.views.history", "HistoryView",
              products=("history",), per_session=False, place=("tab", "confusion"),
              visible=False, menu="Course", description="every training run with its settings, "
-             "accuracy and loss; validation loss vs accuracy; restore a run's settings"),
+             "accuracy and loss; validation loss vs accuracy; restore a run's settings",
+             numbers=()),
     ViewSpec("weights", "Weights as images", "reprviz_gui.views.weights", "WeightsView",
              products=("weights",), per_session=True, place=("tab", "map"), visible=False,
              menu="Course", description="the first layer's weights, one image per unit or "
-             "class: green positive, purple negative"),
+             "class: green positive, purple negative",
+             numbers=()),
     ViewSpec("typical", "Typical inputs", "reprviz_gui.views.typical", "TypicalView",
              products=("typical",), per_session=True, place=("tab", "confusion"),
              visible=False, menu="Course", description="per class, the most typical test "
-             "samples and the most confidently wrong ones"),
+             "samples and the most confidently wrong ones",
+             numbers=()),
     ViewSpec("regions", "Important regions", "reprviz_gui.views.regions", "RegionsView",
              products=("regions",), per_session=True, place=("tab", "map"), visible=False,
              menu="Course", description="per class, the back-projection of the weights and "
-             "the gradient saliency"),
+             "the gradient saliency",
+             numbers=()),
     ViewSpec("samples", "Class samples", "reprviz_gui.views.samples_grid", "SampleGridView",
              products=("evaluation",), per_session=False, place=("tab", "gallery"),
              visible=False, menu="Course", description="N examples of a chosen class from a "
-             "chosen split, in colour when the data is; click to select"),
+             "chosen split, in colour when the data is; click to select",
+             numbers=()),
     ViewSpec("inspector", "Layer inspector", "reprviz_gui.views.inspector", "InspectorView",
              products=("inspector",), per_session=True, place=("tab", "cosine"), visible=False,
              menu="Course", description="each layer's configuration as a table, and its full "
-             "get_config(); click a row to show that layer"),
+             "get_config(); click a row to show that layer",
+             numbers=()),
     ViewSpec("report", "Accuracy and report", "reprviz_gui.views.report", "ReportView",
              products=("evaluation",), per_session=True, place=("tab", "confusion"),
              visible=False, menu="Course", stack="above", description="accuracy per split and the "
-             "classification report (precision, recall, F1, support), sortable"),
+             "classification report (precision, recall, F1, support), sortable",
+             numbers=("accuracy", "classification_report")),
 ]
 
 

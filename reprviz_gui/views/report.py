@@ -22,7 +22,7 @@ from ..core.analysis.reports import (REPORT_COLUMNS, AccuracyRow, ReportRow, acc
                                      report_rows)
 from ..workspace.results import EvaluationResult
 from ..workspace.state import Selection
-from .base import Panel
+from .base import Panel, shown_number
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 SELECTED_HEADER = "Selected"
@@ -258,5 +258,30 @@ class ReportView(Panel):
                            for c in range(self.proxy.columnCount())],
                 "rows": self.table_rows(), "caption": self.caption.text()}
 
+
+    def report_numbers(self) -> dict:
+        """Accuracy per split and the classification report as shown, under report.json's
+        keys."""
+        if self.is_empty():
+            return {}
+        t = self.accuracy_table
+        out: dict = {f"accuracy.{t.item(i, 0).text()}": shown_number(
+            t.item(i, 1).text().split()[0]) for i in range(t.rowCount())}
+        fields = {"precision": "precision", "recall": "recall", "f1": "f1-score",
+                  "support": "support"}
+        header = [f for f, _ in REPORT_COLUMNS]
+        for cells in self.table_rows():
+            label = cells[0]
+            for j, field in enumerate(header[1:], start=1):
+                value = shown_number(cells[j] or "")
+                if value is None:
+                    continue
+                if label == "accuracy":  # scikit-learn's layout: a bare number
+                    if field == "f1":
+                        out["classification_report.accuracy"] = value
+                    continue
+                out[f"classification_report.{label}.{fields[field]}"] = (
+                    int(value.value) if field == "support" else value)
+        return out
 
 __all__ = ["ReportView", "ReportModel", "SummaryLastProxy"]

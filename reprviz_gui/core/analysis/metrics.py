@@ -120,3 +120,30 @@ def classification_report(y_true, y_pred, class_names: Sequence[str]) -> dict:
         "support": total,
     }
     return out
+
+
+def layer_statistics(activations: np.ndarray, labels: np.ndarray,
+                     class_names: Sequence[str]) -> dict:
+    """What the *Layer statistics* view shows and ``report.json``'s ``layer`` holds: one
+    definition for both, meaningful for ReLU outputs and for signed raw projections x·W alike.
+
+    - ``dead_units``: units that are exactly 0 on every sample (never non-zero). For a ReLU layer
+      that is a dead ReLU; for a raw projection it is an all-zero weight column. ("Never > 0"
+      would call a raw unit dead just for being negative on these samples.)
+    - ``fraction_zero``: the share of values exactly 0; ``fraction_positive``: the share > 0
+      (equal to 1 − fraction_zero for ReLU outputs; the sign balance for raw layers).
+    - ``mean`` and ``class_means`` (None for a class without samples here).
+    """
+    a = np.asarray(activations, dtype=np.float64)
+    a = a.reshape(len(a), -1) if a.ndim != 2 else a
+    y = np.asarray(labels).reshape(-1)
+    nonzero = a != 0
+    out: dict = {"units": int(a.shape[1]), "samples": int(a.shape[0]),
+                 "dead_units": int((~nonzero.any(axis=0)).sum()) if a.size else 0,
+                 "fraction_zero": float(1.0 - nonzero.mean()) if a.size else None,
+                 "fraction_positive": float((a > 0).mean()) if a.size else None,
+                 "mean": float(a.mean()) if a.size else None, "class_means": {}}
+    for k, name in enumerate(class_names):
+        rows = y == k
+        out["class_means"][str(name)] = float(a[rows].mean()) if rows.any() and a.size else None
+    return out

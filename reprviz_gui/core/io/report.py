@@ -20,6 +20,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import analysis
+from ..analysis.metrics import layer_statistics
 from .figures import write_figures
 from .writers import _jsonable, write_json, write_npz
 from ..data.types import Dataset, LoadOptions
@@ -286,13 +287,18 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         if info["name"] == layer_name:
             layer_index, layer_type, layer_activation = info["index"], info["type"], \
                 info["activation"]
-    active = acts != 0
+    from ..model.extraction import is_raw, raw_base
+
+    if is_raw(layer_name):  # a Dense layer's x·W: not the input, and not in the layer table
+        layer_type, layer_activation = "raw projection (x·W, no bias or activation)", "none"
+        layer_index = next((i["index"] for i in layers if i["name"] == raw_base(layer_name)),
+                           None)
+    stats = layer_statistics(acts, labels, class_names)  # = the window's view
     layer_report = {
         "name": layer_name, "index": layer_index, "type": layer_type,
-        "activation": layer_activation, "width": int(acts.shape[1]),
-        "mean": float(acts.mean()) if acts.size else None,
-        "fraction_zero": float(1.0 - active.mean()) if acts.size else None,
-        "dead_units": int((~active.any(axis=0)).sum()) if acts.size else 0,
+        "activation": layer_activation, "width": stats["units"], "mean": stats["mean"],
+        "fraction_zero": stats["fraction_zero"], "fraction_positive": stats["fraction_positive"],
+        "dead_units": stats["dead_units"], "class_means": stats["class_means"],
         "default": opts.layer is None,
     }
     accuracy = dict(evaluation.accuracy) if evaluation is not None else {}
@@ -329,6 +335,10 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         "classification_report": evaluation.report if evaluation is not None else None,
         "layer": layer_report,
         "projection": {"method": proj.method, "explained_variance": proj.explained_variance,
+                       # what the map's subtitle shows: the share its 2 components explain
+                       "explained_variance_2d": (float(np.sum(proj.explained_variance[:2]))
+                                                 if proj.explained_variance is not None
+                                                 else None),
                        "pca_explained_variance": proj.pca_explained_variance,
                        "params": proj.params, "seconds": round(proj.seconds, 3),
                        "note": proj.note},

@@ -81,7 +81,9 @@ def resolve_layer(model, name_or_index: str | int) -> str:
     if is_raw(key) and raw_base(key) in names:
         _check_names(model, [key])  # a raw name is valid only for a Dense layer
         return key
-    raise UnknownLayerError(f"The model has no layer {key!r}; its layers are: {', '.join(names)}.")
+    raw = raw_layer_names(model)  # the raw projections are layers too (--layer hidden_1:raw)
+    raise UnknownLayerError(f"The model has no layer {key!r}; its layers are: {', '.join(names)}"
+                            + (f"; raw projections: {', '.join(raw)}." if raw else "."))
 
 
 def _check_names(model, names: Sequence[str]) -> None:

@@ -1,0 +1,103 @@
+"""Every number a view shows is the number ``analyze`` writes to report.json (issue 19 §2).
+
+Driven from the view registry: each ``ViewSpec`` declares the report.json keys its numbers go
+under (``numbers``; () for a view that shows none), and its ``report_numbers()`` reads them back
+from the drawn widgets. One model file (digits, dense, 2 epochs, seed 0) is analysed by
+``analyze`` (epochs 0, 200 samples, layer ``hidden_1:raw``) and loaded into the window with the
+same 200 samples and layer; each numbers-view is shown and compared key by key.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from reprviz_gui.views.base import Shown
+from reprviz_gui.views.registry import VIEWS
+
+from gui_support import session, wait_layer
+
+LAYER = "hidden_1:raw"  # the layer where the window said 13 dead units and report.json 0
+
+
+def resolve(report: dict, key: str):
+    """report.json's value at a dotted key; a part may itself hold dots or slashes (class
+    names), so the longest matching part wins at each level."""
+    node, rest = report, key
+    while rest:
+        if isinstance(node, list):
+            head, _, rest = rest.partition(".")
+            node = node[int(head)]
+            continue
+        for cut in sorted({i for i, ch in enumerate(rest) if ch == "."} | {len(rest)},
+                          reverse=True):
+            if rest[:cut] in node:
+                node, rest = node[rest[:cut]], rest[cut + 1:]
+                break
+        else:
+            raise KeyError(f"report.json has no {key!r}")
+    return node
+
+
+def same(shown, expected) -> bool:
+    if isinstance(shown, Shown):
+        return expected is not None and abs(float(expected) - shown.value) <= shown.tol + 1e-12
+    if shown is None:
+        return expected is None
+    return shown == expected
+
+
+def test_every_view_declares_its_numbers():
+    undeclared = [v.id for v in VIEWS if v.numbers is None]
+    assert not undeclared, f"views that do not declare their report.json numbers: {undeclared}"
+
+
+@pytest.fixture(scope="module")
+def model_and_report(tmp_path_factory):
+    from reprviz_gui.core.io.report import AnalyzeOptions, analyze
+
+    root = tmp_path_factory.mktemp("parity")
+    path = root / "digits-dense.keras"
+    analyze(AnalyzeOptions(data="digits", model="dense", epochs=2, batch_size=64, samples=200,
+                           seed=0, out=root / "trained", save_model=path, figures=False,
+                           history=False))
+    analyze(AnalyzeOptions(data="digits", model=str(path), epochs=0, samples=200, seed=0,
+                           layer=LAYER, projection="pca", out=root / "out", figures=False,
+                           history=False))
+    return path, json.loads((root / "out" / "report.json").read_text())
+
+
+@pytest.mark.slow
+def test_every_view_shows_the_numbers_of_report_json(qtbot, open_window, model_and_report):
+    path, report = model_and_report
+    win = open_window(n_samples=200, method="pca", seed=0)
+    c = win.controller
+    c.load_model(str(path))
+    qtbot.waitUntil(lambda: session(win).file != ""
+                    and not session(win).building, timeout=60_000)
+    from test_course_views2_window import click_layer, show_dock
+
+    qtbot.waitUntil(lambda: LAYER in [l.name for l in c.layers_of("A")], timeout=60_000)
+    click_layer(qtbot, win, LAYER)
+    wait_layer(qtbot, win, LAYER)
+    preview = [p["index"] for p in report["samples_preview"]]
+    assert c.samples.indices[:len(preview)].tolist() == preview  # the same samples
+    compared = {}
+    for spec in VIEWS:
+        if not spec.numbers:
+            continue
+        view = show_dock(qtbot, win, spec.id)
+        qtbot.waitUntil(lambda: bool(view.report_numbers()), timeout=60_000)
+        shown = view.report_numbers()
+        tops = {k.split(".")[0] for k in shown}
+        assert tops == set(spec.numbers), (spec.id, tops)
+        wrong = {k: (v, resolve(report, k)) for k, v in shown.items()
+                 if not same(v, resolve(report, k))}
+        assert not wrong, f"{spec.id} shows other numbers than report.json: {wrong}"
+        compared[spec.id] = sorted(shown)
+    assert set(compared) == {v.id for v in VIEWS if v.numbers}
+    # the definition the issue asked for: a raw projection has no dead units on digits
+    assert report["layer"]["dead_units"] == 0
+    assert report["layer"]["type"].startswith("raw projection")
