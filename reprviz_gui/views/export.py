@@ -19,7 +19,7 @@ Every file goes through ``core/io/atomic.py``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRect, QSize, \
     QSizeF, Qt
@@ -203,3 +203,29 @@ def file_name(panel: Panel, fmt: str, suffix: str = "") -> str:
     base = panel.panel_id + (f"-{suffix}" if suffix else "")
     return f"{base}.{fmt.lower().lstrip('.')}"
 
+
+
+def export_figures(folder: str | Path, panels: Sequence[tuple[str, Panel]],
+                   formats: Sequence[str] = ("png",), scale: float = 1.0,
+                   should_stop: Optional[Callable[[], bool]] = None) -> list[Path]:
+    """Every ``(name, panel)`` in every format, into ``folder`` as ``<name>.<format>``
+    (``name``: the view id, with "-B" for a compared model's). Empty views are skipped."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, panel in panels:
+        if panel.is_empty():
+            continue
+        for fmt in formats:
+            if should_stop is not None and should_stop():
+                return written
+            written.append(save_panel(panel, folder / f"{name}.{fmt}", fmt, scale))
+    return written
+
+
+def report_figures(panels: Sequence[tuple[str, Panel]], scale: float = 1.0) -> list:
+    """The non-empty views as ``ReportFigure``s (PNG bytes and a caption) for the HTML report."""
+    from ..core.io.html_report import ReportFigure
+
+    return [ReportFigure(figure_title(panel), png_bytes(panel, scale))
+            for _, panel in panels if not panel.is_empty()]
