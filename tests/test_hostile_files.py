@@ -156,3 +156,88 @@ def test_deep_history_is_set_aside_and_the_next_run_is_recorded(tmp_path, where)
     assert kept is not None and kept.read_text() == original
     ids = [r.id for r in load_history(path).records]
     assert ids == (["run-new"] if where == "file" else ["run-old", "run-new"])
+
+
+# --- FIFOs (and devices) given as data, labels or model ------------------------------------------
+@pytest.fixture
+def fifo(tmp_path):
+    """``fifo(name)`` makes a named pipe. At teardown the test opens both ends non-blocking
+    and closes them: a reader that a regression left blocked in open() gets EOF and ends."""
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        path = tmp_path / name
+        os.mkfifo(path)
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        try:
+            r = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            w = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(w)
+            os.close(r)
+        except OSError:
+            pass
+
+
+FIFO_RUNS = {  # entry point -> the analyze options that name the FIFO (made as "NAME")
+    "data_csv": ("data.csv", ["--data", "NAME", "--model", "dense"]),
+    "data_unknown_suffix": ("data", ["--data", "NAME", "--model", "dense"]),
+    "labels": ("labels.csv", ["--data", str(REPO / "tests" / "__fifo_data.csv"), "--labels",
+                              "NAME", "--model", "dense"]),
+    "model": ("model.keras", ["--data", "digits", "--model", "NAME"]),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("entry", sorted(FIFO_RUNS))
+def test_cli_fifo_is_refused_not_waited_on(tmp_path, fifo, entry):
+    name, args = FIFO_RUNS[entry]
+    path = fifo(name)
+    data_csv = tmp_path / "numbers.csv"
+    data_csv.write_text("\n".join(",".join(str((i * j) % 7) for j in range(4))
+                                  for i in range(30)) + "\n")
+    args = [str(path) if a == "NAME" else str(data_csv) if a.endswith("__fifo_data.csv")
+            else a for a in args]
+    proc = run_main("analyze", *args, "--epochs", "0", "--no-history", "--out",
+                    str(tmp_path / "out"), timeout=60)
+    line = one_error_line(proc)
+    assert f"{name} is a named pipe (FIFO)" in line, line
+
+
+@pytest.mark.timeout(30)
+def test_a_device_is_refused_as_data():
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.errors import DataError
+
+    with pytest.raises(DataError, match="zero is a character device"):
+        load_dataset("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("entry", ["data", "labels", "model"])
+def test_window_fifo_is_refused_with_a_dialog(qtbot, window, tmp_path, fifo, entry):
+    from reprviz_gui.core.data.types import LoadOptions
+
+    win = window
+    before = win.controller.dataset
+    if entry == "data":
+        path = fifo("data")
+        win.controller.open_dataset(str(path))
+    elif entry == "labels":
+        path = fifo("labels.csv")
+        numbers = tmp_path / "numbers.csv"
+        numbers.write_text("\n".join("1,2,3,4" for _ in range(30)) + "\n")
+        win.controller.open_dataset(str(numbers), LoadOptions(labels_file=str(path)))
+    else:
+        path = fifo("model.keras")
+        win.controller.load_model(str(path))
+    qtbot.waitUntil(lambda: bool(win.dialogs), timeout=30_000)
+    box = win.dialogs[-1]
+    assert f"{path.name} is a named pipe (FIFO)" in f"{box.text()} {box.informativeText()}"
+    assert win.controller.dataset is before
+    box.close()

@@ -31,6 +31,7 @@ from .idx import FASHION_CLASSES, GZIP_MAGIC, is_idx_folder, load_idx_folder
 from .image_folder import is_image_folder, load_image_folder
 from ..progress import ProgressFn, StopFn, check_stop, report
 from .splitting import check_test_fraction, make_split
+from .user_files import check_regular_file
 
 DEFAULT_SOURCE = "fashion-mnist-sample"
 IMDB_SAMPLE_SHA256 = "da99e324dca330e1655b535beaab61c0cfb42f104f48a53b22ca83d2c608c029"
@@ -353,6 +354,8 @@ def load_dataset(source: str | Path, options: LoadOptions | None = LoadOptions()
     label = str(source)
     if isinstance(source, str) and not source.strip():
         raise DataError("No data source given: choose a built-in source or a file or folder.")
+    if options.labels_file is not None and Path(options.labels_file).expanduser().exists():
+        check_regular_file(Path(options.labels_file).expanduser())  # a FIFO would block
     try:
         if key is not None and key in builtins:
             _check_labels_file_fits(options, f"the built-in source '{key}'")
@@ -363,6 +366,7 @@ def load_dataset(source: str | Path, options: LoadOptions | None = LoadOptions()
                 names = ", ".join(builtins)
                 raise DataError(f"No data source or file named '{label}' (built-in sources: "
                                 f"{names}).")
+            check_regular_file(path)  # a FIFO or a device would block or never end
             ds = _load_path(path, options, on_progress, should_stop)
     except ReprvizError:
         raise

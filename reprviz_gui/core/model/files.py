@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..data.user_files import check_regular_file
 from ..errors import ModelError, ModelFileError, ReprvizError, UnsafeModelError
 from .layers import model_version
 from .presets import compile_model
@@ -223,6 +224,7 @@ def load_model_file(path: str | Path, trust: bool = False):
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder; reprviz loads a single .keras or .h5 model "
                              "file (TensorFlow SavedModel folders are not supported by Keras 3).")
+    check_regular_file(path, ModelFileError)  # a FIFO would block; permission denied said so
     ext = path.suffix.lower()
     if ext == ".keras":
         kind = "keras"
