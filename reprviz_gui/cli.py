@@ -282,8 +282,10 @@ def run_analyze(argv: Sequence[str]) -> int:
     on_progress = None if args.quiet else _EpochPrinter(sys.stderr)
     result = analyze(opts, on_progress=on_progress)
     if not args.quiet:
+        from .core.errors import printable
+
         for line in summary_lines(result):
-            print(line)
+            print(printable(line))  # class names and words come from the user's files
         print(f"wrote {', '.join(result['files'])} to {opts.out}")
     return EXIT_OK
 
@@ -352,7 +354,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _error_line(message: str) -> None:
-    message = " ".join(str(message).split())
+    from .core.errors import printable
+
+    message = printable(" ".join(str(message).split()))
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
 

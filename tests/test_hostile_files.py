@@ -241,3 +241,34 @@ def test_window_fifo_is_refused_with_a_dialog(qtbot, window, tmp_path, fifo, ent
     assert f"{path.name} is a named pipe (FIFO)" in f"{box.text()} {box.informativeText()}"
     assert win.controller.dataset is before
     box.close()
+
+
+# --- control characters from files --------------------------------------------------------------
+ESC_NAME = "\x1b]0;pwned\x07\x1b[2Jcls\u202e"
+
+
+@pytest.mark.timeout(60)
+def test_escape_sequences_in_file_text_are_printed_escaped(tmp_path):
+    good = tmp_path / f"{ESC_NAME}.csv"
+    good.write_text("a,b,c,label\n" + "".join(f"{i},{i * 2},{i % 3},{ESC_NAME}{i % 2}\n"
+                                              for i in range(30)))
+    proc = run_main("analyze", "--data", str(good), "--model", "none", "--no-history",
+                    "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "\x1b" not in proc.stdout + proc.stderr and "\u202e" not in proc.stdout
+    assert "\\x1b]0;pwned\\x07" in proc.stdout  # shown, escaped: the user sees what is there
+
+    empty = tmp_path / f"{ESC_NAME}empty.csv"
+    empty.write_text("")
+    line = one_error_line(run_main("analyze", "--data", str(empty), "--model", "none",
+                                   "--out", str(tmp_path / "out2")))
+    assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+    assert "\\x1b[2Jcls\\u202eempty.csv is empty" in line, line
+
+
+def test_printable_escapes_controls_only():
+    from reprviz_gui.core.errors import DataError, printable
+
+    assert printable("naïve 東京 café") == "naïve 東京 café"
+    assert printable("a\x1b[31mb\x9bc\u202ed") == "a\\x1b[31mb\\x9bc\\u202ed"
+    assert str(DataError("x\x1b[2Jy")) == "x\\x1b[2Jy"

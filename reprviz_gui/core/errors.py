@@ -8,6 +8,20 @@ else that escapes is a bug and is shown with its traceback as "details".
 
 from __future__ import annotations
 
+import re
+
+# Characters a terminal acts on instead of showing (ESC starts ANSI sequences that recolour,
+# retitle or clear it), C1 controls, and the bidi overrides that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print: control characters from a file (a class name, a CSV cell, a
+    file name) shown escaped as ``\\x1b`` instead of reaching the terminal raw."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                            str(text))
+
+
 
 class ReprvizError(Exception):
     """A problem the user can understand and fix. ``str(err)`` is one line."""
@@ -16,7 +30,7 @@ class ReprvizError(Exception):
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         # Messages must be one line: the CLI promises a single stderr line.
-        message = " ".join(str(message).split())
+        message = printable(" ".join(str(message).split()))
         super().__init__(message)
         self.hint = hint
 
