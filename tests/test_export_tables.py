@@ -84,7 +84,7 @@ def test_confusion_and_report_match_scikit_learn(tmp_path):
 def test_layer_summary_and_metrics_csv(tmp_path):
     a = np.array([[0.0, 1.0, 0.0], [0.0, 3.0, 2.0]], dtype=np.float32)
     s = layer_summary(a, np.array([0, 1]), ("x", "y"))
-    assert s["units"] == 3 and s["dead units (never > 0)"] == 1
-    assert s["zeros (share)"] == 0.5 and s["mean · y"] == np.float32(5 / 3)
+    assert s["units"] == 3 and s["dead_units"] == 1
+    assert s["fraction_zero"] == 0.5 and np.isclose(s["mean · y"], 5 / 3)
     rows = read(write_metrics_csv(tmp_path / "m.csv", s))
-    assert rows[0] == ["metric", "value"] and rows[2] == ["units", "3"]
+    assert rows[0] == ["metric", "value"] and ["units", "3"] in rows

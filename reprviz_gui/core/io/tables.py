@@ -116,19 +116,13 @@ def write_metrics_csv(path: str | Path, metrics: Mapping[str, Any]) -> Path:
     return write_csv(path, ["metric", "value"], [[k, v] for k, v in metrics.items()])
 
 
-def layer_summary(activations: np.ndarray, labels: Optional[np.ndarray] = None,
-                  class_names: Sequence[str] = ()) -> dict[str, Any]:
-    """The layer's summary numbers, as the *Layer statistics* view lists them: units, units that
-    are never above zero, the share of zeros, the mean, and the mean per class."""
-    a = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
-    active = a > 0
-    out: dict[str, Any] = {"samples": int(a.shape[0]), "units": int(a.shape[1]),
-                           "dead units (never > 0)": int((~active.any(axis=0)).sum()),
-                           "zeros (share)": float(1 - active.mean()) if a.size else 0.0,
-                           "mean": float(a.mean()) if a.size else 0.0}
-    if labels is not None:
-        labels = np.asarray(labels)
-        for k, name in enumerate(class_names):
-            if (labels == k).any():
-                out[f"mean · {name}"] = float(a[labels == k].mean())
+def layer_summary(activations: np.ndarray, labels: np.ndarray,
+                  class_names: Sequence[str]) -> dict[str, Any]:
+    """The layer's statistics as the *Layer statistics* view shows them
+    (``metrics.layer_statistics``), flat: the class means as ``mean · <class>`` rows."""
+    from ..analysis.metrics import layer_statistics
+
+    stats = layer_statistics(activations, labels, class_names)
+    out = {k: v for k, v in stats.items() if k != "class_means"}
+    out.update({f"mean · {name}": v for name, v in stats["class_means"].items()})
     return out
