@@ -57,6 +57,12 @@ def _comparing(win: "MainWindow") -> bool:
     return "B" in win.controller.workspace.sessions
 
 
+def _export_dialog(win: "MainWindow") -> Any:
+    from .window_export import export_dialog  # the dialog's module loads on first use
+
+    return export_dialog(win)
+
+
 def _compare_with(preset: str) -> Handler:
     return lambda win: win.controller.add_comparison(preset)
 
@@ -71,6 +77,8 @@ COMMANDS: list[Command] = [
             separator=True),
     Command("save_model", "&File", "&Save model…", wa.save_model, QKeySequence.StandardKey.Save),
     Command("screenshot", "&File", "Save &window image…", wa.save_screenshot, "Ctrl+Shift+S"),
+    Command("export", "&File", "&Export…", lambda win: _export_dialog(win), "Ctrl+E",
+            tip="The projector bundle, tables, figures of the views and an HTML report"),
     Command("quit", "&File", "&Quit", lambda win: win.close(), QKeySequence.StandardKey.Quit,
             separator=True),
     Command("train", "&Run", "&Train", lambda win: win.controller_train(), "Ctrl+T",

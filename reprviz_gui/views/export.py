@@ -18,14 +18,15 @@ Every file goes through ``core/io/atomic.py``.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRect, QSize, \
-    QSizeF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QPoint, QRect, \
+    QSize, QSizeF, Qt
 from PySide6.QtGui import QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, \
     QPalette, QPdfWriter, QRegion
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from ..core.io.atomic import atomic_write_bytes
 from .base import Panel
@@ -229,3 +230,74 @@ def report_figures(panels: Sequence[tuple[str, Panel]], scale: float = 1.0) -> l
 
     return [ReportFigure(figure_title(panel), png_bytes(panel, scale))
             for _, panel in panels if not panel.is_empty()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The view's context menu: Export as PNG/SVG/PDF…, Copy image
+# ---------------------------------------------------------------------------------------------
+class ViewMenu(QObject):
+    """Right-click anywhere in a view that has no menu of its own (plots, tables, tiles):
+    *Export as PNG* (1×–4×) / *SVG…* / *PDF…* and *Copy image*. ``install_view_menu`` sets it
+    up; the file dialog starts in the folder used last (shared by all views)."""
+
+    last_folder = ""
+
+    def __init__(self, panel: Panel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.last_path: Optional[Path] = None
+        panel.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        panel.customContextMenuRequested.connect(self.popup)
+
+    def menu(self) -> QMenu:
+        menu = QMenu(self.panel)
+        menu.setObjectName("view_export_menu")
+        png = menu.addMenu("Export as PNG")
+        for k in range(int(MIN_SCALE), int(MAX_SCALE) + 1):
+            png.addAction(f"{k}× ({k * 96} dpi)…").triggered.connect(
+                functools.partial(self.ask_and_save, "png", float(k)))
+        menu.addAction("Export as SVG…").triggered.connect(
+            functools.partial(self.ask_and_save, "svg", 1.0))
+        menu.addAction("Export as PDF…").triggered.connect(
+            functools.partial(self.ask_and_save, "pdf", 1.0))
+        menu.addSeparator()
+        menu.addAction("Copy image").triggered.connect(self.copy)
+        return menu
+
+    def popup(self, pos: QPoint) -> None:
+        menu = self.menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.panel.mapToGlobal(pos))
+
+    def copy(self, *_: object) -> None:
+        copy_image(self.panel, 2.0)
+
+    def ask_and_save(self, fmt: str, scale: float, *_: object) -> Optional[Path]:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        start = Path(ViewMenu.last_folder or Path.home()) / file_name(self.panel, fmt)
+        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)",
+                   "pdf": "PDF document (*.pdf)"}
+        path, _ = QFileDialog.getSaveFileName(self.panel, f"Export {self.panel.title}",
+                                              str(start), filters[fmt])
+        if not path:
+            return None
+        if not path.lower().endswith(f".{fmt}"):
+            path += f".{fmt}"
+        try:
+            self.last_path = save_panel(self.panel, path, fmt, scale)
+        except OSError as err:
+            QMessageBox.warning(self.panel, "reprviz",
+                                f"Cannot write {path}: {err.strerror or err}")
+            return None
+        ViewMenu.last_folder = str(Path(path).parent)
+        return self.last_path
+
+
+def install_view_menu(panel: Panel) -> ViewMenu:
+    """Give ``panel`` the export context menu (once)."""
+    existing = getattr(panel, "_view_menu", None)
+    if existing is None:
+        existing = ViewMenu(panel)
+        panel._view_menu = existing
+    return existing

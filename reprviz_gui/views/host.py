@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from ..workspace.products import REGISTRY
 from ..workspace.state import Selection
 from .base import Panel
+from .export import install_view_menu
 from .registry import ViewSpec
 
 
@@ -78,6 +79,7 @@ class ViewHost(QWidget):
         caption.setContentsMargins(6, 2, 6, 0)
         caption.hide()
         view = self.spec.create()
+        install_view_menu(view)  # Export as PNG/SVG/PDF…, Copy image
         v.addWidget(caption)
         v.addWidget(view, 1)
         self._splitter.addWidget(box)
