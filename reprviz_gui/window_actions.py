@@ -286,16 +286,11 @@ def open_recent(win: "MainWindow", kind: str, path: str) -> None:
 
 
 def preset_defaults() -> dict[str, dict[str, Any]]:
-    """The parameters the sidebar shows for each preset (cheap: no TensorFlow import)."""
-    from .core.model.presets import PRESETS, default_config
+    """The parameters the sidebar shows for each preset: the preset table's (no TensorFlow)."""
+    from .core.model import preset_table as table
 
-    out: dict[str, dict[str, Any]] = {}
-    for name in PRESETS:
-        cfg = default_config(name)
-        out[name] = {"hidden": tuple(cfg.hidden), "activation": cfg.activation,
-                     "dropout": cfg.dropout, "l2": cfg.l2, "embed_dim": cfg.embed_dim,
-                     "lstm_units": cfg.lstm_units}
-    return out
+    return {name: {k: v for k, v in table.preset_defaults(name).items()
+                   if k in table.MODEL_FIELDS} for name in table.PRESETS}
 
 
 def describe_dataset(d: Dataset) -> str:

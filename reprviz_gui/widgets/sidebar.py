@@ -10,7 +10,9 @@ from typing import Any, Iterable, Optional
 
 from PySide6.QtCore import Qt, Signal
 from ..core.analysis.projection import METHOD_LABELS
-from .fields import _Blocked, _double_spin, _int_spin, _short_path
+from ..core.model.preset_table import FIELDS, TRAINING_BOX, field_applies
+from . import table_fields
+from .fields import _Blocked, _int_spin, _short_path
 from .sidebar_model import LOADED, PRESET_LABELS, PRESET_PARAMS, ModelControls  # noqa: F401
 from .wheel_guard import guard_wheel
 from PySide6.QtWidgets import (
@@ -64,6 +66,7 @@ class Sidebar(ModelControls, QScrollArea):
             guard_wheel(w)  # scrolling the sidebar never edits a field under the cursor
         self._session_ids: list[str] = []
         self._update_param_visibility()
+        self._update_optimizer_fields()
         self._update_pca_visibility()
 
     # --- construction -----------------------------------------------------------------
@@ -92,23 +95,20 @@ class Sidebar(ModelControls, QScrollArea):
     def _build_training_box(self) -> QGroupBox:
         box = QGroupBox("Training")
         form = QFormLayout(box)
-        self.epochs_spin = _int_spin(1, 1000, 5)
-        self.batch_spin = _int_spin(1, 4096, 32)
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.addItems(["adam", "rmsprop", "sgd"])
-        self.lr_spin = _double_spin(1e-5, 10.0, 0.0005, 5)
-        self.lr_spin.setValue(1e-3)
-        self.val_spin = _double_spin(0.0, 0.5, 0.05, 2)
-        self.val_spin.setValue(0.1)
-        self.seed_spin = _int_spin(0, 2**31 - 1, 0)
-        for label, w in (("Epochs", self.epochs_spin), ("Batch size", self.batch_spin),
-                         ("Optimizer", self.optimizer_combo), ("Learning rate", self.lr_spin),
-                         ("Validation split", self.val_spin), ("Seed", self.seed_spin)):
-            form.addRow(label, w)
-        for spin in (self.epochs_spin, self.batch_spin, self.lr_spin, self.val_spin,
-                     self.seed_spin):
-            spin.editingFinished.connect(self._on_training_edited)
-        self.optimizer_combo.activated.connect(self._on_training_edited)
+        # one row per training and optimizer field of the preset table
+        self._training_rows: dict[str, Any] = {}
+        for key in TRAINING_BOX:
+            f = FIELDS[key]
+            widget = table_fields.make_widget(f)
+            table_fields.on_edited(f, widget, self._on_training_edited)
+            self._training_rows[key] = widget
+            form.addRow(f.label, widget)
+        rows = self._training_rows
+        self.epochs_spin, self.batch_spin = rows["epochs"], rows["batch_size"]
+        self.optimizer_combo, self.lr_spin = rows["optimizer"], rows["learning_rate"]
+        self.momentum_spin, self.nesterov_check = rows["momentum"], rows["nesterov"]
+        self.val_spin, self.seed_spin = rows["validation_split"], rows["seed"]
+        self._training_form = form
         row = QHBoxLayout()
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
@@ -188,14 +188,11 @@ class Sidebar(ModelControls, QScrollArea):
         self.dataset_info.setText(text)
 
     def set_training_settings(self, s: dict[str, Any]) -> None:
-        with _Blocked(self.epochs_spin, self.batch_spin, self.optimizer_combo, self.lr_spin,
-                      self.val_spin, self.seed_spin):
-            self.epochs_spin.setValue(int(s.get("epochs", self.epochs_spin.value())))
-            self.batch_spin.setValue(int(s.get("batch_size", self.batch_spin.value())))
-            self.optimizer_combo.setCurrentText(str(s.get("optimizer", "adam")))
-            self.lr_spin.setValue(float(s.get("learning_rate", self.lr_spin.value())))
-            self.val_spin.setValue(float(s.get("validation_split", self.val_spin.value())))
-            self.seed_spin.setValue(int(s.get("seed", self.seed_spin.value())))
+        with _Blocked(*self._training_rows.values()):
+            for key, widget in self._training_rows.items():
+                if key in s:
+                    table_fields.set_value(FIELDS[key], widget, s[key])
+        self._update_optimizer_fields()
 
     def set_sessions(self, labels: dict[str, str], active: str) -> None:
         """The models in the workspace (tabs shown only when comparing); set from code."""
@@ -280,16 +277,21 @@ class Sidebar(ModelControls, QScrollArea):
         return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
 
     def training_settings(self) -> dict[str, Any]:
-        return {"epochs": self.epochs_spin.value(), "batch_size": self.batch_spin.value(),
-                "optimizer": self.optimizer_combo.currentText(),
-                "learning_rate": self.lr_spin.value(),
-                "validation_split": self.val_spin.value(), "seed": self.seed_spin.value()}
+        return {key: table_fields.value_of(FIELDS[key], w)
+                for key, w in self._training_rows.items()}
+
+    def _update_optimizer_fields(self) -> None:
+        """Momentum only for sgd/rmsprop, Nesterov only for sgd (the table's ``applies``)."""
+        optimizer = self.optimizer_combo.currentText()
+        for key, widget in self._training_rows.items():
+            self._training_form.setRowVisible(widget, field_applies(key, optimizer))
 
     # --- user edits (emit once) -----------------------------------------------------------
     def _on_source_activated(self, index: int) -> None:
         self.source_chosen.emit(self.source_combo.itemData(index))
 
     def _on_training_edited(self, *_: Any) -> None:
+        self._update_optimizer_fields()
         self.training_settings_changed.emit(self.training_settings())
 
     def _on_train_clicked(self) -> None:

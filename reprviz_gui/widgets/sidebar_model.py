@@ -8,28 +8,16 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton
 
-from .fields import _Blocked, _double_spin, _int_spin, _parse_widths
+from ..core.model.preset_table import FIELDS, MODEL_FIELDS, PRESET_FIELDS
+from ..core.model.preset_table import PRESET_LABELS as _TABLE_LABELS
+from . import table_fields
+from .fields import _Blocked, _parse_widths
 
 
-PRESET_LABELS = {
-    "dense": "Dense MLP",
-    "multinomial": "Multinomial (no hidden layer)",
-    "lenet": "LeNet-like CNN",
-    "bilstm": "BiLSTM (text)",
-    "sigmoid-mlp": "Sigmoid MLP 400-14-10 (L2)",
-    "none": "None: look at the data itself",
-}
+PRESET_LABELS = {**_TABLE_LABELS, "none": "None: look at the data itself"}
 LOADED = "file"  # the preset box's entry for a model loaded from a file
-# which parameters each preset lets the user edit
-PRESET_PARAMS = {
-    "dense": ("hidden", "activation", "dropout", "l2"),
-    "multinomial": ("l2",),
-    "lenet": ("dropout",),
-    "bilstm": ("embed_dim", "lstm_units", "dropout"),
-    "sigmoid-mlp": ("hidden", "activation", "l2"),
-    "none": (),
-    LOADED: (),
-}
+# which parameters each preset lets the user edit: the preset table's
+PRESET_PARAMS = {**PRESET_FIELDS, "none": (), LOADED: ()}
 
 
 class ModelControls:
@@ -43,31 +31,24 @@ class ModelControls:
         self.preset_combo.activated.connect(self._on_preset_activated)
         form.addRow("Preset", self.preset_combo)
         self._preset_defaults: dict[str, dict[str, Any]] = {}
-        self.hidden_edit = QLineEdit("256, 144")
-        self.hidden_edit.setToolTip("Hidden layer widths, comma-separated (e.g. 256, 144 or 128)")
-        self.hidden_edit.editingFinished.connect(self._on_hidden_edited)
-        self.activation_combo = QComboBox()
-        self.activation_combo.addItems(["relu", "sigmoid", "tanh"])
-        self.activation_combo.activated.connect(self._on_model_edited)
-        self.dropout_spin = _double_spin(0.0, 0.9, 0.05, 2)
-        self.dropout_spin.editingFinished.connect(self._on_model_edited)
-        self.l2_spin = _double_spin(0.0, 1.0, 0.0001, 4)
-        self.l2_spin.editingFinished.connect(self._on_model_edited)
-        self.embed_spin = _int_spin(2, 1024, 128)
-        self.embed_spin.editingFinished.connect(self._on_model_edited)
-        self.lstm_spin = _int_spin(2, 1024, 64)
-        self.lstm_spin.editingFinished.connect(self._on_model_edited)
-        self._param_rows = {
-            "hidden": ("Hidden widths", self.hidden_edit),
-            "activation": ("Activation", self.activation_combo),
-            "dropout": ("Dropout", self.dropout_spin),
-            "l2": ("L2", self.l2_spin),
-            "embed_dim": ("Embedding size", self.embed_spin),
-            "lstm_units": ("LSTM units", self.lstm_spin),
-        }
+        # one row per model field of the preset table, shown when the preset uses it
+        self._param_rows: dict[str, tuple[str, Any]] = {}
+        for key in MODEL_FIELDS:
+            f = FIELDS[key]
+            widget = table_fields.make_widget(f)
+            if key == "hidden":
+                widget.editingFinished.connect(self._on_hidden_edited)
+            else:
+                table_fields.on_edited(f, widget, self._on_model_edited)
+            self._param_rows[key] = (f.label, widget)
+            form.addRow(f.label, widget)
+        self.hidden_edit = self._param_rows["hidden"][1]
+        self.activation_combo = self._param_rows["activation"][1]
+        self.dropout_spin = self._param_rows["dropout"][1]
+        self.l2_spin = self._param_rows["l2"][1]
+        self.embed_spin = self._param_rows["embed_dim"][1]
+        self.lstm_spin = self._param_rows["lstm_units"][1]
         self._form = form
-        for label, widget in self._param_rows.values():
-            form.addRow(label, widget)
         self.load_model_button = QPushButton("Load model…")
         self.load_model_button.clicked.connect(self.load_model_requested)
         form.addRow(self.load_model_button)
@@ -87,8 +68,7 @@ class ModelControls:
     def set_model_choice(self, preset: str, params: dict[str, Any], file: str = "") -> None:
         """Show a preset and its parameters, or (``preset == "file"``) the loaded model file."""
         params = {**self._preset_defaults.get(preset, {}), **params}
-        with _Blocked(self.preset_combo, self.hidden_edit, self.activation_combo,
-                      self.dropout_spin, self.l2_spin, self.embed_spin, self.lstm_spin):
+        with _Blocked(self.preset_combo, *(w for _, w in self._param_rows.values())):
             loaded = self.preset_combo.findData(LOADED)
             if preset == LOADED:
                 from pathlib import Path
@@ -104,28 +84,18 @@ class ModelControls:
             idx = self.preset_combo.findData(preset)
             if idx >= 0:
                 self.preset_combo.setCurrentIndex(idx)
-            if "hidden" in params:
-                self.hidden_edit.setText(", ".join(str(h) for h in params["hidden"]))
-            if "activation" in params:
-                self.activation_combo.setCurrentText(str(params["activation"]))
-            for key, spin in (("dropout", self.dropout_spin), ("l2", self.l2_spin),
-                              ("embed_dim", self.embed_spin), ("lstm_units", self.lstm_spin)):
+            for key, (_, widget) in self._param_rows.items():
                 if key in params:
-                    spin.setValue(params[key])
+                    table_fields.set_value(FIELDS[key], widget, params[key])
         self._update_param_visibility()
 
     def model_params(self) -> dict[str, Any]:
         preset = self.preset_combo.currentData()
         values: dict[str, Any] = {}
         for key in PRESET_PARAMS.get(preset, ()):
-            if key == "hidden":
-                widths = _parse_widths(self.hidden_edit.text())
-                if widths:
-                    values["hidden"] = widths
-            elif key == "activation":
-                values["activation"] = self.activation_combo.currentText()
-            else:
-                values[key] = self._param_rows[key][1].value()
+            value = table_fields.value_of(FIELDS[key], self._param_rows[key][1])
+            if key != "hidden" or value:
+                values[key] = value
         return values
 
     def _on_hidden_edited(self) -> None:

@@ -42,6 +42,8 @@ class Settings:
     batch_size: int = 32
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    momentum: float = 0.0  # sgd and rmsprop (the preset table's optimizer fields)
+    nesterov: bool = False  # sgd
     validation_split: float = 0.1
     seed: int = 0
     n_samples: int = 1000

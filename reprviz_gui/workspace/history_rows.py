@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import ReprvizError
+from ..core.model.preset_table import (FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, TRAINING_FIELDS,
+                                       editable, format_value, history_keys)
 from ..workers.lane import JobFailure
 from .state import NO_MODEL, Session
 
@@ -54,7 +56,8 @@ def run_start(c: "Controller", s: Session, train_config: Any) -> Optional[RunSta
     params = {k: (tuple(v) if k == "hidden" else v) for k, v in s.params.items()
               if hasattr(base, k)}
     # train() compiles with the sidebar's optimizer and learning rate just before it starts
-    params.update(optimizer=st.optimizer, learning_rate=float(st.learning_rate))
+    params.update(optimizer=st.optimizer, learning_rate=float(st.learning_rate),
+                  momentum=float(st.momentum), nesterov=bool(st.nesterov))
     config = ModelConfig(**{**base.__dict__, **params})
     return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, config, None)
 
@@ -171,8 +174,9 @@ def writer(c: "Controller") -> HistoryWriter:
 
 
 # --- restoring a run -----------------------------------------------------------------------------
-TRAINING_KEYS = ("epochs", "batch_size", "validation_split", "seed")
-MODEL_KEYS = ("hidden", "activation", "dropout", "l2", "embed_dim", "lstm_units")
+# what a run's settings restore: the preset table's fields
+TRAINING_KEYS = TRAINING_FIELDS
+MODEL_KEYS = MODEL_FIELDS
 
 
 def restore_settings(c: "Controller", settings: dict) -> str:
@@ -182,13 +186,15 @@ def restore_settings(c: "Controller", settings: dict) -> str:
     training = settings.get("training") or {}
     model = settings.get("model") or {}
     st = c.settings
-    for key in TRAINING_KEYS:
-        if key in training and isinstance(training[key], (int, float)):
-            setattr(st, key, type(getattr(st, key))(training[key]))
-    if model.get("optimizer"):
-        st.optimizer = str(model["optimizer"])
-    if isinstance(model.get("learning_rate"), (int, float)):
-        st.learning_rate = float(model["learning_rate"])
+    # every value is checked against its field (a hand-edited history is not trusted)
+    for key, value in [(k, training.get(k)) for k in TRAINING_KEYS] + \
+            [(k, model.get(k)) for k in OPTIMIZER_FIELDS]:
+        if value is None or isinstance(value, (dict, list)) or not hasattr(st, key):
+            continue
+        try:
+            setattr(st, key, FIELDS[key].check(value))
+        except (ValueError, TypeError):
+            pass
     done = "Restored the run's training settings"
     preset = model.get("preset")
     ds = c.workspace.dataset
@@ -203,17 +209,18 @@ def restore_settings(c: "Controller", settings: dict) -> str:
         return done + f"; its preset {preset!r} is unknown here."
     if ds is not None and not preset_suits(preset, ds):
         return done + f"; its {preset} preset cannot take {ds.name} (it ran on {data})."
-    params = {k: (list(v) if k == "hidden" else v) for k, v in model.items() if k in MODEL_KEYS}
+    params = {}
+    for key in editable(preset):
+        if key in model:
+            try:
+                value = FIELDS[key].check(model[key])
+            except (ValueError, TypeError):
+                continue
+            params[key] = list(value) if key == "hidden" else value
     c.set_model_preset(preset, params)
     where = f" (it ran on {data})" if data and ds is not None and data != c.workspace.source \
         else ""
     return f"Restored the run's settings and rebuilt its {preset} model{where}."
-
-
-# the model settings each preset uses (as the sidebar's PRESET_PARAMS): the rest is left out
-PRESET_KEYS = {"dense": ("hidden", "activation", "dropout", "l2"), "multinomial": ("l2",),
-               "lenet": ("dropout",), "bilstm": ("embed_dim", "lstm_units", "dropout"),
-               "sigmoid-mlp": ("hidden", "activation", "l2")}
 
 
 def settings_summary(settings: dict) -> list[tuple[str, str]]:
@@ -225,16 +232,9 @@ def settings_summary(settings: dict) -> list[tuple[str, str]]:
         out.append(("model file", str(model["file"])))
     elif model.get("preset"):
         out.append(("preset", str(model["preset"])))
-    keys = list(PRESET_KEYS.get(str(model.get("preset")), ())) + ["optimizer", "learning_rate"]
-    if model.get("optimizer") in ("sgd", "rmsprop") and model.get("momentum"):
-        keys.append("momentum")
-    for key in keys:
+    for key in history_keys(model.get("preset"), model.get("optimizer")):
         if key in model:
-            value = model[key]
-            if isinstance(value, (list, tuple)):
-                value = "-".join(str(v) for v in value) or "none"
-            out.append((key.replace("_", " "), f"{value:g}" if isinstance(value, float)
-                        else str(value)))
+            out.append((key.replace("_", " "), format_value(key, model[key])))
     for key, value in (settings.get("training") or {}).items():
         if key != "progress_every":
             out.append((key.replace("_", " "), str(value)))

@@ -125,12 +125,14 @@ def save_model_job(handle: ModelHandle, path: str | Path) -> JobFn:
     return run
 
 
-def compile_job(handle: ModelHandle, optimizer: str, learning_rate: float) -> JobFn:
+def compile_job(handle: ModelHandle, optimizer: str, learning_rate: float,
+                momentum: float = 0.0, nesterov: bool = False) -> JobFn:
     def run(on_progress: ProgressFn, should_stop: StopFn) -> None:
         from ..core.model.presets import ModelConfig, compile_model
 
-        compile_model(handles.resolve(handle), ModelConfig(optimizer=optimizer,
-                                                           learning_rate=learning_rate))
+        compile_model(handles.resolve(handle), ModelConfig(
+            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
+            nesterov=nesterov))
 
     return run
 

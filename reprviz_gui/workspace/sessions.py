@@ -145,10 +145,10 @@ class SessionActions:
         st = self.settings
         cfg = TrainConfig(epochs=st.epochs, batch_size=st.batch_size,
                           validation_split=st.validation_split, seed=st.seed)
-        if self._optimizer.get(s.id) != (st.optimizer, st.learning_rate):
-            self._optimizer[s.id] = (st.optimizer, st.learning_rate)
+        if self._optimizer.get(s.id) != _optimizer_of(st):
+            self._optimizer[s.id] = _optimizer_of(st)
             self.lanes["model"].submit(Job(JobKind.COMPILE, jobs.compile_job(
-                s.handle, st.optimizer, st.learning_rate), "setting the optimizer"),
+                s.handle, *_optimizer_of(st)), "setting the optimizer"),
                 supersede=False)
         stop = jobs.StopLevels()
         tag_after = ResultTag(ws.dataset_id, "", s.id, s.version + 1)
@@ -225,7 +225,8 @@ class SessionActions:
         st = self.settings
         base = default_config(s.preset)
         params = {k: v for k, v in s.params.items() if hasattr(base, k)}
-        params.update(optimizer=st.optimizer, learning_rate=st.learning_rate)
+        params.update(zip(("optimizer", "learning_rate", "momentum", "nesterov"),
+                          _optimizer_of(st)))
         config = ModelConfig(**{**base.__dict__, **params})
         s.building = True
         self.session_changed.emit(s.id)
@@ -246,7 +247,7 @@ class SessionActions:
         s.curves = TrainingCurves()
         if path:
             s.preset = "file"
-        self._optimizer[s.id] = (self.settings.optimizer, self.settings.learning_rate)
+        self._optimizer[s.id] = _optimizer_of(self.settings)
         from ..core.model.layers import default_layer
 
         names = [l.name for l in self.layers_of(s.id)]
@@ -389,3 +390,8 @@ class SessionActions:
 
 
 __all__ = ["SessionActions", "SESSION_IDS"]
+
+
+def _optimizer_of(st: Any) -> tuple[str, float, float, bool]:
+    """The optimizer fields of the settings (a change recompiles the model)."""
+    return (st.optimizer, float(st.learning_rate), float(st.momentum), bool(st.nesterov))
