@@ -172,6 +172,8 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    help="do not add this training run to the run history (history.json next "
                         "to the window's settings: $REPRVIZ_CONFIG_DIR or ~/.config/reprviz)")
 
+    _add_table_options(p)
+
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=_int_at_least(1), default=32, metavar="N",
                    help="training batch size (default: %(default)s)")
@@ -215,11 +217,81 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    help="allow loading a model that contains Python code (Lambda layers); "
                         "only for files you trust")
 
+    w = p.add_argument_group("sweep")
+    w.add_argument("--sweep", nargs="+", default=None, metavar="KEY=V1,V2",
+                   help="one run per combination of these values (cartesian), e.g. "
+                        "--sweep learning_rate=0.1,0.3,1 l2=0,0.001; KEY is any model, optimizer "
+                        "or training setting above (hidden=256-144/128: widths lists are "
+                        "separated by '/'); each run writes its results to DIR/run-NN and adds a "
+                        "history row; report.json in DIR holds the summary table")
+
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     o.add_argument("-v", "--verbose", action="store_true",
                    help="show library warnings (TensorFlow, scikit-learn) too")
     return p
+
+
+# the preset table's fields that have their own, older option above (kept as they were:
+# --epochs 0 and --validation-split 0 mean something there)
+_OWN_OPTIONS = ("epochs", "batch_size", "validation_split", "seed")
+
+
+def _table_type(f):
+    def parse(text: str):
+        try:
+            return f.parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return parse
+
+
+def _add_table_options(p: argparse.ArgumentParser) -> None:
+    """One option per model and optimizer field of the preset table (core/model/preset_table),
+    so the command line can set everything the sidebar can; unset means the preset's default."""
+    from .core.model.preset_table import FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS
+
+    g = p.add_argument_group("model settings (default: the preset's own)")
+    for key in MODEL_FIELDS + OPTIMIZER_FIELDS:
+        f = FIELDS[key]
+        help_text = f.help.replace("%", "%%")
+        if f.kind == "bool":
+            g.add_argument(f.flag, dest=f"set_{key}", action=argparse.BooleanOptionalAction,
+                           default=None, help=help_text)
+            continue
+        metavar = ("|".join(f.choices) if f.kind == "choice" else
+                   "W1,W2" if f.kind == "widths" else "N" if f.kind == "int" else "X")
+        g.add_argument(f.flag, dest=f"set_{key}", type=_table_type(f), default=None,
+                       metavar=metavar, help=help_text)
+
+
+def _sweep_grid(items: Sequence[str]) -> dict[str, list]:
+    """``["learning_rate=0.1,0.3", "l2=0,0.001"]`` -> {key: [values]}, each value checked by
+    its field of the preset table; a mistake is a UsageError."""
+    from .core.model.preset_table import FIELDS
+
+    grid: dict[str, list] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().lstrip("-").replace("-", "_")
+        if not sep or not text.strip():
+            raise UsageError(f"--sweep: expected KEY=V1,V2,..., not {item!r}")
+        if key not in FIELDS:
+            raise UsageError(f"--sweep: unknown setting {key!r}; choose from "
+                             f"{', '.join(FIELDS)}")
+        if key in grid:
+            raise UsageError(f"--sweep: {key} is given twice")
+        f = FIELDS[key]
+        parts = text.split("/") if f.kind == "widths" else text.split(",")
+        values = []
+        for part in parts:
+            try:
+                values.append(f.parse(part))
+            except ValueError as err:
+                raise UsageError(f"--sweep {key}: {err}") from None
+        grid[key] = values
+    return grid
 
 
 def options_from_args(args: argparse.Namespace):
@@ -240,7 +312,16 @@ def options_from_args(args: argparse.Namespace):
                           seed=args.seed, save_model=args.save_model,
                           trust_model=args.trust_model, batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,
-                          figures=args.figures, history=args.history)
+                          figures=args.figures, history=args.history,
+                          model_settings=_model_settings(args))
+
+
+def _model_settings(args: argparse.Namespace) -> dict:
+    """The model and optimizer fields given on the command line."""
+    from .core.model.preset_table import MODEL_FIELDS, OPTIMIZER_FIELDS
+
+    return {k: getattr(args, f"set_{k}") for k in MODEL_FIELDS + OPTIMIZER_FIELDS
+            if getattr(args, f"set_{k}", None) is not None}
 
 
 class _EpochPrinter:

@@ -63,6 +63,9 @@ class AnalyzeOptions:
     load: LoadOptions = field(default_factory=LoadOptions)
     figures: bool = True
     history: bool = True  # append a row to the run history after training (--no-history)
+    # preset-table fields given on the command line (--l2, --hidden, --optimizer, ...): they
+    # replace the preset's defaults (core/model/preset_table.py)
+    model_settings: dict[str, Any] = field(default_factory=dict)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -110,94 +113,154 @@ def _is_word_table(dataset: Dataset) -> bool:
     return dataset.words is not None
 
 
-# --- the pipeline ----------------------------------------------------------------------------
-def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
-            should_stop: StopFn | None = None) -> dict:
-    """Run the whole pipeline and write the results to ``opts.out``; returns the report dict
-    (what ``report.json`` holds). Raises ``ReprvizError`` subclasses for user mistakes."""
+# --- the steps ---------------------------------------------------------------------------------
+@dataclass
+class ModelStep:
+    """What ``prepare_model`` decided: the model (None: the samples' own values), the layer to
+    read, and what the run history and report.json say about it."""
+
+    spec: str
+    model: Any = None
+    layer_name: str = INPUT_LAYER
+    config: Any = None  # the preset's ModelConfig; None for a file or no model
+    file: Optional[str] = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainStep:
+    """``train_model``'s outcome: the report's "training" section and, when it trained, the
+    TrainResult and what the run history records."""
+
+    training: dict[str, Any]
+    result: Any = None  # TrainResult
+    config: Any = None  # TrainConfig
+    started_at: str = ""
+
+
+def load_data(opts: AnalyzeOptions, notes: list[str], on_progress: ProgressFn | None = None,
+              should_stop: StopFn | None = None) -> Dataset:
+    """Step 1: the dataset (``load_dataset``, the window's loader); it must have test samples."""
     from ..data.sources import load_dataset
 
-    started = time.perf_counter()
-    _check_options(opts)
-    out = Path(opts.out)
-    method = str(opts.projection).lower()
-    notes: list[str] = []
-
-    # 1. data
     report(on_progress, "load", 0.0, f"Loading {opts.data}…")
     dataset = load_dataset(opts.data, opts.load, on_progress, should_stop)
     check_stop(should_stop)
     notes.extend(dataset.notes)
     if len(dataset.x_test) == 0:
         raise ReprvizError(f"Dataset {dataset.name!r} has no test samples to analyse")
-    word_table = _is_word_table(dataset)
+    return dataset
 
-    # 2. model (everything that can fail on a typo fails here, before training)
+
+def _config_with_settings(spec: str, settings: dict[str, Any], notes: list[str]):
+    """The preset's default configuration with the given table fields; a field the preset does
+    not use is left out with a note (``--embed-dim`` for ``dense``)."""
+    from dataclasses import replace
+
+    from ..model import preset_table
+    from ..model.presets import default_config
+
+    usable = set(preset_table.editable(spec)) | set(preset_table.OPTIMIZER_FIELDS)
+    used = {k: v for k, v in settings.items() if k in usable}
+    ignored = [preset_table.FIELDS[k].flag for k in settings if k not in usable]
+    if ignored:
+        notes.append(f"{', '.join(ignored)} ignored: not a setting of the {spec} preset "
+                     f"(its settings: {', '.join(preset_table.editable(spec)) or 'none'}).")
+    return replace(default_config(spec), **used)
+
+
+def prepare_model(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> ModelStep:
+    """Step 2: build the preset with its settings, or load the file, and resolve the layer;
+    everything that can fail on a typo fails here, before training."""
     spec = opts.model
     if spec is None:
-        if word_table:
+        if _is_word_table(dataset):
             spec = "none"
         else:
             from ..model.presets import default_preset_for
 
             spec = default_preset_for(dataset)
-    spec = str(spec)
-    model = None
-    run_config = run_file = None  # for the run history: the preset's config, or the model file
-    model_info: dict[str, Any] = {"source": spec}
+    step = ModelStep(spec=str(spec), info={"source": str(spec)})
+    spec = step.spec
     if spec.lower() in NO_MODEL:
-        model_info = {"source": "none", "description": "no model: the samples' own values "
-                      "(word vectors, pixels or features) are the representation"}
+        step.info = {"source": "none", "description": "no model: the samples' own values "
+                     "(word vectors, pixels or features) are the representation"}
         if opts.epochs:
             notes.append("--epochs ignored: there is no model to train (--model none).")
-        layer_name = INPUT_LAYER
         if opts.layer is not None:
             notes.append("--layer ignored: without a model the samples' own values are shown.")
+        if opts.model_settings:
+            notes.append("The model settings are ignored: there is no model (--model none).")
+        return step
+    from .. import model as models
+    from ..model.extraction import resolve_layer
+    from ..model.layers import default_layer
+
+    if _looks_like_path(spec):
+        model = models.load_model_file(spec, trust=opts.trust_model)
+        models.check_compatible(model, dataset, Path(spec).name)
+        step.info.update(kind="file", path=str(Path(spec).resolve()))
+        step.file = str(Path(spec).resolve())
+        _compile_file_model(model, opts.model_settings, notes)
     else:
-        from .. import model as models
-        from ..model.extraction import resolve_layer
-        from ..model.layers import default_layer
+        if spec not in models.PRESETS:
+            raise ModelError(f"Unknown model {spec!r}: not a preset "
+                             f"({', '.join(models.PRESETS)}, or none) and no such file")
+        step.config = _config_with_settings(spec, opts.model_settings, notes)
+        model = models.build_model(step.config, dataset, seed=opts.seed)
+        step.info.update(kind="preset", preset=spec, description=models.PRESETS[spec],
+                         config=_jsonable(step.config))
+    step.model = model
+    step.layer_name = (resolve_layer(model, opts.layer) if opts.layer is not None
+                       else default_layer(models.describe_layers(model)))
+    if opts.layer is None and step.layer_name == model.layers[-1].name:
+        notes.append(f"The model has no hidden layer; showing its output layer "
+                     f"{step.layer_name!r}.")
+    step.info["n_params"] = int(model.count_params())
+    return step
 
-        if _looks_like_path(spec):
-            model = models.load_model_file(spec, trust=opts.trust_model)
-            models.check_compatible(model, dataset, Path(spec).name)
-            model_info.update(kind="file", path=str(Path(spec).resolve()))
-            run_file = str(Path(spec).resolve())
-        else:
-            if spec not in models.PRESETS:
-                raise ModelError(f"Unknown model {spec!r}: not a preset "
-                                 f"({', '.join(models.PRESETS)}, or none) and no such file")
-            config = run_config = models.default_config(spec)
-            model = models.build_model(config, dataset, seed=opts.seed)
-            model_info.update(kind="preset", preset=spec, description=models.PRESETS[spec],
-                              config=_jsonable(config))
-        layer_name = (resolve_layer(model, opts.layer) if opts.layer is not None
-                      else default_layer(models.describe_layers(model)))
-        if opts.layer is None and layer_name == model.layers[-1].name:
-            notes.append(f"The model has no hidden layer; showing its output layer "
-                         f"{layer_name!r}.")
-        model_info["n_params"] = int(model.count_params())
 
-    epochs = DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
+def _compile_file_model(model, settings: dict[str, Any], notes: list[str]) -> None:
+    """A loaded model keeps its architecture; only the optimizer settings apply to it."""
+    from ..model import preset_table
+    from ..model.presets import ModelConfig, compile_model
 
-    # 3. memory: refuse too-large requests now, not after training
+    ignored = [preset_table.FIELDS[k].flag for k in settings
+               if k not in preset_table.OPTIMIZER_FIELDS]
+    if ignored:
+        notes.append(f"{', '.join(ignored)} ignored: a loaded model keeps its own "
+                     "architecture (only the optimizer settings apply).")
+    chosen = {k: v for k, v in settings.items() if k in preset_table.OPTIMIZER_FIELDS}
+    if chosen:
+        compile_model(model, ModelConfig(**chosen))
+
+
+def check_memory(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep) -> int:
+    """Step 3: refuse too-large requests now, not after training; the number of samples."""
+    method = str(opts.projection).lower()
     n_selected = min(int(opts.samples), len(dataset.x_test))
     check_fits(n_selected * n_selected * 4, f"cosine matrix of {n_selected:,} samples")
     if method == "mds":
         check_fits(n_selected * n_selected * 8 * 4, f"MDS of {n_selected:,} samples")
-    if model is not None:
+    if step.model is not None:
         from ..model.extraction import extraction_bytes
 
-        check_fits(extraction_bytes(model, [layer_name], n_selected),
-                   f"activations of layer {layer_name!r} for {n_selected:,} samples")
+        check_fits(extraction_bytes(step.model, [step.layer_name], n_selected),
+                   f"activations of layer {step.layer_name!r} for {n_selected:,} samples")
+    return n_selected
 
-    # 4. train
-    training: dict[str, Any] = {"epochs_requested": 0 if model is None else epochs,
-                                "epochs_done": 0, "history": {}, "seconds": 0.0,
-                                "stopped": False, "batch_size": int(opts.batch_size),
-                                "validation_split": float(opts.validation_split),
-                                "seed": int(opts.seed)}
-    train_result = None
+
+def train_model(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep, notes: list[str],
+                on_progress: ProgressFn | None = None,
+                should_stop: StopFn | None = None) -> TrainStep:
+    """Step 4: train (``core.model.training.train``, the window's training)."""
+    model = step.model
+    epochs = DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
+    out = TrainStep({"epochs_requested": 0 if model is None else epochs,
+                     "epochs_done": 0, "history": {}, "seconds": 0.0,
+                     "stopped": False, "batch_size": int(opts.batch_size),
+                     "validation_split": float(opts.validation_split),
+                     "seed": int(opts.seed)})
     if model is not None and epochs > 0:
         if len(dataset.x_train) == 0:
             notes.append(f"Dataset {dataset.name!r} has no training split; the model was not "
@@ -206,44 +269,109 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
             from ..model.training import TrainConfig, train
             from .history import now_iso
 
-            started_at = now_iso()
-            train_config = TrainConfig(epochs=epochs, batch_size=int(opts.batch_size),
-                                       validation_split=float(opts.validation_split),
-                                       seed=int(opts.seed))
-            train_result = train(model, dataset, train_config, on_progress, should_stop)
+            out.started_at = now_iso()
+            out.config = TrainConfig(epochs=epochs, batch_size=int(opts.batch_size),
+                                     validation_split=float(opts.validation_split),
+                                     seed=int(opts.seed))
+            out.result = train(model, dataset, out.config, on_progress, should_stop)
             check_stop(should_stop)
-            training.update(epochs_done=train_result.epochs_done,
-                            history=train_result.history,
-                            seconds=round(train_result.seconds, 3),
-                            stopped=train_result.stopped)
+            out.training.update(epochs_done=out.result.epochs_done,
+                                history=out.result.history,
+                                seconds=round(out.result.seconds, 3),
+                                stopped=out.result.stopped)
+            if out.result.batch_size != int(opts.batch_size):
+                out.training["batch_size_used"] = int(out.result.batch_size)
     elif model is not None:
         notes.append("--epochs 0: the model was not trained.")
+    return out
 
+
+def evaluate_model(step: ModelStep, dataset: Dataset, trained: TrainStep,
+                   on_progress: ProgressFn | None = None, should_stop: StopFn | None = None):
+    """Step 5: accuracy, confusion and report on the test split (None without a model)."""
+    if step.model is None:
+        return None
+    from ..model.training import evaluate
+
+    evaluation = evaluate(step.model, dataset, "test", validation=trained.result,
+                          on_progress=on_progress, should_stop=should_stop)
+    check_stop(should_stop)
+    return evaluation
+
+
+def record_history(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep,
+                   trained: TrainStep, evaluation, notes: list[str]) -> Optional[dict]:
+    """The run history's row, as soon as the run is trained and measured."""
+    if trained.result is None or not opts.history:
+        return None
+    from .report_sections import history_row
+
+    row, history_notes = history_row(
+        dataset=dataset, data_source=str(opts.data), train_config=trained.config,
+        result=trained.result, evaluation=evaluation, config=step.config,
+        model_file=step.file, started=trained.started_at)
+    notes.extend(history_notes)
+    return row
+
+
+def layer_report(acts: np.ndarray, labels: np.ndarray, class_names: list[str],
+                 layer_name: str, layers: list[dict], default: bool) -> dict[str, Any]:
+    """report.json's "layer" section: the layer, its width and statistics (the statistics are
+    ``metrics.layer_statistics``, the window's Layer statistics view's)."""
+    layer_index = None
+    layer_type = "input"
+    layer_activation = ""
+    for info in layers:
+        if info["name"] == layer_name:
+            layer_index, layer_type, layer_activation = info["index"], info["type"], \
+                info["activation"]
+    from ..model.extraction import is_raw, raw_base
+
+    if is_raw(layer_name):  # a Dense layer's x·W: not the input, and not in the layer table
+        layer_type, layer_activation = "raw projection (x·W, no bias or activation)", "none"
+        layer_index = next((i["index"] for i in layers if i["name"] == raw_base(layer_name)),
+                           None)
+    stats = layer_statistics(acts, labels, class_names)  # = the window's view
+    return {
+        "name": layer_name, "index": layer_index, "type": layer_type,
+        "activation": layer_activation, "width": stats["units"], "mean": stats["mean"],
+        "fraction_zero": stats["fraction_zero"], "fraction_positive": stats["fraction_positive"],
+        "dead_units": stats["dead_units"], "class_means": stats["class_means"],
+        "default": default,
+    }
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
+            should_stop: StopFn | None = None) -> dict:
+    """Run the whole pipeline and write the results to ``opts.out``; returns the report dict
+    (what ``report.json`` holds). Raises ``ReprvizError`` subclasses for user mistakes."""
+    started = time.perf_counter()
+    _check_options(opts)
+    notes: list[str] = []
+    dataset = load_data(opts, notes, on_progress, should_stop)
+    return analyze_dataset(opts, dataset, notes, on_progress, should_stop, started)
+
+
+def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
+                    on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+                    started: Optional[float] = None) -> dict:
+    """Everything after loading (a sweep loads its data once and calls this per run)."""
+    started = time.perf_counter() if started is None else started
+    out = Path(opts.out)
+    method = str(opts.projection).lower()
+    word_table = _is_word_table(dataset)
+    step = prepare_model(opts, dataset, notes)
+    model, layer_name, model_info, spec = step.model, step.layer_name, step.info, step.spec
+    n_selected = check_memory(opts, dataset, step)
+    trained = train_model(opts, dataset, step, notes, on_progress, should_stop)
     if model is not None and opts.save_model is not None:
         from ..model.files import save_model_file
 
         save_path = save_model_file(model, opts.save_model)
         model_info["saved_to"] = str(save_path.resolve())
-
-    # 5. evaluate
-    evaluation = None
-    if model is not None:
-        from ..model.training import evaluate
-
-        evaluation = evaluate(model, dataset, "test", validation=train_result,
-                              on_progress=on_progress, should_stop=should_stop)
-        check_stop(should_stop)
-
-    # the run history's row, as soon as the run is trained and measured
-    run_history = None
-    if train_result is not None and opts.history:
-        from .report_sections import history_row
-
-        run_history, history_notes = history_row(
-            dataset=dataset, data_source=str(opts.data), train_config=train_config,
-            result=train_result, evaluation=evaluation, config=run_config, model_file=run_file,
-            started=started_at)
-        notes.extend(history_notes)
+    evaluation = evaluate_model(step, dataset, trained, on_progress, should_stop)
+    run_history = record_history(opts, dataset, step, trained, evaluation, notes)
 
     # 6-7. samples, the layer's activations, similarity and map: the window's own pipeline
     from ..data.samples import make_sample_set
@@ -279,28 +407,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
 
     # 9. the report
     class_names = [str(c) for c in dataset.class_names]
-    layer_index = None
-    layer_type = "input"
-    layer_activation = ""
     layers = _layer_info_dicts(model) if model is not None else []
-    for info in layers:
-        if info["name"] == layer_name:
-            layer_index, layer_type, layer_activation = info["index"], info["type"], \
-                info["activation"]
-    from ..model.extraction import is_raw, raw_base
-
-    if is_raw(layer_name):  # a Dense layer's x·W: not the input, and not in the layer table
-        layer_type, layer_activation = "raw projection (x·W, no bias or activation)", "none"
-        layer_index = next((i["index"] for i in layers if i["name"] == raw_base(layer_name)),
-                           None)
-    stats = layer_statistics(acts, labels, class_names)  # = the window's view
-    layer_report = {
-        "name": layer_name, "index": layer_index, "type": layer_type,
-        "activation": layer_activation, "width": stats["units"], "mean": stats["mean"],
-        "fraction_zero": stats["fraction_zero"], "fraction_positive": stats["fraction_positive"],
-        "dead_units": stats["dead_units"], "class_means": stats["class_means"],
-        "default": opts.layer is None,
-    }
     accuracy = dict(evaluation.accuracy) if evaluation is not None else {}
     named_pairs = None
     if evaluation is not None:
@@ -325,7 +432,7 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         "class_names": class_names,
         "model": model_info,
         "layers": layers,
-        "training": training,
+        "training": trained.training,
         "accuracy": accuracy,
         "confusion_matrix": evaluation.confusion if evaluation is not None else None,
         "per_class_accuracy": (dict(zip(class_names, evaluation.per_class_accuracy.tolist()))
@@ -333,7 +440,8 @@ def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
         "top_confused_pairs": evaluation.top_pairs if evaluation is not None else None,
         "top_confused_pairs_named": named_pairs,
         "classification_report": evaluation.report if evaluation is not None else None,
-        "layer": layer_report,
+        "layer": layer_report(acts, labels, class_names, layer_name, layers,
+                              opts.layer is None),
         "projection": {"method": proj.method, "explained_variance": proj.explained_variance,
                        # what the map's subtitle shows: the share its 2 components explain
                        "explained_variance_2d": (float(np.sum(proj.explained_variance[:2]))

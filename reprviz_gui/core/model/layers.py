@@ -80,11 +80,12 @@ def _output_units(model) -> tuple[int, str]:
 
 def output_kind(model) -> tuple[str, bool]:
     """``("binary" | "multiclass", from_logits)``: one output unit is a binary classifier;
-    an output layer without softmax/sigmoid gives logits."""
+    an output layer without softmax/sigmoid gives logits (a sigmoid per class, the hand-made
+    network's, gives probabilities of each class on its own)."""
     units, act = _output_units(model)
     if units == 1:
         return "binary", act != "sigmoid"
-    return "multiclass", act != "softmax"
+    return "multiclass", act not in ("softmax", "sigmoid")  # sigmoid: one per class
 
 
 # --- inspecting -------------------------------------------------------------------------------

@@ -27,24 +27,16 @@ import numpy as np
 from ..data.types import Dataset
 from ..errors import ModelError, ShapeMismatchError
 from .layers import model_version, output_kind
+from .preset_table import OPTIMIZERS, PRESETS, preset_defaults  # noqa: F401 (re-exported)
 from .runtime import keras_module, set_seed
 
-PRESETS: dict[str, str] = {
-    "dense": "Fully connected: Flatten, two ReLU hidden layers (256, 144), softmax output",
-    "multinomial": "Multinomial logistic regression: Flatten, softmax output, no hidden layer",
-    "lenet": "LeNet-like CNN: two 5x5 convolutions with max-pooling, three dense layers, dropout",
-    "bilstm": "Text: Embedding(vocab, 128), bidirectional LSTM(64), dropout 0.5, sigmoid output",
-    "sigmoid-mlp": "Classic 400-14-10 network: one sigmoid hidden layer of 14 units, L2 1e-3",
-}
-
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Everything a user can change about a preset. ``default_config(preset)`` gives the values
-    each preset is meant to start from (``ModelConfig(preset=...)`` alone keeps the dense
-    defaults for every field)."""
+    """Everything a user can change about a preset (the fields of ``preset_table.FIELDS`` whose
+    target is "model" or "optimizer"). ``default_config(preset)`` gives the values each preset
+    is meant to start from (``ModelConfig(preset=...)`` alone keeps the dense defaults)."""
 
     preset: str = "dense"
     hidden: tuple[int, ...] = (256, 144)
@@ -58,21 +50,14 @@ class ModelConfig:
     learning_rate: float = 1e-3
     momentum: float = 0.0  # sgd and rmsprop
     nesterov: bool = False  # sgd
-
-
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dense": {},
-    "multinomial": {"hidden": ()},
-    "lenet": {"hidden": (120, 84), "dropout": 0.25},
-    "bilstm": {"hidden": (), "dropout": 0.5},
-    "sigmoid-mlp": {"hidden": (14,), "activation": "sigmoid", "l2": 1e-3},
-}
+    style: str = "keras"  # sigmoid-mlp: "notebook" = the hand-made network's own configuration
+    init_epsilon: float = 0.12  # style notebook: uniform init in ±epsilon (0: sqrt(6/(in+out)))
 
 
 def default_config(preset: str) -> ModelConfig:
     """The configuration a preset starts from."""
     _check_preset(preset)
-    return replace(ModelConfig(preset=preset), **_DEFAULTS[preset])
+    return replace(ModelConfig(preset=preset), **preset_defaults(preset))
 
 
 def default_preset_for(dataset: Dataset) -> str:
@@ -115,6 +100,10 @@ def _make_optimizer(keras, config: ModelConfig):
 
 
 def _loss_for(keras, model):
+    from . import notebook
+
+    if notebook.is_notebook(model) or _sigmoid_outputs(model):
+        return notebook.cost()  # one sigmoid per class: the summed one-vs-all cross-entropy
     kind, logits = output_kind(model)
     if kind == "binary":
         return keras.losses.BinaryCrossentropy(from_logits=True) if logits \
@@ -123,11 +112,24 @@ def _loss_for(keras, model):
         else "sparse_categorical_crossentropy"
 
 
+def _sigmoid_outputs(model) -> bool:
+    layer = model.layers[-1]
+    act = getattr(getattr(layer, "activation", None), "__name__", "")
+    return act == "sigmoid" and int(model.outputs[0].shape[-1]) > 1
+
+
 def compile_model(model, config: ModelConfig | None = None) -> None:
     """Compile for this app's integer labels: loss from the output layer (one sigmoid unit:
-    binary cross-entropy; else sparse categorical), optimizer from ``config``, accuracy."""
+    binary cross-entropy; a sigmoid per class: the notebook's summed cost; else sparse
+    categorical), optimizer from ``config``, accuracy. A notebook-style model always gets
+    plain gradient descent (``preset_table.STYLE_FIXES``) at ``config``'s learning rate."""
+    from . import notebook
+    from .preset_table import STYLE_FIXES
+
     keras = keras_module()
     config = config or ModelConfig()
+    if notebook.is_notebook(model):
+        config = replace(config, **STYLE_FIXES["notebook"])
     model.compile(optimizer=_make_optimizer(keras, config), loss=_loss_for(keras, model),
                   metrics=["accuracy"])
 
@@ -196,14 +198,27 @@ def build_model(config: ModelConfig, dataset: Dataset, seed: int = 0):
         raise _refuse(preset, dataset, "it reads pixel or feature values, but these samples are "
                       "token ids; use the bilstm preset for text")
 
+    if config.style not in ("keras", "notebook"):
+        raise ModelError(f"Unknown style {config.style!r}; choose keras or notebook.")
+    notebook_style = config.style == "notebook" and preset in ("dense", "sigmoid-mlp",
+                                                               "multinomial")
     set_seed(seed)
-    reg = keras.regularizers.L2(float(config.l2)) if config.l2 > 0 else None
+    if notebook_style:
+        from . import notebook
+
+        reg = notebook.regularizer(float(config.l2))
+        init: Any = notebook.initializer(float(config.init_epsilon))
+    else:
+        reg = keras.regularizers.L2(float(config.l2)) if config.l2 > 0 else None
+        init = "glorot_uniform"
 
     def dense_stack() -> list:
         out = []
         for i, width in enumerate(config.hidden, start=1):
             out.append(layers.Dense(int(width), activation=config.activation,
-                                    kernel_regularizer=reg, name=f"hidden_{i}"))
+                                    kernel_regularizer=reg, kernel_initializer=init,
+                                    bias_initializer=init if notebook_style else "zeros",
+                                    name=f"hidden_{i}"))
             if config.dropout > 0:
                 out.append(layers.Dropout(float(config.dropout), name=f"dropout_{i}"))
         return out
@@ -212,9 +227,12 @@ def build_model(config: ModelConfig, dataset: Dataset, seed: int = 0):
         # multinomial logistic regression starts from zero weights, as scikit-learn's does (the
         # problem is convex): a pixel the data never lights keeps weight 0 (white in "weights as
         # images") instead of random noise that hides the class templates after 10 epochs
-        init = "zeros" if preset == "multinomial" else "glorot_uniform"
+        if notebook_style:  # the notebook: a sigmoid per class, weights and biases ±ε
+            return layers.Dense(n_classes, activation="sigmoid", kernel_regularizer=reg,
+                                kernel_initializer=init, bias_initializer=init, name="output")
         return layers.Dense(n_classes, activation="softmax", kernel_regularizer=reg,
-                            kernel_initializer=init, name="output")
+                            kernel_initializer="zeros" if preset == "multinomial" else init,
+                            name="output")
 
     if preset in ("dense", "sigmoid-mlp", "multinomial"):
         stack = [keras.Input(shape, name="input"), layers.Flatten(name="flatten")]
@@ -252,6 +270,8 @@ def build_model(config: ModelConfig, dataset: Dataset, seed: int = 0):
         else:
             stack.append(softmax_output())
     model = keras.Sequential(stack, name=preset.replace("-", "_"))
+    if notebook_style:
+        notebook.mark(model)
     compile_model(model, config)
     model_version(model)
     return model

@@ -39,6 +39,7 @@ class TrainResult:
     seconds: float
     # rows of the train split held out for validation (pass to evaluate(validation=...))
     validation_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    batch_size: int = 0  # the batch size used (a notebook-style model: every row at once)
 
 
 @dataclass
@@ -195,15 +196,22 @@ def train(model, dataset: Dataset, config: TrainConfig = TrainConfig(),
     x_fit, y_fit = x_all[fit_idx], y_all[fit_idx]
     validation = (x_all[val_idx], y_all[val_idx]) if len(val_idx) else None
     del x_all
-    batches = max(1, -(-len(x_fit) // config.batch_size))
+    from . import notebook
+
+    batch_size = int(config.batch_size)
+    if notebook.is_notebook(model):
+        batch_size = len(x_fit)  # the notebook's full-batch gradient descent
+        notebook.set_training_size(model, len(x_fit))  # the m of its λ/(2m)
+    batches = max(1, -(-len(x_fit) // batch_size))
     if should_stop is not None and should_stop():
-        return TrainResult(history, 0, True, time.perf_counter() - started, val_idx)
+        return TrainResult(history, 0, True, time.perf_counter() - started, val_idx,
+                           batch_size)
     callback = _make_callback(keras, model, config.epochs, batches, on_progress, should_stop,
                               float(config.progress_every), history)
     set_seed(config.seed)
     bump_version(model)
     try:
-        model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs,
+        model.fit(x_fit, y_fit, batch_size=batch_size, epochs=config.epochs,
                   validation_data=validation, shuffle=True, verbose=0, callbacks=[callback])
     finally:
         bump_version(model)  # weights changed, even if fit failed part-way
@@ -213,6 +221,7 @@ def train(model, dataset: Dataset, config: TrainConfig = TrainConfig(),
         stopped=callback.stopped,
         seconds=time.perf_counter() - started,
         validation_indices=val_idx,
+        batch_size=batch_size,
     )
 
 
@@ -252,6 +261,12 @@ def class_probabilities(raw: np.ndarray, model) -> np.ndarray:
     if logits:
         raw = np.exp(raw - raw.max(axis=1, keepdims=True))
         raw /= raw.sum(axis=1, keepdims=True)
+    else:
+        # a sigmoid per class (the hand-made network) does not sum to 1: normalise, which
+        # keeps the argmax; softmax outputs are left as they are
+        total = raw.sum(axis=1, keepdims=True)
+        if raw.size and not np.allclose(total, 1.0, atol=1e-3):
+            raw = raw / np.maximum(total, 1e-12)
     return raw.astype(np.float32)
 
 
