@@ -126,8 +126,10 @@ class MainWindow(QMainWindow):
         c.failed.connect(self.show_failure)
         c.unsafe_model.connect(self.ask_trust_model)
         c.unsafe_data.connect(self.ask_trust_data)
-        for host in self.hosts.values():
-            host.selection_requested.connect(c.select)
+        self._selecting_from = ""  # the view whose click made the pending selection
+        for view_id, host in self.hosts.items():
+            host.selection_requested.connect(
+                lambda sel, additive, v=view_id: self._select_from(v, sel, additive))
             host.cell_picked.connect(self.on_cell_picked)
             host.window_request.connect(self.on_window_request)
             host.layer_requested.connect(self.on_layer_requested)
@@ -246,8 +248,20 @@ class MainWindow(QMainWindow):
         for host in self.hosts.values():
             host.set_selection(selection)
         self.selection_bar.set_selection(selection, self.controller.dataset)
-        if not selection.empty:
-            self.docks["gallery"].raise_()
+        origin = self._selecting_from
+        gallery = self.docks["gallery"]
+        # show the selected samples, unless that would hide the view the user clicked in (the
+        # Class samples grid shares the gallery's tab group: a tile click hid the grid)
+        if not selection.empty and (origin not in self.docks or self.docks[origin]
+                                    not in self.views_area.tabifiedDockWidgets(gallery)):
+            gallery.raise_()
+
+    def _select_from(self, view_id: str, selection: Any, additive: bool) -> None:
+        self._selecting_from = view_id  # selection_changed is emitted within select()
+        try:
+            self.controller.select(selection, additive)
+        finally:
+            self._selecting_from = ""
 
     @Slot(str, int, int, bool)
     def on_cell_picked(self, session_id: str, true: int, predicted: int, additive: bool) -> None:

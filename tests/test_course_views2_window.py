@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from sklearn.metrics import classification_report as sk_report
 
 from digits_files import correlation, write_numbers_and_labels
@@ -327,3 +327,27 @@ def test_colour_folder_with_lenet_in_colour_everywhere(qtbot, window, tmp_path, 
     np.testing.assert_array_equal(card[f // 2::f, f // 2::f][: thumb.shape[0], : thumb.shape[1]],
                                   thumb)
 
+
+
+def test_a_class_samples_click_keeps_the_grid_in_front(qtbot, window):
+    """Issue 19, 1.11: the Class samples grid shares the Selection view's tab group; clicking a
+    tile selected it and raised the Selection tab, hiding the grid. A selection made elsewhere
+    (the heatmap) still brings the Selection view forward."""
+    win = window
+    win.docks["samples"].show()
+    win.docks["samples"].raise_()
+    view = win.view("samples")
+    qtbot.waitUntil(lambda: view.isVisible() and len(view.shown_indices()) > 0, timeout=30_000)
+    assert win.docks["samples"] in win.views_area.tabifiedDockWidgets(win.docks["gallery"])
+    qtbot.mouseClick(view.canvas, LEFT, pos=view.canvas.cell_rect(3).center())
+    qtbot.waitUntil(lambda: win.controller.workspace.selection.n == 1)
+    QApplication.processEvents()
+    assert in_front(view) and not in_front(win.view("gallery"))
+    assert view.displayed()["marked"] == [3]
+    win.view("heatmap").request_rows([0, 1], source="heatmap rows")  # not in its tab group
+    qtbot.waitUntil(lambda: in_front(win.view("gallery")) and not in_front(view))
+
+
+def in_front(widget) -> bool:
+    """Shown on screen (a tab behind another is moved off the dock area, not hidden)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
