@@ -28,7 +28,7 @@ from . import window_actions as wa
 from .commands import build_menus, refresh_commands
 from .window_actions import describe_dataset, preset_defaults
 from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, make_dock, \
-    make_views_area
+    make_views_area, show_word_table_views
 from .workers.lane import JobKind
 from .workspace.controller import Controller, Settings
 from .workspace.products import REGISTRY
@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.controller.setParent(self)
         self.dialogs: list[QMessageBox] = []  # open non-modal dialogs (tests look at them)
         self.hosts: dict[str, ViewHost] = {}
+        self.words_auto_opened: Optional[dict[str, bool]] = None  # see show_word_table_views
         self._build_ui()
         self._connect()
         self._restore_layout()
@@ -131,7 +132,9 @@ class MainWindow(QMainWindow):
             host.selection_requested.connect(
                 lambda sel, additive, v=view_id: self._select_from(v, sel, additive))
             host.cell_picked.connect(self.on_cell_picked)
-            host.window_request.connect(self.on_window_request)
+            host.arrows_requested.connect(self.on_arrows_requested)
+            host.restore_settings_requested.connect(self.on_restore_settings)
+            host.delete_runs_requested.connect(self.on_delete_runs)
             host.layer_requested.connect(self.on_layer_requested)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
@@ -249,12 +252,17 @@ class MainWindow(QMainWindow):
             host.set_selection(selection)
         self.selection_bar.set_selection(selection, self.controller.dataset)
         origin = self._selecting_from
-        gallery = self.docks["gallery"]
-        # show the selected samples, unless that would hide the view the user clicked in (the
-        # Class samples grid shares the gallery's tab group: a tile click hid the grid)
-        if not selection.empty and (origin not in self.docks or self.docks[origin]
-                                    not in self.views_area.tabifiedDockWidgets(gallery)):
-            gallery.raise_()
+        if selection.empty:
+            return
+        for spec in VIEWS:  # the views that show the selected samples (the gallery)
+            if not spec.front_on_selection:
+                continue
+            dock = self.docks[spec.id]
+            # unless that would hide the view the user clicked in (the Class samples grid
+            # shares the gallery's tab group: a tile click hid the grid)
+            if origin not in self.docks or \
+                    self.docks[origin] not in self.views_area.tabifiedDockWidgets(dock):
+                dock.raise_()
 
     def _select_from(self, view_id: str, selection: Any, additive: bool) -> None:
         self._selecting_from = view_id  # selection_changed is emitted within select()
@@ -271,42 +279,28 @@ class MainWindow(QMainWindow):
     def on_layer_requested(self, session_id: str, name: str) -> None:
         self.controller.select_layer(name, session_id or None)
 
-    @Slot(str, object)
-    def on_window_request(self, what: str, value: Any) -> None:
-        """What a view asks of the window (see ``ViewHost.window_request``)."""
+    @Slot(bool)
+    def on_arrows_requested(self, show: bool) -> None:
+        """Show a word table's pairs as arrows, on every view that draws them (the map)."""
+        for view_id, host in self.hosts.items():
+            drawn = [view.set_show_arrows(show) for view in host.views.values()]
+            if any(drawn):
+                self.docks[view_id].show()
+                self.docks[view_id].raise_()
+
+    @Slot(dict)
+    def on_restore_settings(self, settings: dict) -> None:
         from .workspace import history_rows
 
-        if what == "map_arrows":
-            for view in self.hosts["map"].views.values():
-                view.set_show_arrows(bool(value))
-            self.docks["map"].show()
-            self.docks["map"].raise_()
-        elif what == "restore_settings":
-            note = history_rows.restore_settings(self.controller, dict(value))
-            self.sidebar.set_training_settings(asdict(self.controller.settings))
-            self.show_message(note)
-        elif what == "delete_runs":
-            history_rows.writer(self.controller).delete(value)
+        note = history_rows.restore_settings(self.controller, dict(settings))
+        self.sidebar.set_training_settings(asdict(self.controller.settings))
+        self.show_message(note)
 
-    def _word_table_views(self, words: bool) -> None:
-        """A word table has no learning curves or confusions: the words view takes the
-        confusion matrix's tab and the selection the curves' tab; both go back with other data
-        (the words view is closed again unless the user had it open)."""
-        words_dock, auto = self.docks.get("words"), getattr(self, "_words_auto", None)
-        if words_dock is None:
-            return
-        if words:
-            if auto is None:
-                self._words_auto = not words_dock.toggleViewAction().isChecked()
-                words_dock.show()
-            words_dock.raise_()
-            self.docks["gallery"].raise_()
-        elif auto is not None:
-            if auto:
-                words_dock.hide()
-            self._words_auto = None
-            self.docks["confusion"].raise_()
-            self.docks["curves"].raise_()
+    @Slot(list)
+    def on_delete_runs(self, ids: list) -> None:
+        from .workspace import history_rows
+
+        history_rows.writer(self.controller).delete(ids)
 
     @Slot(object)
     def on_dataset_changed(self, dataset: Dataset) -> None:
@@ -316,7 +310,7 @@ class MainWindow(QMainWindow):
         self.sidebar.set_model_choice(self.controller.session("A").preset, s.model_params)
         self.sidebar.set_sample_limits(dataset)
         self.sidebar.set_view_settings(s.n_samples, s.split, s.method)  # MDS for word tables
-        self._word_table_views(dataset.words is not None)
+        show_word_table_views(self, dataset.words is not None)
         for host in self.hosts.values():
             host.set_dataset(dataset)
             host.clear_all("Computing…")

@@ -8,7 +8,7 @@ the docks for the window's current size instead of restoring a layout made for a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
@@ -109,3 +109,41 @@ def _row_of(first: ViewSpec) -> list[ViewSpec]:
             return row
         row.append(nxt)
         last = nxt.id
+
+
+def show_word_table_views(window: "MainWindow", words: bool) -> None:
+    """A word table has no learning curves or confusions: the views whose spec says
+    ``word_tables`` take the front of their tab groups (an "open" one is opened, and closed
+    again with other data unless the user had it open); with other data each group's first
+    view is in front again."""
+    auto: Optional[dict[str, bool]] = window.words_auto_opened
+    specs = [s for s in VIEWS if s.word_tables]
+    if words:
+        if auto is None:
+            auto = window.words_auto_opened = {}
+            for spec in specs:
+                if spec.word_tables == "open":
+                    dock = window.docks[spec.id]
+                    auto[spec.id] = not dock.toggleViewAction().isChecked()
+                    dock.show()
+        for spec in specs:
+            window.docks[spec.id].raise_()
+    elif auto is not None:
+        for view_id, opened_by_us in auto.items():
+            if opened_by_us:
+                window.docks[view_id].hide()
+        window.words_auto_opened = None
+        for spec in specs:
+            window.docks[_group_leader(spec).id].raise_()
+
+
+def _group_leader(spec: ViewSpec) -> ViewSpec:
+    """The first view of ``spec``'s tab group (the one a "tab" place chain starts from)."""
+    seen = {spec.id}
+    while spec.place[0] == "tab":
+        other = next((s for s in VIEWS if s.id == spec.place[1]), None)
+        if other is None or other.id in seen:
+            break
+        spec = other
+        seen.add(spec.id)
+    return spec

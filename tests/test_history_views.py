@@ -168,12 +168,12 @@ def test_sorting_by_number_filter_by_dataset_and_csv_export(qtbot, tmp_path):
     qtbot.mouseClick(view.view.viewport(), LEFT,
                      pos=viewport_point(view.view, view.scene_pos_of(k)))
     assert view.displayed()["current"] == recs[2].id and view.restore_button.isEnabled()
-    with qtbot.waitSignal(view.window_request) as sig:
+    with qtbot.waitSignal(view.delete_runs_requested) as sig:
         click(qtbot, view.delete_button)
-    assert sig.args == ["delete_runs", [recs[2].id]]
-    with qtbot.waitSignal(view.window_request) as sig:
+    assert sig.args == [[recs[2].id]]
+    with qtbot.waitSignal(view.restore_settings_requested) as sig:
         click(qtbot, view.restore_button)
-    assert sig.args[0] == "restore_settings" and sig.args[1]["model"]["learning_rate"] == 0.005
+    assert sig.args[0]["model"]["learning_rate"] == 0.005
 
 
 def _header_point(header, col) -> QPoint:

@@ -23,7 +23,8 @@ from view_support import (
 )
 
 from reprviz_gui.views import ConfusionPanel, MapPanel
-from reprviz_gui.views.gallery import GalleryView, selected_classes
+from reprviz_gui.views.gallery import GalleryView
+from reprviz_gui.widgets.selection_bar import selected_classes
 from reprviz_gui.views.host import ViewHost
 from reprviz_gui.views.registry import view_spec
 from reprviz_gui.workspace.state import Selection

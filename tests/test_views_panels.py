@@ -217,10 +217,19 @@ def test_sample_lines_name_the_sample_and_mark_a_wrong_prediction():
 # ---------------------------------------------------------------------------------------------
 # Registry and lifetime
 # ---------------------------------------------------------------------------------------------
-def test_every_panel_has_a_stable_id_and_title():
-    ids = [cls.panel_id for cls in PANEL_CLASSES]
-    assert len(set(ids)) == len(ids) == 5
-    assert all(cls.title for cls in PANEL_CLASSES)
+def test_every_panel_takes_its_id_and_title_from_its_spec(qtbot):
+    import importlib
+
+    from reprviz_gui.views.registry import VIEWS, spec_of
+
+    for spec in VIEWS:
+        assert spec_of(getattr(importlib.import_module(spec.module), spec.cls)) is spec
+    assert len({spec_of(cls).id for cls in PANEL_CLASSES}) == len(PANEL_CLASSES) == 5
+    panel = PANEL_CLASSES[0]()
+    qtbot.addWidget(panel)
+    spec = spec_of(PANEL_CLASSES[0])
+    assert (panel.panel_id, panel.title) == (spec.id, spec.title)
+    assert panel.objectName() == f"panel_{spec.id}"
 
 
 def test_every_registered_view_builds_with_its_id(qtbot):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout,
 
 from ..workspace.state import Selection
 from ..widgets.thumbnail_tooltip import ThumbnailTooltip
+from ..widgets.wheel_guard import guard_wheels
 
 class Shown(NamedTuple):
     """A number as a view shows it: its value and half a unit of its last shown digit."""
@@ -76,10 +77,15 @@ class _LeaveWatcher(QObject):
 
 
 class Panel(QWidget):
-    """Base class of all views. Subclasses set ``title``/``panel_id`` and implement ``_draw``,
-    ``_clear_content`` and ``displayed``; they put their widgets into ``self.body_layout``.
-    Views that show samples implement ``_apply_highlight`` (the selection's rows are in
-    ``self._highlight``)."""
+    """Base class of all views. Subclasses implement ``_draw``, ``_clear_content`` and
+    ``displayed``; they put their widgets into ``self.body_layout``. Views that show samples
+    implement ``_apply_highlight`` (the selection's rows are in ``self._highlight``).
+
+    ``title``/``panel_id`` come from the view's ``ViewSpec`` (a panel made outside the registry
+    keeps the class's). The base does the chores once built: pyqtgraph's parentless menus made
+    while building go with the panel, and every spin box and combo box ignores the wheel unless
+    focused. Optional hooks are the no-op methods below; what a view asks of the window goes
+    through the typed signals below (the host adds the session id where it matters)."""
 
     title: str = "Panel"
     panel_id: str = "panel"
@@ -87,10 +93,21 @@ class Panel(QWidget):
 
     # the user asks to select samples: (Selection, additive — shift held)
     selection_requested = Signal(object, bool)
+    cell_picked = Signal(int, int, bool)  # a confusion cell: true, predicted, additive
+    layer_requested = Signal(str)  # show this layer of the view's model
+    arrows_requested = Signal(bool)  # show a word table's pairs as arrows on the map
+    restore_settings_requested = Signal(dict)  # put a past run's settings in the sidebar
+    delete_runs_requested = Signal(list)  # delete these run-history ids
 
     def __init__(self, parent: Optional[QWidget] = None):
-        self._windows_before = {_address(w) for w in QApplication.topLevelWidgets()}
+        self._windows_before: Optional[set[int]] = {
+            _address(w) for w in QApplication.topLevelWidgets()}
         super().__init__(parent)
+        from .registry import spec_of  # the registry imports this module
+
+        spec = spec_of(type(self))
+        if spec is not None:
+            self.title, self.panel_id = spec.title, spec.id
         self.setObjectName(f"panel_{self.panel_id}")
         self._result: Any = None
         self._undrawn = False  # a result arrived while hidden; drawn when shown
@@ -158,6 +175,20 @@ class Panel(QWidget):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:  # the chores run once the most derived __init__ has finished
+            @functools.wraps(init)
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                outer = not getattr(self, "_building", False)
+                self._building = True
+                try:
+                    init(self, *args, **kw)
+                finally:
+                    if outer:
+                        self._building = False
+                        self._built()
+
+            cls.__init__ = __init__
         own = cls.__dict__.get("displayed")
         if own is not None:  # what a panel reports is what it would draw, hidden or not
             @functools.wraps(own)
@@ -248,19 +279,57 @@ class Panel(QWidget):
         compares each with report.json. {} when nothing is drawn."""
         return {}
 
+    def _built(self) -> None:
+        """After the most derived ``__init__``: adopt pyqtgraph's orphans, guard the wheel."""
+        self.adopt_orphan_windows()
+        guard_wheels(self)
+
     def adopt_orphan_windows(self) -> None:
         """Delete, together with this panel, the parentless windows made while building it.
 
         pyqtgraph leaves hidden parentless widgets behind (a "Plot Options" QMenu and a control
         QWidget per PlotItem, the GraphicsView's first viewport); they only go when Python garbage
-        collects the plot objects. Subclasses call this at the end of ``__init__``; the widgets are
-        deleted right after the panel is (reparenting them instead crashes pyqtgraph's teardown)."""
-        before = getattr(self, "_windows_before", set())
+        collects the plot objects. Called by the base once the panel is built (a second call does
+        nothing); the widgets are deleted right after the panel is (reparenting them instead
+        crashes pyqtgraph's teardown)."""
+        before = getattr(self, "_windows_before", None)
+        if before is None:
+            return
         orphans = [w for w in QApplication.topLevelWidgets()
                    if _address(w) not in before and w is not self and w.parent() is None]
-        self._windows_before = set()
+        self._windows_before = None
         if orphans:
             self.destroyed.connect(functools.partial(_delete_widgets, orphans))
+
+    # -- optional hooks (no-ops here; the host calls them on every view) ------------------------
+    def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        """A product this view's spec asks for; views of several products dispatch on kind."""
+        self.show_result(result)
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        self.clear(why)
+
+    def set_dataset(self, dataset: Any) -> None:
+        """A new dataset was opened (before its first results arrive)."""
+
+    def set_samples(self, samples: Any) -> None:
+        """The sample set the views show changed."""
+
+    def set_show_arrows(self, show: bool) -> bool:
+        """Show a word table's pairs as arrows; True if this view draws them."""
+        return False
+
+    # -- options (evented state a session saves; see views/options.py) --------------------------
+    def options_state(self) -> dict:
+        """This view's own options (colour-by, k, order …) as plain data; {} if it has none."""
+        options = getattr(self, "options", None)
+        return options.to_dict() if options is not None else {}
+
+    def restore_options(self, state: dict) -> None:
+        """Set options saved by ``options_state`` (unknown keys and bad values are ignored)."""
+        options = getattr(self, "options", None)
+        if options is not None:
+            options.from_dict(state)
 
     # -- hover card ------------------------------------------------------------------------------
     def hide_hover(self) -> None:
@@ -295,6 +364,7 @@ class Panel(QWidget):
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
+        guard_wheels(self)  # fields a view added after it was built
         self.draw_now()
 
     def leaveEvent(self, event):  # noqa: N802

@@ -87,8 +87,6 @@ class ConfusionPanel(Panel):
     listed pair: the window selects exactly those test samples in every view.
     """
 
-    title = "Confusion matrix"
-    panel_id = "confusion"
     empty_hint = "Train or load a model to see its confusion matrix"
 
     cell_picked = Signal(int, int, bool)

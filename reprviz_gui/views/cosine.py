@@ -45,8 +45,6 @@ class CosinePanel(Panel):
     matrix is drawn at screen resolution (``ScreenImage``): 8,000² redraws in milliseconds.
     """
 
-    title = "Cosine similarity"
-    panel_id = "cosine"
     SAMPLES = "samples"
     CENTROIDS = "centroids"
 
@@ -122,7 +120,6 @@ class CosinePanel(Panel):
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.watch_leave(self.view.viewport())
-        self.adopt_orphan_windows()
 
     # -- toggle ----------------------------------------------------------------------------------
     def mode(self) -> str:

@@ -36,8 +36,6 @@ class CurvesPanel(Panel):
     updated with ``setData``, so each update is cheap. The x range covers ``epochs_planned``.
     """
 
-    title = "Learning curves"
-    panel_id = "curves"
     empty_hint = "Train a model to see its learning curves"
 
     def __init__(self, parent=None):
@@ -98,7 +96,6 @@ class CurvesPanel(Panel):
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
         self.watch_leave(self.view.viewport())
-        self.adopt_orphan_windows()
 
     # -- drawing ---------------------------------------------------------------------------------
     def _draw(self, result: TrainingCurves) -> None:

@@ -25,8 +25,6 @@ class GalleryView(Panel):
     """Tiles of the selected samples (first ``MAX_SHOWN``), in dataset order. A tile's caption
     gives the true class and each model's prediction; a wrong prediction is marked ✗."""
 
-    title = "Selection"
-    panel_id = "gallery"
     empty_hint = ("Nothing selected. Click a confusion-matrix cell, a map point or a class in a "
                   "legend; drag a box or lasso in the map (shift adds, Esc clears).")
 
@@ -150,14 +148,3 @@ class GalleryView(Panel):
                             for i in range(self.tiles.count())],
                 "texts": [self.tiles.item(i).text() for i in range(self.tiles.count())],
                 "header": self.header.text()}
-
-
-def selected_classes(selection: Selection, labels: np.ndarray, names: Any) -> Optional[str]:
-    """'Shirt 80, T-shirt/top 40, …' for the selection bar."""
-    if selection.empty:
-        return None
-    y = np.asarray(labels)[selection.indices[selection.indices < len(labels)]]
-    counts = np.bincount(y.astype(np.int64), minlength=len(names))
-    top = sorted(((int(c), k) for k, c in enumerate(counts) if c), reverse=True)
-    text = ", ".join(f"{names[k]}: {c:,}" for c, k in top[:6])
-    return text + (", …" if len(top) > 6 else "")

@@ -28,8 +28,6 @@ class HeatmapPanel(Panel):
     drag along the left axis for a range of rows. Selected rows are marked by lines.
     """
 
-    title = "Activations"
-    panel_id = "heatmap"
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -66,7 +64,6 @@ class HeatmapPanel(Panel):
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.watch_leave(self.view.viewport())
         self._levels = (0.0, 1.0)
-        self.adopt_orphan_windows()
 
     # -- drawing ---------------------------------------------------------------------------------
     def _draw(self, result: LayerResult) -> None:

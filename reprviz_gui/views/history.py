@@ -4,7 +4,8 @@ course's scatter of validation loss against validation accuracy, one point per r
 Click a row or a point to see that run's settings, and "Restore these settings" to put them
 back into the sidebar; "Delete" removes the selected rows, "Export CSV…" writes the rows shown.
 The rows come from ``history.json`` (the "history" product); this view writes nothing itself:
-deleting and restoring are asked of the window (``window_request``).
+deleting and restoring are asked of the window (``delete_runs_requested``,
+``restore_settings_requested``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QVBoxLayout, QWidget)
 from superqt.utils import qthrottled
@@ -66,12 +67,9 @@ def run_label(r: Any) -> str:
 
 
 class HistoryView(Panel):
-    title = "Run history"
-    panel_id = "history"
     empty_hint = ("No training runs yet: every run (Train here, or main.py analyze) adds a row "
                   "with its settings, accuracy and loss.")
 
-    window_request = Signal(str, object)  # ("restore_settings", settings), ("delete_runs", ids)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -170,7 +168,6 @@ class HistoryView(Panel):
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover(QPointF(pos)))
         self.view.scene().sigMouseClicked.connect(self._on_plot_click)
         self.watch_leave(self.view.viewport())
-        self.adopt_orphan_windows()
 
     # --- drawing ------------------------------------------------------------------------------
     def _draw(self, r: HistoryResult) -> None:
@@ -321,12 +318,12 @@ class HistoryView(Panel):
     def _on_restore(self) -> None:
         rec = self._records.get(self._current) if self._current else None
         if rec is not None:
-            self.window_request.emit("restore_settings", dict(rec.settings))
+            self.restore_settings_requested.emit(dict(rec.settings))
 
     def _on_delete(self) -> None:
         ids = self._selected_ids()
         if ids:
-            self.window_request.emit("delete_runs", ids)
+            self.delete_runs_requested.emit(list(ids))
 
     def _on_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the run history", "runs.csv",

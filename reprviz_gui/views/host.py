@@ -25,10 +25,11 @@ class ViewHost(QWidget):
 
     selection_requested = Signal(object, bool)  # Selection, additive
     cell_picked = Signal(str, int, int, bool)  # session id, true, predicted, additive
-    # a view asks the window for something beyond the selection: ("restore_settings", {...}),
-    # ("map_arrows", True), ("delete_runs", [ids])
-    window_request = Signal(str, object)
     layer_requested = Signal(str, str)  # session id, layer name (a view picks the layer)
+    # what a view asks of the window beyond the selection (``Panel``'s typed signals)
+    arrows_requested = Signal(bool)
+    restore_settings_requested = Signal(dict)
+    delete_runs_requested = Signal(list)
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -86,15 +87,13 @@ class ViewHost(QWidget):
         self.views[sid] = view
         self._captions[sid] = caption
         view.selection_requested.connect(self.selection_requested)
-        if hasattr(view, "cell_picked"):
-            _Relay(self, view, sid)
-        if hasattr(view, "window_request"):
-            view.window_request.connect(self.window_request)
-        if hasattr(view, "layer_requested"):
-            _LayerRelay(self, view, sid)
-        if self._dataset is not None and hasattr(view, "set_dataset"):
+        view.arrows_requested.connect(self.arrows_requested)
+        view.restore_settings_requested.connect(self.restore_settings_requested)
+        view.delete_runs_requested.connect(self.delete_runs_requested)
+        _Relay(self, view, sid)
+        if self._dataset is not None:
             view.set_dataset(self._dataset)
-        if self._samples is not None and hasattr(view, "set_samples"):
+        if self._samples is not None:
             view.set_samples(self._samples)
         view.set_selection(self._selection)  # last: a new dataset resets a view's selection
 
@@ -112,17 +111,11 @@ class ViewHost(QWidget):
 
     def show_product(self, kind: str, session_id: str, result: Any) -> None:
         for _, view in self._targets(kind, session_id):
-            if hasattr(view, "show_product"):
-                view.show_product(kind, session_id, result)
-            else:
-                view.show_result(result)
+            view.show_product(kind, session_id, result)
 
     def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
         for _, view in self._targets(kind, session_id):
-            if hasattr(view, "product_unavailable"):
-                view.product_unavailable(kind, session_id, why)
-            else:
-                view.clear(why)
+            view.product_unavailable(kind, session_id, why)
 
     def set_busy(self, kind: str, session_id: str, message: str) -> None:
         for sid, view in self._targets(kind, session_id):
@@ -143,14 +136,12 @@ class ViewHost(QWidget):
         self._dataset = dataset
         self._busy.clear()
         for view in self.views.values():
-            if hasattr(view, "set_dataset"):
-                view.set_dataset(dataset)
+            view.set_dataset(dataset)
 
     def set_samples(self, samples: Any) -> None:
         self._samples = samples
         for view in self.views.values():
-            if hasattr(view, "set_samples"):
-                view.set_samples(samples)
+            view.set_samples(samples)
 
     def clear_all(self, message: str) -> None:
         self._busy.clear()
@@ -159,25 +150,17 @@ class ViewHost(QWidget):
 
 
 class _Relay(QObject):
-    """Adds the session id to a view's ``cell_picked`` (a bound method, not a lambda: a slot
-    must live in the GUI thread)."""
+    """Adds the session id to a view's ``cell_picked`` and ``layer_requested`` (bound methods,
+    not lambdas: a slot must live in the GUI thread)."""
 
     def __init__(self, host: ViewHost, view: Panel, sid: str) -> None:
         super().__init__(view)
         self._host, self._sid = host, sid
-        view.cell_picked.connect(self.relay)
+        view.cell_picked.connect(self.cell)
+        view.layer_requested.connect(self.layer)
 
-    def relay(self, true: int, predicted: int, additive: bool) -> None:
+    def cell(self, true: int, predicted: int, additive: bool) -> None:
         self._host.cell_picked.emit(self._sid, true, predicted, additive)
 
-
-class _LayerRelay(QObject):
-    """Adds the session id to a view's ``layer_requested``."""
-
-    def __init__(self, host: ViewHost, view: Panel, sid: str) -> None:
-        super().__init__(view)
-        self._host, self._sid = host, sid
-        view.layer_requested.connect(self.relay)
-
-    def relay(self, name: str) -> None:
+    def layer(self, name: str) -> None:
         self._host.layer_requested.emit(self._sid, name)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPlainTextEdit,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -120,11 +120,8 @@ def format_cell(field: str, value: Any) -> str:
 class InspectorView(Panel):
     """See the module docstring. ``layer_requested(name)``: the user clicked a layer's row."""
 
-    title = "Layer inspector"
-    panel_id = "inspector"
     empty_hint = "Choose a preset or load a model to see its layers"
 
-    layer_requested = Signal(str)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)

@@ -18,8 +18,6 @@ POSITIVE = "positive (> 0)"
 
 
 class LayerStatsView(Panel):
-    title = "Layer statistics"
-    panel_id = "layer_stats"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)

@@ -92,9 +92,6 @@ class AnalogyArrows:
     def clear(self) -> None:
         self.set(np.zeros((0, 2)), np.zeros((0, 2)))
 
-    def set_visible(self, on: bool) -> None:
-        self.curve.setVisible(on)
-
     def visible(self) -> bool:
         return self.curve.isVisible()
 
@@ -175,11 +172,12 @@ class MapOverlays:
         self.arrows_check.setVisible(self._arrow_pairs is not None)
         self._draw_arrows()
 
-    def set_show_arrows(self, show: bool) -> None:
-        """Turn the arrows on or off from code (emits nothing)."""
+    def set_show_arrows(self, show: bool) -> bool:
+        """Turn the arrows on or off from code (emits nothing); True: the map draws them."""
         with QSignalBlocker(self.arrows_check):
             self.arrows_check.setChecked(bool(show))
         self._draw_arrows()
+        return True
 
     def _on_arrows_toggled(self, checked: bool) -> None:
         self._draw_arrows()

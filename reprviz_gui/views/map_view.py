@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -19,6 +19,7 @@ from ..widgets.flow_layout import FlowLayout
 from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
 from .base import Panel, shown_number
+from .options import ViewOptions, bind_value
 from .describe import sample_lines, sample_thumbnail
 from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
 from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
@@ -40,6 +41,12 @@ def point_style(n: int) -> tuple[int, int]:
     return 3, 120
 
 
+@dataclass
+class MapOptions(ViewOptions):
+    colour_by: str = "true"  # what the user chose: true, predicted or none (see MapPanel)
+    show_errors: Optional[bool] = None  # "Mark misclassified" as chosen; None: by point count
+
+
 class MapPanel(MapOverlays, Panel):
     """``show_result(ProjectionResult)``: scatter of the 2-D coordinates, coloured by class.
 
@@ -51,8 +58,6 @@ class MapPanel(MapOverlays, Panel):
     start without class colours ("none") and can show each pair's offset as an arrow.
     """
 
-    title = "Map"
-    panel_id = "map"
     TRUE = "true"
     PREDICTED = "predicted"
     NONE = "none"
@@ -150,7 +155,17 @@ class MapPanel(MapOverlays, Panel):
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.watch_leave(self.view.viewport())
-        self.adopt_orphan_windows()
+        self.options = MapOptions()
+        bind_value(self.options, "colour_by", self.colour_by_changed, self._restore_colour)
+        bind_value(self.options, "show_errors", self.errors_check.toggled, self._restore_errors)
+
+    def _restore_colour(self, mode: str) -> None:
+        if mode in (self.TRUE, self.PREDICTED, self.NONE):  # an old session's odd value: kept
+            self.set_colour_by(mode)
+
+    def _restore_errors(self, show: Optional[bool]) -> None:
+        if show is not None:  # None: follow the point count (nobody chose)
+            self.set_show_errors(show)
 
     # -- controls --------------------------------------------------------------------------------
     def colour_by(self) -> str:

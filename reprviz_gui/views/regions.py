@@ -5,6 +5,7 @@ class's test samples. Drawn from the "regions" product."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..core.analysis.regions import REGION_DESCRIPTIONS, SCORE_DESCRIPTIONS
 from ..core.analysis.weights import diverging_rgb
 from ..workspace.products_course import RegionsResult
 from .base import Panel
+from .options import ViewOptions, bind
 from .legend import DivergingLegend
 from .tiles import SIZES, Section, Tile, TileGrid, size_box
 
@@ -53,9 +55,13 @@ def _reason(why: str) -> str:
     return f" ({why})" if why else ""
 
 
+@dataclass
+class RegionsOptions(ViewOptions):
+    explanations: bool = True
+    size: str = "Fit"
+
+
 class RegionsView(Panel):
-    title = "Important regions"
-    panel_id = "regions"
     empty_hint = "Train or load a model to see which regions of the input matter for each class"
 
     def __init__(self, parent=None) -> None:
@@ -89,6 +95,9 @@ class RegionsView(Panel):
         self.watch_leave(self.grid.viewport())
         self._kinds: list[str] = []  # what each drawn section shows
         self._values: dict[str, np.ndarray] = {}  # kind -> (C, H, W) values behind the tiles
+        self.options = RegionsOptions()
+        bind(self.options, "explanations", self.explain_box)
+        bind(self.options, "size", self.size_box)
 
     def _on_size(self, text: str) -> None:
         self.grid.set_target_px(SIZES.get(text, 0))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 from .base import Panel
 
@@ -40,6 +40,12 @@ class ViewSpec:
     # the report.json keys whose numbers the view shows (its ``report_numbers()``); () = it shows
     # none that analyze reports. None = undeclared: the parity test fails until a view says.
     numbers: Optional[tuple[str, ...]] = None
+    # with a word table open (no curves, no confusions): "open" the view and bring it to the
+    # front (closed again after, unless the user had it open), or bring it to the "front" of
+    # its tab group; with other data again, each group's first view is in front
+    word_tables: str = ""
+    front_on_selection: bool = False  # brought to the front when samples are selected
+
 
     def create(self) -> Panel:
         module = importlib.import_module(self.module)
@@ -71,6 +77,7 @@ VIEWS: list[ViewSpec] = [
              numbers=("confusion_matrix", "per_class_accuracy")),
     ViewSpec("gallery", "Selection", "reprviz_gui.views.gallery", "GalleryView",
              products=("evaluation",), per_session=False, place=("tab", "curves"),
+             word_tables="front", front_on_selection=True,
              description="the selected samples with their true and predicted labels",
              numbers=()),
     ViewSpec("layer_stats", "Layer statistics", "reprviz_gui.views.layer_stats",
@@ -80,7 +87,8 @@ VIEWS: list[ViewSpec] = [
              numbers=("layer",)),
     ViewSpec("words", "Words", "reprviz_gui.views.words", "WordsView",
              products=("words", "neighbours"), per_session=False, place=("tab", "confusion"),
-             visible=False, menu="Words", description="word tables: the nearest neighbours of "
+             visible=False, menu="Words", word_tables="open",
+             description="word tables: the nearest neighbours of "
              "a word, and the capital → country offsets and analogies",
              numbers=()),
     ViewSpec("history", "Run history", "reprviz_gui.views.history", "HistoryView",
@@ -135,8 +143,16 @@ def view_spec(view_id: str) -> Optional[ViewSpec]:
     return next((v for v in VIEWS if v.id == view_id), None)
 
 
+def spec_of(cls: type) -> Optional[ViewSpec]:
+    """The spec that makes views of ``cls`` (or of a class it derives from)."""
+    for klass in cls.__mro__:
+        spec = next((v for v in VIEWS if v.module == klass.__module__ and v.cls == klass.__name__),
+                    None)
+        if spec is not None:
+            return spec
+    return None
+
+
 def view_ids() -> list[str]:
     return [v.id for v in VIEWS]
 
-
-Factory = Callable[[], Panel]

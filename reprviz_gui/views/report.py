@@ -147,8 +147,6 @@ class SummaryLastProxy(QSortFilterProxyModel):
 class ReportView(Panel):
     """See the module docstring."""
 
-    title = "Accuracy and report"
-    panel_id = "report"
     empty_hint = "Train or load a model to see its accuracy and classification report"
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:

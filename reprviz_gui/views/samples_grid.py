@@ -171,8 +171,6 @@ class SampleGridCanvas(QWidget):
 class SampleGridView(Panel):
     """See the module docstring."""
 
-    title = "Class samples"
-    panel_id = "samples"
     empty_hint = "Open a dataset to see examples of each class"
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:

@@ -5,6 +5,7 @@ from the "evaluation" product); a click selects the sample in every view (shift 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 from PySide6.QtCore import QPoint
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox
 from ..workspace.products_course import TYPICAL_K_MAX, TypicalResult
 from ..workspace.state import Selection
 from .base import Panel
+from .options import ViewOptions, bind
 from .theme import make_subtitle
 from .tiles import SIZES, Section, Tile, TileGrid, size_box
 
@@ -20,9 +22,13 @@ ALL_CLASSES = "All classes"
 DEFAULT_K = 8
 
 
+@dataclass
+class TypicalOptions(ViewOptions):
+    k: int = DEFAULT_K  # typical and wrong samples per class
+    size: str = "Fit"  # tile size
+
+
 class TypicalView(Panel):
-    title = "Typical inputs"
-    panel_id = "typical"
     empty_hint = "Train or load a model to see the inputs it finds most typical of each class"
 
     def __init__(self, parent=None) -> None:
@@ -56,6 +62,9 @@ class TypicalView(Panel):
         self.watch_leave(self.grid.viewport())
         self._names: tuple[str, ...] = ()
         self._section_class: list[int] = []  # the class each drawn section lists
+        self.options = TypicalOptions()
+        bind(self.options, "k", self.k_box)
+        bind(self.options, "size", self.size_box)
 
     # --- options --------------------------------------------------------------------------------
     def set_class(self, cls: Optional[int]) -> None:

@@ -5,6 +5,7 @@ it does not matter. Drawn from the "weights" product."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel
 from ..core.analysis.weights import WeightImages
 from ..workspace.products_course import WeightsResult
 from .base import Panel
+from .options import ViewOptions, bind
 from .legend import DivergingLegend
 from .theme import make_subtitle
 from .tiles import SIZES, Section, Tile, TileGrid, size_box
@@ -22,9 +24,14 @@ ORDERS = ("Unit order", "By norm")
 SCALES = ("One scale for all", "Each on its own scale")
 
 
+@dataclass
+class WeightsOptions(ViewOptions):
+    order: str = next(iter(ORDERS))  # unit order
+    scale: str = next(iter(SCALES))  # one scale for all, or each unit its own
+    size: str = "Fit"
+
+
 class WeightsView(Panel):
-    title = "Weights as images"
-    panel_id = "weights"
     empty_hint = "Choose or load a model to see its first layer's weights as images"
 
     def __init__(self, parent=None) -> None:
@@ -60,6 +67,10 @@ class WeightsView(Panel):
         self._shown: Optional[WeightImages] = None  # in the order drawn
         self._colours: Optional[np.ndarray] = None
         self._limit: Optional[float] = None
+        self.options = WeightsOptions()
+        for name, box in (("order", self.order_box), ("scale", self.scale_box),
+                          ("size", self.size_box)):
+            bind(self.options, name, box)
 
     # --- options (what a user picks; tests set them the same way) --------------------------------
     def set_order(self, by_norm: bool) -> None:

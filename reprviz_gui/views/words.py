@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, QStringListModel, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QStringListModel, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSplitter, QStackedWidget, QTableWidget, QVBoxLayout, QWidget)
@@ -27,13 +27,9 @@ from .table_items import SORT, cell, make_table
 class WordsView(Panel):
     """Show ``WordsResult`` ("words") and ``NeighboursResult`` ("neighbours")."""
 
-    title = "Words"
-    panel_id = "words"
     empty_hint = ("Nearest neighbours and analogies are for word tables: open the bundled "
                   "capitals, or a GloVe / word2vec text file")
 
-    # asks the window for something outside this view: ("map_arrows", True)
-    window_request = Signal(str, object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -55,7 +51,7 @@ class WordsView(Panel):
         self.arrows_button = QPushButton("Arrows on the map")
         self.arrows_button.setToolTip("Draw each pair's offset (capital → country) as an arrow "
                                       "on the map")
-        self.arrows_button.clicked.connect(lambda: self.window_request.emit("map_arrows", True))
+        self.arrows_button.clicked.connect(lambda: self.arrows_requested.emit(True))
         bar.addWidget(self.arrows_button)
         self.body_layout.addLayout(bar)
         self.search_note = QLabel()

@@ -30,7 +30,6 @@ DIVERGING_MAP = "CET-D1A"  # cosine similarity: blue (-1) - white (0) - red (+1)
 # Confusion-matrix cell scales (white -> full colour).
 CORRECT_COLOR = (49, 163, 84)  # green
 ERROR_COLOR = (222, 45, 38)  # red
-MISCLASSIFIED_COLOR = (230, 20, 20)
 
 
 def _hex_to_rgba(h: str) -> tuple[int, int, int, int]:
@@ -55,10 +54,6 @@ def class_colors(n: int) -> np.ndarray:
             r, g, b = colorsys.hls_to_rgb(hue, light, sat)
             table.append((int(r * 255), int(g * 255), int(b * 255), 255))
     return np.asarray(table, dtype=np.uint8).reshape(n, 4)
-
-
-def class_qcolors(n: int) -> list[QColor]:
-    return [QColor(int(r), int(g), int(b), int(a)) for r, g, b, a in class_colors(n)]
 
 
 def sequential_cmap() -> pg.ColorMap:

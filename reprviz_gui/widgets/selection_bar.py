@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import numpy as np
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QToolButton, QWidget
+
+from ..workspace.state import Selection
 
 NOTHING = ("No selection — click a confusion-matrix cell, a map point or a legend class, or drag "
            "a box or lasso in the map (shift adds)")
@@ -40,8 +44,6 @@ class SelectionBar(QToolBar):
             self.label.setToolTip("")
             self.clear_button.setEnabled(False)
             return
-        from ..views.gallery import selected_classes
-
         _, y = dataset.split(selection.split)
         classes = selected_classes(selection, y, dataset.class_names) or ""
         what = f" · {selection.source}" if selection.source else ""
@@ -52,3 +54,14 @@ class SelectionBar(QToolBar):
 
     def text(self) -> str:
         return self.label.text()
+
+
+def selected_classes(selection: Selection, labels: np.ndarray, names: Any) -> Optional[str]:
+    """'Shirt 80, T-shirt/top 40, …' for the selection bar."""
+    if selection.empty:
+        return None
+    y = np.asarray(labels)[selection.indices[selection.indices < len(labels)]]
+    counts = np.bincount(y.astype(np.int64), minlength=len(names))
+    top = sorted(((int(c), k) for k, c in enumerate(counts) if c), reverse=True)
+    text = ", ".join(f"{names[k]}: {c:,}" for c, k in top[:6])
+    return text + (", …" if len(top) > 6 else "")

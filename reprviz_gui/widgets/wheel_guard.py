@@ -8,7 +8,7 @@ filter that passes an unfocused widget's wheel events on to the scroll area arou
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 
 
 class WheelGuard(QObject):
@@ -23,6 +23,13 @@ class WheelGuard(QObject):
 
 
 _GUARD: WheelGuard | None = None
+
+
+def guard_wheels(parent: QWidget) -> None:
+    """Guard every spin box and combo box inside ``parent`` (installing twice is harmless:
+    Qt keeps one filter per object)."""
+    for widget in parent.findChildren(QAbstractSpinBox) + parent.findChildren(QComboBox):
+        guard_wheel(widget)
 
 
 def guard_wheel(widget: QWidget) -> QWidget:

@@ -1,0 +1,177 @@
+"""Each view's own options live in an evented state object (views/options.py) that survives a
+round trip through a plain dict; the view base guards the wheel and adopts pyqtgraph's
+orphan menus for every view (issue 19, sections 1.12 and 6)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from reprviz_gui.views.base import Panel
+from reprviz_gui.views.map_view import MapPanel
+from reprviz_gui.views.regions import RegionsView
+from reprviz_gui.views.typical import TypicalView
+from reprviz_gui.views.weights import WeightsView
+
+
+def _view(qtbot, cls):
+    view = cls()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _pick_last(qtbot, combo) -> None:
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_End)  # a user's keyboard choice (emits activated)
+
+
+def _round_trip(qtbot, cls, view):
+    state = json.loads(json.dumps(view.options_state()))  # what a session file would hold
+    fresh = _view(qtbot, cls)
+    fresh.restore_options(state)
+    return state, fresh
+
+
+def test_typical_options_round_trip(qtbot):
+    view = _view(qtbot, TypicalView)
+    qtbot.mouseClick(view.k_box, Qt.MouseButton.LeftButton)
+    view.k_box.selectAll()
+    qtbot.keyClicks(view.k_box, "5")
+    qtbot.keyClick(view.k_box, Qt.Key.Key_Return)
+    _pick_last(qtbot, view.size_box)
+    state, fresh = _round_trip(qtbot, TypicalView, view)
+    assert state == {"k": 5, "size": view.size_box.itemText(view.size_box.count() - 1)}
+    assert fresh.k_box.value() == 5
+    assert fresh.size_box.currentText() == view.size_box.currentText() != "Fit"
+
+
+def test_weights_and_regions_options_round_trip(qtbot):
+    weights = _view(qtbot, WeightsView)
+    _pick_last(qtbot, weights.order_box)
+    _pick_last(qtbot, weights.scale_box)
+    state, fresh = _round_trip(qtbot, WeightsView, weights)
+    assert state["order"] == "By norm" and state["scale"] == "Each on its own scale"
+    assert (fresh.order_box.currentText(), fresh.scale_box.currentText()) == \
+        ("By norm", "Each on its own scale")
+
+    regions = _view(qtbot, RegionsView)
+    qtbot.mouseClick(regions.explain_box, Qt.MouseButton.LeftButton,
+                     pos=QPoint(4, regions.explain_box.height() // 2))
+    assert not regions.explain_box.isChecked()
+    state, fresh = _round_trip(qtbot, RegionsView, regions)
+    assert state["explanations"] is False and not fresh.explain_box.isChecked()
+
+
+def test_map_options_round_trip(qtbot):
+    view = _view(qtbot, MapPanel)
+    _pick_last(qtbot, view.colour_combo)  # "None"
+    qtbot.mouseClick(view.errors_check, Qt.MouseButton.LeftButton,
+                     pos=QPoint(4, view.errors_check.height() // 2))
+    state, fresh = _round_trip(qtbot, MapPanel, view)
+    assert state == {"colour_by": "none", "show_errors": view.errors_check.isChecked()}
+    assert fresh.colour_by() == "none" and fresh.colour_combo.currentText() == "None"
+    assert fresh.errors_check.isChecked() == view.errors_check.isChecked()
+
+
+def test_damaged_options_keep_the_defaults(qtbot):
+    view = _view(qtbot, TypicalView)
+    before = view.options_state()
+    view.restore_options({"k": "many", "size": [1, 2], "unknown": 3})
+    view.restore_options(["not", "a", "dict"])
+    assert view.options_state() == before and view.k_box.value() == before["k"]
+    view.restore_options({"size": "No such size"})
+    assert view.options_state()["size"] == view.size_box.currentText() == before["size"]
+    map_view = _view(qtbot, MapPanel)
+    map_view.restore_options({"colour_by": "rainbow"})
+    assert map_view.colour_by() == "true"
+
+
+def _wheel(widget, delta: int = -120) -> None:
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    glob = QPointF(widget.mapToGlobal(pos.toPoint()))
+    ev = QWheelEvent(pos, glob, QPoint(0, 0), QPoint(0, delta), Qt.MouseButton.NoButton,
+                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_an_unfocused_spin_box_or_combo_in_a_view_ignores_the_wheel(qtbot):
+    view = _view(qtbot, TypicalView)
+    k, size = view.k_box.value(), view.size_box.currentIndex()
+    view.setFocus()
+    for _ in range(3):
+        _wheel(view.k_box, 120)
+        _wheel(view.size_box, -120)
+    assert (view.k_box.value(), view.size_box.currentIndex()) == (k, size)
+
+
+class _PlotView(Panel):
+    """A pyqtgraph view that does nothing about pyqtgraph's parentless menus."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.body_layout.addWidget(self.plot)
+
+    def _draw(self, result) -> None:
+        pass
+
+
+def _top_level_addresses() -> set[int]:
+    import shiboken6
+
+    return {int(shiboken6.getCppPointer(w)[0]) for w in QApplication.topLevelWidgets()}
+
+
+def test_the_base_deletes_a_pyqtgraph_views_orphan_menus_with_it(qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    before = _top_level_addresses()
+    view = _PlotView()
+    made = _top_level_addresses() - before
+    assert len(made) > 1  # the view and pyqtgraph's menus
+    view.deleteLater()
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QApplication.processEvents()
+    assert not (_top_level_addresses() - before)
+
+
+def _doc_example() -> str:
+    """The worked example of docs/architecture.md (the first python block after its title)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text()
+    after = text[text.index("### Adding a view: one module plus one entry"):]
+    return after[after.index("```python\n") + 10:after.index("```\n", after.index("```python"))]
+
+
+def test_the_architecture_docs_worked_example_is_a_working_pyqtgraph_view(qtbot):
+    import sys
+    import types
+
+    from view_support import make_layer
+
+    module = types.ModuleType("reprviz_doc_example")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    try:
+        exec(compile(_doc_example(), "architecture.md", "exec"), module.__dict__)
+        cls = module.ActivationHistogram
+        view = _view(qtbot, cls)
+        layer = make_layer()
+        view.show_result(layer)
+        expected, _ = np.histogram(np.asarray(layer.activations, dtype=float).ravel(), bins=40)
+        assert view.displayed()["counts"].tolist() == expected.tolist()
+        view.bins_box.setValue(10)  # the option redraws
+        assert len(view.displayed()["counts"]) == 10 and view.options_state() == {"bins": 10}
+        fresh = _view(qtbot, cls)
+        fresh.restore_options(view.options_state())
+        assert fresh.bins_box.value() == 10
+    finally:
+        del sys.modules[module.__name__]
