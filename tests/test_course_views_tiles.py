@@ -87,6 +87,22 @@ def test_the_grid_reflows_with_its_width_and_fit_fills_the_space(qtbot):
     assert grid.factors()[0] > small and grid.canvas.height() <= 900
 
 
+def test_fit_fills_a_wide_panel_when_nothing_fits_its_height(qtbot):
+    """Issue 19, 1.11: Important regions' four sections of ten maps in a wide, short panel were
+    drawn at the 40 px minimum, a thin strip; now each section fills the width in one row."""
+    sections = [Section(f"kind {k}", "a note", [Tile(np.zeros((20, 20), np.uint8), f"class {i}")
+                                                 for i in range(10)]) for k in range(4)]
+    grid = _grid(qtbot, sections, width=1400, height=300)
+    assert grid.canvas.height() > 300  # it scrolls at any size
+    assert [grid.columns(k) for k in range(4)] == [10] * 4  # one row per section
+    side = grid.tile_rect(0, 0).width()
+    assert side >= 100  # the 10 tiles span most of the 1,400 px
+    assert grid.tile_rect(0, 9).right() > 0.7 * 1400
+    grid.resize(500, 300)  # narrower: no section wraps onto more rows than at the minimum
+    _settle()
+    assert grid.factors()[0] == 2 and grid.tile_rect(0, 0).width() == 40
+
+
 def test_hover_and_clicks_name_the_tile(qtbot):
     tiles = [Tile(np.zeros((6, 6), np.uint8), str(i), key=100 + i) for i in range(5)]
     grid = _grid(qtbot, [Section("first", tiles=tiles[:2]), Section("second", tiles=tiles[2:])])

@@ -122,6 +122,7 @@ class TileGrid(QScrollArea):
         self._headers: list[tuple[QRect, QRect, int]] = []  # title rect, note rect, section
         self._factors: list[int] = []
         self._target_px = 0  # 0: fit
+        self._rows = 0  # tile rows of the last layout (all sections)
         self._marked: set = set()  # tile keys drawn with a selection frame
         self._hovered: Optional[tuple[int, int]] = None
         self._title_font = QFont(QApplication.font())
@@ -209,8 +210,18 @@ class TileGrid(QScrollArea):
         if self._target_px:
             return max(1, round(self._target_px / side))
         low = max(1, -(-MIN_FIT_PX // side))
-        for f in range(max(low, MAX_FIT_PX // side), low - 1, -1):
+        top = max(low, MAX_FIT_PX // side)
+        for f in range(top, low - 1, -1):
             if self._layout(width, f, place=False) <= height:
+                return f
+        # Nothing fits the height (many sections, a short panel): it scrolls anyway, so fill
+        # the width instead — the largest factor that wraps no section onto more rows (four
+        # sections of ten in a wide panel were drawn at the 40 px minimum, a strip of tiles).
+        self._layout(width, low, place=False)
+        rows = self._rows
+        for f in range(top, low, -1):
+            self._layout(width, f, place=False)
+            if self._rows <= rows:
                 return f
         return low
 
@@ -239,6 +250,7 @@ class TileGrid(QScrollArea):
         headers: list[tuple[QRect, QRect, int]] = []
         factors: list[int] = []
         y = MARGIN
+        rows = 0  # rows of tiles, over all sections
         inner = max(10, width - 2 * MARGIN)
         side = self._longest_side()
         for si, section in enumerate(self._sections):
@@ -263,6 +275,7 @@ class TileGrid(QScrollArea):
                 step = (WIDE_GAP if tile.gap_before else 0)
                 if in_row and (x + step + cell.width() > MARGIN + inner or in_row == per_row):
                     x, y, in_row = MARGIN, y + cell.height() + GAP, 0
+                    rows += 1
                     step = 0
                 x += step
                 image = QRect(x, y, cell.width(), cell.height())
@@ -278,7 +291,9 @@ class TileGrid(QScrollArea):
                 in_row += 1
             if section.tiles:
                 y += cell.height()
+                rows += 1
             y += 2 * GAP
+        self._rows = rows
         if place:
             self._placed, self._headers, self._factors = placed, headers, factors
         return y + MARGIN
