@@ -4,6 +4,8 @@ remembered per file name; code sets emit nothing; combo boxes ignore the wheel u
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
@@ -105,6 +107,13 @@ def test_choosing_the_digit_options_by_hand(qtbot, digit_files, monkeypatch):
     assert remembered_options(store, numbers)["labels_file"] == str(labels)
     ds = load_dataset(numbers, dlg.options())
     assert ds.class_names == [str(d) for d in range(10)] and len(emitted) == 5
+    # issue 19, 1.11: the note says the scaling that was chosen (it said "min-max over the
+    # whole file" although each sample is scaled on its own)
+    scaling = [n for n in ds.notes if "scaled" in n]
+    assert len(scaling) == 1 and "each sample" in scaling[0], ds.notes
+    assert "whole file" not in scaling[0]
+    assert "whole file" in " ".join(load_dataset(numbers, replace(
+        dlg.options(), per_sample_minmax=False)).notes)
 
 
 def test_an_edit_that_changes_nothing_emits_nothing(qtbot, digit_files):

@@ -268,9 +268,11 @@ def check_image_shape(shape, name: str) -> tuple[int, ...]:
     return dims
 
 
-def to_pixels(values: np.ndarray, lo: float, hi: float, integral: bool) -> tuple[np.ndarray, str]:
+def to_pixels(values: np.ndarray, lo: float, hi: float, integral: bool,
+              per_sample: bool = False) -> tuple[np.ndarray, str]:
     """uint8 pixels: whole numbers within 0..255 as they are, anything else min-max scaled over
-    the whole array to 0..255 (returns the note that says so, else "")."""
+    the whole array to 0..255 (returns the note that says so, else ""). ``per_sample``: the
+    user chose to scale each sample on its own (``Dataset.inputs`` does), and the note says so."""
     if integral and lo >= 0 and hi <= 255:
         return values.astype(np.uint8), ""
     span = hi - lo
@@ -279,8 +281,9 @@ def to_pixels(values: np.ndarray, lo: float, hi: float, integral: bool) -> tuple
     else:
         scaled = np.rint((values.astype(np.float64) - lo) * (255.0 / span)).clip(0, 255)
         scaled = scaled.astype(np.uint8)
-    return scaled, (f"Pixel values range from {lo:g} to {hi:g}, not whole numbers 0..255; they "
-                    f"were scaled to 0..255 (min-max over the whole file).")
+    how = ("each sample is scaled to its own min..max, as chosen" if per_sample else
+           "they were scaled to 0..255 (min-max over the whole file)")
+    return scaled, f"Pixel values range from {lo:g} to {hi:g}, not whole numbers 0..255; {how}."
 
 
 def reshape_images(flat: np.ndarray, shape: tuple[int, ...], pixel_order: str) -> np.ndarray:
@@ -371,7 +374,8 @@ def _samples(path: Path, parsed: _Parsed, shape: Optional[tuple[int, ...]],
         raise ShapeDataError(f"{path.name}: the image shape {'x'.join(map(str, shape))} needs "
                              f"{n_pixels} values per row, but the rows hold {n_features}"
                              f"{besides}.")
-    pixels, note = to_pixels(parsed.values, parsed.lo, parsed.hi, parsed.integral)
+    pixels, note = to_pixels(parsed.values, parsed.lo, parsed.hi, parsed.integral,
+                             options.per_sample_minmax)
     if note:
         notes.append(note)
     return reshape_images(pixels, shape, options.pixel_order), "image", notes
