@@ -175,3 +175,33 @@ def test_the_architecture_docs_worked_example_is_a_working_pyqtgraph_view(qtbot)
         assert fresh.bins_box.value() == 10
     finally:
         del sys.modules[module.__name__]
+
+
+def test_history_filter_and_cosine_mode_round_trip(qtbot):
+    from test_history_views import _record
+
+    from reprviz_gui.views.cosine import CosinePanel
+    from reprviz_gui.views.history import HistoryView
+    from reprviz_gui.workspace.products_history import HistoryResult
+    from reprviz_gui.workspace.state import ResultTag
+
+    recs = (_record("digits", 0.1, 0.9, 0.3), _record("mnist", 0.02, 0.95, 0.2),
+            _record("digits", 0.3, 0.8, 0.5))
+    view = _view(qtbot, HistoryView)
+    view.show_result(HistoryResult(ResultTag(1, ""), recs, ""))
+    view.dataset_combo.setFocus()
+    qtbot.keyClick(view.dataset_combo, Qt.Key.Key_End)  # the last dataset: mnist
+    state, fresh = _round_trip(qtbot, HistoryView, view)
+    assert state == {"dataset": "mnist"}
+    # restored before the runs arrive: the filter applies once they do
+    fresh.show_result(HistoryResult(ResultTag(1, ""), recs, ""))
+    assert fresh.dataset_combo.currentData() == "mnist"
+    shown = [fresh.table.item(i, 0).data(Qt.ItemDataRole.UserRole)
+             for i in range(fresh.table.rowCount()) if not fresh.table.isRowHidden(i)]
+    assert len(shown) == 1
+
+    cosine = _view(qtbot, CosinePanel)
+    qtbot.mouseClick(cosine.centroids_button, Qt.MouseButton.LeftButton)
+    state, fresh = _round_trip(qtbot, CosinePanel, cosine)
+    assert state == {"mode": "centroids"}
+    assert fresh.mode() == "centroids" and fresh.centroids_button.isChecked()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..widgets.colormaps import diverging_cmap
 from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
+from .options import ViewOptions, bind_value
 from .describe import class_name, sample_thumbnail, sample_title
 from ..core.data.samples import class_bands
 from .matrix_image import ScreenImage
@@ -31,6 +33,11 @@ def _fmt_cos(v: float) -> str:
         return "1" if v > 0 else "\u22121"
     s = f"{abs(v):.2f}".lstrip("0")
     return ("\u2212" if v < 0 and s != ".00" else "") + s
+
+
+@dataclass
+class CosineOptions(ViewOptions):
+    mode: str = "samples"  # samples × samples, or "centroids": class means
 
 
 class CosinePanel(Panel):
@@ -115,6 +122,8 @@ class CosinePanel(Panel):
         self._mode = self.SAMPLES
         self.plot.getViewBox().sigRangeChanged.connect(self._update_value_visibility)
         self.plot.getViewBox().sigResized.connect(self._update_value_visibility)
+        self.options = CosineOptions()
+        bind_value(self.options, "mode", self.view_changed, self._restore_mode)
 
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
@@ -137,6 +146,10 @@ class CosinePanel(Panel):
         self._mode = mode
         if self._result is not None:
             self._render()
+
+    def _restore_mode(self, mode: str) -> None:
+        if mode in (self.SAMPLES, self.CENTROIDS) and mode != self._mode:
+            self.set_mode(mode)
 
     def _on_toggle(self, button_id: int) -> None:
         mode = self.SAMPLES if button_id == 0 else self.CENTROIDS

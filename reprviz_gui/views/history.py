@@ -11,6 +11,7 @@ deleting and restoring are asked of the window (``delete_runs_requested``,
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from html import escape
 from typing import Any, Optional
 
@@ -23,6 +24,7 @@ from superqt.utils import qthrottled
 
 from ..workspace.products_history import HistoryResult  # registers the product
 from .base import Panel
+from .options import ViewOptions
 from .table_items import KEY, SORT, cell, make_table
 from .theme import make_subtitle, scene_to_panel, style_plot, tick_font
 
@@ -66,6 +68,11 @@ def run_label(r: Any) -> str:
     return f"{_text(r.time, 'time')} · {r.dataset} · {r.architecture}{lr}"
 
 
+@dataclass
+class HistoryOptions(ViewOptions):
+    dataset: str = ALL  # the runs of one dataset only; "" = all
+
+
 class HistoryView(Panel):
     empty_hint = ("No training runs yet: every run (Train here, or main.py analyze) adds a row "
                   "with its settings, accuracy and loss.")
@@ -79,7 +86,9 @@ class HistoryView(Panel):
         self.dataset_combo = QComboBox()
         self.dataset_combo.setObjectName("historyDataset")
         self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.dataset_combo.activated.connect(self._apply_filter)
+        self.dataset_combo.activated.connect(self._on_filter_chosen)
+        self.options = HistoryOptions()
+        self.options.events.dataset.connect(self._show_filter)
         bar.addWidget(self.dataset_combo)
         bar.addStretch(1)
         self.delete_button = QPushButton("Delete")
@@ -179,7 +188,7 @@ class HistoryView(Panel):
             return
         self._records = {rec.id: rec for rec in r.records}
         self._order = [rec.id for rec in r.records]
-        chosen = self.dataset_combo.currentData() or ALL
+        chosen = self.options.dataset  # as chosen, or restored before the runs arrived
         datasets = sorted({rec.dataset for rec in r.records})
         self.dataset_combo.clear()
         self.dataset_combo.addItem(f"All ({len(r.records)})", ALL)
@@ -211,6 +220,17 @@ class HistoryView(Panel):
         """The runs the filter shows, in table order."""
         return [self.table.item(i, 0).data(KEY) for i in range(self.table.rowCount())
                 if not self.table.isRowHidden(i)]
+
+    def _on_filter_chosen(self, *_: Any) -> None:
+        self.options.dataset = self.dataset_combo.currentData() or ALL
+        self._apply_filter()
+
+    def _show_filter(self, dataset: str, *_: Any) -> None:
+        """A restored filter: shown now if that dataset has runs, else once it has."""
+        i = self.dataset_combo.findData(dataset)
+        if i >= 0 and i != self.dataset_combo.currentIndex():
+            self.dataset_combo.setCurrentIndex(i)
+            self._apply_filter()
 
     def _apply_filter(self, *_: Any) -> None:
         chosen = self.dataset_combo.currentData() or ALL
