@@ -87,8 +87,12 @@ def test_capitals_neighbours_offsets_and_arrows(qtbot, capitals, resources):
     qtbot.waitUntil(lambda: m.result() is not None and m.result().method == "mds"
                     and not m.result().preview, timeout=60_000)
     r = m.result()
-    assert m.colour_by() == "none" and not m.legend.isVisible()
-    assert {tuple(col[:3]) for col in m.displayed()["colors"]} == {NO_COLOUR}
+    # issue 19, 1.11: coloured by kind (capital / country), not "Colour by: None"
+    assert m.colour_by() == "true" and m.colour_combo.currentText() == "True class"
+    assert m.legend.isVisible()
+    np.testing.assert_array_equal(m.displayed()["colors"][:, :3],
+                                  class_colors(len(r.samples.class_names))[r.samples.labels][:, :3])
+    assert len(set(r.samples.labels.tolist())) == 2  # capital, country
     row = list(r.samples.words).index("berlin")
     qtbot.mouseClick(m.view.viewport(), LEFT, pos=viewport_point(m.view, m.scene_pos_of(row)))
     qtbot.waitUntil(lambda: view.displayed()["query"] == "berlin", timeout=10_000)
@@ -154,19 +158,28 @@ def _word_map(qtbot):
     return panel, r
 
 
-def test_word_map_starts_without_colours_and_colours_on_demand(qtbot):
+def test_word_map_starts_coloured_by_kind_and_uncoloured_on_demand(qtbot):
     panel, r = _word_map(qtbot)
-    assert panel.colour_by() == "none" and panel.colour_combo.currentData() == "none"
-    assert {tuple(c[:3]) for c in panel.displayed()["colors"]} == {NO_COLOUR}
-    assert not panel.legend.isVisible() and not panel.errors_check.isVisible()
-    with qtbot.waitSignal(panel.colour_by_changed) as sig:
-        panel.colour_combo.setFocus()
-        qtbot.keyClick(panel.colour_combo, Qt.Key.Key_Home)  # the user: "True class"
-    assert sig.args == ["true"] and panel.legend.isVisible()
+    assert panel.colour_by() == "true" and panel.colour_combo.currentData() == "true"
     np.testing.assert_array_equal(panel.displayed()["colors"][:, :3],
                                   class_colors(3)[r.samples.labels][:, :3])
-    panel.set_dataset(make_dataset())  # other data (no words): class colours stay
+    assert panel.legend.isVisible() and not panel.errors_check.isVisible()
+    with qtbot.waitSignal(panel.colour_by_changed) as sig:
+        panel.colour_combo.setFocus()
+        qtbot.keyClick(panel.colour_combo, Qt.Key.Key_End)  # the user: "None"
+    assert sig.args == ["none"] and not panel.legend.isVisible()
+    assert {tuple(c[:3]) for c in panel.displayed()["colors"]} == {NO_COLOUR}
+    panel.set_dataset(make_dataset())  # other data (no words): class colours again
     assert panel.colour_by() == "true"
+
+
+def test_an_unlabelled_word_table_starts_without_colours(qtbot):
+    from dataclasses import replace
+
+    panel = shown(qtbot, MapPanel())
+    ds = load_dataset("capitals")
+    panel.set_dataset(replace(ds, class_names=["word"]))
+    assert panel.colour_by() == "none"
 
 
 def test_arrows_follow_the_checkbox_and_point_from_source_to_target(qtbot):

@@ -143,10 +143,13 @@ class MapOverlays:
         return self.word_labels.items
 
     def set_dataset(self, dataset: Any) -> None:
-        """Word tables start without class colours, as the practical draws them."""
+        """A word table starts coloured by its kind (capital / country) when it has one, and
+        without colours only when it has no classes: "Colour by: None" on capitals showed one
+        colour for two kinds of word."""
         words = dataset is not None and dataset.words is not None
         if words or self._colour_by == self.NONE:
-            self._colour_by = self.NONE if words else self.TRUE
+            unlabelled = words and len(dataset.class_names) <= 1
+            self._colour_by = self.NONE if unlabelled else self.TRUE
             self._set_combo(self._colour_by)
         self.set_arrows(None)
 
