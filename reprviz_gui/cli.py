@@ -361,6 +361,8 @@ def run_analyze(argv: Sequence[str]) -> int:
 
     opts = options_from_args(args)
     on_progress = None if args.quiet else _EpochPrinter(sys.stderr)
+    if args.sweep:
+        return _run_sweep(opts, _sweep_grid(args.sweep), on_progress, args.quiet)
     result = analyze(opts, on_progress=on_progress)
     if not args.quiet:
         from .core.errors import printable
@@ -369,6 +371,40 @@ def run_analyze(argv: Sequence[str]) -> int:
             print(printable(line))  # class names and words come from the user's files
         print(f"wrote {', '.join(result['files'])} to {opts.out}")
     return EXIT_OK
+
+
+def _run_sweep(opts, grid: dict, on_progress, quiet: bool) -> int:
+    """Every combination; the first Ctrl-C stops cleanly after the current batch (the runs
+    done are kept and the summary written; exit 130), a second one quits at once."""
+    import signal
+    import threading
+
+    from .core.io.sweep import run_sweep, summary_table
+
+    stop = threading.Event()
+
+    def on_sigint(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("stopping the sweep (Ctrl-C again to quit at once)…", file=sys.stderr, flush=True)
+
+    def on_run(row: dict) -> None:
+        if not quiet:
+            print(f"run {row['run']} done: " + ", ".join(
+                f"{k}={v}" for k, v in row["settings"].items()), file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        summary = run_sweep(opts, grid, on_progress, stop.is_set, on_run)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not quiet:
+        for line in summary_table(summary):
+            print(line)
+        print(f"wrote run-01 .. run-{summary['sweep']['completed']:02d} and report.json "
+              f"to {opts.out}")
+    return EXIT_INTERRUPTED if summary["sweep"]["stopped"] else EXIT_OK
 
 
 def _open_window(argv: list[str]) -> int:
