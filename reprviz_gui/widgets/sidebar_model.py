@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QPushButton
 
 from ..core.model.preset_table import FIELDS, MODEL_FIELDS, PRESET_FIELDS
 from ..core.model.preset_table import PRESET_LABELS as _TABLE_LABELS
