@@ -135,7 +135,7 @@ _FIELDS = (
           help="activation of the hidden layers"),
     Field("dropout", "Dropout", "float", 0.0, "model", lo=0.0, hi=0.9, step=0.05, decimals=2,
           help="dropout rate after each hidden layer"),
-    Field("l2", "L2", "float", 0.0, "model", lo=0.0, hi=1.0, step=0.0001, decimals=4,
+    Field("l2", "L2", "float", 0.0, "model", lo=0.0, hi=100.0, step=0.0001, decimals=4,
           help="L2 weight penalty λ (style notebook: the notebook's λ of λ/(2m)·Σw²)"),
     Field("init_epsilon", "Init ε", "float", 0.12, "model", lo=0.0, hi=10.0, step=0.01,
           decimals=3, help="style notebook: initial weights uniform in ±ε (0: "
