@@ -52,7 +52,7 @@ def test_notebook_cost_equals_the_notebooks_formula():
             assert np.abs(v).max() <= 0.12 + 1e-7 and np.abs(v).max() > 0.05
     # notebook style: plain gradient descent whatever the optimizer settings say
     opt = model.optimizer.get_config()
-    assert opt["name"].lower() == "sgd" and opt["momentum"] == 0.0
+    assert type(model.optimizer).__name__ == "SGD" and opt["momentum"] == 0.0
     assert float(opt["learning_rate"]) == pytest.approx(0.5)
     # two epochs of full-batch gradient descent, then the cost on the rows trained on
     result = train(model, ds, TrainConfig(epochs=2, batch_size=7, validation_split=0.0))
