@@ -214,3 +214,33 @@ def test_gallery_tiles_hold_every_models_prediction(qtbot):
         assert t.item(k).text().count("\n") == 2  # true class, A, B
         need = t.itemDelegate().sizeHint(option, t.model().index(k, 0))
         assert need.height() <= grid.height() and need.width() <= grid.width(), t.item(k).text()
+
+
+def test_a_review_cut_to_its_line_can_be_read_whole(qtbot):
+    """Issue 19, 1.11: IMDB reviews in the Selection view were cut at 160 characters with no
+    way to read the rest; a double-click opens the whole review, selectable and scrollable."""
+    from reprviz_gui.core.data.samples import decode_tokens
+    from reprviz_gui.core.data.sources import load_dataset
+
+    view = shown(qtbot, GalleryView())
+    ds = load_dataset("imdb-sample")
+    view.set_dataset(ds)
+    lengths = [len(decode_tokens(ds.tokens("test", i), ds.vocabulary)) for i in range(20)]
+    i = int(np.argmax(lengths))
+    assert lengths[i] > 400
+    view.set_selection(Selection.of("test", [i]))
+    t = view.tiles
+    item = t.item(0)
+    full = decode_tokens(ds.tokens("test", i), ds.vocabulary)
+    assert item.text().endswith("\u2026") and full not in item.text()  # cut in the list
+    rect = t.visualItemRect(item)
+    # a double-click as Qt receives it: press, release, then the double-click press
+    qtbot.mouseClick(t.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(t.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: view.reader is not None and view.reader.isVisible())
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    text = view.reader.findChild(QPlainTextEdit, "review_text")
+    assert text.toPlainText() == full and text.isReadOnly()
+    assert f"#{i}" in view.reader.windowTitle()
+    view.reader.close()

@@ -44,7 +44,10 @@ def sample_lines(samples: SampleSet, row: int,
     else:
         lines.append(f"class: {class_name(samples, true)}")
     if samples.texts is not None and row < len(samples.texts):
-        lines.append(elide(samples.texts[row]))
+        text = elide(samples.texts[row])
+        lines.append(text)
+        if text.endswith("\u2026"):  # cut: say where the whole of it is
+            lines.append("(click to select it; double-click it in Selection to read it all)")
     return lines
 
 

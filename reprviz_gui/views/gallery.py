@@ -8,7 +8,8 @@ from typing import Any, Optional
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QLabel, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QVBoxLayout)
 
 from ..core.data.samples import decode_tokens
 from ..widgets.thumbnail_tooltip import array_to_qimage, scale_factor
@@ -19,6 +20,7 @@ from .describe import elide
 
 MAX_SHOWN = 500  # more tiles than this helps nobody and costs seconds to lay out
 ICON_PX = 64
+FULL_TEXT = Qt.ItemDataRole.UserRole + 1  # a review's whole text, for "read it all"
 
 
 class GalleryView(Panel):
@@ -41,7 +43,9 @@ class GalleryView(Panel):
         self.tiles.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tiles.setWordWrap(True)
         self.tiles.setUniformItemSizes(True)
+        self.tiles.itemDoubleClicked.connect(self.read_whole)
         self.body_layout.addWidget(self.tiles, 1)
+        self.reader: Optional[QDialog] = None  # the open "read it all" window, if any
         self._dataset: Any = None
         self._evaluations: dict[str, EvaluationResult] = {}
 
@@ -107,7 +111,7 @@ class GalleryView(Panel):
         ds, sel = self._dataset, self._selection
         true = int(y[i])
         lines = [f"#{i}  {ds.class_names[true]}"]
-        wrong = False
+        wrong, full = False, ""
         for sid, ev in sorted(self._evaluations.items()):
             if ev.split != sel.split or ev.predictions is None or i >= len(ev.predictions):
                 continue
@@ -127,15 +131,46 @@ class GalleryView(Panel):
             if ds.words is not None and sel.split == "test":
                 what = f"“{ds.words[i]}”"
             elif ds.kind == "sequence":
-                what = elide(decode_tokens(ds.tokens(sel.split, i), ds.vocabulary), 160)
+                full = decode_tokens(ds.tokens(sel.split, i), ds.vocabulary)
+                what = elide(full, 160)
             else:
                 what = ""
             item = QListWidgetItem("  ".join(lines) + (f"\n{what}" if what else ""))
         item.setData(Qt.ItemDataRole.UserRole, i)
         item.setToolTip("\n".join(lines))
+        if full:
+            item.setData(FULL_TEXT, full)
+            item.setToolTip("\n".join(lines) + "\ndouble-click to read the whole review")
         if wrong:
             item.setForeground(QColor(200, 30, 30))
         return item
+
+    def read_whole(self, item: QListWidgetItem) -> None:
+        """A review is cut to fit its line: a double-click opens all of it in a window of its
+        own (selectable, scrollable; non-modal, so the views keep working)."""
+        full = item.data(FULL_TEXT)
+        if not full:
+            return
+        if self.reader is not None:
+            self.reader.close()
+        i = item.data(Qt.ItemDataRole.UserRole)
+        dialog = QDialog(self)
+        dialog.setObjectName("review_reader")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle(f"Review #{i} ({self._selection.split})")
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(item.text().split("\n")[0]))  # index, true class, predictions
+        text = QPlainTextEdit(full)
+        text.setReadOnly(True)
+        text.setObjectName("review_text")
+        layout.addWidget(text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.close)
+        layout.addWidget(buttons)
+        dialog.resize(560, 420)
+        dialog.destroyed.connect(lambda *_: setattr(self, "reader", None))
+        self.reader = dialog
+        dialog.show()
 
     def _clear_content(self) -> None:
         self.tiles.clear()
