@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from gui_support import click, is_training, wait_idle
 from reprviz_gui.workspace.state import Selection
@@ -79,3 +81,26 @@ def test_selected_cells_is_exact_unions_of_whole_cells():
         assert selected_cells(ev, Selection.of(ev.split, ev.cell_indices(*a)[1:])) == []
     assert selected_cells(ev, Selection.of("train", ev.cell_indices(*a))) == []
     assert selected_cells(ev, Selection()) == []
+
+
+def test_the_accuracy_column_shows_whole_at_the_default_window_size(qtbot, open_window):
+    """Issue 19, 1.11: at the default 1280 × 960 window the confusion matrix of ten classes
+    hid its accuracy column behind a horizontal scroll bar."""
+    win = open_window(source="fashion-mnist-sample", epochs=1)
+    win.resize(1280, 960)
+    c = win.controller
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: not is_training(win) and c.result("evaluation") is not None,
+                    timeout=120_000)
+    view = win.view("confusion")
+    win.docks["confusion"].raise_()
+    qtbot.waitUntil(lambda: view.isVisible() and view.table.rowCount() == 10, timeout=10_000)
+    QApplication.processEvents()
+    t, h = view.table, view.table.horizontalHeader()
+    last = t.columnCount() - 1
+    assert h.sectionPosition(last) + h.sectionSize(last) <= t.viewport().width()
+    assert not t.horizontalScrollBar().isVisible()
+    for i in range(10):  # every cell's text fits its column
+        for j in range(last + 1):
+            item = t.item(i, j)
+            assert QFontMetrics(item.font()).horizontalAdvance(item.text()) < h.sectionSize(j)
