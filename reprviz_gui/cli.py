@@ -267,31 +267,13 @@ def _add_table_options(p: argparse.ArgumentParser) -> None:
 
 
 def _sweep_grid(items: Sequence[str]) -> dict[str, list]:
-    """``["learning_rate=0.1,0.3", "l2=0,0.001"]`` -> {key: [values]}, each value checked by
-    its field of the preset table; a mistake is a UsageError."""
-    from .core.model.preset_table import FIELDS
+    """--sweep's values (core.io.sweep.parse_grid); a mistake is a UsageError."""
+    from .core.io.sweep import parse_grid
 
-    grid: dict[str, list] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip().lstrip("-").replace("-", "_")
-        if not sep or not text.strip():
-            raise UsageError(f"--sweep: expected KEY=V1,V2,..., not {item!r}")
-        if key not in FIELDS:
-            raise UsageError(f"--sweep: unknown setting {key!r}; choose from "
-                             f"{', '.join(FIELDS)}")
-        if key in grid:
-            raise UsageError(f"--sweep: {key} is given twice")
-        f = FIELDS[key]
-        parts = text.split("/") if f.kind == "widths" else text.split(",")
-        values = []
-        for part in parts:
-            try:
-                values.append(f.parse(part))
-            except ValueError as err:
-                raise UsageError(f"--sweep {key}: {err}") from None
-        grid[key] = values
-    return grid
+    try:
+        return parse_grid(list(items))
+    except ValueError as err:
+        raise UsageError(f"--sweep: {err}") from None
 
 
 def options_from_args(args: argparse.Namespace):

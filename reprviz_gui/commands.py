@@ -63,6 +63,12 @@ def _export_dialog(win: "MainWindow") -> Any:
     return export_dialog(win)
 
 
+def _sweep_dialog(win: "MainWindow") -> Any:
+    from .widgets.sweep_dialog import open_sweep_dialog
+
+    return open_sweep_dialog(win)
+
+
 def _compare_with(preset: str) -> Handler:
     return lambda win: win.controller.add_comparison(preset)
 
@@ -84,6 +90,8 @@ COMMANDS: list[Command] = [
     Command("train", "&Run", "&Train", lambda win: win.controller_train(), "Ctrl+T",
             _not_training),
     Command("cancel", "&Run", "&Cancel", lambda win: win.controller.cancel(), "Ctrl+."),
+    Command("sweep", "&Run", "S&weep…", lambda win: _sweep_dialog(win), enabled_when=_not_training,
+            tip="one training run per combination of settings, each a row of the run history"),
     *[Command(f"compare_{p}", "&Run/Compare &with", f"{p} preset", _compare_with(p),
               separator=(i == 0)) for i, p in enumerate(COMPARE_PRESETS)],
     Command("compare_file", "&Run/Compare &with", "Model file…", wa.compare_with_file,

@@ -27,6 +27,42 @@ _TRAINING_OPTIONS = {"epochs": "epochs", "batch_size": "batch_size",
                      "validation_split": "validation_split", "seed": "seed"}
 
 
+def parse_grid(items: list[str] | str) -> dict[str, list]:
+    """``["learning_rate=0.1,0.3", "l2=0,0.001"]`` (or the same as one string) -> {key:
+    [values]}, each value checked by its field of the preset table; ``ValueError`` with a
+    one-line reason. Widths lists are separated by '/': ``hidden=256-144/128``."""
+    if isinstance(items, str):
+        items = items.split()
+    grid: dict[str, list] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().lstrip("-").replace("-", "_")
+        if not sep or not text.strip():
+            raise ValueError(f"expected KEY=V1,V2,..., not {item!r}")
+        if key not in preset_table.FIELDS:
+            raise ValueError(f"unknown setting {key!r}; choose from "
+                             f"{', '.join(preset_table.FIELDS)}")
+        if key in grid:
+            raise ValueError(f"{key} is given twice")
+        f = preset_table.FIELDS[key]
+        values = []
+        for part in (text.split("/") if f.kind == "widths" else text.split(",")):
+            try:
+                values.append(f.parse(part))
+            except ValueError as err:
+                raise ValueError(f"{key}: {err}") from None
+        grid[key] = values
+    if not grid:
+        raise ValueError("give at least one KEY=V1,V2,...")
+    return grid
+
+
+def split_combo(combo: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(model fields, optimizer and training fields) of one combination."""
+    model = {k: v for k, v in combo.items() if preset_table.FIELDS[k].target == "model"}
+    return model, {k: v for k, v in combo.items() if k not in model}
+
+
 def combinations(grid: dict[str, list]) -> list[dict[str, Any]]:
     """Every combination, the last key varying fastest: {lr: [a, b], l2: [0, 1]} ->
     (a, 0), (a, 1), (b, 0), (b, 1)."""
