@@ -59,7 +59,9 @@ def test_three_runs_three_rows_and_points_that_survive_a_restart(qtbot, open_win
     assert [r.learning_rate for r in records] == list(RATES)
     for rec, hist in zip(records, curves):
         assert rec.val_accuracy == hist["val_accuracy"][-1]
-        assert rec.val_loss == hist["val_loss"][-1]
+        # measured again at the final weights (one loss definition for every split): the
+        # same number as Keras's last val_loss up to float32 rounding
+        assert rec.val_loss == pytest.approx(hist["val_loss"][-1], rel=1e-5)
         assert (rec.dataset, rec.architecture, rec.source) == ("digits", "dense 32-16 relu",
                                                                "window")
         assert rec.settings["model"]["hidden"] == [32, 16]

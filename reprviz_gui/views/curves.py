@@ -17,7 +17,8 @@ from ..workspace.state import TrainingCurves
 from .base import Panel
 from .theme import palette_colors, scene_to_panel, style_plot, tick_font
 
-SERIES = ("loss", "val_loss", "accuracy", "val_accuracy")
+# with L2 on, Keras's losses include the penalty; "val_cross_entropy" (dotted) is without it
+SERIES = ("loss", "val_loss", "accuracy", "val_accuracy", "val_cross_entropy")
 TRAIN_COLOR = QColor(TAB10[0])
 VAL_COLOR = QColor(TAB10[1])
 
@@ -71,9 +72,12 @@ class CurvesPanel(Panel):
         for key in SERIES:
             val = key.startswith("val_")
             color = VAL_COLOR if val else TRAIN_COLOR
-            plot = self.loss_plot if key.endswith("loss") else self.acc_plot
+            plot = self.acc_plot if key.endswith("accuracy") else self.loss_plot
+            pen = val_pen if val else train_pen
+            if key == "val_cross_entropy":
+                pen = pg.mkPen(VAL_COLOR, width=1, style=Qt.PenStyle.DotLine)
             item = pg.PlotDataItem(
-                [], [], pen=val_pen if val else train_pen, symbol="s" if val else "o", symbolSize=5,
+                [], [], pen=pen, symbol="s" if val else "o", symbolSize=5,
                 symbolBrush=color, symbolPen=None, name="validation" if val else "train", antialias=True)
             plot.addItem(item)
             self.items[key] = item
@@ -83,6 +87,7 @@ class CurvesPanel(Panel):
         self.legend.setParentItem(self.loss_plot.getViewBox())
         self.legend.addItem(self.items["loss"], "train")
         self.legend.addItem(self.items["val_loss"], "validation")
+        self._ce_legend = False  # the cross-entropy entry is listed only with L2 on
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(fg.red(), fg.green(), fg.blue(), 70))
         self.cursor_line.hide()
         self.acc_plot.addItem(self.cursor_line, ignoreBounds=True)
@@ -107,6 +112,14 @@ class CurvesPanel(Panel):
         for key, item in self.items.items():
             y = np.asarray(hist.get(key, ()), dtype=float)
             item.setData(np.arange(1, len(y) + 1, dtype=float), y)
+        with_l2 = any(v > 0 for v in hist.get("penalty", ()))
+        self.loss_plot.setLabel("left", "loss incl. L2" if with_l2 else "loss")
+        if with_l2 and self._ce_legend is False:
+            self.legend.addItem(self.items["val_cross_entropy"], "validation cross-entropy")
+            self._ce_legend = True
+        elif not with_l2 and self._ce_legend:
+            self.legend.removeItem(self.items["val_cross_entropy"])
+            self._ce_legend = False
         for plot in (self.loss_plot, self.acc_plot):
             if n:
                 plot.enableAutoRange(axis="y")
@@ -141,9 +154,13 @@ class CurvesPanel(Panel):
             return float(seq[i]) if 0 <= i < len(seq) else None
 
         parts = []
-        loss, vloss, acc, vacc = (get(k) for k in SERIES)
+        loss, vloss, acc, vacc, vce = (get(k) for k in SERIES)
+        name = "loss incl. L2" if get("penalty") else "loss"
         if loss is not None:
-            parts.append(f"loss {loss:.3f}" + (f" (val {vloss:.3f})" if vloss is not None else ""))
+            parts.append(f"{name} {loss:.3f}" + (f" (val {vloss:.3f})" if vloss is not None
+                                                else ""))
+            if vce is not None:
+                parts.append(f"val cross-entropy {vce:.3f}")
         elif vloss is not None:
             parts.append(f"val loss {vloss:.3f}")
         if acc is not None:

@@ -41,6 +41,12 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("train acc", "train_accuracy", "%"), ("val acc", "val_accuracy", "%"),
     ("test acc", "test_accuracy", "%"), ("train loss", "train_loss", ".4f"),
     ("val loss", "val_loss", ".4f"), ("test loss", "test_loss", ".4f"),
+    # the losses include the L2 penalty (one definition, all splits); with L2 on, the plain
+    # cross-entropy beside them ("–" without L2: it equals the loss)
+    ("L2 penalty", "l2_penalty", ".4f"),
+    ("train CE", lambda r: r.train_cross_entropy if r.l2_penalty else None, ".4f"),
+    ("val CE", lambda r: r.val_cross_entropy if r.l2_penalty else None, ".4f"),
+    ("test CE", lambda r: r.test_cross_entropy if r.l2_penalty else None, ".4f"),
     ("seconds", "duration_s", ".1f"), ("status", lambda r: r.status, ""),
     ("source", "source", ""),
 ]

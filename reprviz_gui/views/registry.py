@@ -125,7 +125,7 @@ VIEWS: list[ViewSpec] = [
              products=("evaluation",), per_session=True, place=("tab", "confusion"),
              visible=False, menu="Course", stack="above", description="accuracy per split and the "
              "classification report (precision, recall, F1, support), sortable",
-             numbers=("accuracy", "classification_report")),
+             numbers=("accuracy", "loss", "cross_entropy", "classification_report")),
 ]
 
 

@@ -183,7 +183,7 @@ class ReportView(Panel):
     # --- drawing ----------------------------------------------------------------------------
     def _draw(self, ev: EvaluationResult) -> None:
         acc = accuracy_rows(ev.accuracy)
-        self._fill_accuracy(acc)
+        self._fill_accuracy(acc, ev)
         rows = report_rows(ev.report) if ev.report else []
         self.model.set_rows(rows)
         n = int(len(ev.labels)) if ev.labels is not None else 0
@@ -196,14 +196,28 @@ class ReportView(Panel):
         self.caption.setText(text)
         self._apply_highlight()
 
-    def _fill_accuracy(self, rows: list[AccuracyRow]) -> None:
+    def _fill_accuracy(self, rows: list[AccuracyRow], ev: EvaluationResult) -> None:
         t = self.accuracy_table
+        # one loss definition for every split (incl. the L2 penalty); with L2 on, the plain
+        # cross-entropy beside it
+        with_l2 = bool(ev.penalty)
+        headers = ["Split", "Accuracy", "Loss incl. L2 penalty" if with_l2 else "Loss"]
+        if with_l2:
+            headers.append("Cross-entropy")
+        t.setColumnCount(len(headers))
+        t.setHorizontalHeaderLabels(headers)
         t.setRowCount(len(rows))
         for i, row in enumerate(rows):
             t.setItem(i, 0, QTableWidgetItem(row.split))
-            item = QTableWidgetItem(f"{row.accuracy:.4f}  ({row.accuracy:.1%})")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            t.setItem(i, 1, item)
+            cells = [f"{row.accuracy:.4f}  ({row.accuracy:.1%})"]
+            loss, ce = ev.loss.get(row.split), ev.cross_entropy.get(row.split)
+            cells.append("–" if loss is None else f"{loss:.4f}")
+            if with_l2:
+                cells.append("–" if ce is None else f"{ce:.4f}")
+            for j, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                t.setItem(i, j, item)
         height = t.horizontalHeader().height() + sum(t.rowHeight(i) for i in range(len(rows)))
         t.setFixedHeight(height + 2 * t.frameWidth())
 
@@ -263,8 +277,16 @@ class ReportView(Panel):
         if self.is_empty():
             return {}
         t = self.accuracy_table
-        out: dict = {f"accuracy.{t.item(i, 0).text()}": shown_number(
-            t.item(i, 1).text().split()[0]) for i in range(t.rowCount())}
+        out: dict = {}
+        columns = {"Loss": "loss", "Loss incl. L2 penalty": "loss",
+                   "Cross-entropy": "cross_entropy"}
+        for i in range(t.rowCount()):
+            split = t.item(i, 0).text()
+            out[f"accuracy.{split}"] = shown_number(t.item(i, 1).text().split()[0])
+            for j in range(2, t.columnCount()):
+                value = shown_number(t.item(i, j).text())
+                if value is not None:
+                    out[f"{columns[t.horizontalHeaderItem(j).text()]}.{split}"] = value
         fields = {"precision": "precision", "recall": "recall", "f1": "f1-score",
                   "support": "support"}
         header = [f for f, _ in REPORT_COLUMNS]

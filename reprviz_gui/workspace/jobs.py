@@ -183,7 +183,9 @@ def evaluation_result(ev: Any, dataset: Dataset, tag: ResultTag) -> EvaluationRe
                             top_pairs=pairs, report=dict(ev.report or {}), split=ev.split,
                             labels=np.asarray(ev.labels, dtype=np.int64).copy(),
                             predictions=np.asarray(ev.predictions, dtype=np.int64).copy(),
-                            probabilities=np.asarray(ev.probabilities, dtype=np.float32).copy())
+                            probabilities=np.asarray(ev.probabilities, dtype=np.float32).copy(),
+                            loss=dict(ev.loss), cross_entropy=dict(ev.cross_entropy),
+                            penalty=float(ev.penalty))
 
 
 # --- warm-ups -----------------------------------------------------------------------------

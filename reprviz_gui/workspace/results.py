@@ -64,7 +64,11 @@ class EvaluationResult:
     labels: Optional[np.ndarray] = None  # (N,) true class of every sample of `split`
     predictions: Optional[np.ndarray] = None  # (N,) predicted class of every sample of `split`
     probabilities: Optional[np.ndarray] = None  # (N, C)
+    # per split: the loss incl. the weight penalty (the one definition), the plain cross-entropy,
+    # and the penalty itself (0.0 without L2); core.model.training.Evaluation computes them
     loss: dict[str, float] = field(default_factory=dict)
+    cross_entropy: dict[str, float] = field(default_factory=dict)
+    penalty: float = 0.0
 
     def cell_indices(self, true: int, predicted: int) -> np.ndarray:
         """Indices into `split` of the samples of class `true` predicted as `predicted`."""

@@ -304,7 +304,8 @@ class SessionActions:
         if s is None or s.handle != p.handle:
             return
         hist = {k: list(v) for k, v in s.curves.history.items()}
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "penalty",
+                    "val_cross_entropy"):
             if d.get(key) is not None:
                 hist.setdefault(key, []).append(float(d[key]))
         s.curves = replace(s.curves, history={k: tuple(v) for k, v in hist.items()})

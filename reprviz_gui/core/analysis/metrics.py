@@ -7,7 +7,7 @@ predicted, or has no samples) the value is 0.0, as scikit-learn's ``zero_divisio
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -121,6 +121,20 @@ def classification_report(y_true, y_pred, class_names: Sequence[str]) -> dict:
     }
     return out
 
+
+
+CE_EPSILON = 1e-7  # Keras clips probabilities so before taking the log
+
+
+def cross_entropy(probabilities, labels) -> Optional[float]:
+    """Mean cross-entropy of the true class's predicted probability (clipped like Keras), the
+    loss without any weight penalty; None when there is nothing to average."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    if probs.ndim != 2 or len(probs) != len(y) or len(y) == 0:
+        return None
+    p = np.clip(probs[np.arange(len(y)), y], CE_EPSILON, 1.0 - CE_EPSILON)
+    return float(-np.log(p).mean())
 
 def layer_statistics(activations: np.ndarray, labels: np.ndarray,
                      class_names: Sequence[str]) -> dict:

@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
+from ..analysis.metrics import cross_entropy  # noqa: F401 - its home before
 from ..errors import ReprvizError
 from .atomic import atomic_write_text
 from .csv_safe import write_csv
@@ -45,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 HISTORY_NAME = "history.json"
 FORMAT = "reprviz-run-history"
 VERSION = 1
-_EPSILON = 1e-7  # Keras clips probabilities so to compute cross-entropy
 # A real entry nests 4 levels (runs > entry > settings > model); anything much deeper is damage,
 # and past Python's recursion limit json and every walk over it fail with RecursionError.
 _MAX_DEPTH = 32
@@ -108,6 +108,12 @@ class RunRecord:
     val_loss: Optional[float] = None
     test_accuracy: Optional[float] = None
     test_loss: Optional[float] = None
+    # one loss definition for every split: the loss *includes* the weight penalty (L2) Keras
+    # minimises, measured at the final weights; the plain cross-entropy is kept beside it
+    train_cross_entropy: Optional[float] = None
+    val_cross_entropy: Optional[float] = None
+    test_cross_entropy: Optional[float] = None
+    l2_penalty: Optional[float] = None
     duration_s: float = 0.0
     stopped: bool = False  # True: cancelled before the planned epochs
     source: str = "window"  # "window" or "analyze"
@@ -158,7 +164,9 @@ class RunRecord:
 
 
 _FLOAT_FIELDS = {"learning_rate", "l2", "dropout", "train_accuracy", "train_loss",
-                 "val_accuracy", "val_loss", "test_accuracy", "test_loss", "duration_s"}
+                 "val_accuracy", "val_loss", "test_accuracy", "test_loss", "duration_s",
+                 "train_cross_entropy", "val_cross_entropy", "test_cross_entropy",
+                 "l2_penalty"}
 _INT_FIELDS = {"epochs_planned", "epochs_done", "batch_size"}
 
 
@@ -197,18 +205,6 @@ def describe_architecture(config: Optional["ModelConfig"] = None,
     return " ".join(parts)
 
 
-def cross_entropy(probabilities: Any, labels: Any) -> Optional[float]:
-    """Mean cross-entropy of the true class's predicted probability (clipped like Keras)."""
-    import numpy as np
-
-    probs = np.asarray(probabilities, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.int64).ravel()
-    if probs.ndim != 2 or len(probs) != len(y) or len(y) == 0:
-        return None
-    p = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
-    return float(-np.log(p).mean())
-
-
 def record_from_run(*, dataset: str, train_config: "TrainConfig", result: "TrainResult",
                     config: Optional["ModelConfig"] = None,
                     model_file: Optional[str | Path] = None,
@@ -225,10 +221,23 @@ def record_from_run(*, dataset: str, train_config: "TrainConfig", result: "Train
         values = hist.get(key) or []
         return _finite(float(values[-1])) if values else None
 
-    test_acc = tst_loss = None
+    test_acc = None
+    loss = {"train": last("loss"), "validation": last("val_loss"), "test": None}
+    ce: dict[str, Optional[float]] = {"train": None, "validation": None, "test": None}
+    penalty = last("penalty")
+    if penalty is not None and loss["validation"] is not None:  # Keras's val_loss holds it
+        ce["validation"] = loss["validation"] - penalty
+    elif penalty is None:
+        ce = {k: v for k, v in loss.items()}
     if evaluation is not None and getattr(evaluation, "split", "test") == "test":
         test_acc = evaluation.accuracy.get("test")
-        tst_loss = cross_entropy(evaluation.probabilities, evaluation.labels)
+        # every split measured alike at the final weights: loss = cross-entropy + penalty
+        penalty = float(getattr(evaluation, "penalty", 0.0) or 0.0)
+        for split, value in (getattr(evaluation, "cross_entropy", None) or {}).items():
+            if split in ce and value is not None:
+                ce[split] = _finite(float(value))
+                loss[split] = _finite(float(value) + penalty)
+    has_penalty = bool(penalty)
     model_settings: dict[str, Any] = ({"file": str(model_file)} if model_file is not None
                                       else asdict(config) if config is not None else {})
     if "hidden" in model_settings:
@@ -246,10 +255,12 @@ def record_from_run(*, dataset: str, train_config: "TrainConfig", result: "Train
         dropout=float(config.dropout) if config is not None and model_file is None else None,
         epochs_planned=int(train_config.epochs), epochs_done=int(result.epochs_done),
         batch_size=int(train_config.batch_size),
-        train_accuracy=last("accuracy"), train_loss=last("loss"),
-        val_accuracy=last("val_accuracy"), val_loss=last("val_loss"),
+        train_accuracy=last("accuracy"), train_loss=loss["train"],
+        val_accuracy=last("val_accuracy"), val_loss=loss["validation"],
         test_accuracy=_finite(float(test_acc)) if test_acc is not None else None,
-        test_loss=_finite(tst_loss) if tst_loss is not None else None,
+        test_loss=loss["test"], train_cross_entropy=ce["train"],
+        val_cross_entropy=ce["validation"], test_cross_entropy=ce["test"],
+        l2_penalty=_finite(float(penalty)) if has_penalty else None,
         duration_s=round(float(result.seconds), 3), stopped=bool(result.stopped), source=source,
         settings={"data": str(data_source or dataset), "model": model_settings,
                   "training": asdict(train_config)})
@@ -489,7 +500,8 @@ def delete_runs(ids: Iterable[str], path: Optional[str | Path] = None) -> Histor
 CSV_COLUMNS = ("id", "time", "dataset", "architecture", "preset", "hidden", "model_file",
                "optimizer", "learning_rate", "l2", "dropout", "epochs_planned", "epochs_done",
                "batch_size", "train_accuracy", "train_loss", "val_accuracy", "val_loss",
-               "test_accuracy", "test_loss", "duration_s", "status", "source")
+               "test_accuracy", "test_loss", "train_cross_entropy", "val_cross_entropy",
+               "test_cross_entropy", "l2_penalty", "duration_s", "status", "source")
 
 
 def export_csv(records: Sequence[RunRecord], path: str | Path) -> Path:

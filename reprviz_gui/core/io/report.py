@@ -33,9 +33,9 @@ FIGURES = ("heatmap.png", "cosine.png", "map.png", "confusion.png")
 # Top-level keys every report.json has (values may be null where they do not apply).
 REPORT_KEYS = (
     "reprviz_version", "created", "options", "dataset", "samples", "class_names", "model",
-    "layers", "training", "accuracy", "confusion_matrix", "per_class_accuracy",
-    "top_confused_pairs", "top_confused_pairs_named", "classification_report", "layer",
-    "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
+    "layers", "training", "accuracy", "loss", "cross_entropy", "l2_penalty", "confusion_matrix",
+    "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
+    "classification_report", "layer", "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
     "samples_preview", "run_history", "notes", "files", "seconds",
 )
 
@@ -133,6 +133,10 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "layers": layers,
         "training": trained.training,
         "accuracy": accuracy,
+        # one loss definition for every split (incl. the L2 penalty), cross-entropy beside it
+        "loss": dict(evaluation.loss) if evaluation is not None else None,
+        "cross_entropy": dict(evaluation.cross_entropy) if evaluation is not None else None,
+        "l2_penalty": float(evaluation.penalty) if evaluation is not None else None,
         "confusion_matrix": evaluation.confusion if evaluation is not None else None,
         "per_class_accuracy": (dict(zip(class_names, evaluation.per_class_accuracy.tolist()))
                                if evaluation is not None else None),
@@ -197,6 +201,13 @@ def summary_lines(result: dict) -> list[str]:
         parts = [f"{k} {v:.4f}" for k, v in acc.items() if v is not None]
         if parts:
             lines.append("accuracy: " + ", ".join(parts))
+        loss, ce = result.get("loss") or {}, result.get("cross_entropy") or {}
+        if loss:
+            with_l2 = bool(result.get("l2_penalty"))
+            lines.append(("loss incl. L2 penalty: " if with_l2 else "loss (cross-entropy): ")
+                         + ", ".join(f"{k} {v:.4f}" + (f" (cross-entropy {ce[k]:.4f})"
+                                                        if with_l2 and k in ce else "")
+                                     for k, v in loss.items()))
         if result.get("top_confused_pairs_named"):
             top = result["top_confused_pairs_named"][:5]
             lines.append("most confused (true → predicted): " + "; ".join(

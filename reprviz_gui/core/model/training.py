@@ -53,6 +53,22 @@ class Evaluation:
     per_class_accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
     split: str = "test"
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # true, on split
+    # cross-entropy per split (no penalty) and the weight penalty (L2) at these weights; the
+    # loss of a split, the one definition everywhere, is their sum (``loss``)
+    cross_entropy: dict[str, float] = field(default_factory=dict)
+    penalty: float = 0.0
+
+    @property
+    def loss(self) -> dict[str, float]:
+        return {k: v + self.penalty for k, v in self.cross_entropy.items() if v is not None}
+
+
+def weight_penalty(model) -> float:
+    """The regularisation term Keras adds to the training and validation loss (the sum of
+    ``model.losses``: λ·ΣW² for each L2-regularised kernel) at the current weights; 0.0
+    without regularisers."""
+    losses = list(getattr(model, "losses", []) or [])
+    return float(sum(float(np.sum(np.asarray(t))) for t in losses)) if losses else 0.0
 
 
 def stratified_split(labels, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +160,10 @@ def _make_callback(keras, model, epochs: int, batches: int, on_progress, should_
             logs = logs or {}
             self.epochs_done = epoch + 1
             values = {k: _num(logs.get(k)) for k in HISTORY_KEYS}
+            if self.model.losses:  # L2 on: Keras's losses include it; keep it to take apart
+                values["penalty"] = weight_penalty(self.model)
+                if values["val_loss"] is not None:  # the end-of-epoch weights, as the penalty
+                    values["val_cross_entropy"] = values["val_loss"] - values["penalty"]
             for k, v in values.items():
                 if v is not None:
                     history.setdefault(k, []).append(v)
@@ -319,6 +339,7 @@ def evaluate(model, dataset: Dataset, split: str = "test",
     done = 0
 
     accuracy: dict[str, float] = {}
+    cross_entropy: dict[str, float] = {}
     split_probs: Optional[np.ndarray] = None
     split_preds: Optional[np.ndarray] = None
     train_preds: Optional[np.ndarray] = None
@@ -335,6 +356,9 @@ def evaluate(model, dataset: Dataset, split: str = "test",
                               sub_progress, should_stop)
         preds = predicted_classes(probs)
         accuracy[name] = float(np.mean(preds == np.asarray(y))) if len(y) else 0.0
+        ce = metrics.cross_entropy(probs, y)
+        if ce is not None:
+            cross_entropy[name] = ce
         done += len(rows)
         if name == split:
             split_probs, split_preds = probs, preds
@@ -360,4 +384,6 @@ def evaluate(model, dataset: Dataset, split: str = "test",
         per_class_accuracy=metrics.per_class_accuracy(cm),
         split=split,
         labels=y_true,
+        cross_entropy=cross_entropy,
+        penalty=weight_penalty(model),
     )
