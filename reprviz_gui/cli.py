@@ -321,7 +321,8 @@ class _EpochPrinter:
                 value = d.get(key)
                 if value is not None:
                     parts.append(f"{label} {value:.4f}")
-            if p.eta_seconds is not None and d.get("epoch") != d.get("epochs"):
+            if p.eta_seconds is not None and p.eta_seconds == p.eta_seconds \
+                    and d.get("epoch") != d.get("epochs"):  # NaN: still estimating
                 parts.append(f"~{p.eta_seconds:.0f} s left")
             print("  ".join(parts), file=self.stream, flush=True)
 

@@ -69,7 +69,10 @@ class ActivityBar(QWidget):
 
 
 def format_eta(seconds: Optional[float]) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
+    """"about 12 s left"; NaN: the work reports that it is still estimating; None: no ETA."""
+    if seconds is not None and seconds != seconds:
+        return "estimating time left…"
+    if seconds is None or seconds < 0:
         return ""
     seconds = int(round(seconds))
     if seconds < 60:

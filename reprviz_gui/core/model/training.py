@@ -12,6 +12,7 @@ import numpy as np
 from ..analysis import metrics
 from ..data.types import Dataset
 from ..errors import EmptyDataError, ModelError
+from .eta import TrainingEta
 from .layers import bump_version, check_compatible, output_kind
 from .presets import ensure_compiled
 from ..progress import ProgressFn, StopFn, check_stop, report
@@ -110,27 +111,19 @@ def _make_callback(keras, model, epochs: int, batches: int, on_progress, should_
             self.epoch = 0  # 1-based, the epoch running now
             self.epochs_done = 0
             self.done_batches = 0
-            self.timer_start: Optional[float] = None
-            self.timer_batches = 0
+            self.eta = TrainingEta(epochs, batches)  # NaN while it is still estimating
             self.last_report = -math.inf
 
-        def _eta(self) -> Optional[float]:
-            # rate measured after the first batch, which includes tracing the graph
-            if self.timer_start is None or self.done_batches <= self.timer_batches:
-                return None
-            rate = (time.perf_counter() - self.timer_start) / (self.done_batches -
-                                                               self.timer_batches)
-            return rate * (epochs * batches - self.done_batches)
+        def _eta(self) -> float:
+            return self.eta.seconds_left()
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch + 1
 
         def on_train_batch_end(self, batch, logs=None):
             self.done_batches += 1
-            if self.timer_start is None:
-                self.timer_start = time.perf_counter()
-                self.timer_batches = self.done_batches
             b = batch + 1
+            self.eta.batch_done(self.epoch, b)
             now = time.perf_counter()
             if on_progress is not None and (
                     progress_every <= 0 or b == 1 or b == batches
@@ -148,7 +141,13 @@ def _make_callback(keras, model, epochs: int, batches: int, on_progress, should_
                 self.stopped = True
                 self.model.stop_training = True
 
+        def on_test_begin(self, logs=None):
+            self.test_started = time.perf_counter() if self.epoch == 1 else None
+
         def on_test_batch_end(self, batch, logs=None):
+            if batch == 0 and getattr(self, "test_started", None) is not None:
+                # the first validation batch of the run traces its graph: once only
+                self.eta.one_off(time.perf_counter() - self.test_started)
             if self.stopped or (should_stop is not None and should_stop()):
                 self.stopped = True
                 self.model.stop_training = True
