@@ -276,6 +276,9 @@ def fill_recent_menu(win: "MainWindow", menu: Any) -> None:
 
 
 def open_recent(win: "MainWindow", kind: str, path: str) -> None:
+    from .widgets.pending_edits import commit_pending_edits
+
+    commit_pending_edits(win)  # a menu entry made outside the command table: commit here too
     remember_recent(win, kind, path)
     if kind == "model":
         win.controller.load_model(path)

@@ -65,3 +65,13 @@ def test_a_committed_field_is_not_committed_again(qtbot, window):
     qtbot.keyClick(win.sidebar.seed_spin.lineEdit(), Qt.Key.Key_Return)
     assert win.controller.settings.seed == 7
     assert commit_pending_edits(win) == 0
+
+
+def test_every_command_commits_typed_fields_first(qtbot, window):
+    """The dispatcher commits, not each handler: any command (here Esc) makes a typed seed
+    count, as Enter would."""
+    win = window
+    _type(qtbot, win.sidebar.seed_spin.lineEdit(), "11")
+    assert win.controller.settings.seed == 0
+    win.commands["escape"].trigger()
+    assert win.controller.settings.seed == 11
