@@ -173,6 +173,14 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                         "to the window's settings: $REPRVIZ_CONFIG_DIR or ~/.config/reprviz)")
 
     _add_table_options(p)
+    m = p.add_argument_group("measures (layer_metrics, cka, map_quality, "
+                             "similarity_vs_confusion, model_difference)")
+    m.add_argument("--compare", default=None, metavar="PRESET|PATH",
+                   help="a second model trained (or loaded) the same way: report.json gets "
+                        "model_difference (agreement, neighbourhood change) and the CKA "
+                        "between both models' layers")
+    m.add_argument("--no-measures", dest="measures", action="store_false",
+                   help="skip the per-layer kNN/probe/ID, CKA and map-quality measures")
 
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=_int_at_least(1), default=32, metavar="N",
@@ -295,7 +303,8 @@ def options_from_args(args: argparse.Namespace):
                           trust_model=args.trust_model, batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,
                           figures=args.figures, history=args.history,
-                          model_settings=_model_settings(args))
+                          model_settings=_model_settings(args),
+                          compare=args.compare, measures=args.measures)
 
 
 def _model_settings(args: argparse.Namespace) -> dict:

@@ -46,13 +46,14 @@ class LayerMetrics:
 
 
 def dead_units_and_zeros(acts: np.ndarray) -> tuple[int, float]:
-    """``(units never non-zero on these samples, fraction of zero values)``: the same rule as
-    ``analyze``'s layer report (a ReLU unit that never fires is exactly zero everywhere)."""
+    """``(dead units, fraction of zeros)`` by the one definition of ``metrics.layer_statistics``
+    (the Layer statistics view and ``report.json``'s ``layer``): dead = exactly 0 on every
+    sample."""
+    from .metrics import layer_statistics
+
     a = np.asarray(acts).reshape(len(acts), -1)
-    if a.size == 0:
-        return 0, 0.0
-    active = a != 0
-    return int((~active.any(axis=0)).sum()), float(1.0 - active.mean())
+    stats = layer_statistics(a, np.zeros(len(a), dtype=np.int64), ())
+    return int(stats["dead_units"]), float(stats["fraction_zero"] or 0.0)
 
 
 def held_out_split(labels: np.ndarray, seed: int = 0,

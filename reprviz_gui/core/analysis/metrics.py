@@ -148,7 +148,10 @@ def layer_statistics(activations: np.ndarray, labels: np.ndarray,
       (equal to 1 − fraction_zero for ReLU outputs; the sign balance for raw layers).
     - ``mean`` and ``class_means`` (None for a class without samples here).
     """
-    a = np.asarray(activations, dtype=np.float64)
+    # float32 stays float32 (a conv layer of 4,443 samples is 380 MB; float64 would double it);
+    # the means are summed in float64
+    a = np.asarray(activations)
+    a = a.astype(np.float64) if not np.issubdtype(a.dtype, np.floating) else a
     a = a.reshape(len(a), -1) if a.ndim != 2 else a
     y = np.asarray(labels).reshape(-1)
     nonzero = a != 0
@@ -156,8 +159,9 @@ def layer_statistics(activations: np.ndarray, labels: np.ndarray,
                  "dead_units": int((~nonzero.any(axis=0)).sum()) if a.size else 0,
                  "fraction_zero": float(1.0 - nonzero.mean()) if a.size else None,
                  "fraction_positive": float((a > 0).mean()) if a.size else None,
-                 "mean": float(a.mean()) if a.size else None, "class_means": {}}
+                 "mean": float(a.mean(dtype=np.float64)) if a.size else None, "class_means": {}}
     for k, name in enumerate(class_names):
         rows = y == k
-        out["class_means"][str(name)] = float(a[rows].mean()) if rows.any() and a.size else None
+        out["class_means"][str(name)] = (float(a[rows].mean(dtype=np.float64))
+                                        if rows.any() and a.size else None)
     return out

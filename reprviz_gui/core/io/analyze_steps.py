@@ -50,6 +50,8 @@ class AnalyzeOptions:
     # preset-table fields given on the command line (--l2, --hidden, --optimizer, ...): they
     # replace the preset's defaults (core/model/preset_table.py)
     model_settings: dict[str, Any] = field(default_factory=dict)
+    compare: Optional[str] = None  # a second preset or model file: model_difference, CKA A×B
+    measures: bool = True  # layer_metrics, cka, map_quality, ... (--no-measures skips them)
 
 
 # --- small helpers ---------------------------------------------------------------------------

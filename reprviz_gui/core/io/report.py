@@ -37,6 +37,8 @@ REPORT_KEYS = (
     "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
     "classification_report", "layer", "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
     "samples_preview", "run_history", "notes", "files", "seconds",
+    # measured (core/io/report_measures.py); model_difference only with --compare
+    "layer_metrics", "cka", "map_quality", "similarity_vs_confusion", "model_difference",
 )
 
 
@@ -91,6 +93,16 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                      should_stop=should_stop, **map_params)
     if proj.note:
         notes.append(proj.note)
+
+    # 7b. what each layer knows, how far to trust the map, where two models part
+    from .report_measures import MEASURE_KEYS, measures_sections
+
+    measured: dict[str, Any] = dict.fromkeys(MEASURE_KEYS)
+    if opts.measures:
+        measured = measures_sections(
+            model, dataset, samples, layer_name, acts,
+            predictions if evaluation is not None else None, proj.coords, proj.method,
+            {**proj.params, **map_params}, opts, on_progress, should_stop)
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
@@ -161,6 +173,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "run_history": run_history,
         "notes": notes,
         "files": [],
+        **measured,
     }
 
     # 10. files

@@ -90,7 +90,7 @@ def compare_model(spec: str, dataset: Dataset, opts: Any, on_progress: ProgressF
     from .. import model as models
     from ..errors import ModelError
     from ..model.training import TrainConfig, train
-    from .report import DEFAULT_EPOCHS, _looks_like_path
+    from .analyze_steps import DEFAULT_EPOCHS, _looks_like_path
 
     if _looks_like_path(spec):
         model = models.load_model_file(spec, trust=opts.trust_model)
@@ -144,6 +144,9 @@ def measures_sections(model: Any, dataset: Dataset, samples: SampleSet, layer: s
         out["model_difference"] = model_difference_section(
             samples, predictions, b.predictions, activations, b.activations, layer, layer_b,
             name_b)
+        out["layer_metrics"]["model_b"] = {
+            "model": name_b, "layers": [r.to_dict() for r in measures.layer_metrics_of(
+                other, seed, should_stop=should_stop)]}
     out["cka"] = cka_section(acts, other, on_progress, should_stop)
     if predictions is not None and model is not None:
         out["similarity_vs_confusion"] = similarity_confusion_section(
