@@ -191,3 +191,10 @@ def test_similarity_vs_confusion_against_scipy():
     # sim(i, j) == sim(j, i): rounding makes the reference's pairs tie as exactly as they should
     assert r.rho == pytest.approx(spearmanr(np.round(sims, 5), rates).statistic, abs=1e-9)
     assert r.summary()["points"][0]["true"] == "a"
+
+
+def test_map_quality_of_a_handful_of_points_uses_fewer_neighbours():
+    layer, unit, coords = _layer_and_map(15, 5)
+    q = map_quality.map_quality(layer, coords)
+    assert q.k == 7
+    assert q.trustworthiness == pytest.approx(sk_trust(unit, coords, n_neighbors=7), abs=1e-12)

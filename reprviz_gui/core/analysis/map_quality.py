@@ -51,8 +51,8 @@ def trustworthiness(high: np.ndarray, low: np.ndarray, k: int = K,
     in ``high`` it ranks. Chunked: never an N × N matrix."""
     high = np.asarray(high, dtype=np.float64).reshape(len(high), -1)
     n = len(high)
-    if n < 2 * k + 2:
-        raise ValueError(f"trustworthiness with k={k} needs more than {2 * k + 1} points")
+    if k >= n / 2:
+        raise ValueError(f"trustworthiness with k={k} needs more than {2 * k} points")
     low_nn = knn_indices(low, k)
     penalty = 0.0
     for start in range(0, n, _CHUNK):
@@ -130,6 +130,10 @@ def map_quality(layer: np.ndarray, coords: np.ndarray, k: int = K, max_points: i
         raise ValueError(f"the map has {len(low)} points but the layer {n}")
     report(on_progress, "quality", 0.0, "Map quality…")
     rows = sample_rows(n, max_points, seed) if n > max_points else np.arange(n)
+    # Venna & Kaski's normalisation needs k < N / 2: fewer neighbours for a handful of points
+    k = min(k, (len(rows) - 1) // 2)
+    if k < 1:
+        raise ValueError("map quality needs at least 3 points")
     t = trustworthiness(high[rows], low[rows], k, should_stop)
     report(on_progress, "quality", 0.4, "Map quality: continuity…")
     c = trustworthiness(low[rows], high[rows], k, should_stop)
