@@ -21,6 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 PROG = "reprviz"
 COMMANDS = ("analyze",)
 PROJECTIONS = ("pca", "mds", "tsne", "pca-tsne", "umap")
+MAX_SHAPE_SIDE = 65536  # an --image-shape side; the product is checked against the file
+MAX_SEED = 2**32 - 1
 EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 TOP_HELP = f"""usage: {PROG} [--version] [GUI options]
@@ -90,7 +92,17 @@ def _shape(text: str) -> tuple[int, ...]:
     if not 2 <= len(dims) <= 3 or any(d <= 0 for d in dims):
         raise argparse.ArgumentTypeError(
             f"expected 2 or 3 positive sizes like 20x20 or 32x32x3, not {text!r}")
+    if any(d > MAX_SHAPE_SIDE for d in dims):
+        raise argparse.ArgumentTypeError(
+            f"each size must be at most {MAX_SHAPE_SIDE}, not {text!r}")
     return dims
+
+
+def _seed(text: str) -> int:
+    value = _int_at_least(0)(text)
+    if value > MAX_SEED:  # NumPy/scikit-learn/TensorFlow take 0 .. 2**32 - 1
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED}, not {value}")
+    return value
 
 
 def _size2(text: str) -> tuple[int, int]:
@@ -161,7 +173,7 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                         "--pca-components, then t-SNE), umap (default: %(default)s)")
     g.add_argument("--pca-components", type=_int_at_least(1), default=20, metavar="K",
                    help="pca-tsne: PCA to K components before t-SNE (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    g.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     g.add_argument("--out", type=_out_dir, required=True, metavar="DIR",
                    help="folder for the results (created if missing; files are replaced)")
     g.add_argument("--save-model", type=Path, default=None, metavar="PATH",

@@ -272,3 +272,36 @@ def test_printable_escapes_controls_only():
     assert printable("naïve 東京 café") == "naïve 東京 café"
     assert printable("a\x1b[31mb\x9bc\u202ed") == "a\\x1b[31mb\\x9bc\\u202ed"
     assert str(DataError("x\x1b[2Jy")) == "x\\x1b[2Jy"
+
+
+# --- options that overflowed into tracebacks or nonsense ------------------------------------------
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "99999999999999999999999"])
+def test_out_of_range_seed_is_one_line(tmp_path, seed):
+    line = one_error_line(run_main("analyze", "--data", "capitals", "--model", "none",
+                                   "--seed", seed, "--out", str(tmp_path / "out")))
+    assert "--seed" in line
+
+
+@pytest.mark.timeout(60)
+def test_out_of_range_seed_through_the_library(tmp_path):
+    from reprviz_gui.core.errors import ReprvizError
+    from reprviz_gui.core.io.report import AnalyzeOptions, analyze
+
+    with pytest.raises(ReprvizError, match="--seed must be"):
+        analyze(AnalyzeOptions(data="capitals", model="none", out=tmp_path / "o", seed=-1))
+
+
+@pytest.mark.timeout(60)
+def test_image_shape_whose_product_overflows_is_not_wrapped(tmp_path):
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+    from reprviz_gui.core.errors import ShapeDataError
+
+    csv = tmp_path / "n.csv"
+    csv.write_text("".join(f"{i},{i % 3}\n" for i in range(30)))
+    with pytest.raises(ShapeDataError, match=f"needs {2**64:,}|needs {2**64} values"):
+        load_dataset(str(csv), LoadOptions(image_shape=(2**32, 2**32)))
+    line = one_error_line(run_main("analyze", "--data", str(csv), "--image-shape",
+                                   "4294967296x4294967296", "--out", str(tmp_path / "o")))
+    assert "--image-shape" in line

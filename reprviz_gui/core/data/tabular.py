@@ -368,7 +368,7 @@ def _samples(path: Path, parsed: _Parsed, shape: Optional[tuple[int, ...]],
     n_features = parsed.values.shape[1]
     if shape is None:
         return parsed.values, "vector", notes
-    n_pixels = int(np.prod(shape))
+    n_pixels = math.prod(int(d) for d in shape)  # Python ints: np.prod wraps around at 2**64
     if n_pixels != n_features:
         besides = " (besides the label)" if options.labels_file is None else ""
         raise ShapeDataError(f"{path.name}: the image shape {'x'.join(map(str, shape))} needs "

@@ -66,7 +66,13 @@ def _layer_info_dicts(model) -> list[dict]:
     return [_jsonable(info) for info in describe_layers(model)]
 
 
+MAX_SEED = 2**32 - 1  # what NumPy, scikit-learn and TensorFlow all accept
+
+
 def _check_options(opts: AnalyzeOptions) -> None:
+    if not isinstance(opts.seed, int) or not 0 <= opts.seed <= MAX_SEED:
+        raise ReprvizError(f"--seed must be a whole number from 0 to {MAX_SEED}, not "
+                           f"{opts.seed!r}")
     if opts.epochs is not None and opts.epochs < 0:
         raise ReprvizError(f"--epochs must be 0 or more, not {opts.epochs}")
     if opts.samples < 3:
