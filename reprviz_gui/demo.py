@@ -79,6 +79,7 @@ class DemoDriver(QObject):
             self.c.load_model(model)
         if self.args.compare and "B" not in self.c.workspace.sessions:
             self.c.add_comparison(self.args.compare)
+        self._keep_asked_method()
         self.phase = "train"
 
     @Slot(str)
@@ -139,9 +140,22 @@ class DemoDriver(QObject):
         self._maybe_done()
 
     def _final(self, kind: str, result: Any) -> bool:
-        if kind == "map":
-            return not result.preview and result.method == self.args.method
+        if kind == "map":  # the method the workspace asks for (see _keep_asked_method)
+            return not result.preview and result.method == self.c.workspace.method
         return True
+
+    def _keep_asked_method(self) -> None:
+        """Word tables open on MDS (the practical's map); --method names what the image shows,
+        so it is put back, and said. Waiting for args.method while the workspace computed MDS
+        hung the demo until its timeout."""
+        asked, ws = str(self.args.method), self.c.workspace
+        if ws.method != asked:
+            self.log(f"the data opened with the {ws.method} map; showing --method {asked} as "
+                     f"asked")
+            self.c.set_method(asked)
+            st = self.c.settings
+            self.window.sidebar.set_view_settings(st.n_samples, st.split, st.method,
+                                                  st.pca_components)
 
     @Slot(str, str, object)
     def on_product(self, kind: str, session_id: str, result: Any) -> None:
@@ -166,12 +180,17 @@ class DemoDriver(QObject):
         """The views named by --view may draw products of their own: wait until each of those
         shows what the workspace asks for now (or does not apply)."""
         from .views.registry import view_spec
+        from .workspace.products import REGISTRY
 
         sched, ws = self.c.scheduler, self.c.workspace
         for view_id in self.args.view:
             spec = view_spec(view_id)
             for kind in spec.products if spec is not None else ():
-                for sid in (ws.sessions if spec.per_session else [""]):
+                # a product made from the data alone (a word table's pairs) has one slot, ""
+                # even in a per-session view (the map): waiting on ("words", "A") never ended
+                product = REGISTRY.get(kind)
+                per_session = spec.per_session and (product is None or product.per_session)
+                for sid in (ws.sessions if per_session else [""]):
                     key = sched.key_for(kind, ws.session(sid) if sid else None)
                     if key is not None and sched.shown.get((kind, sid)) != key:
                         QTimer.singleShot(250, self._wait_named_views)
