@@ -337,11 +337,32 @@ def fig_window(ctx: Ctx) -> list[Row]:
     return rows
 
 
-FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
-                                             fig_window, fig_memory]
+def fig_measures(ctx: Ctx) -> list[Row]:
+    """(m) layer metrics of the default model and the CKA matrix of 6 layers."""
+    r = run([PY, TASKS, "layer_metrics", "4443"])
+    ratio = _ratio(r.out["ours"], r.out["baseline"])
+    rows = [Row(f"(m) layer metrics (kNN, probe, TwoNN, dead units) of all "
+                f"{len(r.out['layers'])} layers of the default model, {r.out['n']:,} samples",
+                f"plain scikit-learn loop (KNeighborsClassifier, StandardScaler + "
+                f"LogisticRegression, skdim TwoNN): {r.out['baseline']:.1f} s",
+                f"`layer_metrics_of`: {r.out['ours']:.1f} s", ratio, "≤ 1.2×", ratio <= 1.2,
+                "one run each; probe accuracy " + ", ".join(
+                    f"{k} {v:.3f}" for k, v in r.out["probe"].items()))]
+    r = run([PY, TASKS, "cka", "8000"])
+    ratio = _ratio(r.out["ours"], r.out["baseline"])
+    rows.append(Row(f"(m) linear CKA matrix of 6 layers, {r.out['n']:,} samples",
+                    f"numpy, centre and three products per pair: {r.out['baseline']:.2f} s",
+                    f"`cka_matrix` ({', '.join(sorted(set(r.out['forms'])))} form): "
+                    f"{r.out['ours']:.2f} s", ratio, "≤ 1.2×", ratio <= 1.2,
+                    f"median of 3; at 2,000 samples feature form {r.out['feature_2000']:.2f} s, "
+                    f"Gram form {r.out['gram_2000']:.2f} s"))
+    return rows
 
+
+FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
+                                             fig_window, fig_memory, fig_measures]
 LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
-           fig_window: "w", fig_memory: "d"}
+           fig_window: "w", fig_memory: "d", fig_measures: "m"}
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -411,7 +432,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="curves up to 4,000 points only")
-    parser.add_argument("--figures", default="eabcwd", metavar="LETTERS",
+    parser.add_argument("--figures", default="eabcwdm", metavar="LETTERS",
                         help="which figures to run, e.g. d for the size curves alone, w for "
                              "the window's (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -94,6 +94,88 @@ def extraction(n: str, out: str) -> None:
           saved=wide[0] if wide else None)
 
 
+def _dense_layers(n: int) -> tuple:
+    """The default dense model (one epoch) and every depth layer of ``n`` bundled images."""
+    import numpy as np
+
+    from reprviz_gui.core import measures
+    from reprviz_gui.core.data.samples import make_sample_set
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.model import presets
+    from reprviz_gui.core.model.training import TrainConfig, train
+
+    dataset = load_dataset("fashion-mnist-sample")
+    model = presets.build_model(presets.default_config("dense"), dataset, seed=0)
+    train(model, dataset, TrainConfig(epochs=1))
+    samples = make_sample_set(dataset, n, "test", seed=0)
+    return measures.depth_activations(model, dataset, samples), np.asarray(samples.labels)
+
+
+def layer_metrics(n: str) -> None:
+    """``layer_metrics_of`` every layer of the default model vs a plain scikit-learn loop
+    (the same split, kNN, probe and skdim's TwoNN as a user would write them)."""
+    import numpy as np
+    import skdim
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from reprviz_gui.core import measures
+
+    acts, y = _dense_layers(int(n))
+    t0 = time.perf_counter()
+    rows = measures.layer_metrics_of(acts)
+    ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for la in acts.layers:
+        x = la.x
+        tr, te = train_test_split(np.arange(len(y)), train_size=0.7, random_state=0, stratify=y)
+        KNeighborsClassifier(10, metric="cosine").fit(x[tr], y[tr]).score(x[te], y[te])
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=100)).fit(
+            x[tr], y[tr]).score(x[te], y[te])
+        skdim.id.TwoNN().fit(x)
+        (x != 0).any(axis=0).sum(), (x == 0).mean()
+    base = time.perf_counter() - t0
+    _emit(ours=ours, baseline=base, layers=[r.layer for r in rows], n=len(y),
+          probe={r.layer: round(r.probe_accuracy, 4) for r in rows})
+
+
+def cka(n: str) -> None:
+    """The CKA matrix of 6 layers of ``n`` samples vs the textbook numpy loop; and the two forms
+    timed on 2,000 samples (where a Gram matrix still fits)."""
+    import numpy as np
+
+    from reprviz_gui.core.analysis.cka import cka_matrix, plain_cka_matrix
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.model import presets
+    from reprviz_gui.core.model.extraction import extract_layers
+
+    dataset = load_dataset("fashion-mnist-sample")
+    x = dataset.inputs(np.concatenate([dataset.x_train, dataset.x_test])[: int(n)])
+    model = presets.build_model(presets.default_config("dense"), dataset, seed=0)
+    names = ["hidden_1:raw", "hidden_1", "hidden_2:raw", "hidden_2", "output:raw", "output"]
+    layers = extract_layers(model, x, names)
+    base, ours = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ref = plain_cka_matrix([layers[k] for k in names])
+        base.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        m = cka_matrix(layers)
+        ours.append(time.perf_counter() - t0)
+    assert np.allclose(ref, m.matrix, atol=1e-6)
+    small = {k: v[:2000] for k, v in layers.items()}
+    forms = {}
+    for form in ("feature", "gram"):
+        t0 = time.perf_counter()
+        cka_matrix(small, form=form)
+        forms[form] = time.perf_counter() - t0
+    _emit(ours=float(np.median(ours)), baseline=float(np.median(base)), n=len(x),
+          forms=list(m.forms), feature_2000=forms["feature"], gram_2000=forms["gram"])
+
+
 def cosine(path: str) -> None:
     """The cosine matrix of a (N, 256) layer vs numpy's normalised float32 matmul."""
     import numpy as np
