@@ -24,8 +24,9 @@ from .state import ModelHandle, Session, Workspace
 
 # Lanes: "data" reads files, "model" runs everything TensorFlow, "projection" drives the map
 # child process, "quick" runs short numpy work (PCA previews, sample sets) so it never waits
-# behind a long UMAP or a training run.
-LANES = ("data", "model", "projection", "quick")
+# behind a long UMAP or a training run; "measure" runs the seconds-long scikit-learn measures
+# (layer metrics, CKA, map quality) so they hold up neither PCA previews nor TensorFlow.
+LANES = ("data", "model", "projection", "quick", "measure")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,115 @@
+"""Products of the measures (issue "Depth, trust and difference"): every layer of a model read
+once for the sample set ("depth_acts", model lane), and from it the layer metrics and the CKA
+matrix; the map's quality from the layer and its map. The numbers are ``core.measures``',
+the functions ``analyze`` writes report.json with. Registered on import (the views import it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..core import measures
+from ..core.analysis.cka import CKAMatrix
+from ..core.analysis.depth import LayerMetrics
+from ..core.analysis.map_quality import MapQuality
+from ..core.data.samples import SampleSet
+from ..core.progress import ProgressFn, StopFn
+from . import handles
+from .products import ProductRequest, Product, _layer_why_not, _map_params, register
+from .results import LayerResult, ProjectionResult
+from .state import ResultTag, Session, Workspace
+
+
+@dataclass(frozen=True)
+class DepthResult:
+    tag: ResultTag
+    acts: measures.DepthActivations
+
+
+@dataclass(frozen=True)
+class LayerMetricsResult:
+    tag: ResultTag
+    rows: tuple[LayerMetrics, ...]
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class CKAResult:
+    tag: ResultTag
+    cka: CKAMatrix
+
+
+@dataclass(frozen=True)
+class MapQualityResult:
+    tag: ResultTag
+    quality: MapQuality
+    layer_name: str
+    method: str
+    samples: SampleSet  # the map's rows (``quality.kept`` per row)
+
+
+def _depth_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    if ws.dataset is None or ws.samples is None or s is None or s.building:
+        return None
+    if ws.dataset.words is not None:
+        return None  # one word per class: nothing to classify along depth
+    return {"model": bool(s.has_model), "seed": int(ws.seed)}
+
+
+def _why_not(ws: Workspace, s: Optional[Session]) -> str:
+    if ws.dataset is not None and ws.dataset.words is not None:
+        return "A word table has one sample per word: no layers to measure"
+    return _layer_why_not(ws, s)
+
+
+def _compute_depth(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                   ) -> DepthResult:
+    assert req.samples is not None
+    model = handles.resolve(req.model) if req.param("model") else None
+    acts = measures.depth_activations(model, req.dataset, req.samples,
+                                      seed=req.param("seed", 0), on_progress=on_progress,
+                                      should_stop=should_stop)
+    return DepthResult(req.key.tag, acts)
+
+
+def _compute_metrics(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                     ) -> LayerMetricsResult:
+    depth: DepthResult = req.inputs["depth_acts"]
+    rows = measures.layer_metrics_of(depth.acts, req.param("seed", 0), on_progress, should_stop)
+    return LayerMetricsResult(req.key.tag, tuple(rows), len(depth.acts.labels))
+
+
+def _compute_cka(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                 ) -> CKAResult:
+    depth: DepthResult = req.inputs["depth_acts"]
+    return CKAResult(req.key.tag, measures.cka_of(depth.acts, None, bool(req.param("debiased")),
+                                                  on_progress, should_stop))
+
+
+def _quality_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    return _map_params(ws, s)
+
+
+def _compute_quality(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                     ) -> MapQualityResult:
+    layer: LayerResult = req.inputs["layer"]
+    proj: ProjectionResult = req.inputs["map"]
+    stamped = {"method": proj.method, "seed": req.param("seed", 0)}
+    if proj.pca_components:
+        stamped["pca_components"] = proj.pca_components
+    q = measures.map_quality_of(layer.activations, proj.coords, stamped, on_progress,
+                                should_stop)
+    return MapQualityResult(req.key.tag, q, layer.layer_name, proj.method, layer.samples)
+
+
+register(Product("depth_acts", _depth_params, _compute_depth, lane="model",
+                 busy="Reading every layer…", why_not=_why_not))
+register(Product("layer_metrics", _depth_params, _compute_metrics, lane="measure",
+                 inputs=("depth_acts",), busy="Measuring every layer…", why_not=_why_not))
+register(Product("cka", lambda ws, s: (None if (p := _depth_params(ws, s)) is None
+                                       else {**p, "debiased": False}),
+                 _compute_cka, lane="measure", inputs=("depth_acts",),
+                 busy="Comparing layers (CKA)…", why_not=_why_not))
+register(Product("map_quality", _quality_params, _compute_quality, lane="measure",
+                 inputs=("layer", "map"), busy="Measuring the map…", why_not=_layer_why_not))

@@ -1,0 +1,70 @@
+"""The measures' views in a real window: Layers along depth, Layer similarity (CKA) and Map
+quality show the numbers core.measures computes for the same model and samples, and their clicks
+pick a layer or select samples in every view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from reprviz_gui.core import measures
+from reprviz_gui.workspace import handles
+
+from gui_support import session, wait_idle, wait_layer
+from test_course_views2_window import show_dock
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def _click_cell(qtbot, table, row: int, col: int) -> None:
+    rect = table.visualRect(table.model().index(row, col))
+    qtbot.mouseClick(table.viewport(), LEFT, pos=rect.center())
+
+
+def test_depth_and_cka_views_show_core_numbers_and_pick_layers(qtbot, window):
+    win, c = window, window.controller
+    depth = show_dock(qtbot, win, "depth")
+    qtbot.waitUntil(lambda: not depth.is_empty(), timeout=120_000)
+    cka = show_dock(qtbot, win, "cka")
+    qtbot.waitUntil(lambda: not cka.is_empty(), timeout=120_000)
+    wait_idle(qtbot, win)
+    model = handles.resolve(session(win).handle)  # lanes idle: compute the reference here
+    acts = measures.depth_activations(model, c.dataset, c.samples, seed=0)
+    rows = {r.layer: r for r in measures.layer_metrics_of(acts)}
+    shown = depth.displayed()
+    assert list(shown) == ["input", "hidden_1:raw", "hidden_1", "hidden_2:raw", "hidden_2",
+                           "output:raw", "output"]
+    for name, r in rows.items():
+        assert shown[name]["probe"] == f"{r.probe_accuracy:.1%}"
+        assert shown[name]["kNN"] == f"{r.knn_accuracy:.1%}"
+    # a click on a row of the depth table shows that layer everywhere
+    _click_cell(qtbot, depth.table, list(shown).index("hidden_1"), 0)
+    assert session(win).layer == "hidden_1"
+    wait_layer(qtbot, win, "hidden_1")
+
+    ref = measures.cka_of(acts).matrix
+    cka = show_dock(qtbot, win, "cka")
+    got = cka.displayed()
+    assert got["rows"] == list(shown)
+    np.testing.assert_allclose(got["matrix"], np.round(ref, 2), atol=0.0051)
+    i, j = got["rows"].index("hidden_2:raw"), got["rows"].index("output")
+    _click_cell(qtbot, cka.table, i, j)
+    assert cka.displayed()["picked"] == f"hidden_2:raw × output: CKA {ref[i, j]:.3f}"
+    assert session(win).layer == "hidden_2:raw"
+
+
+def test_map_quality_view_and_select_worst_points(qtbot, window):
+    win, c = window, window.controller
+    view = show_dock(qtbot, win, "map_quality")
+    qtbot.waitUntil(lambda: not view.is_empty(), timeout=120_000)
+    layer = win.view("heatmap").result()
+    proj = win.view("map").result()
+    q = measures.map_quality_of(layer.activations, proj.coords, {"method": "pca", "seed": 0})
+    shown = view.displayed()
+    assert shown["trustworthiness"] == pytest.approx(q.trustworthiness)
+    assert "method pca" in shown["text"] and "seed 0" in shown["text"]
+    qtbot.mouseClick(view.worst_button, LEFT)
+    worst = c.samples.indices[q.worst(0.05)]
+    qtbot.waitUntil(lambda: set(c.workspace.selection.indices.tolist()) == set(worst.tolist()),
+                    timeout=10_000)
