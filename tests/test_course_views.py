@@ -61,10 +61,17 @@ def test_weights_view_draws_the_first_dense_layer_and_follows_training(window, q
     shown = view.displayed()
     assert shown["layer"] == "hidden_1" and shown["layer_type"] == "Dense"
     assert shown["labels"] == [f"unit {i}" for i in range(32)] and not shown["per_class"]
-    np.testing.assert_array_equal(shown["images"], ref.colour_images())
-    assert shown["limit"] == pytest.approx(ref.symmetric_limit)
-    assert shown["legend"] == ("\u2212" + f"{ref.symmetric_limit:.3g}", "0",
-                               "+" + f"{ref.symmetric_limit:.3g}")
+    # by default each image on its own scale, as the MNIST notes draw them
+    np.testing.assert_array_equal(shown["images"], ref.colour_images(per_image=True))
+    assert shown["limit"] is None and shown["legend"][0] == "\u2212max"
+    assert view.scale_box.currentText() == "Each on its own scale"
+    view.set_per_unit_scale(False)  # the shared scale stays an option
+    shared = view.displayed()
+    np.testing.assert_array_equal(shared["images"], ref.colour_images(per_image=False))
+    assert shared["limit"] == pytest.approx(ref.symmetric_limit)
+    assert shared["legend"] == ("\u2212" + f"{ref.symmetric_limit:.3g}", "0",
+                                "+" + f"{ref.symmetric_limit:.3g}")
+    view.set_per_unit_scale(True)
     before = shown["images"]
 
     # sorted by norm: largest first, the same images moved with their units
@@ -74,11 +81,6 @@ def test_weights_view_draws_the_first_dense_layer_and_follows_training(window, q
     np.testing.assert_array_equal(by_norm["units"], order)
     np.testing.assert_array_equal(by_norm["images"], ref.colour_images()[order])
     view.set_order(by_norm=False)
-    view.set_per_unit_scale(True)
-    per_unit = view.displayed()
-    np.testing.assert_array_equal(per_unit["images"], ref.colour_images(per_image=True))
-    assert per_unit["limit"] is None and per_unit["legend"][0] == "\u2212max"
-    view.set_per_unit_scale(False)
 
     # hover a tile: its unit, norm and range
     grid = view.grid

@@ -78,10 +78,15 @@ def test_dense_first_layer_images_are_the_kernel_columns_laid_out_as_pixels():
     assert sorted(ordered.units.tolist()) == list(range(7))
     assert np.all(np.diff(wi.order_by_norm(descending=False).norms) >= 0)
 
-    colours = wi.colour_images()
+    colours = wi.colour_images(per_image=False)
     assert colours.shape == (7, 6, 5, 3) and colours.dtype == np.uint8
     np.testing.assert_array_equal(colours, diverging_rgb(wi.images, wi.symmetric_limit))
     own = wi.colour_images(per_image=True)
+    # the default is the course's: each image on its own largest |weight|
+    np.testing.assert_array_equal(wi.colour_images(), own)
+    for k in range(7):
+        np.testing.assert_array_equal(own[k], diverging_rgb(wi.images[k],
+                                                            np.abs(wi.images[k]).max()))
     strongest = np.unravel_index(np.argmax(np.abs(wi.images[0])), (6, 5))
     assert own[0][strongest].tolist() in ([0, 68, 27], [64, 0, 75])
 

@@ -57,9 +57,9 @@ def test_weights_and_regions_options_round_trip(qtbot):
     _pick_last(qtbot, weights.order_box)
     _pick_last(qtbot, weights.scale_box)
     state, fresh = _round_trip(qtbot, WeightsView, weights)
-    assert state["order"] == "By norm" and state["scale"] == "Each on its own scale"
+    assert state["order"] == "By norm" and state["scale"] == "One scale for all"
     assert (fresh.order_box.currentText(), fresh.scale_box.currentText()) == \
-        ("By norm", "Each on its own scale")
+        ("By norm", "One scale for all")
 
     regions = _view(qtbot, RegionsView)
     qtbot.mouseClick(regions.explain_box, Qt.MouseButton.LeftButton,

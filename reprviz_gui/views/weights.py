@@ -21,13 +21,14 @@ from .theme import make_subtitle
 from .tiles import SIZES, Section, Tile, TileGrid, size_box
 
 ORDERS = ("Unit order", "By norm")
-SCALES = ("One scale for all", "Each on its own scale")
+# each image on its own scale first: the MNIST notes' way (on one scale most units look faint)
+SCALES = ("Each on its own scale", "One scale for all")
 
 
 @dataclass
 class WeightsOptions(ViewOptions):
     order: str = next(iter(ORDERS))  # unit order
-    scale: str = next(iter(SCALES))  # one scale for all, or each unit its own
+    scale: str = next(iter(SCALES))  # each unit its own scale, or one scale for all
     size: str = "Fit"
 
 
@@ -44,8 +45,9 @@ class WeightsView(Panel):
                                   "(L2 norm of the unit's weights)")
         self.scale_box = QComboBox()
         self.scale_box.addItems(list(SCALES))
-        self.scale_box.setToolTip("One colour scale for every unit (compare strengths), or "
-                                  "each unit on its own largest |weight| (see faint patterns)")
+        self.scale_box.setToolTip("Each unit on its own largest |weight| (see every pattern, "
+                                  "as the course draws them), or one colour scale for every unit "
+                                  "(compare strengths)")
         self.size_box = size_box()
         for box in (self.order_box, self.scale_box):
             row.addWidget(box)
@@ -77,7 +79,7 @@ class WeightsView(Panel):
         self.order_box.setCurrentIndex(1 if by_norm else 0)
 
     def set_per_unit_scale(self, per_unit: bool) -> None:
-        self.scale_box.setCurrentIndex(1 if per_unit else 0)
+        self.scale_box.setCurrentIndex(SCALES.index(SCALES[0] if per_unit else SCALES[1]))
 
     def _on_size(self, text: str) -> None:
         self.grid.set_target_px(SIZES.get(text, 0))
@@ -95,7 +97,7 @@ class WeightsView(Panel):
             return
         w = r.weights
         shown = w.order_by_norm() if self.order_box.currentIndex() == 1 else w
-        per_unit = self.scale_box.currentIndex() == 1
+        per_unit = self.scale_box.currentText() == SCALES[0]
         self._shown = shown
         self._colours = shown.colour_images(per_image=per_unit)
         self._limit = None if per_unit else float(w.symmetric_limit)

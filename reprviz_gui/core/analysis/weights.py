@@ -81,11 +81,15 @@ class WeightImages:
                        biases=self.biases[order], norms=self.norms[order],
                        minima=self.minima[order], maxima=self.maxima[order])
 
-    def colour_images(self, limit: Optional[float] = None, per_image: bool = False) -> np.ndarray:
+    def colour_images(self, limit: Optional[float] = None,
+                      per_image: Optional[bool] = None) -> np.ndarray:
         """(U, H, W, 3) uint8 to draw. Grey-input weights go through ``diverging_rgb`` (green
         positive, purple negative, white zero); colour filters map -limit..+limit to 0..255
-        per channel (zero is mid-grey). ``limit``: the shared scale (default
-        ``symmetric_limit``); ``per_image``: each image on its own max |weight| instead."""
+        per channel (zero is mid-grey). By default each image is on its own max |weight|, as
+        the MNIST notes draw them (on one shared scale most units look faint); ``limit`` (or
+        ``per_image=False``) puts them all on one scale (default ``symmetric_limit``)."""
+        if per_image is None:
+            per_image = limit is None
         if per_image:
             return np.stack([_colour(img, float(np.max(np.abs(img))), self.rgb)
                              for img in self.images]) if len(self) else \
