@@ -40,6 +40,7 @@ def test_field_parse_checks_ranges():
     assert T.FIELDS["hidden"].parse("256,144") == (256, 144)
     assert T.FIELDS["nesterov"].parse("yes") is True
     assert T.FIELDS["learning_rate"].parse("0.3") == pytest.approx(0.3)
+    assert T.FIELDS["nesterov"].check("false") is False and T.FIELDS["nesterov"].check(True)
     for key, bad in (("hidden", "256,x"), ("hidden", "0"), ("momentum", "1"),
                      ("validation_split", "1.0"), ("optimizer", "lbfgs"), ("l2", "nan"),
                      ("epochs", "2.5"), ("batch_size", "0")):

@@ -110,9 +110,9 @@ class Field:
         """The value, validated (for values from code or a saved file); ``ValueError``."""
         if self.kind == "widths":
             return self.parse(",".join(str(int(v)) for v in value))
-        if self.kind == "bool":
-            return bool(value)
-        return self.parse(str(value))
+        if self.kind == "bool" and isinstance(value, bool):
+            return value
+        return self.parse(str(value))  # "false" from a hand-edited file is False, not True
 
     def _check_range(self, value: float) -> None:
         if self.lo is not None and value < self.lo:
