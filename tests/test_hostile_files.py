@@ -305,3 +305,31 @@ def test_image_shape_whose_product_overflows_is_not_wrapped(tmp_path):
     line = one_error_line(run_main("analyze", "--data", str(csv), "--image-shape",
                                    "4294967296x4294967296", "--out", str(tmp_path / "o")))
     assert "--image-shape" in line
+
+
+# --- sizes nobody checked ---------------------------------------------------------------------
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lie", [False, True])
+def test_inflating_model_config_is_refused_before_it_is_read(tmp_path, lie, monkeypatch):
+    import zipfile
+
+    from reprviz_gui.core.errors import ModelFileError
+    from reprviz_gui.core.model import files
+
+    monkeypatch.setattr(files, "MAX_CONFIG_BYTES", 1_000_000)  # the test stays small: 4 MB
+    path = tmp_path / "bomb.keras"
+    body = b'{"class_name": "Sequential", "config": {"pad": "' + b" " * 4_000_000 + b'"}}'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", body)
+    if lie:  # a header that claims a small size: only the streaming limit catches it
+        raw = bytearray(path.read_bytes())
+        for sig in (b"PK\x03\x04", b"PK\x01\x02"):
+            at = raw.find(sig)
+            off = 22 if sig == b"PK\x03\x04" else 24  # uncompressed size field
+            raw[at + off:at + off + 4] = (100).to_bytes(4, "little")
+        path.write_bytes(bytes(raw))
+    assert path.stat().st_size < 50_000
+    # a lying header makes zipfile stop at the claimed size: cut short, damaged, still refused
+    with pytest.raises(ModelFileError, match="bomb.keras is damaged" if lie
+                       else "bomb.keras: its config.json inflates to more than 1 MB"):
+        files.load_model_file(path)

@@ -169,6 +169,18 @@ def check_no_foreign_code(config: Any, path: Path) -> None:
             "so reprviz cannot rebuild it; save the model with built-in Keras layers only.")
 
 
+# A real config.json is a few KB to a few MB (a thousand layers); a small zip member that inflates
+# to gigabytes would exhaust memory before Keras's own checks are reached.
+MAX_CONFIG_BYTES = 64_000_000
+
+
+def _config_too_big(path: Path, size: int | None) -> str:
+    said = f" ({size / 1e6:,.0f} MB)" if size else ""
+    return (f"{path.name}: its config.json inflates to more than "
+            f"{MAX_CONFIG_BYTES / 1e6:.0f} MB{said}; a Keras model's is a few MB at "
+            f"most, so it is refused.")
+
+
 def _read_config(path: Path, kind: str) -> Any:
     """The model's architecture as saved, or raise ModelFileError when there is none."""
     if kind == "keras":
@@ -178,7 +190,14 @@ def _read_config(path: Path, kind: str) -> Any:
                 if "config.json" not in names:
                     raise ModelFileError(
                         f"{path.name} is a zip file but not a Keras model (no config.json).")
-                return json.loads(z.read("config.json").decode("utf-8"))
+                info = z.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:  # what the zip says it inflates to
+                    raise ModelFileError(_config_too_big(path, info.file_size))
+                with z.open(info) as fh:  # and never trust that: read at most one byte more
+                    data = fh.read(MAX_CONFIG_BYTES + 1)
+                if len(data) > MAX_CONFIG_BYTES:
+                    raise ModelFileError(_config_too_big(path, None))
+                return json.loads(data.decode("utf-8"))
         except ModelFileError:
             raise
         except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError,
