@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -333,3 +334,34 @@ def test_inflating_model_config_is_refused_before_it_is_read(tmp_path, lie, monk
     with pytest.raises(ModelFileError, match="bomb.keras is damaged" if lie
                        else "bomb.keras: its config.json inflates to more than 1 MB"):
         files.load_model_file(path)
+
+
+# --- text in other encodings --------------------------------------------------------------------
+@pytest.mark.timeout(60)
+def test_utf16_csv_as_excel_writes_it_is_read(tmp_path):
+    """Excel's "Unicode text": UTF-16 LE after a byte-order mark, tab-separated, CRLF."""
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+
+    rows = ["a\tb\tc\tlabel"] + [f"{i}\t{i * 2}\t{i % 3}\tcls{i % 3}" for i in range(30)]
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\r\n".join(rows).encode("utf-16") + "\r\n".encode("utf-16-le"))
+    labels = tmp_path / "labels.csv"
+    labels.write_bytes("\r\n".join(f"c{i % 2}" for i in range(30)).encode("utf-16"))
+    ds = load_dataset(str(path), LoadOptions(seed=0))
+    assert sorted(ds.class_names) == ["cls0", "cls1", "cls2"]
+    x = np.concatenate([ds.x_train, ds.x_test])
+    assert sorted(x[:, 1].tolist()) == [float(2 * i) for i in range(30)]
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("".join(f"{i},{i % 5}\n" for i in range(30)))
+    ds2 = load_dataset(str(numbers), LoadOptions(labels_file=str(labels)))
+    assert sorted(ds2.class_names) == ["c0", "c1"]
+
+
+@pytest.mark.timeout(60)
+def test_utf16_without_bom_is_named_as_such(tmp_path):
+    path = tmp_path / "nobom.csv"
+    path.write_bytes("".join(f"{i},{i % 3}\n" for i in range(30)).encode("utf-16-le"))
+    line = one_error_line(run_main("analyze", "--data", str(path), "--out",
+                                   str(tmp_path / "o")))
+    assert "nobom.csv" in line and "UTF-16 text without a byte-order mark" in line

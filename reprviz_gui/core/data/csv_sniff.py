@@ -54,14 +54,31 @@ def _sniff_binary(head: bytes) -> Optional[str]:
         if head.startswith(sig):
             return what
     if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 8 and (even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)):
+            return "UTF-16 text without a byte-order mark (save it as UTF-8 text)"
         return "a binary file"
     return None
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def text_encoding(head: bytes) -> str:
+    """How to decode a text file that starts with ``head``: UTF-16 when it starts with its
+    byte-order mark (Excel's "Unicode text"), else UTF-8 (a UTF-8 BOM dropped)."""
+    return "utf-16" if head.startswith(_UTF16_BOMS) else "utf-8-sig"
 
 
 def check_text_file(path: Path, what: str) -> int:
     """Check that ``path`` is a non-empty text file; return its size in bytes."""
     name = path.name
     size, head = read_head(path, 65536, what)
+    if text_encoding(head) == "utf-16":  # NUL bytes are part of every character here
+        text = head[: len(head) - len(head) % 2].decode("utf-16", "replace")
+        if not text.strip():
+            raise EmptyDataError(f"{name} is empty.")
+        return size
     if size == 0 or not head.strip() or head.strip() == b"\xef\xbb\xbf":
         raise EmptyDataError(f"{name} is empty.")
     found = _sniff_binary(head)
@@ -77,9 +94,11 @@ def check_text_file(path: Path, what: str) -> int:
 
 
 def open_text(path: Path) -> io.TextIOWrapper:
-    """The file as text for ``csv``: UTF-8, a byte-order mark dropped, newlines kept as they
-    are (the csv module handles quoted line breaks itself)."""
-    return open(path, encoding="utf-8-sig", newline="")
+    """The file as text for ``csv``: UTF-8 (a byte-order mark dropped) or, after its BOM,
+    UTF-16; newlines kept as they are (the csv module handles quoted line breaks itself)."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    return open(path, encoding=text_encoding(head), newline="")
 
 
 class CountingLines:

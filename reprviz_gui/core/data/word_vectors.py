@@ -24,6 +24,7 @@ from ..errors import (CorruptFileError, EmptyDataError, FileFormatError, ShapeDa
                       ValueDataError)
 from .idx import ensure_fits
 from ..progress import ProgressFn, StopFn, check_stop, report
+from .csv_sniff import open_text
 from .tabular import FLOAT32_MAX, _CountingLines, check_text_file, is_number, labels_from_cells
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,7 +127,7 @@ def load_text_vectors(path: str | Path, options: LoadOptions = LoadOptions(),
         check_stop(should_stop)
         report(on_progress, "load", 0.95 * counted.chars / max(1, size), f"Reading {name}")
 
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open_text(path) as fh:  # UTF-8, or UTF-16 after its byte-order mark
         counted = _CountingLines(fh, name, "word-vector")
         for line_no, line in enumerate(counted, start=1):
             tokens = line.split()
