@@ -90,19 +90,55 @@ def _final_map(win, method="pca-tsne"):
         win.controller.workspace.is_current(r.tag) else None
 
 
-def _hover_and_select(qtbot, win, rows=(0, 7)):
+def _clear_rows(m, k: int = 2) -> list[int]:
+    """``k`` rows whose point is the one the mouse finds at its own pixel, with no other point
+    within half a hit radius: t-SNE can put two reviews a pixel apart, and hovering the pixel
+    of one then shows the other's card (the flake of issue 19 §5)."""
+    from reprviz_gui.views.map_view import HIT_RADIUS_PX
+
+    n = m.result().samples.n
+    px = np.array([[p.x(), p.y()] for p in (viewport_point(m.view, m.scene_pos_of(i))
+                                              for i in range(n))], dtype=float)
+    out = []
+    for row in range(n):
+        others = np.delete(px, row, axis=0)
+        if np.min(np.hypot(*(others - px[row]).T)) < HIT_RADIUS_PX / 2:
+            continue
+        if m.point_at(m.view.mapToScene(viewport_point(m.view, m.scene_pos_of(row)))) != row:
+            continue
+        out.append(row)
+        if len(out) == k:
+            return out
+    raise AssertionError(f"no {k} points stand clear of their neighbours")
+
+
+def _hover_card(qtbot, m, row: int, full: str):
+    """Move onto ``row``'s point until its card is up. The position is taken afresh on each try:
+    a redraw (the final map replacing its preview) can move the point under a waiting mouse."""
+    last = None
+    for _ in range(5):
+        pos = viewport_point(m.view, m.scene_pos_of(row))
+        qtbot.mouseMove(m.view.viewport(), pos)
+        try:  # the card of the previous point may still be up: wait for this point's
+            qtbot.waitUntil(lambda: m.tooltip.isVisible()
+                            and full[:40] in m.tooltip.text().replace("\n", " "),
+                            timeout=2_000)
+            return pos
+        except Exception as err:  # noqa: BLE001 - pytest-qt's TimeoutError
+            last = err
+    raise AssertionError(f"the card of point {row} never showed: {m.tooltip.text()[:80]!r}") \
+        from last
+
+
+def _hover_and_select(qtbot, win, n_rows=2):
     """Hover a map point, then click it: the hover card and the gallery show the review."""
     m, g = win.view("map"), win.view("gallery")
     r = m.result()
     ds = win.controller.dataset
-    for row in rows:
-        pos = viewport_point(m.view, m.scene_pos_of(row))
+    for row in _clear_rows(m, n_rows):
         full = decode_tokens(ds.tokens(r.samples.split, int(r.samples.indices[row])),
                              ds.vocabulary)
-        qtbot.mouseMove(m.view.viewport(), pos)
-        # the card of the previous point may still be up: wait for this point's (throttled)
-        qtbot.waitUntil(lambda: m.tooltip.isVisible()
-                        and full[:40] in m.tooltip.text().replace("\n", " "), timeout=5_000)
+        pos = _hover_card(qtbot, m, row, full)
         assert "<start>" in m.tooltip.text()
         assert full[:40] in m.tooltip.text().replace("\n", " ")
         qtbot.mouseClick(m.view.viewport(), LEFT, pos=pos)
