@@ -163,6 +163,9 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                         "text, none for word vectors, dense otherwise)")
     g.add_argument("--epochs", type=_int_at_least(0), default=None, metavar="N",
                    help="training epochs; 0 analyses the model as it is (default: 10)")
+    g.add_argument("--fit-input", choices=("pad", "resize"), default=None,
+                   help="a model file made for another image size (LeNet on MNIST padded to "
+                        "32x32): zero-pad or resize the images to its input (said in the notes)")
     g.add_argument("--layer", type=_layer, default=None, metavar="NAME|INDEX",
                    help="layer to read, by name or index (negative counts from the end; "
                         "default: the last hidden layer before the output)")
@@ -312,7 +315,8 @@ def options_from_args(args: argparse.Namespace):
                           layer=args.layer, samples=args.samples, projection=args.projection,
                           pca_components=args.pca_components,
                           seed=args.seed, save_model=args.save_model,
-                          trust_model=args.trust_model, batch_size=args.batch_size,
+                          trust_model=args.trust_model, fit_input=args.fit_input,
+                          batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,
                           figures=args.figures, history=args.history,
                           model_settings=_model_settings(args),

@@ -42,6 +42,9 @@ class AnalyzeOptions:
     seed: int = 0
     save_model: Optional[Path] = None
     trust_model: bool = False
+    # a model file made for another image size (LeNet on MNIST padded to 32×32): "pad" or
+    # "resize" the images to its input (--fit-input); None refuses the mismatch
+    fit_input: Optional[str] = None
     batch_size: int = 32
     validation_split: float = 0.1
     load: LoadOptions = field(default_factory=LoadOptions)
@@ -190,6 +193,12 @@ def prepare_model(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> M
 
     if _looks_like_path(spec):
         model = models.load_model_file(spec, trust=opts.trust_model)
+        if opts.fit_input:
+            from ..data.fit_input import fit_images
+
+            fitted = fit_images(dataset, models.input_shape(model), opts.fit_input)
+            if fitted:
+                notes.append(fitted)
         models.check_compatible(model, dataset, Path(spec).name)
         step.info.update(kind="file", path=str(Path(spec).resolve()))
         step.file = str(Path(spec).resolve())

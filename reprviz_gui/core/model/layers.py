@@ -134,6 +134,12 @@ def _check_compatible(model, dataset: Dataset) -> None:
             hint = " (the model wants a channel axis; the data has grey images without one)"
         elif int(np.prod([d or 0 for d in want])) == int(np.prod(have)) and None not in want:
             hint = " (same number of values, laid out differently)"
+        else:
+            from ..data.fit_input import spatial_mismatch
+
+            if dataset.kind == "image" and spatial_mismatch(want, have):
+                hint = (" (images of another size: zero-pad or resize them to the model's "
+                        "input with --fit-input pad|resize)")
         raise ShapeMismatchError(
             f"The model expects input of shape {_fmt(want)} but dataset {dataset.name!r} has "
             f"samples of shape {_fmt(have)}{hint}.")
