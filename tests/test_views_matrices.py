@@ -4,6 +4,8 @@ with lines, and emit nothing when set from code."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF
@@ -27,7 +29,7 @@ from view_support import (
 
 from reprviz_gui.core.data.samples import SampleSet
 from reprviz_gui.views import CosinePanel, HeatmapPanel
-from reprviz_gui.views.theme import robust_levels
+from reprviz_gui.core.analysis.colour_scales import activation_scale, robust_levels
 from reprviz_gui.workspace.results import LayerResult
 from reprviz_gui.workspace.state import Selection
 
@@ -78,9 +80,29 @@ def test_heatmap_shows_the_activations_with_class_bands(qtbot):
     np.testing.assert_array_equal(d["rows"], r.samples.labels)
     np.testing.assert_array_equal(d["row_indices"], r.samples.indices)
     assert d["band_labels"] == list(NAMES)
-    lo, hi = robust_levels(r.activations)
-    np.testing.assert_allclose(d["levels"], [lo, hi])
+    scale = activation_scale(r.activations)
+    np.testing.assert_allclose(d["levels"], [scale.lo, scale.hi])
     assert not panel.is_empty()
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_heatmap_and_heatmap_png_use_one_colour_scale(qtbot, signed):
+    """The window drew viridis and analyze's heatmap.png a red-blue map for the same layer:
+    both now take activation_scale's map and levels (diverging around 0 for a signed layer)."""
+    from reprviz_gui.core.io.figures import heatmap_figure
+
+    panel = shown(qtbot, HeatmapPanel())
+    r = make_layer()
+    acts = np.asarray(r.activations, np.float32) - (0.5 if signed else 0.0)
+    r = dataclasses.replace(r, activations=acts)
+    panel.show_result(r)
+    d = panel.displayed()
+    fig = heatmap_figure(acts, r.samples.labels, NAMES)
+    im = fig.axes[0].images[0]
+    assert d["diverging"] == signed and im.get_cmap().name == ("RdBu_r" if signed else "viridis")
+    np.testing.assert_allclose(im.get_clim(), d["levels"], rtol=1e-6)
+    if signed:
+        assert d["levels"][0] == pytest.approx(-d["levels"][1])
 
 
 def test_heatmap_levels_ignore_outliers():

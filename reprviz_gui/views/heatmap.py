@@ -9,13 +9,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from superqt.utils import qthrottled
 
-from ..widgets.colormaps import sequential_cmap
+from ..core.analysis.colour_scales import activation_scale
+from ..widgets.colormaps import diverging_cmap, sequential_cmap
 from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
 from .describe import sample_lines, sample_thumbnail
 from .matrix_image import ScreenImage
-from .theme import (fmt_count, make_subtitle, robust_levels, scene_to_panel, style_colorbar,
+from .theme import (fmt_count, make_subtitle, scene_to_panel, style_colorbar,
                     style_plot)
 
 
@@ -73,8 +74,12 @@ class HeatmapPanel(Panel):
             return
         n, u = act.shape
         samples = result.samples
-        lo, hi = robust_levels(act)
+        # the same scale as analyze's heatmap.png: diverging around 0 for a signed layer
+        scale = activation_scale(act)
+        lo, hi = scale.lo, scale.hi
         self._levels = (lo, hi)
+        self._diverging = scale.diverging
+        self.colorbar.setColorMap(diverging_cmap() if scale.diverging else sequential_cmap())
         bands = samples.class_bands()
         self.left_axis.set_bands(bands)
         xs, ys = separator_lines(band_separators(bands), (0, u), horizontal=True)
@@ -122,6 +127,7 @@ class HeatmapPanel(Panel):
             "row_indices": np.asarray(r.samples.indices),
             "levels": np.asarray(self.colorbar.levels(), dtype=float),
             "band_labels": self.left_axis.label_texts(),
+            "diverging": bool(getattr(self, "_diverging", False)),
         }
 
     # -- mouse -----------------------------------------------------------------------------------

@@ -56,25 +56,6 @@ def tick_font(point_delta: float = -0.5) -> QFont:
     return f
 
 
-def robust_levels(a: np.ndarray, lo_pct: float = 1.0, hi_pct: float = 99.0,
-                  max_samples: int = 250_000) -> tuple[float, float]:
-    """Display levels from percentiles, so a few outliers don't wash the image out.
-
-    Huge arrays are strided down first (levels only need to be approximately right)."""
-    flat = np.asarray(a).ravel()
-    if flat.size > max_samples:
-        flat = flat[:: int(np.ceil(flat.size / max_samples))]
-    flat = flat[np.isfinite(flat)]
-    if flat.size == 0:
-        return 0.0, 1.0
-    lo, hi = (float(v) for v in np.percentile(flat, [lo_pct, hi_pct]))
-    if not hi > lo:
-        lo, hi = float(flat.min()), float(flat.max())
-    if not hi > lo:
-        hi = lo + (abs(lo) * 1e-3 if lo else 1.0)
-    return lo, hi
-
-
 def scene_to_panel(panel: QWidget, view: pg.GraphicsView, scene_pos: QPointF) -> QPoint:
     """A scene position of `view` in `panel` widget coordinates (for placing the hover card)."""
     vp = view.mapFromScene(scene_pos)

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
+
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from .. import analysis
+from ..analysis.colour_scales import activation_scale
 from .atomic import atomic_write
 
 DPI = 110
@@ -92,15 +94,10 @@ def heatmap_figure(activations: np.ndarray, labels: np.ndarray, class_names: Seq
     act, lab = act[order], np.asarray(labels)[order]
     fig = _new_figure(9, 7)
     ax = fig.add_subplot()
-    finite = act[np.isfinite(act)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if lo < 0 < hi:  # signed units (tanh, LSTM, raw vectors): symmetric diverging scale
-        lim = max(abs(lo), abs(hi)) or 1.0
-        im = ax.imshow(act, aspect="auto", interpolation="nearest", cmap="RdBu_r",
-                       vmin=-lim, vmax=lim)
-    else:
-        im = ax.imshow(act, aspect="auto", interpolation="nearest", cmap="viridis",
-                       vmin=lo, vmax=hi if hi > lo else lo + 1)
+    # the window's heatmap uses the same scale (diverging around 0 for signed layers)
+    scale = activation_scale(act)
+    im = ax.imshow(act, aspect="auto", interpolation="nearest", cmap=scale.name,
+                   vmin=scale.lo, vmax=scale.hi)
     _label_bands(ax, class_bands(lab, class_names), "y", len(lab))
     ax.set_xlabel(f"unit (of {act.shape[1]})")
     ax.set_ylabel(f"sample ({len(act)}), grouped by class")
@@ -117,11 +114,8 @@ def cosine_figure(cos: np.ndarray, labels: np.ndarray, class_names: Sequence[str
     lab = np.asarray(labels)[order]
     fig = _new_figure(8.5, 7.5)
     ax = fig.add_subplot()
-    finite = mat[np.isfinite(mat)]
-    if finite.size and finite.min() >= 0:  # e.g. ReLU features: cosine is never negative
-        im = ax.imshow(mat, interpolation="nearest", cmap="magma", vmin=0, vmax=1)
-    else:
-        im = ax.imshow(mat, interpolation="nearest", cmap="RdBu_r", vmin=-1, vmax=1)
+    # −1..1, blue–white–red, as the window's cosine view (magma 0..1 for ReLU layers differed)
+    im = ax.imshow(mat, interpolation="nearest", cmap="RdBu_r", vmin=-1, vmax=1)
     _label_bands(ax, class_bands(lab, class_names), "both", len(lab))
     ax.set_title(title or "Cosine similarity between samples")
     fig.colorbar(im, ax=ax, label="cosine similarity", shrink=0.9)
