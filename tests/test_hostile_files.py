@@ -365,3 +365,91 @@ def test_utf16_without_bom_is_named_as_such(tmp_path):
     line = one_error_line(run_main("analyze", "--data", str(path), "--out",
                                    str(tmp_path / "o")))
     assert "nobom.csv" in line and "UTF-16 text without a byte-order mark" in line
+
+
+# --- misleading model messages ------------------------------------------------------------------
+def _keras_zip(path: Path, layers: list[dict]) -> Path:
+    import json
+    import zipfile
+
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+              "config": {"name": "seq", "layers": layers}}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", '{"keras_version": "3.10.0"}')
+        z.writestr("config.json", json.dumps(config))
+    return path
+
+
+def _layer(cls: str, **config) -> dict:
+    return {"module": "keras.layers", "class_name": cls, "registered_name": None,
+            "config": {"name": cls.lower(), **config}}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("trust", [False, True])
+def test_lookup_layer_reading_a_local_file_is_named_and_refused_even_trusted(tmp_path, trust):
+    from reprviz_gui.core.model.files import ForeignCodeError, load_model_file
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2\n")
+    path = _keras_zip(tmp_path / "lookup.keras", [
+        _layer("InputLayer", batch_shape=[None, 1], dtype="string"),
+        _layer("StringLookup", vocabulary=str(secret), output_mode="int")])
+    with pytest.raises(ForeignCodeError) as err:
+        load_model_file(path, trust=trust)
+    message = str(err.value)
+    assert "vocabulary from the file" in message and str(secret) in message
+    assert "Lambda" not in message and "--trust-model" not in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.timeout(60)
+def test_pickled_torch_wrapper_is_named_not_quoted(tmp_path):
+    import base64
+
+    from reprviz_gui.core.model.files import ForeignCodeError, load_model_file
+
+    blob = base64.b64encode(b"\x80\x04\x95" + b"torch.nn.modules.linear Linear" * 20).decode()
+    path = _keras_zip(tmp_path / "torch.keras", [
+        _layer("InputLayer", batch_shape=[None, 4]),
+        _layer("TorchModuleWrapper", module=blob)])
+    with pytest.raises(ForeignCodeError, match="PyTorch module pickled") as err:
+        load_model_file(path, trust=True)
+    assert blob[:20] not in str(err.value)
+
+
+@pytest.mark.timeout(60)
+def test_torch_save_file_named_keras_is_named(tmp_path):
+    import zipfile
+
+    from reprviz_gui.core.errors import ModelFileError
+    from reprviz_gui.core.model.files import load_model_file
+
+    path = tmp_path / "net.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("net/data.pkl", b"\x80\x02}q\x00.")
+        z.writestr("net/version", "3\n")
+    with pytest.raises(ModelFileError, match="net.keras is a PyTorch file"):
+        load_model_file(path)
+
+
+@pytest.mark.timeout(60)
+def test_unreadable_keras_says_permission_denied(tmp_path, monkeypatch):
+    from reprviz_gui.core.data import user_files
+    from reprviz_gui.core.errors import ModelFileError
+    from reprviz_gui.core.model.files import load_model_file
+
+    path = _keras_zip(tmp_path / "locked.keras", [_layer("Dense", units=3)])
+    if os.geteuid() == 0:  # root reads anything: make the open fail as it does for a user
+        real_open = os.open
+
+        def denied(p, flags, *args):
+            if Path(p) == path:
+                raise PermissionError(13, "Permission denied", str(p))
+            return real_open(p, flags, *args)
+
+        monkeypatch.setattr(user_files.os, "open", denied)
+    else:
+        path.chmod(0)
+    with pytest.raises(ModelFileError, match="locked.keras cannot be read: permission denied"):
+        load_model_file(path)

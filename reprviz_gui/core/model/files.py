@@ -117,6 +117,8 @@ def _foreign_reference(node: dict) -> tuple[str, str] | None:
     if module is not None:
         if not isinstance(module, str):
             return "custom", repr(module)[:60]
+        if not all(part.isidentifier() for part in module.split(".")):
+            return "custom", "a value that is not a module name"  # never quote a blob
         top = module.split(".", 1)[0]
         if module == "builtins" and cls == "function" and _plain_name(name) \
                 and not hasattr(builtins, name):
@@ -137,6 +139,29 @@ def _foreign_reference(node: dict) -> tuple[str, str] | None:
     return None
 
 
+# Layer options that, given as a string, are a path Keras reads when it rebuilds the layer
+# (StringLookup/IntegerLookup/TextVectorization vocabularies, TF-IDF weights).
+_FILE_READING_KEYS = ("vocabulary", "idf_weights")
+
+
+def _check_no_file_reading(node: dict, path: Path) -> None:
+    """Refuse a layer whose vocabulary names a file: loading would read a file on this computer
+    (anything the user can read) into the model. Trust does not cover it: no real saved model
+    needs it, since Keras stores a vocabulary inside the .keras file itself."""
+    inner = node.get("config") if isinstance(node.get("config"), dict) else None
+    if inner is None:
+        return
+    for key in _FILE_READING_KEYS:
+        value = inner.get(key)
+        if isinstance(value, str) and value:
+            layer = node.get("class_name") if isinstance(node.get("class_name"), str) else "a"
+            raise ForeignCodeError(
+                f"{path.name}: its {layer} layer {inner.get('name', '?')!s} takes its {key} from "
+                f"the file {value!r} on this computer; loading it would read that file, so "
+                "reprviz never loads it, trusted or not (a saved model keeps its vocabulary "
+                "inside the .keras file).")
+
+
 def check_no_foreign_code(config: Any, path: Path) -> None:
     """Raise ``ForeignCodeError`` if any entry of the saved config names code outside Keras.
 
@@ -145,6 +170,11 @@ def check_no_foreign_code(config: Any, path: Path) -> None:
     ``os``, ``builtins``, ``subprocess``... from a model file."""
     custom: list[str] = []
     for node in _config_nodes(config):
+        _check_no_file_reading(node, path)
+        if node.get("class_name") == "TorchModuleWrapper":
+            raise ForeignCodeError(
+                f"{path.name} holds a PyTorch module pickled inside a TorchModuleWrapper layer; "
+                "unpickling it would run code, so reprviz never loads it, trusted or not.")
         if "class_name" not in node and "module" not in node:
             continue
         found = _foreign_reference(node)
@@ -187,6 +217,9 @@ def _read_config(path: Path, kind: str) -> Any:
         try:
             with zipfile.ZipFile(path) as z:
                 names = set(z.namelist())
+                if "config.json" not in names and any(n.endswith("/data.pkl") for n in names):
+                    raise ModelFileError(f"{path.name} is a PyTorch file (torch.save), not a Keras "
+                                         "model; reprviz loads Keras models only.")
                 if "config.json" not in names:
                     raise ModelFileError(
                         f"{path.name} is a zip file but not a Keras model (no config.json).")
