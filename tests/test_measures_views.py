@@ -68,3 +68,46 @@ def test_map_quality_view_and_select_worst_points(qtbot, window):
     worst = c.samples.indices[q.worst(0.05)]
     qtbot.waitUntil(lambda: set(c.workspace.selection.indices.tolist()) == set(worst.tolist()),
                     timeout=10_000)
+
+
+def _evaluation(labels, predictions):
+    from reprviz_gui.workspace.results import EvaluationResult
+    from reprviz_gui.workspace.state import ResultTag
+
+    return EvaluationResult(ResultTag(1, ""), np.zeros((3, 3), np.int64), ("a", "b", "c"),
+                            {"test": 0.0}, np.zeros(3), (), labels=labels,
+                            predictions=predictions)
+
+
+def test_agreement_cells_select_their_samples(qtbot):
+    from reprviz_gui.views.agreement import AgreementPanel
+
+    view = AgreementPanel()
+    qtbot.addWidget(view)
+    view.show()
+    y = np.array([0, 1, 2, 0, 1, 2])
+    view.show_product("evaluation", "A", _evaluation(y, np.array([0, 1, 0, 1, 1, 2])))
+    assert view.is_empty()  # one model: nothing to compare
+    view.show_product("evaluation", "B", _evaluation(y, np.array([0, 0, 2, 1, 1, 0])))
+    assert view.displayed() == {"both right": 2, "only A right": 2, "only B right": 1,
+                                "both wrong": 1}
+    with qtbot.waitSignal(view.selection_requested) as sig:
+        _click_cell(qtbot, view.table, 0, 1)  # A right, B wrong
+    selection, additive = sig.args
+    assert selection.indices.tolist() == [1, 5] and selection.split == "test" and not additive
+    view.product_unavailable("evaluation", "B", "gone")
+    assert view.is_empty()
+
+
+def test_similarity_vs_confusion_view(qtbot, window):
+    win, c = window, window.controller
+    view = show_dock(qtbot, win, "similarity_confusion")
+    assert "Train" in view.hint_text()  # an untrained model's confusions say nothing
+    c.train("A")
+    qtbot.waitUntil(lambda: session(win).trained_epochs == 2 and not view.is_empty(),
+                    timeout=120_000)
+    layer = win.view("heatmap").result()
+    ref = measures.similarity_confusion_of(layer.activations, layer.samples, layer.predictions)
+    shown = view.displayed()
+    np.testing.assert_allclose(shown["y"], ref.confusion_rate)
+    assert f"rho = {ref.rho:+.3f}" in shown["caption"]

@@ -39,7 +39,8 @@ class DepthPanel(Panel):
         item.setMenuEnabled(False)
         item.setLabel("left", "accuracy (held-out)")
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.addLegend(offset=(-10, 10))
+        item.getAxis("left").enableAutoSIPrefix(False)
+        item.addLegend(offset=(-10, -10))
         self.knn_line = item.plot([], [], pen=pg.mkPen(QColor(TAB10[0]), width=2), symbol="o",
                                   symbolSize=7, symbolBrush=QColor(TAB10[0]), name="kNN (k=10)")
         self.probe_line = item.plot([], [], pen=pg.mkPen(QColor(TAB10[1]), width=2),
@@ -67,7 +68,9 @@ class DepthPanel(Panel):
         self.knn_line.setData(x, knn)
         self.probe_line.setData(x, probe)
         axis = self.plot.getPlotItem().getAxis("bottom")
-        axis.setTicks([[(i, n) for i, n in enumerate(self._names)]])
+        # names alternate between two tick levels' rows so neighbours do not overlap
+        axis.setTicks([[(i, n) for i, n in enumerate(self._names) if i % 2 == 0],
+                       [(i, n) for i, n in enumerate(self._names) if i % 2 == 1]])
         self.caption.setText(
             f"{len(rows)} layers, {r.n_samples:,} samples: kNN and probe fitted on a stratified "
             f"70 %, scored on the other 30 %; ID = TwoNN intrinsic dimension. Click a layer "

@@ -96,6 +96,18 @@ VIEWS: list[ViewSpec] = [
              description="trustworthiness, continuity and neighbours kept of the map; select "
                          "its worst points",
              numbers=()),
+    ViewSpec("similarity_confusion", "Similarity vs confusion",
+             "reprviz_gui.views.similarity_confusion", "SimilarityConfusionPanel",
+             products=("similarity_confusion",), per_session=True, place=("tab", "cosine"),
+             visible=False, menu="Layer",
+             description="class-centroid similarity against confusion rate, Spearman's rho",
+             numbers=()),
+    ViewSpec("agreement", "Agreement", "reprviz_gui.views.agreement", "AgreementPanel",
+             products=("evaluation",), per_session=False, place=("tab", "cosine"),
+             visible=False, menu="Layer",
+             description="two compared models: both right, only A, only B, both wrong; click "
+                         "a cell to select those samples",
+             numbers=()),
     ViewSpec("layer_stats", "Layer statistics", "reprviz_gui.views.layer_stats",
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",

@@ -12,6 +12,7 @@ from typing import Optional
 from ..core import measures
 from ..core.analysis.cka import CKAMatrix
 from ..core.analysis.depth import LayerMetrics
+from ..core.analysis.difference import SimilarityConfusion
 from ..core.analysis.map_quality import MapQuality
 from ..core.data.samples import SampleSet
 from ..core.progress import ProgressFn, StopFn
@@ -113,3 +114,35 @@ register(Product("cka", lambda ws, s: (None if (p := _depth_params(ws, s)) is No
                  busy="Comparing layers (CKA)…", why_not=_why_not))
 register(Product("map_quality", _quality_params, _compute_quality, lane="measure",
                  inputs=("layer", "map"), busy="Measuring the map…", why_not=_layer_why_not))
+
+
+@dataclass(frozen=True)
+class SimilarityConfusionResult:
+    tag: ResultTag
+    layer_name: str
+    result: SimilarityConfusion
+
+
+def _simconf_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    from .products import _layer_params
+
+    p = _layer_params(ws, s)
+    return p if p is not None and p.get("predict") else None
+
+
+def _simconf_why_not(ws: Workspace, s: Optional[Session]) -> str:
+    if s is None or not s.has_model:
+        return "No model: choose a preset or load a model"
+    return "Train the model to see whether its confusions follow its classes' overlap"
+
+
+def _compute_simconf(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                     ) -> SimilarityConfusionResult:
+    layer: LayerResult = req.inputs["layer"]
+    assert layer.predictions is not None
+    return SimilarityConfusionResult(req.key.tag, layer.layer_name, measures.similarity_confusion_of(
+        layer.activations, layer.samples, layer.predictions))
+
+
+register(Product("similarity_confusion", _simconf_params, _compute_simconf, lane="measure",
+                 inputs=("layer",), busy="Similarity vs confusion…", why_not=_simconf_why_not))

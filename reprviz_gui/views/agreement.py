@@ -1,0 +1,99 @@
+"""Agreement of two compared models: a 2 × 2 table of the test samples — both right, only A right,
+only B right, both wrong. Clicking a cell selects those samples in every view (the gallery lists
+them with both models' predictions). The cells are ``core.analysis.difference.agreement`` of the
+two evaluations, the ``model_difference.agreement`` of ``analyze --compare``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QLabel, QTableWidget, \
+    QTableWidgetItem
+
+from ..core.analysis.difference import Agreement, agreement
+from ..workspace.results import EvaluationResult
+from ..workspace.state import Selection
+from .base import Panel
+
+# (row, column) of each cell: rows A right / wrong, columns B right / wrong
+CELLS = {"both right": (0, 0), "only A right": (0, 1), "only B right": (1, 0),
+         "both wrong": (1, 1)}
+
+
+@dataclass(frozen=True)
+class AgreementShown:
+    agreement: Agreement
+    split: str
+    n: int
+
+
+class AgreementPanel(Panel):
+    empty_hint = "Compare two trained models (Run → Compare with) to see where they part"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.body_layout.addWidget(self.caption)
+        self.table = QTableWidget(2, 2)
+        self.table.setHorizontalHeaderLabels(["B right", "B wrong"])
+        self.table.setVerticalHeaderLabels(["A right", "A wrong"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.cellClicked.connect(self._cell_clicked)
+        self.body_layout.addWidget(self.table, 1)
+        self._evaluations: dict[str, EvaluationResult] = {}
+
+    def set_dataset(self, dataset: Any) -> None:
+        self._evaluations.clear()
+        self.clear()
+
+    def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        if kind == "evaluation" and isinstance(result, EvaluationResult):
+            self._evaluations[session_id] = result
+            self._update()
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if self._evaluations.pop(session_id, None) is not None:
+            self._update()
+
+    def _update(self) -> None:
+        a, b = self._evaluations.get("A"), self._evaluations.get("B")
+        if a is None or b is None or a.predictions is None or b.predictions is None \
+                or a.labels is None or len(a.predictions) != len(b.predictions):
+            self.clear()
+            return
+        self.show_result(AgreementShown(agreement(a.labels, a.predictions, b.predictions),
+                                        a.split, len(a.labels)))
+
+    def _draw(self, r: AgreementShown) -> None:
+        for name, (i, j) in CELLS.items():
+            n = len(r.agreement.cells[name])
+            item = QTableWidgetItem(f"{name}\n{n:,} ({n / max(1, r.n):.1%})")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(i, j, item)
+        self.caption.setText(f"{r.n:,} {r.split} samples; click a cell to select them")
+
+    def _clear_content(self) -> None:
+        self.table.clearContents()
+        self.caption.setText("")
+
+    def _cell_clicked(self, row: int, col: int) -> None:
+        r = self.result()
+        if r is None:
+            return
+        name = next(k for k, v in CELLS.items() if v == (row, col))
+        additive = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.selection_requested.emit(
+            Selection.of(r.split, np.asarray(r.agreement.cells[name], dtype=np.int64),
+                         f"agreement: {name}"), additive)
+
+    def displayed(self) -> dict:
+        r = self.result()
+        if self.is_empty() or r is None:
+            return {}
+        return {name: len(r.agreement.cells[name]) for name in CELLS}
