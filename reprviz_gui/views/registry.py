@@ -118,7 +118,7 @@ VIEWS: list[ViewSpec] = [
              visible=False, menu="Words", word_tables="open",
              description="word tables: the nearest neighbours of "
              "a word, and the capital → country offsets and analogies",
-             numbers=()),
+             numbers=("analogies", "nearest_neighbours")),
     ViewSpec("history", "Run history", "reprviz_gui.views.history", "HistoryView",
              products=("history",), per_session=False, place=("tab", "confusion"),
              visible=False, menu="Course", description="every training run with its settings, "

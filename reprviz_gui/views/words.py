@@ -9,6 +9,8 @@ nearest its own country? — "N of the 24 capitals" — and how consistent the o
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Optional
 
 import numpy as np
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (QCompleter, QHBoxLayout, QLabel, QLineEdit, QPush
 from ..widgets.colormaps import CORRECT_COLOR, ERROR_COLOR
 from ..workspace.products_words import NeighboursResult, WordsResult  # registers the products
 from ..workspace.state import Selection
-from .base import Panel
+from .base import Panel, shown_number
 from .table_items import KEY as ROW
 from .table_items import SORT, cell, make_table
 
@@ -298,4 +300,31 @@ class WordsView(Panel):
             out["query"] = self._neighbours.word
             out["neighbours"] = [(n.item(i, 1).text(), float(n.item(i, 3).data(SORT)))
                                  for i in range(n.rowCount())]
+        return out
+
+    def report_numbers(self) -> dict:
+        """The analogy counts and cosine of the summary line and the chosen word's neighbours,
+        as shown, under report.json's keys (``analogies``, ``nearest_neighbours``)."""
+        if self.is_empty() or self._words is None:
+            return {}
+        out: dict[str, Any] = {}
+        text = re.sub(r"<[^>]+>", "", self.offsets_summary.text()).replace(",", "")
+        found = re.search(r"for (\d+) of (\d+) ", text)
+        if found:
+            out["analogies.groups_correct"] = int(found.group(1))
+            out["analogies.groups"] = int(found.group(2))
+        found = re.search(r"mean pairwise cosine (-?[0-9.]+)", text)
+        if found:
+            out["analogies.mean_offset_cosine"] = shown_number(found.group(1))
+        found = re.search(r"(\d+) of (\d+) right", text)
+        if found:
+            out["analogies.correct"] = int(found.group(1))
+            out["analogies.pairs"] = int(found.group(2))
+        n = self.neighbours_table
+        if self._neighbours is not None and self._neighbours_stack.currentWidget() is n:
+            key = f"nearest_neighbours.{int(self._neighbours.row)}"
+            out[f"{key}.word"] = self._neighbours.word
+            for i in range(n.rowCount()):
+                out[f"{key}.neighbours.{i}.word"] = n.item(i, 1).text()
+                out[f"{key}.neighbours.{i}.cosine"] = shown_number(n.item(i, 3).text())
         return out
