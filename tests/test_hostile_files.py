@@ -453,3 +453,34 @@ def test_unreadable_keras_says_permission_denied(tmp_path, monkeypatch):
         path.chmod(0)
     with pytest.raises(ModelFileError, match="locked.keras cannot be read: permission denied"):
         load_model_file(path)
+
+
+# --- legal but awkward models -------------------------------------------------------------------
+@pytest.mark.timeout(60)
+def test_deeply_nested_sequentials_are_refused_in_one_line(tmp_path):
+    from reprviz_gui.core.errors import ModelFileError
+    from reprviz_gui.core.model.files import load_model_file
+
+    inner: dict = _layer("Dense", units=4)
+    for i in range(200):  # each level recurses several frames deep in Keras
+        inner = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                 "config": {"name": f"s{i}", "layers": [inner]}}
+    path = _keras_zip(tmp_path / "deep.keras", [_layer("InputLayer", batch_shape=[None, 4]),
+                                                inner])
+    with pytest.raises(ModelFileError, match="deep.keras nests models or layers more than"):
+        load_model_file(path)
+
+
+@pytest.mark.timeout(180)
+def test_sequential_saved_without_input_is_one_line(tmp_path):
+    script = (
+        "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import keras\n"
+        "m = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])\n"
+        "m.save(sys.argv[1])\n")
+    path = tmp_path / "unbuilt.keras"
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=120,
+                   capture_output=True)
+    line = one_error_line(run_main("analyze", "--data", "digits", "--model", str(path),
+                                   "--epochs", "0", "--out", str(tmp_path / "o")))
+    assert "unbuilt.keras was saved without an input shape" in line

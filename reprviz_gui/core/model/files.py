@@ -58,6 +58,22 @@ def _config_nodes(node: Any) -> Iterator[dict]:
             stack.extend(reversed(item))
 
 
+# A real config nests dicts and lists ~10 levels, ~5 more per model nested in a model.
+MAX_CONFIG_DEPTH = 120
+
+
+def _nesting(config: Any) -> int:
+    """How deep dicts and lists nest in ``config`` (iterative: no recursion to overflow)."""
+    deepest, stack = 0, [(config, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return deepest
+
+
 def _find_lambdas(config: Any) -> list[str]:
     """Names of Lambda layers anywhere in a serialised model config."""
     found: list[str] = []
@@ -299,6 +315,9 @@ def load_model_file(path: str | Path, trust: bool = False):
                              "use a .keras or .h5 file saved with model.save(...).")
 
     config = _read_config(path, kind)
+    if _nesting(config) > MAX_CONFIG_DEPTH:  # Keras rebuilds nested models recursively
+        raise ModelFileError(f"{path.name} nests models or layers more than "
+                             f"{MAX_CONFIG_DEPTH} levels deep; reprviz does not load it.")
     check_no_foreign_code(config, path)  # before Keras sees the file, trusted or not
     lambdas = _find_lambdas(config)
     if lambdas and not trust:
@@ -318,6 +337,12 @@ def load_model_file(path: str | Path, trust: bool = False):
                              f"{type(err).__name__}: {text[:200]}") from err
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{path.name} does not hold a Keras model.")
+    try:
+        model.inputs, model.outputs  # noqa: B018 - an unbuilt Sequential raises here
+    except (AttributeError, ValueError):
+        raise ModelError(f"{path.name} was saved without an input shape (a Sequential that was "
+                         "never built); rebuild it starting with keras.Input(shape=...), or "
+                         "call model.build(...) before saving it.") from None
     if len(model.inputs or []) != 1 or len(model.outputs or []) != 1:
         raise ModelError(f"{path.name}: models with several inputs or outputs are not supported "
                          f"(this one has {len(model.inputs or [])} inputs and "
