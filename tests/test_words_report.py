@@ -70,3 +70,31 @@ def test_fewer_samples_list_the_selected_words(tmp_path):
     assert len(table) == 6 and [e["row"] for e in table] == sorted(e["row"] for e in table)
     assert any("6 selected words (of 48)" in n for n in result["notes"])
     assert result["analogies"]["pairs"] == 552  # the analogies use the whole table
+
+
+def test_capitals_map_png_draws_the_analogy_arrows():
+    """The window's word map shows capital → country arrows; map.png lacked them."""
+    import numpy as np
+
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.io.figures import map_figure
+    from reprviz_gui.core.io.report_sections import word_arrows
+
+    ds = load_dataset("capitals")
+    rows = np.arange(len(ds.x_test))[::-1]  # any order of the selected rows
+    arrows = word_arrows(ds, rows)
+    assert len(arrows) == 24
+    kinds = ds.columns.get("kind") or []
+    for a, b in arrows:
+        src, tgt = ds.words[rows[a]], ds.words[rows[b]]
+        assert src != tgt
+        if kinds:
+            assert (kinds[rows[a]], kinds[rows[b]]) == ("capital", "country")
+    paris = ds.words.index("paris")
+    assert any(ds.words[rows[b]] == "france" for a, b in arrows if rows[a] == paris)
+    coords = np.random.default_rng(0).normal(size=(len(rows), 2))
+    fig = map_figure(coords, ds.y_test[rows], ds.class_names, words=[ds.words[r] for r in rows],
+                     arrows=arrows)
+    drawn = [t for t in fig.axes[0].texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(drawn) == 24
+    np.testing.assert_allclose(drawn[0].xy, coords[arrows[0][1]])

@@ -124,9 +124,11 @@ def cosine_figure(cos: np.ndarray, labels: np.ndarray, class_names: Sequence[str
 
 def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                predictions: Optional[np.ndarray] = None, words: Optional[Sequence[str]] = None,
-               title: str = "", axis_labels: tuple[str, str] = ("", "")) -> Figure:
+               title: str = "", axis_labels: tuple[str, str] = ("", ""),
+               arrows: Optional[Sequence[tuple[int, int]]] = None) -> Figure:
     """2-D map coloured by class with a legend; misclassified points circled in black;
-    word tables get each word written beside its point."""
+    word tables get each word written beside its point and, as the window's map shows them,
+    an arrow per pair of rows in ``arrows`` (capital → its country)."""
     coords = np.asarray(coords, dtype=np.float32)
     labels = np.asarray(labels)
     n_classes = max(len(class_names), int(labels.max()) + 1 if len(labels) else 0)
@@ -145,6 +147,9 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str
             ax.scatter(coords[wrong, 0], coords[wrong, 1], s=size * 2.2, facecolors="none",
                        edgecolors="black", linewidths=0.8,
                        label=f"misclassified ({int(wrong.sum())})")
+    for a, b in arrows or ():
+        ax.annotate("", xy=tuple(coords[b]), xytext=tuple(coords[a]),
+                    arrowprops=dict(arrowstyle="->", color="0.45", lw=0.8, shrinkA=3, shrinkB=3))
     if words is not None:
         for (x, y), w in zip(coords, words):
             ax.annotate(str(w), (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7)
@@ -203,7 +208,8 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
                   predictions: Optional[np.ndarray], class_names: list[str], cos: np.ndarray,
                   proj: analysis.Projection, confusion: Optional[np.ndarray],
                   words: Optional[list[str]] = None, title: str = "",
-                  layer_name: str = "") -> list[Path]:
+                  layer_name: str = "",
+                  arrows: Optional[Sequence[tuple[int, int]]] = None) -> list[Path]:
     """heatmap.png, cosine.png, map.png and (with a model) confusion.png."""
     model_title = title
     if layer_name:
@@ -220,7 +226,7 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
         ev = proj.explained_variance
         axes = (f"PC 1 ({ev[0]:.1%} of variance)", f"PC 2 ({ev[1]:.1%} of variance)")
     fig = map_figure(proj.coords, labels, class_names, predictions, words,
-                             f"{label} map · {title}", axes)
+                     f"{label} map · {title}", axes, arrows=arrows)
     written.append(save_png(fig, out / "map.png"))
     if confusion is not None:
         fig = confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")

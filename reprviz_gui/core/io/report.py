@@ -106,7 +106,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
-    from .report_sections import samples_preview, word_sections
+    from .report_sections import samples_preview, word_arrows, word_sections
 
     word_info = neighbours = analogies = None
     if word_table:
@@ -190,7 +190,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                                title=f"{dataset.name} · " + (
                                    model_info.get("preset") or Path(spec).name if model is not None
                                    else ("word vectors" if word_table else "raw values")),
-                               layer_name=layer_name)
+                               layer_name=layer_name,
+                               arrows=word_arrows(dataset, idx) if word_table else None)
     result["files"] = [p.name for p in files] + ["report.json"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     result = _jsonable(result)

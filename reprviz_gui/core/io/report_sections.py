@@ -67,6 +67,23 @@ def word_sections(dataset: Dataset, rows: Optional[np.ndarray] = None,
     return info, neighbours, analogies, notes
 
 
+def word_arrows(dataset: Dataset, rows: np.ndarray) -> Optional[list[tuple[int, int]]]:
+    """The map's arrows of a word table (each pair's source word → its target: capital →
+    country) as positions in ``rows`` (the selected test rows); None without pairs."""
+    from ..analysis.analogies import find_pairs
+
+    if dataset.words is None:
+        return None
+    table = word_table(dataset)
+    if table.query_kind is None or table.target_kind is None or table.groups is None:
+        return None
+    pairs, _ = find_pairs(table.words, table.kinds, table.groups, table.query_kind,
+                          table.target_kind)
+    at = {int(r): k for k, r in enumerate(rows)}
+    return [(at[p.source_row], at[p.target_row]) for p in pairs
+            if p.source_row in at and p.target_row in at] or None
+
+
 def samples_preview(dataset: Dataset, samples: "SampleSet", predictions: Optional[np.ndarray],
                     n: int = PREVIEW_SAMPLES) -> list[dict]:
     """The first ``n`` selected samples: test index, true and predicted class (id and name;
