@@ -484,3 +484,30 @@ def test_sequential_saved_without_input_is_one_line(tmp_path):
     line = one_error_line(run_main("analyze", "--data", "digits", "--model", str(path),
                                    "--epochs", "0", "--out", str(tmp_path / "o")))
     assert "unbuilt.keras was saved without an input shape" in line
+
+
+# --- the Keras cache's word index ---------------------------------------------------------------
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["deep", "odd", "huge_word"])
+def test_doctored_word_index_in_the_keras_cache(tmp_path, kind):
+    from bad_inputs import _save_imdb_npz
+
+    from reprviz_gui.core.data import keras_cache
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+
+    _save_imdb_npz(keras_cache.imdb_path())  # KERAS_HOME: a folder of this test (conftest)
+    index = keras_cache.word_index_path()
+    if kind == "deep":
+        index.write_text('{"the": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "odd":
+        index.write_text('{"the": [1], "a": {"b": 2}, "x": true, "y": -3, "z": 1e999}')
+    else:
+        index.write_text('{"the": 1, "' + "w" * 1_000_000 + '": 2, "and": 3}')
+    ds = load_dataset("keras-imdb", LoadOptions(allow_pickle=True, maxlen=50))
+    assert len(ds.x_train) > 0
+    if kind == "deep":
+        assert any("could not be read as a word index" in n for n in ds.notes), ds.notes
+    if kind == "huge_word":
+        longest = max(len(w) for w in ds.vocabulary.values())
+        assert longest <= keras_cache.MAX_WORD_CHARS, longest

@@ -34,6 +34,8 @@ IMDB_CLASSES = ["negative", "positive"]
 IMDB_START, IMDB_OOV, IMDB_PAD, IMDB_INDEX_FROM = 1, 2, 0, 3
 _LAYOUT_KEYS = ("x_train", "y_train", "x_test", "y_test")
 WORD_INDEX_NAME = "imdb_word_index.json"
+MAX_WORD_INDEX_BYTES = 64_000_000  # Keras's full index is 1.6 MB
+MAX_WORD_CHARS = 40  # the longest real IMDB "word" is shorter
 
 
 # --- where the cache is -------------------------------------------------------------------------
@@ -112,8 +114,10 @@ def build_vocabulary(word_index_file: Path,
     """``{token: word}`` from Keras's ``imdb_word_index.json`` with the Keras offsets (word index +
     3; 0 = padding, 1 = start, 2 = out of vocabulary). ``None`` if the file is missing or bad."""
     try:
+        if word_index_file.stat().st_size > MAX_WORD_INDEX_BYTES:
+            return None
         raw = json.loads(word_index_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError, MemoryError):  # deep JSON: RecursionError
         return None
     if not isinstance(raw, dict):
         return None
@@ -122,8 +126,14 @@ def build_vocabulary(word_index_file: Path,
         if isinstance(index, int) and not isinstance(index, bool) and index >= 1:
             token = index + IMDB_INDEX_FROM
             if max_token is None or token <= max_token:
-                vocab[token] = str(word)
+                vocab[token] = _short_word(word)
     return vocab
+
+
+def _short_word(word: str) -> str:
+    """A word as shown in every review preview: at most ``MAX_WORD_CHARS`` (a 1 MB "word" in a
+    doctored index would otherwise be copied into each card and tile)."""
+    return word if len(word) <= MAX_WORD_CHARS else word[:MAX_WORD_CHARS - 1] + "…"
 
 
 def word_index_candidates(beside: Optional[Path] = None) -> list[Path]:
