@@ -511,3 +511,55 @@ def test_doctored_word_index_in_the_keras_cache(tmp_path, kind):
     if kind == "huge_word":
         longest = max(len(w) for w in ds.vocabulary.values())
         assert longest <= keras_cache.MAX_WORD_CHARS, longest
+
+
+# --- the data deciding the model's size ---------------------------------------------------------
+def _dataset(kind: str, x: np.ndarray, n_classes: int = 10):
+    from reprviz_gui.core.data.types import Dataset
+
+    y = np.arange(len(x)) % n_classes
+    return Dataset(name="big", kind=kind, x_train=x, y_train=y, x_test=x, y_test=y,
+                   class_names=[str(i) for i in range(n_classes)], provenance="test")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("preset", ["dense", "sigmoid-mlp", "lenet"])
+def test_very_wide_images_are_refused_before_keras_allocates(preset):
+    from reprviz_gui.core.errors import ResourceLimitError
+    from reprviz_gui.core.model.presets import ModelConfig, build_model
+
+    images = np.broadcast_to(np.zeros((1, 1, 1), np.uint8), (10, 4096, 4096))  # no memory
+    with pytest.raises(ResourceLimitError, match=f"The {preset} model would have .* weights"):
+        build_model(ModelConfig(preset=preset), _dataset("image", images))
+
+
+@pytest.mark.timeout(120)
+def test_token_ids_far_beyond_the_vocabulary_are_refused():
+    from reprviz_gui.core.errors import ResourceLimitError
+    from reprviz_gui.core.model.presets import ModelConfig, build_model
+
+    tokens = np.ones((4, 20), np.int32)
+    tokens[0, 3] = 2_000_000_000
+    with pytest.raises(ResourceLimitError, match="embedding has 2,000,000,001 rows"):
+        build_model(ModelConfig(preset="bilstm"), _dataset("sequence", tokens, 2))
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("preset,kind,shape", [("dense", "image", (8, 8)),
+                                               ("multinomial", "image", (8, 8)),
+                                               ("lenet", "image", (28, 28)),
+                                               ("bilstm", "sequence", (30,))])
+def test_weight_count_matches_keras(preset, kind, shape):
+    from reprviz_gui.core.model.presets import ModelConfig, build_model
+    from reprviz_gui.core.model.size_check import preset_weight_count
+
+    x = np.zeros((10, *shape), np.int32 if kind == "sequence" else np.uint8)
+    if kind == "sequence":
+        x[:, 0] = np.arange(10) + 50
+    config = ModelConfig(preset=preset)
+    model = build_model(config, _dataset(kind, x, 10 if kind == "image" else 2))
+    counted = preset_weight_count(preset, shape, config.hidden, 10 if kind == "image" else 2,
+                                  vocab=60 if kind == "sequence" else 0,
+                                  embed_dim=config.embed_dim, lstm_units=config.lstm_units)
+    convolutions = (6 * 25 + 6) + (16 * 25 * 6 + 16) if preset == "lenet" else 0
+    assert counted + convolutions == model.count_params()

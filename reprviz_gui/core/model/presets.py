@@ -202,6 +202,11 @@ def build_model(config: ModelConfig, dataset: Dataset, seed: int = 0):
         raise ModelError(f"Unknown style {config.style!r}; choose keras or notebook.")
     notebook_style = config.style == "notebook" and preset in ("dense", "sigmoid-mlp",
                                                                "multinomial")
+    from .size_check import check_model_fits  # the data decides the size: check it first
+
+    check_model_fits(preset, shape, config.hidden, n_classes,
+                     _vocab_size(config, dataset) if preset == "bilstm" else 0,
+                     int(config.embed_dim), int(config.lstm_units))
     set_seed(seed)
     if notebook_style:
         from . import notebook
