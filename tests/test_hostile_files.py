@@ -563,3 +563,24 @@ def test_weight_count_matches_keras(preset, kind, shape):
                                   embed_dim=config.embed_dim, lstm_units=config.lstm_units)
     convolutions = (6 * 25 + 6) + (16 * 25 * 6 + 16) if preset == "lenet" else 0
     assert counted + convolutions == model.count_params()
+
+
+@pytest.mark.timeout(120)
+def test_thousands_of_classes_skip_the_confusion_figure_with_a_note(tmp_path):
+    from reprviz_gui.core import analysis
+    from reprviz_gui.core.io.figures import CONFUSION_FIGURE_MAX_CLASSES, write_figures
+
+    n_classes = 3000
+    rng = np.random.default_rng(0)
+    labels = np.arange(60) % 3
+    acts = rng.normal(size=(60, 5)).astype(np.float32)
+    proj = analysis.Projection(coords=rng.normal(size=(60, 2)).astype(np.float32),
+                               method="pca")
+    notes: list[str] = []
+    confusion = np.zeros((n_classes, n_classes), np.int64)
+    written = write_figures(tmp_path, acts, labels, labels, [f"c{i}" for i in range(3)],
+                            np.eye(60, dtype=np.float32), proj, confusion, notes=notes)
+    assert not (tmp_path / "confusion.png").exists()
+    assert [p.name for p in written] == ["heatmap.png", "cosine.png", "map.png"]
+    assert len(notes) == 1 and "3,000 classes" in notes[0]
+    assert f"more than {CONFUSION_FIGURE_MAX_CLASSES}" in notes[0]

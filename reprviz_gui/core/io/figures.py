@@ -162,6 +162,11 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str
     return fig
 
 
+# A class per row and column, named on the ticks: past this the figure is unreadable, and with
+# thousands of classes drawing it (an n x n image, 2n tick labels) ran out of memory.
+CONFUSION_FIGURE_MAX_CLASSES = 100
+
+
 def confusion_figure(cm: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
     """Counts, rows = true class, columns = predicted, class names on the ticks."""
     cm = np.asarray(cm)
@@ -209,8 +214,10 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
                   proj: analysis.Projection, confusion: Optional[np.ndarray],
                   words: Optional[list[str]] = None, title: str = "",
                   layer_name: str = "",
-                  arrows: Optional[Sequence[tuple[int, int]]] = None) -> list[Path]:
-    """heatmap.png, cosine.png, map.png and (with a model) confusion.png."""
+                  arrows: Optional[Sequence[tuple[int, int]]] = None,
+                  notes: Optional[list[str]] = None) -> list[Path]:
+    """heatmap.png, cosine.png, map.png and (with a model) confusion.png; a note (appended to
+    ``notes``) says why a figure was left out."""
     model_title = title
     if layer_name:
         title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
@@ -228,7 +235,12 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
     fig = map_figure(proj.coords, labels, class_names, predictions, words,
                      f"{label} map · {title}", axes, arrows=arrows)
     written.append(save_png(fig, out / "map.png"))
-    if confusion is not None:
+    if confusion is not None and len(confusion) > CONFUSION_FIGURE_MAX_CLASSES:
+        if notes is not None:
+            notes.append(f"confusion.png was not drawn: {len(confusion):,} classes are more than "
+                         f"{CONFUSION_FIGURE_MAX_CLASSES} a figure can show (the matrix is in "
+                         "report.json).")
+    elif confusion is not None:
         fig = confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")
         written.append(save_png(fig, out / "confusion.png"))
     return written

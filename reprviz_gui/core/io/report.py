@@ -191,7 +191,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                                    model_info.get("preset") or Path(spec).name if model is not None
                                    else ("word vectors" if word_table else "raw values")),
                                layer_name=layer_name,
-                               arrows=word_arrows(dataset, idx) if word_table else None)
+                               arrows=word_arrows(dataset, idx) if word_table else None,
+                               notes=notes)
     result["files"] = [p.name for p in files] + ["report.json"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     result = _jsonable(result)
