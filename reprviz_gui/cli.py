@@ -166,6 +166,9 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     g.add_argument("--fit-input", choices=("pad", "resize"), default=None,
                    help="a model file made for another image size (LeNet on MNIST padded to "
                         "32x32): zero-pad or resize the images to its input (said in the notes)")
+    g.add_argument("--confusion-split", choices=("train", "validation", "test"),
+                   default="test", help="the split of report.json's \"confusion\" and "
+                   "confusion.png (the MNIST notes' table is on train; default: %(default)s)")
     g.add_argument("--layer", type=_layer, default=None, metavar="NAME|INDEX",
                    help="layer to read, by name or index (negative counts from the end; "
                         "default: the last hidden layer before the output)")
@@ -316,6 +319,7 @@ def options_from_args(args: argparse.Namespace):
                           pca_components=args.pca_components,
                           seed=args.seed, save_model=args.save_model,
                           trust_model=args.trust_model, fit_input=args.fit_input,
+                          confusion_split=args.confusion_split,
                           batch_size=args.batch_size,
                           validation_split=args.validation_split, load=load,
                           figures=args.figures, history=args.history,

@@ -45,6 +45,9 @@ class AnalyzeOptions:
     # a model file made for another image size (LeNet on MNIST padded to 32×32): "pad" or
     # "resize" the images to its input (--fit-input); None refuses the mismatch
     fit_input: Optional[str] = None
+    # the split of the report's "confusion" and confusion.png (the MNIST notes' table is on
+    # the training split): "train" (the rows trained on), "validation" or "test"
+    confusion_split: str = "test"
     batch_size: int = 32
     validation_split: float = 0.1
     load: LoadOptions = field(default_factory=LoadOptions)
@@ -298,6 +301,38 @@ def evaluate_model(step: ModelStep, dataset: Dataset, trained: TrainStep,
                           on_progress=on_progress, should_stop=should_stop)
     check_stop(should_stop)
     return evaluation
+
+
+def split_confusion(opts: AnalyzeOptions, step: ModelStep, dataset: Dataset,
+                    trained: TrainStep, evaluation, notes: list[str]) -> Optional[dict]:
+    """Step 5b: the confusion matrix on ``--confusion-split``: the test split's is the
+    evaluation's; "train" counts the rows trained on (validation rows held out), "validation"
+    the held-out rows. None without a model."""
+    if evaluation is None:
+        return None
+    from ..analysis import metrics
+
+    split = str(opts.confusion_split)
+    cm = np.asarray(evaluation.confusion)
+    if split != "test":
+        from ..model.training import predict_proba, predicted_classes
+
+        n_train = len(dataset.x_train)
+        val = (np.asarray(trained.result.validation_indices, dtype=np.int64)
+               if trained.result is not None else np.zeros(0, np.int64))
+        rows = val if split == "validation" else np.setdiff1d(np.arange(n_train), val)
+        if len(rows) == 0:
+            notes.append(f"--confusion-split {split}: there are no {split} samples (the "
+                         f"model was {'not trained' if trained.result is None else 'trained'} "
+                         f"here); the confusion matrix is on the test split.")
+            split = "test"
+        else:
+            probs = predict_proba(step.model, dataset.inputs(dataset.x_train[rows]))
+            cm = metrics.confusion_matrix(dataset.y_train[rows], predicted_classes(probs),
+                                          cm.shape[0])
+    return {"split": split, "samples": int(cm.sum()), "matrix": cm,
+            "accuracy": metrics.accuracy(cm),
+            "per_class_accuracy": metrics.per_class_accuracy(cm)}
 
 
 def record_history(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep,

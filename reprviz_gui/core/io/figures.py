@@ -215,9 +215,10 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
                   words: Optional[list[str]] = None, title: str = "",
                   layer_name: str = "",
                   arrows: Optional[Sequence[tuple[int, int]]] = None,
-                  notes: Optional[list[str]] = None) -> list[Path]:
-    """heatmap.png, cosine.png, map.png and (with a model) confusion.png; a note (appended to
-    ``notes``) says why a figure was left out."""
+                  notes: Optional[list[str]] = None,
+                  confusion_split: str = "test") -> list[Path]:
+    """heatmap.png, cosine.png, map.png and (with a model) confusion.png, on
+    ``confusion_split``; a note (appended to ``notes``) says why a figure was left out."""
     model_title = title
     if layer_name:
         title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
@@ -241,6 +242,7 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
                          f"{CONFUSION_FIGURE_MAX_CLASSES} a figure can show (the matrix is in "
                          "report.json).")
     elif confusion is not None:
-        fig = confusion_figure(confusion, class_names, f"Confusion (test) · {model_title}")
+        fig = confusion_figure(confusion, class_names,
+                               f"Confusion ({confusion_split}) · {model_title}")
         written.append(save_png(fig, out / "confusion.png"))
     return written

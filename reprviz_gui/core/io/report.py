@@ -22,7 +22,8 @@ from .. import analysis
 from .analyze_steps import (  # noqa: F401 (AnalyzeOptions and the steps are re-exported)
     DEFAULT_EPOCHS, MODEL_SUFFIXES, NO_MODEL, AnalyzeOptions, ModelStep, TrainStep,
     _check_options, _is_word_table, _layer_info_dicts, _looks_like_path, check_memory,
-    evaluate_model, layer_report, load_data, prepare_model, record_history, train_model)
+    evaluate_model, layer_report, load_data, prepare_model, record_history, split_confusion,
+    train_model)
 from .figures import write_figures
 from .writers import _jsonable, write_json, write_npz
 from ..data.types import Dataset
@@ -34,7 +35,7 @@ FIGURES = ("heatmap.png", "cosine.png", "map.png", "confusion.png")
 REPORT_KEYS = (
     "reprviz_version", "created", "options", "dataset", "samples", "class_names", "model",
     "layers", "training", "accuracy", "loss", "cross_entropy", "l2_penalty", "confusion_matrix",
-    "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
+    "confusion", "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
     "classification_report", "layer", "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
     "samples_preview", "run_history", "notes", "files", "seconds",
     # measured (core/io/report_measures.py); model_difference only with --compare
@@ -72,6 +73,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         save_path = save_model_file(model, opts.save_model)
         model_info["saved_to"] = str(save_path.resolve())
     evaluation = evaluate_model(step, dataset, trained, on_progress, should_stop)
+    confusion = split_confusion(opts, step, dataset, trained, evaluation, notes)
     run_history = record_history(opts, dataset, step, trained, evaluation, notes)
 
     # 6-7. samples, the layer's activations, similarity and map: the window's own pipeline
@@ -150,6 +152,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "cross_entropy": dict(evaluation.cross_entropy) if evaluation is not None else None,
         "l2_penalty": float(evaluation.penalty) if evaluation is not None else None,
         "confusion_matrix": evaluation.confusion if evaluation is not None else None,
+        # on --confusion-split (train / validation / test); confusion_matrix is the test split's
+        "confusion": confusion,
         "per_class_accuracy": (dict(zip(class_names, evaluation.per_class_accuracy.tolist()))
                                if evaluation is not None else None),
         "top_confused_pairs": evaluation.top_pairs if evaluation is not None else None,
@@ -184,8 +188,9 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                        layer=np.array(layer_name, dtype=str))]
     if opts.figures:
         files += write_figures(out, acts, labels, predictions if evaluation is not None else None,
-                               class_names, cos, proj, evaluation.confusion
-                               if evaluation is not None else None,
+                               class_names, cos, proj,
+                               confusion["matrix"] if confusion is not None else None,
+                               confusion_split=confusion["split"] if confusion else "test",
                                words=([dataset.words[i] for i in idx] if word_table else None),
                                title=f"{dataset.name} · " + (
                                    model_info.get("preset") or Path(spec).name if model is not None
