@@ -22,6 +22,39 @@ def _click_cell(qtbot, table, row: int, col: int) -> None:
     qtbot.mouseClick(table.viewport(), LEFT, pos=rect.center())
 
 
+def _evaluation(labels, predictions):
+    from reprviz_gui.workspace.results import EvaluationResult
+    from reprviz_gui.workspace.state import ResultTag
+
+    return EvaluationResult(ResultTag(1, ""), np.zeros((3, 3), np.int64), ("a", "b", "c"),
+                            {"test": 0.0}, np.zeros(3), (), labels=labels,
+                            predictions=predictions)
+
+
+def test_agreement_cells_select_their_samples(qtbot):
+    from reprviz_gui.views.agreement import AgreementPanel
+
+    view = AgreementPanel()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    view.show_product("evaluation", "A", _evaluation(y, np.array([0, 1, 0, 1, 1, 2])))
+    assert view.is_empty()  # one model: nothing to compare
+    view.show_product("evaluation", "B", _evaluation(y, np.array([0, 0, 2, 1, 1, 0])))
+    assert view.displayed() == {"both right": 2, "only A right": 2, "only B right": 1,
+                                "both wrong": 1}
+    asked = []
+    view.selection_requested.connect(lambda sel, add: asked.append((sel, add)))
+    _click_cell(qtbot, view.table, 0, 1)  # A right, B wrong
+    assert len(asked) == 1
+    selection, additive = asked[0]
+    assert selection.indices.tolist() == [1, 5] and selection.split == "test" and not additive
+    view.product_unavailable("evaluation", "B", "gone")
+    assert view.is_empty()
+
+
 def test_depth_and_cka_views_show_core_numbers_and_pick_layers(qtbot, window):
     win, c = window, window.controller
     depth = show_dock(qtbot, win, "depth")
@@ -68,35 +101,6 @@ def test_map_quality_view_and_select_worst_points(qtbot, window):
     worst = c.samples.indices[q.worst(0.05)]
     qtbot.waitUntil(lambda: set(c.workspace.selection.indices.tolist()) == set(worst.tolist()),
                     timeout=10_000)
-
-
-def _evaluation(labels, predictions):
-    from reprviz_gui.workspace.results import EvaluationResult
-    from reprviz_gui.workspace.state import ResultTag
-
-    return EvaluationResult(ResultTag(1, ""), np.zeros((3, 3), np.int64), ("a", "b", "c"),
-                            {"test": 0.0}, np.zeros(3), (), labels=labels,
-                            predictions=predictions)
-
-
-def test_agreement_cells_select_their_samples(qtbot):
-    from reprviz_gui.views.agreement import AgreementPanel
-
-    view = AgreementPanel()
-    qtbot.addWidget(view)
-    view.show()
-    y = np.array([0, 1, 2, 0, 1, 2])
-    view.show_product("evaluation", "A", _evaluation(y, np.array([0, 1, 0, 1, 1, 2])))
-    assert view.is_empty()  # one model: nothing to compare
-    view.show_product("evaluation", "B", _evaluation(y, np.array([0, 0, 2, 1, 1, 0])))
-    assert view.displayed() == {"both right": 2, "only A right": 2, "only B right": 1,
-                                "both wrong": 1}
-    with qtbot.waitSignal(view.selection_requested) as sig:
-        _click_cell(qtbot, view.table, 0, 1)  # A right, B wrong
-    selection, additive = sig.args
-    assert selection.indices.tolist() == [1, 5] and selection.split == "test" and not additive
-    view.product_unavailable("evaluation", "B", "gone")
-    assert view.is_empty()
 
 
 def test_similarity_vs_confusion_view(qtbot, window):
