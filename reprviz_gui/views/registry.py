@@ -133,7 +133,7 @@ VIEWS: list[ViewSpec] = [
              products=("typical",), per_session=True, place=("tab", "confusion"),
              visible=False, menu="Course", description="per class, the most typical test "
              "samples and the most confidently wrong ones",
-             numbers=()),
+             numbers=("typical",)),
     ViewSpec("regions", "Important regions", "reprviz_gui.views.regions", "RegionsView",
              products=("regions",), per_session=True, place=("tab", "map"), visible=False,
              menu="Course", description="per class, the back-projection of the weights and "

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox
 
 from ..workspace.products_course import TYPICAL_K_MAX, TypicalResult
 from ..workspace.state import Selection
-from .base import Panel
+from .base import Panel, shown_number
 from .options import ViewOptions, bind
 from .theme import make_subtitle
 from .tiles import SIZES, Section, Tile, TileGrid, size_box
@@ -196,6 +196,28 @@ class TypicalView(Panel):
         self.grid.clear()
         self._section_class = []
         self.subtitle.clear()
+
+    def report_numbers(self) -> dict:
+        """Every shown tile's sample and probability, under report.json's ``typical``."""
+        r: Optional[TypicalResult] = self._result
+        if self.is_empty() or r is None:
+            return {}
+        out: dict = {}
+        count: dict[tuple[str, str], int] = {}
+        for cls, section in zip(self._section_class, self.grid.sections()):
+            name = r.class_names[cls]
+            for tile in section.tiles:
+                lines = tile.caption.split("\n")
+                part = "wrong" if lines[0].startswith("true ") else "typical"
+                j = count.get((name, part), 0)
+                count[(name, part)] = j + 1
+                key = f"typical.{name}.{part}.{j}"
+                out[f"{key}.index"] = int(tile.key)
+                out[f"{key}.p"] = shown_number(lines[1].removeprefix("p=") if part == "wrong"
+                                               else lines[0])
+                if part == "wrong":
+                    out[f"{key}.true"] = lines[0].removeprefix("true ")
+        return out
 
     def displayed(self) -> dict:
         if self.is_empty():

@@ -35,7 +35,7 @@ FIGURES = ("heatmap.png", "cosine.png", "map.png", "confusion.png")
 REPORT_KEYS = (
     "reprviz_version", "created", "options", "dataset", "samples", "class_names", "model",
     "layers", "training", "accuracy", "loss", "cross_entropy", "l2_penalty", "confusion_matrix",
-    "confusion", "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
+    "confusion", "typical", "per_class_accuracy", "top_confused_pairs", "top_confused_pairs_named",
     "classification_report", "layer", "projection", "similarity", "word_table", "nearest_neighbours", "analogies",
     "samples_preview", "run_history", "notes", "files", "seconds",
     # measured (core/io/report_measures.py); model_difference only with --compare
@@ -108,7 +108,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
-    from .report_sections import samples_preview, word_arrows, word_sections
+    from .report_sections import samples_preview, typical_section, word_arrows, word_sections
 
     word_info = neighbours = analogies = None
     if word_table:
@@ -152,6 +152,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "cross_entropy": dict(evaluation.cross_entropy) if evaluation is not None else None,
         "l2_penalty": float(evaluation.penalty) if evaluation is not None else None,
         "confusion_matrix": evaluation.confusion if evaluation is not None else None,
+        # the Typical inputs view's numbers: per class, the k most typical and most wrong
+        "typical": typical_section(evaluation, class_names),
         # on --confusion-split (train / validation / test); confusion_matrix is the test split's
         "confusion": confusion,
         "per_class_accuracy": (dict(zip(class_names, evaluation.per_class_accuracy.tolist()))

@@ -84,6 +84,29 @@ def word_arrows(dataset: Dataset, rows: np.ndarray) -> Optional[list[tuple[int, 
             if p.source_row in at and p.target_row in at] or None
 
 
+TYPICAL_K = 8  # the Typical inputs view's default k
+
+
+def typical_section(evaluation: Optional["Evaluation"], class_names: list[str],
+                    k: int = TYPICAL_K) -> Optional[dict]:
+    """Per class, the test samples most typical of it and the most confidently wrong ones, as
+    the *Typical inputs* view shows them (the same ``typical_inputs`` on the same
+    probabilities): ``{class: {"typical": [{"index", "p"}], "wrong": [{"index", "p",
+    "true"}]}}``."""
+    from ..analysis.typical import typical_inputs
+
+    if evaluation is None or getattr(evaluation, "split", "test") != "test":
+        return None
+    out = {}
+    for c in typical_inputs(evaluation.probabilities, evaluation.labels, k, class_names):
+        out[c.class_name] = {
+            "typical": [{"index": int(i), "p": float(p)}
+                        for i, p in zip(c.typical, c.typical_probabilities)],
+            "wrong": [{"index": int(i), "p": float(p), "true": class_names[int(t)]}
+                      for i, p, t in zip(c.wrong, c.wrong_probabilities, c.wrong_labels)]}
+    return out
+
+
 def samples_preview(dataset: Dataset, samples: "SampleSet", predictions: Optional[np.ndarray],
                     n: int = PREVIEW_SAMPLES) -> list[dict]:
     """The first ``n`` selected samples: test index, true and predicted class (id and name;
