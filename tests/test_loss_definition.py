@@ -55,3 +55,17 @@ def test_the_run_history_row_has_one_definition_and_the_cross_entropy_beside(tra
     for loss, ce in ((r.train_loss, r.train_cross_entropy), (r.val_loss, r.val_cross_entropy),
                      (r.test_loss, r.test_cross_entropy)):
         assert loss - ce == pytest.approx(penalty, rel=1e-4)
+
+
+def test_no_such_layer_names_the_raw_projections_too(trained):
+    """Raw layers are layers for --layer: the message listing the layers names them too."""
+    from reprviz_gui.core.errors import ReprvizError
+    from reprviz_gui.core.model.extraction import resolve_layer
+    from reprviz_gui.core.model.presets import build_model
+
+    dataset, config, *_ = trained
+    model = build_model(config, dataset, seed=0)
+    with pytest.raises(ReprvizError) as err:
+        resolve_layer(model, "hidden_9")
+    assert "raw projections: hidden_1:raw, output:raw" in str(err.value)
+    assert resolve_layer(model, "hidden_1:raw") == "hidden_1:raw"
