@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWid
 from ..core.pipeline import INPUT_LAYER
 from ..widgets.colormaps import TAB10
 from ..workspace.products_measures import LayerMetricsResult
-from .base import Panel
+from .base import Panel, shown_number
 from .theme import style_plot
 
 COLUMNS = ("layer", "units", "kNN", "probe", "ID", "dead", "zeros")
@@ -112,3 +112,16 @@ class DepthPanel(Panel):
         return {self.table.item(i, 0).text(): {COLUMNS[j]: self.table.item(i, j).text()
                                                for j in range(1, len(COLUMNS))}
                 for i in range(self.table.rowCount())}
+
+    def report_numbers(self) -> dict:
+        """The table's numbers, read back, under report.json's ``layer_metrics`` keys."""
+        out: dict = {}
+        for i, (name, row) in enumerate(self.displayed().items()):
+            key = f"layer_metrics.layers.{i}"
+            out[f"{key}.layer"] = name
+            out[f"{key}.knn_accuracy"] = shown_number(row["kNN"])
+            out[f"{key}.probe_accuracy"] = shown_number(row["probe"])
+            out[f"{key}.intrinsic_dimension"] = shown_number(row["ID"])
+            out[f"{key}.dead_units"] = int(row["dead"].replace(",", ""))
+            out[f"{key}.fraction_zero"] = shown_number(row["zeros"])
+        return out

@@ -6,6 +6,8 @@ and one click to select the worst points everywhere. The numbers are
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
@@ -13,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from ..widgets.colormaps import TAB10
 from ..workspace.products_measures import MapQualityResult
-from .base import Panel
+from .base import Panel, shown_number
 from .theme import style_plot
 
 WORST_FRACTION = 0.05
@@ -63,3 +65,13 @@ class MapQualityPanel(Panel):
         q = self.result().quality
         return {"text": self.text.text(), "trustworthiness": q.trustworthiness,
                 "continuity": q.continuity}
+
+    def report_numbers(self) -> dict:
+        """Trustworthiness and continuity as the text shows them, under report.json's keys."""
+        text = self.text.text() if not self.is_empty() else ""
+        out = {}
+        for name in ("trustworthiness", "continuity"):
+            m = re.search(rf"{name} ([0-9.]+)", text)
+            if m:
+                out[f"map_quality.{name}"] = shown_number(m.group(1))
+        return out

@@ -5,6 +5,8 @@ with Spearman's rho: do the confusions line up with the overlap? The numbers are
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
@@ -12,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 
 from ..widgets.colormaps import TAB10
 from ..workspace.products_measures import SimilarityConfusionResult
-from .base import Panel
+from .base import Panel, shown_number
 from .theme import style_plot
 
 
@@ -58,3 +60,9 @@ class SimilarityConfusionPanel(Panel):
             return {}
         x, y = self.points.getData()
         return {"caption": self.caption.text(), "x": np.asarray(x), "y": np.asarray(y)}
+
+    def report_numbers(self) -> dict:
+        """Spearman's rho as the caption shows it, under report.json's key."""
+        m = re.search(r"rho = ([+-][0-9.]+)", self.caption.text()) if not self.is_empty() \
+            else None
+        return {"similarity_vs_confusion.rho": shown_number(m.group(1))} if m else {}
