@@ -88,3 +88,28 @@ def test_fit_input_feeds_the_model_its_own_size_and_says_so(tmp_path, lenet32, h
         conv = keras.Model(model.inputs, model.get_layer("conv").output)
         acts = np.load(tmp_path / how / "activations.npz")["activations"]
         np.testing.assert_allclose(acts[0], conv(x).numpy().reshape(-1), rtol=1e-4, atol=1e-5)
+
+
+def test_the_window_pads_for_a_model_made_for_larger_images(qtbot, open_window, tmp_path):
+    """Digits are 8×8; a Sequential made for 10×10×1 loads with a fit_input_pad layer in front
+    (sharing its weights), the window says so, and the views show its layers."""
+    from reprviz_gui.core.model.runtime import keras_module
+
+    from gui_support import session
+
+    keras = keras_module()
+    model = keras.Sequential([
+        keras.Input((10, 10, 1)), keras.layers.Conv2D(2, 3, activation="relu", name="conv"),
+        keras.layers.Flatten(name="flat"), keras.layers.Dense(10, activation="softmax",
+                                                              name="out")])
+    path = tmp_path / "m10.keras"
+    model.save(path)
+    win = open_window()
+    said = []
+    win.controller.message.connect(said.append)
+    win.controller.load_model(str(path))
+    qtbot.waitUntil(lambda: session(win).file != "" and not session(win).building,
+                    timeout=60_000)
+    names = [l.name for l in win.controller.layers_of("A")]
+    assert "fit_input_pad" in names and "conv" in names
+    qtbot.waitUntil(lambda: any("zero-padded" in m for m in said), timeout=10_000)

@@ -6,7 +6,7 @@ Each ``*_job`` returns a closure a ``Lane`` runs on its thread. Models are passe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -27,6 +27,7 @@ class ModelReady:
     handle: ModelHandle
     layers: tuple  # LayerInfo, ...
     n_params: int
+    note: str = ""  # said to the user (the images padded to the model's input)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,21 @@ def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> JobFn:
         from ..core.model.files import load_model_file
         from ..core.model.layers import check_compatible
 
+        from ..core.data.fit_input import pad_model_input
+        from ..core.errors import ShapeMismatchError
+
         model = load_model_file(path, trust=trust)
-        check_compatible(model, dataset, Path(path).name)
-        return _ready(model, Path(path).name)
+        note = ""
+        try:
+            check_compatible(model, dataset, Path(path).name)
+        except ShapeMismatchError:
+            fitted = pad_model_input(model, dataset.sample_shape) \
+                if dataset.kind == "image" else None
+            if fitted is None:
+                raise
+            model, note = fitted  # a model made for padded images (LeNet on 32×32 MNIST)
+            check_compatible(model, dataset, Path(path).name)
+        return replace(_ready(model, Path(path).name), note=note)
 
     return run
 

@@ -297,6 +297,8 @@ class SessionActions:
             self._release(ready.handle)  # made for data that is no longer open
             return
         self._set_model(s, ready, p.path)
+        if ready.note:  # e.g. the images padded to the model's input: said, not silent
+            self.message.emit(ready.note)
 
     def _append_epoch(self: "Controller", job: Job, d: dict) -> None:
         p: TrainJob = job.payload

@@ -83,3 +83,36 @@ def fit_images(dataset: Dataset, want: Sequence[Optional[int]], how: str) -> Opt
                 f"to {h}×{w} (bilinear).")
     dataset.notes = list(dataset.notes) + [note]
     return note
+
+
+def pad_model_input(model, have: Sequence[int]):
+    """The window's way: a Sequential model made for larger images gets a ZeroPadding2D layer
+    (``fit_input_pad``, and a channel axis when it has one and the data not) in front, sharing
+    its weights, so the data and every view stay as they are. ``(model, note)``, or None when
+    this is not a padding case (the shape check then says what is wrong)."""
+    from ..model.layers import input_shape
+    from ..model.presets import compile_model
+    from ..model.runtime import keras_module
+
+    keras = keras_module()
+    want, have = input_shape(model), tuple(int(d) for d in have)
+    if not isinstance(model, keras.Sequential) or not spatial_mismatch(want, have):
+        return None
+    h, w = int(want[0]), int(want[1])
+    # only a frame (28 → 32, as the course pads MNIST): 8×8 digits padded into a 28×28 model
+    # would be a different task, and stay refused
+    if not (have[0] <= h <= have[0] * 1.25 and have[1] <= w <= have[1] * 1.25):
+        return None
+    top, left = (h - have[0]) // 2, (w - have[1]) // 2
+    front = [keras.Input(have, name="input")]
+    if len(have) == 2:  # ZeroPadding2D needs a channel axis
+        front.append(keras.layers.Reshape(have + (1,), name="fit_channel"))
+    front.append(keras.layers.ZeroPadding2D(((top, h - have[0] - top),
+                                             (left, w - have[1] - left)), name="fit_input_pad"))
+    if len(want) == 2:  # the model reads images without a channel axis
+        front.append(keras.layers.Reshape((h, w), name="fit_no_channel"))
+    padded = keras.Sequential(front + list(model.layers), name=model.name)
+    compile_model(padded)
+    note = (f"The model expects {h}×{w} input: the {have[0]}×{have[1]} images are zero-padded "
+            f"to it by its first layer, fit_input_pad (as the course pads MNIST for LeNet).")
+    return padded, note
