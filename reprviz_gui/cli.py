@@ -184,6 +184,12 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    help="folder for the results (created if missing; files are replaced)")
     g.add_argument("--save-model", type=Path, default=None, metavar="PATH",
                    help="also save the trained model to this .keras file")
+    g.add_argument("--projector", type=Path, default=None, metavar="DIR",
+                   help="also write the layer as a TensorBoard projector bundle into DIR "
+                        "(open with: tensorboard --logdir DIR)")
+    g.add_argument("--export-csv", type=Path, default=None, metavar="DIR",
+                   help="also write the tables into DIR: map.csv/.npy, activations.npy, "
+                        "confusion.csv, report.csv, layer_metrics.csv")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the PNG figures")
     g.add_argument("--no-history", dest="history", action="store_false",
@@ -324,7 +330,8 @@ def options_from_args(args: argparse.Namespace):
                           validation_split=args.validation_split, load=load,
                           figures=args.figures, history=args.history,
                           model_settings=_model_settings(args),
-                          compare=args.compare, measures=args.measures)
+                          compare=args.compare, measures=args.measures,
+                          projector=args.projector, export_csv=args.export_csv)
 
 
 def _model_settings(args: argparse.Namespace) -> dict:

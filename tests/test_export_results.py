@@ -50,3 +50,27 @@ def test_projector_and_html_from_results(tmp_path):
     html = export_html(tmp_path / "r.html", dataset="toy", model="dense", layer=layer,
                        evaluation=ev, curves=make_curves(3).history).read_text()
     assert "dense_1" in html and "Confusion matrix" in html and "data:image/png;base64" in html
+
+
+def test_analyze_writes_the_projector_bundle_and_tables_headless(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "REPRVIZ_CONFIG_DIR": str(tmp_path / "cfg")}
+    done = subprocess.run(
+        [sys.executable, str(root / "main.py"), "analyze", "--data", "digits", "--model", "none",
+         "--samples", "120", "--out", str(tmp_path / "out"), "--projector", str(tmp_path / "p"),
+         "--export-csv", str(tmp_path / "t"), "--no-history", "--no-measures", "--no-figures"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    acts = np.load(tmp_path / "out" / "activations.npz")["activations"]
+    tsv = (tmp_path / "p" / "tensors.tsv").read_text().splitlines()
+    assert len(tsv) == len(acts) == 120
+    np.testing.assert_allclose([float(v) for v in tsv[0].split("\t")], acts[0], rtol=1e-6)
+    assert "single_image_dim: 8" in (tmp_path / "p" / "projector_config.pbtxt").read_text()
+    np.testing.assert_array_equal(np.load(tmp_path / "t" / "activations.npy"), acts)
+    rows = list(csv.DictReader(open(tmp_path / "t" / "map.csv")))
+    assert len(rows) == 120 and rows[0]["predicted"] == ""

@@ -58,6 +58,8 @@ class AnalyzeOptions:
     model_settings: dict[str, Any] = field(default_factory=dict)
     compare: Optional[str] = None  # a second preset or model file: model_difference, CKA A×B
     measures: bool = True  # layer_metrics, cka, map_quality, ... (--no-measures skips them)
+    projector: Optional[Path] = None  # also a TensorBoard projector bundle in this folder
+    export_csv: Optional[Path] = None  # also the tables (map, activations, confusion …) here
 
 
 # --- small helpers ---------------------------------------------------------------------------

@@ -200,12 +200,47 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                                layer_name=layer_name,
                                arrows=word_arrows(dataset, idx) if word_table else None,
                                notes=notes)
+    files += _write_exports(opts, acts, samples, proj.coords, layer_name,
+                            evaluation if model is not None else None, notes)
     result["files"] = [p.name for p in files] + ["report.json"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     result = _jsonable(result)
     write_json(out / "report.json", result)
     report(on_progress, "write", 1.0, f"Wrote {len(result['files'])} files to {out}")
     return result
+
+
+def _write_exports(opts: AnalyzeOptions, acts: np.ndarray, samples: Any, coords: np.ndarray,
+                   layer_name: str, evaluation: Any, notes: list[str]) -> list[Path]:
+    """``--projector DIR`` and ``--export-csv DIR``: the window's exports, headless."""
+    from .projector import write_projector_samples
+    from . import tables
+
+    written: list[Path] = []
+    preds = evaluation.predictions[samples.indices] if evaluation is not None and \
+        evaluation.split == samples.split else None
+    if opts.projector is not None:
+        bundle = write_projector_samples(opts.projector, acts, samples, preds,
+                                         tensor_name=layer_name or "layer")
+        notes.extend(bundle.notes)
+        written += list(bundle.files)
+    if opts.export_csv is not None:
+        folder = Path(opts.export_csv)
+        folder.mkdir(parents=True, exist_ok=True)
+        common = dict(indices=samples.indices, split=samples.split, labels=samples.labels,
+                      predictions=preds)
+        written += [tables.write_map_csv(folder / "map.csv", coords,
+                                         class_names=samples.class_names, **common),
+                    tables.write_map_npy(folder / "map.npy", coords, **common),
+                    tables.write_activations_npy(folder / "activations.npy", acts),
+                    tables.write_metrics_csv(folder / "layer_metrics.csv", tables.layer_summary(
+                        acts, samples.labels, samples.class_names))]
+        if evaluation is not None:
+            written += [tables.write_confusion_csv(folder / "confusion.csv",
+                                                   evaluation.confusion, samples.class_names),
+                        tables.write_report_csv(folder / "report.csv", evaluation.report,
+                                                evaluation.accuracy)]
+    return written
 
 
 def summary_lines(result: dict) -> list[str]:
