@@ -57,7 +57,8 @@ def test_report_is_self_contained_and_escaped(tmp_path):
         tmp_path / "r.html", title="Class 7", dataset=f"{EVIL}.csv", model="dense 256-144",
         layer="hidden_1", curves={"loss": [1.0, 0.5], "val_loss": [1.1, 0.7],
                                   "accuracy": [0.5, 0.8]},
-        accuracy={"test": 13 / 15, "train": 0.9}, report=classification_report(labels, preds, names),
+        accuracy={"test": 13 / 15, "train": 0.9},
+        report=classification_report(labels, preds, names),
         confusion=cm, class_names=names, figures=[ReportFigure(f"Map {EVIL}", png(30, 20))],
         history=[RunRecord(id="r1", time="2026-01-01T10:00:00+00:00", dataset=EVIL,
                            architecture="dense", learning_rate=0.01, test_accuracy=0.87)])

@@ -45,13 +45,21 @@ def test_view_context_menu_exports_and_copies(window, qtbot, tmp_path, monkeypat
     view = window.view("map", "A")
     # a right-click on the view's legend (no menu of its own) opens the export menu
     target = view.legend.viewport()
-    QApplication.sendEvent(target, QContextMenuEvent(QContextMenuEvent.Reason.Mouse,
-                                                     QPoint(5, 5), target.mapToGlobal(QPoint(5, 5))))
+    QApplication.sendEvent(target, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(5, 5),
+                                                     target.mapToGlobal(QPoint(5, 5))))
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
     menu = QApplication.activePopupWidget()
     texts = [a.text() for a in menu.actions() if a.text()]
     assert texts == ["Export as PNG", "Export as SVG…", "Export as PDF…", "Copy image"]
     menu.close()
+    # and so does a right-click in the plot itself (its own pyqtgraph menu is off)
+    plot = view.view.viewport()
+    at = QPoint(50, 50)
+    QApplication.sendEvent(plot, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at,
+                                                   plot.mapToGlobal(at)))
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    assert QApplication.activePopupWidget().objectName() == "view_export_menu"
+    QApplication.activePopupWidget().close()
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "the-map"), "PDF document (*.pdf)"))

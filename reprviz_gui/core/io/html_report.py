@@ -113,7 +113,8 @@ def _confusion_table(cm: np.ndarray, class_names: Sequence[str]) -> str:
 
 def _report_table(report: Mapping[str, Any]) -> str:
     rows = [f"<tr><td>{_e(r.label)}</td><td>{_num(r.precision)}</td><td>{_num(r.recall)}</td>"
-            f"<td>{_num(r.f1)}</td><td>{_num(r.support)}</td></tr>" for r in report_rows(dict(report))]
+            f"<td>{_num(r.f1)}</td><td>{_num(r.support)}</td></tr>"
+            for r in report_rows(dict(report))]
     return ("<table><tr><th>Class</th><th>Precision</th><th>Recall</th><th>F1</th>"
             "<th>Support</th></tr>" + "".join(rows) + "</table>")
 

@@ -147,7 +147,8 @@ def config_text(tensor_name: str, tensor_path: str, metadata_path: str,
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    lines = ["embeddings {", f"  tensor_name: {q(tensor_name)}", f"  tensor_path: {q(tensor_path)}"]
+    lines = ["embeddings {", f"  tensor_name: {q(tensor_name)}",
+             f"  tensor_path: {q(tensor_path)}"]
     if shape is not None:
         lines += [f"  tensor_shape: {int(shape[0])}", f"  tensor_shape: {int(shape[1])}"]
     lines.append(f"  metadata_path: {q(metadata_path)}")
