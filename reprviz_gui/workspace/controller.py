@@ -1,74 +1,46 @@
-"""The controller: turns user intents into jobs and job results into workspace changes and
-signals the window's views draw.
+"""The controller: a thin composition of services that turns user intents into jobs and job
+results into workspace changes and the signals the window's views draw.
 
 It owns the ``Workspace`` (dataset, sample set, selection, one ``Session`` per model), the
-background lanes and the product scheduler. Every job is typed (``JobKind``) and carries what
-is needed to apply its result (``payload``); results are applied only while the workspace still
-matches what the job was made for (dataset id, model handle), so opening another dataset while
-a model trains can never mix the two.
+background lanes and these services, each with a narrow interface:
+
+- ``scheduler`` (``ProductScheduler``, Qt-free): serves visible views from the store or a job;
+- ``models`` (``ModelService``): each session's model (presets, files, layers, comparison);
+- ``training`` (``TrainingService``): training runs, their curves and new weights;
+- ``history`` (``HistoryService``): the run history file, written off the GUI thread.
+
+The controller itself is the ``WorkspaceSignals`` the services report through, opens data and
+routes every finished job (typed by ``JobKind``) to the service that made it. Results are applied
+only while the workspace still matches what the job was made for (dataset id, model handle), so
+opening another dataset while a model trains can never mix the two.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Slot
 
 from ..core.data.types import Dataset, LoadOptions
 from ..core.pipeline import INPUT_LAYER
 from ..core.progress import Progress
 from ..workers.lane import Job, JobFailure, JobKind, Lane
 from . import jobs
-from .products import LANES, REGISTRY
-from .results import ResultKey
+from .history_rows import HistoryService
+from .models import ModelService
+from .products import LANES, REGISTRY, method_label
 from .scheduler import ProductScheduler, Slot as ProductSlot
-from .sessions import SessionActions
-from .state import NO_MODEL, Selection, Workspace
+from .settings import Settings
+from .signals import WorkspaceSignals
+from .state import NO_MODEL, Selection, Session, Workspace
+from .training import TrainingService
 
 
 MDS_WORDS_MAX = 2_000  # word tables up to this many shown words open as an MDS map
 
 
-@dataclass
-class Settings:
-    """What the user chose in the sidebar; remembered between runs."""
-
-    source: str = "fashion-mnist-sample"
-    preset: str = "dense"
-    model_params: dict[str, Any] = field(default_factory=dict)
-    epochs: int = 5
-    batch_size: int = 32
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.0  # sgd and rmsprop (the preset table's optimizer fields)
-    nesterov: bool = False  # sgd
-    validation_split: float = 0.1
-    seed: int = 0
-    n_samples: int = 1000
-    split: str = "test"
-    method: str = "umap"
-    pca_components: int = 20  # k of the PCA → t-SNE map
-
-
-class Controller(SessionActions, QObject):
-    dataset_changed = Signal(object)  # Dataset
-    samples_changed = Signal(object)  # SampleSet
-    session_changed = Signal(str)  # a session's model, layers, chosen layer or status changed
-    sessions_changed = Signal()  # a session was added or removed (comparison)
-    selection_changed = Signal(object)  # Selection
-    training_changed = Signal(str, bool)  # session id, running
-    product_ready = Signal(str, str, object)  # product kind, session id ("" = none), result
-    product_unavailable = Signal(str, str, str)  # product kind, session id, why
-    product_busy = Signal(str, str, str)  # product kind, session id, message ("" = done)
-    activity = Signal(str, float, object)  # message, fraction (<0: indeterminate), eta seconds
-    idle = Signal()
-    message = Signal(str)  # a status-bar note
-    failed = Signal(str, object)  # what was being done, JobFailure
-    unsafe_model = Signal(str, str, str)  # session id, path, message: ask "trust this file?"
-    unsafe_data = Signal(str, str)  # source, message: ask "trust this file?"
-
+class Controller(WorkspaceSignals):
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
@@ -76,9 +48,8 @@ class Controller(SessionActions, QObject):
         self.workspace = Workspace(source=s.source, n_samples=s.n_samples, split=s.split,
                                    seed=s.seed, method=s.method,
                                    pca_components=s.pca_components)
-        self.active = "A"  # the session the sidebar edits and trains
-        self.scheduler = ProductScheduler(self)
         self._activity: dict[int, tuple[str, float, Optional[float]]] = {}  # per running job
+        self._method_before_words: Optional[str] = None
         self.lanes = {name: Lane(name, self) for name in LANES}
         for lane in self.lanes.values():
             lane.job_started.connect(self._on_job_started)
@@ -86,7 +57,19 @@ class Controller(SessionActions, QObject):
             lane.job_finished.connect(self._on_job_finished)
             lane.job_failed.connect(self._on_job_failed)
             lane.job_cancelled.connect(self._on_job_cancelled)
-        self._init_sessions()
+        self.scheduler = ProductScheduler(self.workspace,
+                                          lambda lane, job: self.lanes[lane].submit(job),
+                                          pushed=_pushed_value)
+        # psygnal callbacks run where the scheduler emits: in the GUI thread
+        self.scheduler.ready.connect(lambda k, sid, r: self.product_ready.emit(k, sid, r))
+        self.scheduler.busy.connect(lambda k, sid, m: self.product_busy.emit(k, sid, m))
+        self.scheduler.unavailable.connect(
+            lambda k, sid, why: self.product_unavailable.emit(k, sid, why))
+        self.models = ModelService(self.workspace, self.settings, self.lanes, self.scheduler,
+                                   self)
+        self.history = HistoryService(self.workspace, self.scheduler, self)
+        self.training = TrainingService(self.workspace, self.settings, self.lanes,
+                                        self.scheduler, self, self.history)
 
     # --- convenience for the window and tests ------------------------------------------------
     @property
@@ -106,6 +89,54 @@ class Controller(SessionActions, QObject):
     def set_wanted(self, slots: set[ProductSlot]) -> None:
         """The (product kind, session id) pairs visible views draw; computed only for those."""
         self.scheduler.set_wanted(slots)
+
+    @property
+    def active(self) -> str:
+        """The session the sidebar edits and trains."""
+        return self.models.active
+
+    @active.setter
+    def active(self, session_id: str) -> None:
+        self.models.active = session_id
+
+    # --- model and training intents (the services do the work) ---------------------------------
+    def session(self, session_id: Optional[str] = None) -> Session:
+        return self.models.session(session_id)
+
+    def layers_of(self, session_id: Optional[str] = None) -> tuple:
+        return self.models.layers_of(session_id)
+
+    def training_sessions(self) -> list[str]:
+        return self.training.training_sessions()
+
+    def set_active(self, session_id: str) -> None:
+        self.models.set_active(session_id)
+
+    def set_model_preset(self, preset: str, params: dict | None = None,
+                         session_id: Optional[str] = None) -> None:
+        self.models.set_model_preset(preset, params, session_id)
+
+    def load_model(self, path: str | Path, trust: bool = False,
+                   session_id: Optional[str] = None) -> None:
+        self.models.load_model(path, trust, session_id)
+
+    def save_model(self, path: str | Path, session_id: Optional[str] = None) -> None:
+        self.models.save_model(path, session_id)
+
+    def select_layer(self, name: str, session_id: Optional[str] = None) -> None:
+        self.models.select_layer(name, session_id)
+
+    def add_comparison(self, spec: str, params: dict | None = None) -> None:
+        self.models.add_comparison(spec, params)
+
+    def remove_comparison(self) -> None:
+        self.models.remove_comparison()
+
+    def train(self, session_id: Optional[str] = None) -> None:
+        self.training.train(self.models.session(session_id))
+
+    def cancel_training(self) -> None:
+        self.training.cancel()
 
     # --- intents ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -219,20 +250,6 @@ class Controller(SessionActions, QObject):
             JobKind.SAMPLES, jobs.sample_set_job(ws.dataset, ws.n_samples, ws.split, ws.seed),
             "choosing samples", payload=ws.dataset_id))
 
-    def describe_product(self, key: ResultKey, session: Any) -> str:
-        who = f" ({session.label})" if session is not None and len(self.workspace.sessions) > 1 \
-            else ""
-        if key.kind == "layer":
-            return f"reading {key.param('layer')}{who}"
-        if key.kind == "map":
-            return f"computing the {method_label(key.param('method'))} map{who}"
-        return f"computing {key.kind.replace('_', ' ')}{who}"
-
-    def pushed_value(self, kind: str, session: Any) -> Any:
-        if kind == "curves" and session is not None:
-            return session.curves
-        return None
-
     # --- lane signals (GUI thread) -----------------------------------------------------------
     @Slot(object)
     def _on_job_started(self, job: Job) -> None:
@@ -248,7 +265,7 @@ class Controller(SessionActions, QObject):
         if job.kind == JobKind.WARMUP:
             return
         if job.kind == JobKind.TRAIN and p.stage == "train" and p.details.get("kind") == "epoch":
-            self._append_epoch(job, p.details)
+            self.training.epoch(job, p.details)
         self._activity[job.request_id] = (p.message or _capitalise(job.description) + "…",
                                           p.fraction, p.eta_seconds)
         self.activity.emit(*self._activity[job.request_id])
@@ -258,9 +275,9 @@ class Controller(SessionActions, QObject):
         handler = {
             JobKind.LOAD: self._loaded,
             JobKind.SAMPLES: self._samples_made,
-            JobKind.BUILD: self._model_ready,
-            JobKind.LOAD_MODEL: self._model_ready,
-            JobKind.TRAIN: self._trained,
+            JobKind.BUILD: self.models.model_ready,
+            JobKind.LOAD_MODEL: self.models.model_ready,
+            JobKind.TRAIN: self.training.trained,
             JobKind.SAVE: lambda j, path: self.message.emit(f"Model saved to {path}."),
             JobKind.PRODUCT: self.scheduler.finished,
         }.get(job.kind)
@@ -277,8 +294,10 @@ class Controller(SessionActions, QObject):
             self.message.emit(f"Background start-up failed: {failure.message}")
         elif job.kind == JobKind.LOAD and failure.category == "unsafe":
             self.unsafe_data.emit(job.payload[0], failure.message)
-        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL, JobKind.TRAIN):
-            self._model_job_failed(job, failure)
+        elif job.kind == JobKind.TRAIN:
+            self.training.failed(job, failure)
+        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
+            self.models.job_failed(job, failure)
         else:
             self.failed.emit(job.description or job.kind.value, failure)
         self._job_ended(job)
@@ -288,8 +307,10 @@ class Controller(SessionActions, QObject):
         if job.kind == JobKind.PRODUCT:
             if self.scheduler.ended_without_result(job, None):
                 self.message.emit(f"Cancelled {job.description}.")
-        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL, JobKind.TRAIN):
-            self._model_job_cancelled(job)
+        elif job.kind == JobKind.TRAIN:
+            self.training.cancelled(job)
+        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
+            self.models.job_cancelled(job)
         elif job.kind == JobKind.LOAD:
             self.message.emit(f"Cancelled {job.description}.")
         self._job_ended(job)
@@ -317,19 +338,19 @@ class Controller(SessionActions, QObject):
         ws.new_dataset(dataset, source)
         self.scheduler.drop_stale()
         self.scheduler.forget_shown()
-        self._choose_preset_for(dataset)  # before dataset_changed: the window shows the preset
+        self.models.choose_preset_for(dataset)  # before dataset_changed: the window shows the preset
         self._choose_method_for(dataset)
         self.dataset_changed.emit(dataset)
         self.selection_changed.emit(ws.selection)
         for note in dataset.notes:
             self.message.emit(note)
         self._make_samples()
-        self._models_for_new_data()
+        self.models.models_for_new_data()
 
     def _choose_method_for(self, dataset: Dataset) -> None:
         """Word tables are mapped as the practical draws them, MDS on 1 − cosine (the sidebar
         shows it and the user can change it); the previous method returns with other data."""
-        ws, before = self.workspace, getattr(self, "_method_before_words", None)
+        ws, before = self.workspace, self._method_before_words
         if dataset.words is not None:
             if ws.method != "mds" and before is None and \
                     min(ws.n_samples, len(dataset.words)) <= MDS_WORDS_MAX:
@@ -353,10 +374,9 @@ class Controller(SessionActions, QObject):
         self.scheduler.refresh()
 
 
-def method_label(method: str) -> str:
-    from ..core.analysis.projection import METHOD_LABELS
-
-    return {"mds": "MDS"}.get(method, METHOD_LABELS.get(method, method))
+def _pushed_value(kind: str, session: Optional[Session]) -> Any:
+    """Products pushed rather than computed: the training curves, live."""
+    return session.curves if kind == "curves" and session is not None else None
 
 
 def _capitalise(text: str) -> str:

@@ -23,10 +23,15 @@ from ..core.model.preset_table import (FIELDS, MODEL_FIELDS, OPTIMIZER_FIELDS, T
 from ..workers.lane import JobFailure
 from .state import NO_MODEL, Session
 
+from .signals import WorkspaceSignals
+from .state import Workspace
+
 if TYPE_CHECKING:
     from ..core.io.history import HistoryLoad, RunRecord
     from .controller import Controller
     from .jobs import TrainOutcome
+    from .scheduler import ProductScheduler
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,11 @@ class RunStart:
     model_file: Optional[str] = None
 
 
-def run_start(c: "Controller", s: Session, train_config: Any) -> Optional[RunStart]:
+def run_start(ws: Workspace, st: "Settings", s: Session,
+              train_config: Any) -> Optional[RunStart]:
     """The snapshot of a run about to start on session ``s`` (None without data or model)."""
     from ..core.io.history import now_iso
 
-    ws, st = c.workspace, c.settings
     if ws.dataset is None or s.preset == NO_MODEL:
         return None
     if s.file or s.preset == "file":
@@ -73,30 +78,33 @@ def record_for(run: RunStart, outcome: "TrainOutcome") -> "RunRecord":
                            started=run.started, data_source=run.data_source)
 
 
-def record_run(c: "Controller", run: Optional[RunStart], outcome: "TrainOutcome") -> bool:
-    """Append the run's row (in the background); False when there is nothing to record (no
-    snapshot, or stopped before its first epoch ended)."""
-    if run is None or outcome.epochs_done <= 0:
-        return False
-    writer(c).append(record_for(run, outcome))
-    return True
 
 
 # --- writing off the GUI thread -----------------------------------------------------------------
-class HistoryWriter(QObject):
-    """Appends and deletes on one worker thread, in order; when a change is on disk it bumps the
-    workspace's ``history_revision`` so the history view reloads, and says what went wrong."""
+class HistoryService(QObject):
+    """The run history's writer: appends and deletes on one worker thread, in order; when a
+    change is on disk it bumps the workspace's ``history_revision`` and refreshes the "history"
+    product so the history view reloads, and says what went wrong. Made with the controller."""
 
     _done = Signal(object, object)  # HistoryLoad or None, JobFailure or None (worker -> GUI)
 
-    def __init__(self, controller: "Controller") -> None:
-        super().__init__(controller)
-        self.c = controller
+    def __init__(self, workspace: Workspace, scheduler: "ProductScheduler",
+                 signals: WorkspaceSignals) -> None:
+        super().__init__(signals)
+        self.workspace, self.scheduler, self.signals = workspace, scheduler, signals
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-history")
         self._pending = 0
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
         self._done.connect(self._on_done)  # queued: emitted on the worker thread
+
+    def record_run(self, run: Optional[RunStart], outcome: "TrainOutcome") -> bool:
+        """Append the run's row (in the background); False when there is nothing to record
+        (no snapshot, or stopped before its first epoch ended)."""
+        if run is None or outcome.epochs_done <= 0:
+            return False
+        self.append(record_for(run, outcome))
+        return True
 
     def append(self, record: "RunRecord") -> None:
         from ..core.io.history import append_run
@@ -152,25 +160,21 @@ class HistoryWriter(QObject):
         with self._lock:
             self._pending -= 1
         if failure is not None:
-            self.c.failed.emit("saving the run history", failure)
+            self.signals.failed.emit("saving the run history", failure)
         elif load is not None and load.note:
-            self.c.message.emit(load.note)
-        self.c.workspace.history_revision += 1
-        self.c.scheduler.refresh(kinds={"history"})
+            self.signals.message.emit(load.note)
+        self.workspace.history_revision += 1
+        self.scheduler.refresh(kinds={"history"})
 
 
 def flush(c: "Controller", timeout: float = 3.0) -> bool:
-    """Wait until the controller's history changes are written (see ``HistoryWriter.flush``)."""
-    w = getattr(c, "_history_writer", None)
-    return True if w is None else w.flush(timeout)
+    """Wait until the controller's history changes are written (see ``HistoryService.flush``)."""
+    return c.history.flush(timeout)
 
 
-def writer(c: "Controller") -> HistoryWriter:
-    """The controller's history writer (made on first use)."""
-    w = getattr(c, "_history_writer", None)
-    if w is None:
-        w = c._history_writer = HistoryWriter(c)  # type: ignore[attr-defined]
-    return w
+def writer(c: "Controller") -> HistoryService:
+    """The controller's history service."""
+    return c.history
 
 
 # --- restoring a run -----------------------------------------------------------------------------
@@ -243,5 +247,5 @@ def settings_summary(settings: dict) -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["RunStart", "run_start", "record_for", "record_run", "HistoryWriter", "writer",
+__all__ = ["RunStart", "run_start", "record_for", "HistoryService", "writer",
            "flush", "restore_settings", "settings_summary"]

@@ -64,12 +64,29 @@ class Product:
     interrupt_running: bool = True
     # True: params read the selection (a word's neighbours), so selecting recomputes it
     follows_selection: bool = False
+    # what the activity bar says while it computes (None: "computing <kind>")
+    describe: Optional[Callable[[ResultKey], str]] = None
 
     def lane_for(self, params: dict) -> str:
         return self.lane(params) if callable(self.lane) else self.lane
 
 
 REGISTRY: dict[str, Product] = {}
+
+
+def describe(key: ResultKey, who: str = "") -> str:
+    """The activity bar's text for computing ``key`` (``who``: the model's label when two are
+    compared)."""
+    spec = REGISTRY.get(key.kind)
+    text = spec.describe(key) if spec is not None and spec.describe is not None \
+        else f"computing {key.kind.replace('_', ' ')}"
+    return text + (f" ({who})" if who else "")
+
+
+def method_label(method: str) -> str:
+    from ..core.analysis.projection import METHOD_LABELS
+
+    return {"mds": "MDS"}.get(method, METHOD_LABELS.get(method, method))
 
 
 def register(product: Product) -> Product:
@@ -172,13 +189,15 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
 
 
 register(Product("layer", _layer_params, _compute_layer, lane="model",
-                 busy="Reading the layer…", why_not=_layer_why_not))
+                 busy="Reading the layer…", why_not=_layer_why_not,
+                 describe=lambda key: f"reading {key.param('layer')}"))
 register(Product("map", _map_params, _compute_map,
                  lane=lambda p: "quick" if p.get("method") == "pca" else "projection",
                  inputs=("layer",), busy="Computing the map…", why_not=_layer_why_not,
                  preview=lambda p: ({**{k: v for k, v in p.items() if k != "pca_components"},
                                      "method": "pca"} if p.get("method") != "pca" else None),
-                 interrupt_running=False))
+                 interrupt_running=False,
+                 describe=lambda key: f"computing the {method_label(key.param('method'))} map"))
 
 
 # --- the model's evaluation and training curves -----------------------------------------------

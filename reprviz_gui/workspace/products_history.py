@@ -1,6 +1,6 @@
 """The run history as a product: the rows of ``history.json`` (``core.io.history``), read on the
 quick lane. Its parameter is the workspace's ``history_revision``, which the window bumps after
-each change it writes (``history_rows.HistoryWriter``), so the view reloads exactly then; Qt-free.
+each change it writes (``history_rows.HistoryService``), so the view reloads exactly then; Qt-free.
 """
 
 from __future__ import annotations

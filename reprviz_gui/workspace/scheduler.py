@@ -6,27 +6,40 @@ describes what should be shown now (``Product.params`` + the workspace's tag), s
 layer), shows a cheap preview meanwhile (the PCA map before UMAP), and on arrival checks the
 result's tag against the workspace: a result for data or weights no longer shown is dropped, a
 result still current but no longer asked for is kept for later (switching back is instant).
+
+Qt-free and narrow: it reads the ``Workspace``, submits jobs through ``submit(lane, job)``, and
+says what to draw through its own (psygnal) signals ``ready``, ``busy`` and ``unavailable``; the
+controller forwards lane results to ``finished`` / ``partial`` / ``ended_without_result``. Unit
+tests drive it with a fake lane (tests/test_scheduler.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Callable, Optional
+
+from psygnal import Signal
 
 from ..workers.lane import Job, JobFailure, JobKind
-from .products import REGISTRY, Product, ProductRequest
+from .products import REGISTRY, Product, ProductRequest, describe
 from .results import ProjectionResult, ResultKey, ResultStore
-from .state import Session
-
-if TYPE_CHECKING:
-    from .controller import Controller
+from .state import Session, Workspace
 
 Slot = tuple[str, str]  # (product kind, session id or "")
+SubmitFn = Callable[[str, Job], Any]  # (lane name, job): queue the job on that lane
+PushedFn = Callable[[str, Optional[Session]], Any]  # a pushed product's value (curves)
 
 
 class ProductScheduler:
-    def __init__(self, controller: "Controller", store: Optional[ResultStore] = None) -> None:
-        self.c = controller
+    ready = Signal(str, str, object)  # product kind, session id ("" = none), result
+    busy = Signal(str, str, str)  # product kind, session id, message ("" = done)
+    unavailable = Signal(str, str, str)  # product kind, session id, why
+
+    def __init__(self, workspace: Workspace, submit: SubmitFn,
+                 pushed: Optional[PushedFn] = None, store: Optional[ResultStore] = None) -> None:
+        self.workspace = workspace
+        self._submit = submit
+        self._pushed = pushed or (lambda kind, session: None)
         self.store = store or ResultStore()
         self.wanted: set[Slot] = set()
         self.current: dict[Slot, ResultKey] = {}  # what each slot should show now
@@ -59,7 +72,7 @@ class ProductScheduler:
 
     def drop_stale(self) -> None:
         """Forget results and cancel jobs whose tags no longer describe the workspace."""
-        ws = self.c.workspace
+        ws = self.workspace
         self.store.drop(ws.is_current)
         for key, job in list(self.inflight.items()):
             if not ws.is_current(key.tag):
@@ -70,7 +83,7 @@ class ProductScheduler:
     # --- serving --------------------------------------------------------------------------
     def key_for(self, kind: str, session: Optional[Session]) -> Optional[ResultKey]:
         spec = REGISTRY[kind]
-        ws = self.c.workspace
+        ws = self.workspace
         params = spec.params(ws, session)
         if params is None:
             return None
@@ -82,19 +95,19 @@ class ProductScheduler:
         spec = REGISTRY.get(kind)
         if spec is None:
             return
-        ws = self.c.workspace
+        ws = self.workspace
         session = ws.session(sid) if spec.per_session else None
         key = self.key_for(kind, session) if (session is not None or not spec.per_session) \
             else None
         if key is None:
             self.current.pop(slot, None)
             self.shown.pop(slot, None)
-            self.c.product_busy.emit(kind, sid, "")
-            self.c.product_unavailable.emit(kind, sid, spec.why_not(ws, session))
+            self.busy.emit(kind, sid, "")
+            self.unavailable.emit(kind, sid, spec.why_not(ws, session))
             return
         self.current[slot] = key
         if spec.compute is None:  # pushed by the controller (training curves): always redrawn
-            self._show(slot, key, self.c.pushed_value(kind, session))
+            self._show(slot, key, self._pushed(kind, session))
             return
         if self.shown.get(slot) == key:
             return
@@ -103,14 +116,14 @@ class ProductScheduler:
             self._show(slot, key, hit)
             return
         self._show_preview(slot, spec, key, session)
-        self.c.product_busy.emit(kind, sid, spec.busy)
+        self.busy.emit(kind, sid, spec.busy)
         self.request(key, session)
 
     def _show(self, slot: Slot, key: ResultKey, value: Any, preview: bool = False) -> None:
         if not preview:
             self.shown[slot] = key
-            self.c.product_busy.emit(slot[0], slot[1], "")
-        self.c.product_ready.emit(slot[0], slot[1], value)
+            self.busy.emit(slot[0], slot[1], "")
+        self.ready.emit(slot[0], slot[1], value)
 
     def _show_preview(self, slot: Slot, spec: Product, key: ResultKey,
                       session: Optional[Session]) -> None:
@@ -145,23 +158,24 @@ class ProductScheduler:
                 self.request(ikey, session)
                 return
             inputs[kind] = hit
-        ws = self.c.workspace
+        ws = self.workspace
         req = ProductRequest(key, ws.dataset, ws.samples,  # type: ignore[arg-type]
                              session.handle if session is not None else None, inputs)
         compute = spec.compute
         assert compute is not None
         params = dict(key.params)
+        who = session.label if session is not None and len(ws.sessions) > 1 else ""
         job = Job(JobKind.PRODUCT, lambda op, st: compute(req, op, st),
-                  self.c.describe_product(key, session), group=f"{key.kind}:{key.tag.session_id}",
+                  describe(key, who), group=f"{key.kind}:{key.tag.session_id}",
                   payload=key, interrupt_on_supersede=spec.interrupt_running)
         self.inflight[key] = job
-        self.c.lanes[spec.lane_for(params)].submit(job)
+        self._submit(spec.lane_for(params), job)
 
     def finished(self, job: Job, result: Any) -> None:
         key: ResultKey = job.payload
         if self.inflight.get(key) is job:
             del self.inflight[key]
-        ws = self.c.workspace
+        ws = self.workspace
         if not ws.is_current(key.tag):
             self.waiting.pop(key, None)
             return  # made for data or weights no longer shown: never drawn
@@ -184,7 +198,7 @@ class ProductScheduler:
         """A result still forming (a map's layout while it optimises): drawn as a preview where
         exactly that result is wanted and not shown yet; never stored."""
         key: ResultKey = job.payload
-        if result is None or job.cancelled or not self.c.workspace.is_current(key.tag):
+        if result is None or job.cancelled or not self.workspace.is_current(key.tag):
             return
         for slot, want in list(self.current.items()):
             if slot in self.wanted and want == key and self.shown.get(slot) != key:
@@ -206,19 +220,16 @@ class ProductScheduler:
         for slot, want in list(self.current.items()):
             if want == key or want in dependents:
                 affected = True
-                self.c.product_busy.emit(slot[0], slot[1], "")
+                self.busy.emit(slot[0], slot[1], "")
                 spec = REGISTRY.get(want.kind)
                 params = spec.preview(dict(want.params)) if spec and spec.preview else None
                 if params is not None:  # the stand-in stays, no longer called a preview
                     hit = self.store.get(ResultKey.make(want.kind, want.tag, params))
                     if hit is not None:
-                        self.c.product_ready.emit(slot[0], slot[1], hit)
+                        self.ready.emit(slot[0], slot[1], hit)
                 self.current.pop(slot, None)
                 self.shown.pop(slot, None)
-        return affected and self.c.workspace.is_current(key.tag)
-
-    def busy_slots(self) -> list[Slot]:
-        return [slot for slot, key in self.current.items() if key in self.inflight]
+        return affected and self.workspace.is_current(key.tag)
 
 
 def _is_preview_of(key: ResultKey, want: ResultKey) -> bool:

@@ -104,6 +104,7 @@ class Session:
     training: bool = False
     train_request: int = 0  # request id of the training job running for this session
     building: bool = False  # a build or load is queued or running
+    compiled: tuple = ()  # settings.optimizer_of the model was last compiled with
 
     @property
     def label(self) -> str:
@@ -140,6 +141,11 @@ class Workspace:
 
     def session(self, session_id: str) -> Optional[Session]:
         return self.sessions.get(session_id)
+
+    def session_for(self, session_id: str, dataset_id: int) -> Optional[Session]:
+        """The session a job was made for, if it is still open on the same data."""
+        s = self.sessions.get(session_id)
+        return s if s is not None and dataset_id == self.dataset_id else None
 
     def tag(self, session: Optional[Session] = None, with_samples: bool = True) -> ResultTag:
         key = self.samples.key if (with_samples and self.samples is not None) else ""

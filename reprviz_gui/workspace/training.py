@@ -1,0 +1,157 @@
+"""The training service: trains a session's model on the model lane, pushes its curves epoch by
+epoch, and when a run ends applies the new weights and hands the run to the history service.
+
+A run carries its session, dataset and model handle (``TrainJob``); its weights are applied only
+when all three are still the ones shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from ..workers.lane import Job, JobFailure, JobKind, Lane
+from . import history_rows, jobs
+from .results import ResultKey
+from .scheduler import ProductScheduler
+from .settings import optimizer_of
+from .signals import WorkspaceSignals
+from .state import ModelHandle, ResultTag, Session, TrainingCurves, Workspace
+
+if TYPE_CHECKING:
+    from .history_rows import HistoryService
+    from .settings import Settings
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    session_id: str
+    dataset_id: int
+    handle: ModelHandle
+    stop: jobs.StopLevels
+    tag_after: ResultTag
+    run: Any = None  # history_rows.RunStart: what the run history records of this run
+
+
+class TrainingService:
+    def __init__(self, workspace: Workspace, settings: "Settings", lanes: Mapping[str, Lane],
+                 scheduler: ProductScheduler, signals: WorkspaceSignals,
+                 history: "HistoryService") -> None:
+        self.workspace, self.settings, self.lanes = workspace, settings, lanes
+        self.scheduler, self.signals, self.history = scheduler, signals, history
+
+    def training_sessions(self) -> list[str]:
+        return [sid for sid, s in self.workspace.sessions.items() if s.training]
+
+    def train(self, s: Session) -> None:
+        """Train session ``s``'s model with the settings as they are now."""
+        ws, msg = self.workspace, self.signals.message
+        if s.training:
+            return
+        if ws.dataset is None:
+            msg.emit("Open a dataset first.")
+            return
+        if s.building:
+            msg.emit("The model is still being prepared; press Train again in a moment.")
+            return
+        if s.handle is None:
+            msg.emit("Choose a model preset (or load a model) to train.")
+            return
+        if len(ws.dataset.y_train) == 0:
+            msg.emit("This dataset has no training split: there is nothing to train.")
+            return
+        from ..core.model.training import TrainConfig
+
+        st = self.settings
+        cfg = TrainConfig(epochs=st.epochs, batch_size=st.batch_size,
+                          validation_split=st.validation_split, seed=st.seed)
+        if s.compiled != optimizer_of(st):
+            s.compiled = optimizer_of(st)
+            self.lanes["model"].submit(Job(JobKind.COMPILE, jobs.compile_job(
+                s.handle, *optimizer_of(st)), "setting the optimizer"), supersede=False)
+        stop = jobs.StopLevels()
+        tag_after = ResultTag(ws.dataset_id, "", s.id, s.version + 1)
+        s.training = True
+        s.curves = TrainingCurves({}, st.epochs, running=True)
+        self.signals.training_changed.emit(s.id, True)
+        self.signals.session_changed.emit(s.id)
+        self.scheduler.refresh(s.id)
+        job = self.lanes["model"].submit(Job(
+            JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after),
+            "training" + (f" {s.label}" if len(ws.sessions) > 1 else ""), cancel_event=stop,
+            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after,
+                             history_rows.run_start(ws, st, s, cfg)),
+            result_on_cancel=True), supersede=False)
+        s.train_request = job.request_id
+
+    def cancel(self) -> None:
+        for job in self.lanes["model"].pending_jobs():
+            if job.kind == JobKind.TRAIN:
+                job.cancel()
+
+    # --- the controller's hooks (lane results, GUI thread) -------------------------------------
+    def epoch(self, job: Job, d: dict) -> None:
+        """One epoch ended: its numbers go onto the session's curves, drawn at once."""
+        p: TrainJob = job.payload
+        s = self.workspace.session_for(p.session_id, p.dataset_id)
+        if s is None or s.handle != p.handle:
+            return
+        hist = {k: list(v) for k, v in s.curves.history.items()}
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "penalty",
+                    "val_cross_entropy"):
+            if d.get(key) is not None:
+                hist.setdefault(key, []).append(float(d[key]))
+        s.curves = replace(s.curves, history={k: tuple(v) for k, v in hist.items()})
+        self.signals.product_ready.emit("curves", s.id, s.curves)
+
+    def trained(self, job: Job, outcome: jobs.TrainOutcome) -> None:
+        p: TrainJob = job.payload
+        s = self.workspace.session_for(p.session_id, p.dataset_id)
+        applies = s is not None and s.handle == p.handle
+        curves = None
+        if applies:
+            curves = TrainingCurves(outcome.history, s.curves.epochs_planned, False,
+                                    stopped=outcome.stopped)
+        ended = self._ended(job, curves)
+        self.history.record_run(p.run, outcome)  # also a run whose data was closed
+        if not applies or ended is None:
+            return  # the data or the model changed meanwhile: nothing here belongs to it
+        s = ended
+        s.version = p.tag_after.model_version  # the weights changed (also when stopped)
+        s.trained_epochs += outcome.epochs_done
+        if outcome.evaluation is not None:
+            self.scheduler.store.put(ResultKey.make("evaluation", p.tag_after, {}),
+                                     outcome.evaluation)
+        self.scheduler.drop_stale()
+        self.signals.session_changed.emit(s.id)
+        self.scheduler.refresh(s.id)
+        acc = outcome.evaluation.accuracy.get("test") if outcome.evaluation else None
+        what = "Training stopped" if outcome.stopped else "Training finished"
+        self.signals.message.emit(f"{what} after {outcome.epochs_done} epoch(s) in "
+                                  f"{outcome.seconds:.0f} s" + (f"; test accuracy {acc:.1%}"
+                                                                if acc is not None else "") + ".")
+
+    def failed(self, job: Job, failure: JobFailure) -> None:
+        self._ended(job)
+        self.signals.failed.emit(job.description, failure)
+
+    def cancelled(self, job: Job) -> None:
+        self._ended(job)  # cancelled before it started
+        self.signals.message.emit(f"Cancelled {job.description}.")
+
+    def _ended(self, job: Job, curves: Optional[TrainingCurves] = None) -> Optional[Session]:
+        """Reset the session's training state if this job was its run; returns the session."""
+        p: TrainJob = job.payload
+        s = self.workspace.sessions.get(p.session_id)
+        if s is None or s.train_request != job.request_id:
+            return None
+        s.training, s.train_request = False, 0
+        s.curves = curves or replace(s.curves, running=False, stopped=True)
+        self.signals.training_changed.emit(s.id, False)
+        if curves is None:
+            self.signals.session_changed.emit(s.id)
+            self.scheduler.refresh(s.id)
+        return s
+
+
+__all__ = ["TrainingService", "TrainJob"]
