@@ -7,13 +7,12 @@ what the user does back to the controller.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, Slot
+from PySide6.QtCore import QStandardPaths, Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -30,6 +29,7 @@ from .window_actions import describe_dataset, preset_defaults
 from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, make_dock, \
     make_views_area, show_word_table_views
 from .workers.lane import JobKind
+from .settings_file import SettingsFile
 from .workspace.controller import Controller, Settings
 from .workspace.products import REGISTRY
 
@@ -54,9 +54,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("reprviz")
         self.remember = remember
         # QSettings writes through QSaveFile (temp file + rename): a kill mid-write keeps the
-        # previous file.
-        self.qsettings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
+        # previous file; a damaged one is set aside (settings_file.py)
+        self.settings_file = SettingsFile(settings_path())
+        self.qsettings = self.settings_file.qsettings
         self.controller = controller or Controller(self._restore_choices())
+        self.qsettings = self.settings_file.qsettings  # a fresh one if the old was set aside
         self.controller.setParent(self)
         self.dialogs: list[QMessageBox] = []  # open non-modal dialogs (tests look at them)
         self.hosts: dict[str, ViewHost] = {}
@@ -64,6 +66,8 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._connect()
         self._restore_layout()
+        for note in self.settings_file.notes if self.remember else ():
+            self.show_message(note)
 
     # --- construction ------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -169,37 +173,26 @@ class MainWindow(QMainWindow):
 
     # --- settings ----------------------------------------------------------------------------
     def _restore_choices(self) -> Settings:
-        settings = Settings()
-        if not self.remember:
-            return settings
-        try:
-            raw = self.qsettings.value("choices", "")
-            saved = json.loads(raw) if raw else {}
-            for key, value in saved.items():
-                if hasattr(settings, key) and isinstance(value, type(getattr(settings, key))):
-                    setattr(settings, key, value)
-        except (ValueError, TypeError):
-            pass  # an unreadable settings file must never stop the app: defaults it is
-        return settings
+        return self.settings_file.load_choices() if self.remember else Settings()
 
     def _restore_layout(self) -> None:
         if not self.remember:
             return
-        geometry = self.qsettings.value("geometry")
-        state = self.qsettings.value("window_state")
-        views = self.qsettings.value("views_state")
-        if isinstance(geometry, QByteArray):
+        f = self.settings_file
+        geometry, state, views = (f.byte_array(k) for k in ("geometry", "window_state",
+                                                            "views_state"))
+        if geometry is not None:
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
+        if state is not None:
             self.restoreState(state, SETTINGS_VERSION)
-        if isinstance(views, QByteArray):
+        if views is not None:
             self.views_area.restoreState(views, SETTINGS_VERSION)
 
     def _save_settings(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("window_state", self.saveState(SETTINGS_VERSION))
         self.qsettings.setValue("views_state", self.views_area.saveState(SETTINGS_VERSION))
-        self.qsettings.setValue("choices", json.dumps(asdict(self.controller.settings)))
+        self.settings_file.save_choices(self.controller.settings)
         self.qsettings.sync()
 
     @Slot()
