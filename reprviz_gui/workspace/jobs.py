@@ -26,7 +26,6 @@ JobFn = Callable[[ProgressFn, StopFn], Any]
 class ModelReady:
     handle: ModelHandle
     layers: tuple  # LayerInfo, ...
-    n_params: int
     note: str = ""  # said to the user (the images padded to the model's input)
 
 
@@ -80,8 +79,7 @@ def sample_set_job(dataset: Dataset, n: int, split: str, seed: int) -> JobFn:
 def _ready(model: Any, label: str) -> ModelReady:
     from ..core.model.layers import describe_layers
 
-    return ModelReady(handles.register(model, label), tuple(describe_layers(model)),
-                      int(model.count_params()))
+    return ModelReady(handles.register(model, label), tuple(describe_layers(model)))
 
 
 def build_model_job(config: Any, dataset: Dataset, seed: int, label: str) -> JobFn:
