@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from .core.data.types import Dataset
 from .views.host import ViewHost
-from .views.registry import VIEWS
+from .views.registry import VIEWS, check_products
 from .widgets.activity_bar import ActivityBar
 from .widgets.pending_edits import commit_pending_edits
 from .widgets.selection_bar import SelectionBar
@@ -50,6 +50,7 @@ def settings_path() -> Path:
 class MainWindow(QMainWindow):
     def __init__(self, controller: Optional[Controller] = None, remember: bool = True) -> None:
         super().__init__()
+        check_products()  # a view naming a product that does not exist: an error at start
         self.setObjectName("reprviz_main_window")
         self.setWindowTitle("reprviz")
         self.remember = remember

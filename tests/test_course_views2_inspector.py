@@ -16,7 +16,8 @@ from reprviz_gui.core.data.types import Dataset
 from reprviz_gui.views.inspector import (InspectorResult, InspectorView, compute_layer_table,
                                          format_cell)
 from reprviz_gui.workspace import handles
-from reprviz_gui.workspace.products import REGISTRY, ProductRequest
+from reprviz_gui.workspace.catalog import load as load_products
+from reprviz_gui.workspace.products import ProductRequest
 from reprviz_gui.workspace.results import ResultKey
 from reprviz_gui.workspace.state import ResultTag, Session, Workspace
 
@@ -138,6 +139,7 @@ def test_products_follow_the_model_and_layer():
     ws = Workspace()
     ws.dataset = _images()
     s = Session("A")
+    REGISTRY = load_products()
     assert REGISTRY["inspector"].params(ws, s) is None  # no model
     assert "No model" in REGISTRY["inspector"].why_not(ws, s)
     from reprviz_gui.workspace.state import ModelHandle

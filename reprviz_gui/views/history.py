@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
                                QSplitter, QVBoxLayout, QWidget)
 from superqt.utils import qthrottled
 
-from ..workspace.products_history import HistoryResult  # registers the product
+from ..workspace.products_history import HistoryResult
 from .base import Panel
 from .options import ViewOptions
 from .table_items import KEY, SORT, cell, make_table

@@ -16,7 +16,6 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
-from ..workspace import products_words  # noqa: F401 - registers "words", the arrows' pairs
 from .theme import palette_colors, tick_font
 
 MAX_WORD_LABELS = 400  # more text items than this turns the map into a grey smear

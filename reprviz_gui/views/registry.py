@@ -167,6 +167,14 @@ def register(spec: ViewSpec) -> ViewSpec:
     return spec
 
 
+def check_products(views: Optional[list[ViewSpec]] = None) -> None:
+    """At start: every view's products exist (``catalog.UnknownProduct`` names the view and
+    the misspelt kind otherwise)."""
+    from ..workspace.catalog import check_views
+
+    check_views(VIEWS if views is None else views)
+
+
 def view_spec(view_id: str) -> Optional[ViewSpec]:
     return next((v for v in VIEWS if v.id == view_id), None)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCompleter, QHBoxLayout, QLabel, QLineEdit, QPush
                                QSplitter, QStackedWidget, QTableWidget, QVBoxLayout, QWidget)
 
 from ..widgets.colormaps import CORRECT_COLOR, ERROR_COLOR
-from ..workspace.products_words import NeighboursResult, WordsResult  # registers the products
+from ..workspace.products_words import NeighboursResult, WordsResult
 from ..workspace.state import Selection
 from .base import Panel, shown_number
 from .table_items import KEY as ROW

@@ -26,7 +26,7 @@ from ..core.data.types import Dataset, LoadOptions
 from ..core.pipeline import INPUT_LAYER
 from ..core.progress import Progress
 from ..workers.lane import Job, JobFailure, JobKind, Lane
-from . import jobs
+from . import catalog, jobs
 from .history_rows import HistoryService
 from .models import ModelService
 from .products import LANES, REGISTRY, method_label
@@ -43,6 +43,7 @@ MDS_WORDS_MAX = 2_000  # word tables up to this many shown words open as an MDS 
 class Controller(WorkspaceSignals):
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        catalog.load()  # every product, registered in one place
         self.settings = settings or Settings()
         s = self.settings
         self.workspace = Workspace(source=s.source, n_samples=s.n_samples, split=s.split,

@@ -2,9 +2,10 @@
 and how. The controller asks for the products that visible views need, serves them from the
 result store when it can, and computes the rest in the background.
 
-A new kind of result is one ``Product`` registered here (or by a view module): Orange3's
-widgets and napari's contributions work the same way. ``compute`` runs on a lane thread with a
-``ProductRequest`` (never on the GUI thread) and returns a frozen result.
+A new kind of result is one ``Product`` in a products module's ``PRODUCTS``, its kind declared in
+``catalog.ProductKind`` (``catalog.load`` registers them all; views never register products):
+Orange3's widgets and napari's contributions work the same way. ``compute`` runs on a lane
+thread with a ``ProductRequest`` (never on the GUI thread) and returns a frozen result.
 """
 
 from __future__ import annotations
@@ -188,16 +189,16 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
                             if pca else None)
 
 
-register(Product("layer", _layer_params, _compute_layer, lane="model",
-                 busy="Reading the layer…", why_not=_layer_why_not,
-                 describe=lambda key: f"reading {key.param('layer')}"))
-register(Product("map", _map_params, _compute_map,
-                 lane=lambda p: "quick" if p.get("method") == "pca" else "projection",
-                 inputs=("layer",), busy="Computing the map…", why_not=_layer_why_not,
-                 preview=lambda p: ({**{k: v for k, v in p.items() if k != "pca_components"},
-                                     "method": "pca"} if p.get("method") != "pca" else None),
-                 interrupt_running=False,
-                 describe=lambda key: f"computing the {method_label(key.param('method'))} map"))
+LAYER_PRODUCT = Product("layer", _layer_params, _compute_layer, lane="model",
+                        busy="Reading the layer…", why_not=_layer_why_not,
+                        describe=lambda key: f"reading {key.param('layer')}")
+MAP_PRODUCT = Product("map", _map_params, _compute_map,
+                      lane=lambda p: "quick" if p.get("method") == "pca" else "projection",
+                      inputs=("layer",), busy="Computing the map…", why_not=_layer_why_not,
+                      preview=lambda p: ({**{k: v for k, v in p.items() if k != "pca_components"},
+                                          "method": "pca"} if p.get("method") != "pca" else None),
+                      interrupt_running=False,
+                      describe=lambda key: f"computing the {method_label(key.param('method'))} map")
 
 
 # --- the model's evaluation and training curves -----------------------------------------------
@@ -225,13 +226,16 @@ def _compute_evaluation(req: ProductRequest, on_progress: ProgressFn, should_sto
     return evaluate_job(req.model, req.dataset, req.key.tag)(on_progress, should_stop)
 
 
-register(Product("evaluation", _evaluation_params, _compute_evaluation, lane="model",
-                 with_samples=False, busy="Evaluating…", why_not=_evaluation_why_not))
+EVALUATION_PRODUCT = Product("evaluation", _evaluation_params, _compute_evaluation, lane="model",
+                             with_samples=False, busy="Evaluating…", why_not=_evaluation_why_not)
 
 
 def _curves_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     return {} if s is not None and s.has_model else None
 
 
-register(Product("curves", _curves_params, None, with_samples=False,
-                 why_not=lambda ws, s: "Train a model to see its learning curves"))
+CURVES_PRODUCT = Product("curves", _curves_params, None, with_samples=False,
+                         why_not=lambda ws, s: "Train a model to see its learning curves")
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (LAYER_PRODUCT, MAP_PRODUCT, EVALUATION_PRODUCT, CURVES_PRODUCT)

@@ -18,7 +18,7 @@ from ..core.analysis.typical import TypicalInputs, typical_inputs
 from ..core.analysis.weights import WeightImages
 from ..core.progress import ProgressFn, StopFn, check_stop, report
 from . import handles
-from .products import REGISTRY, Product, ProductRequest, register
+from .products import EVALUATION_PRODUCT, Product, ProductRequest
 from .state import ResultTag, Session, Workspace
 
 TYPICAL_K_MAX = 24  # the typical view shows the first k (default 8) of these
@@ -132,7 +132,7 @@ def _typical_why(ws: Workspace, s: Optional[Session]) -> str:
 
 
 def _typical_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
-    if REGISTRY["evaluation"].params(ws, s) is None:
+    if EVALUATION_PRODUCT.params(ws, s) is None:
         return None
     return {"k": TYPICAL_K_MAX}
 
@@ -242,10 +242,13 @@ def _compute_regions(req: ProductRequest, on_progress: ProgressFn,
         cap, sal.score)
 
 
-register(Product("weights", _weights_params, _compute_weights, lane="model",
-                 with_samples=False, busy="Reading the weights…", why_not=_weights_why))
-register(Product("typical", _typical_params, _compute_typical, lane="quick",
-                 with_samples=False, inputs=("evaluation",), busy="Finding typical inputs…",
-                 why_not=_typical_why))
-register(Product("regions", _regions_params, _compute_regions, lane="model",
-                 with_samples=False, busy="Computing saliency…", why_not=_regions_why))
+WEIGHTS_PRODUCT = Product("weights", _weights_params, _compute_weights, lane="model",
+                          with_samples=False, busy="Reading the weights…", why_not=_weights_why)
+TYPICAL_PRODUCT = Product("typical", _typical_params, _compute_typical, lane="quick",
+                          with_samples=False, inputs=("evaluation",),
+                          busy="Finding typical inputs…", why_not=_typical_why)
+REGIONS_PRODUCT = Product("regions", _regions_params, _compute_regions, lane="model",
+                          with_samples=False, busy="Computing saliency…", why_not=_regions_why)
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (WEIGHTS_PRODUCT, TYPICAL_PRODUCT, REGIONS_PRODUCT)

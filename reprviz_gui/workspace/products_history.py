@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.progress import ProgressFn, StopFn
-from .products import Product, ProductRequest, register
+from .products import Product, ProductRequest
 from .state import ResultTag, Session, Workspace
 
 
@@ -34,5 +34,8 @@ def _compute_history(req: ProductRequest, on_progress: ProgressFn,
     return HistoryResult(req.key.tag, tuple(load.records), load.note, load.path)
 
 
-register(Product("history", _history_params, _compute_history, lane="quick", per_session=False,
-                 with_samples=False, busy="Reading the run history…"))
+HISTORY_PRODUCT = Product("history", _history_params, _compute_history, lane="quick",
+                          per_session=False, with_samples=False, busy="Reading the run history…")
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (HISTORY_PRODUCT,)

@@ -17,7 +17,7 @@ from ..core.analysis.map_quality import MapQuality
 from ..core.data.samples import SampleSet
 from ..core.progress import ProgressFn, StopFn
 from . import handles
-from .products import ProductRequest, Product, _layer_why_not, _map_params, register
+from .products import ProductRequest, Product, _layer_why_not, _map_params
 from .results import LayerResult, ProjectionResult
 from .state import ResultTag, Session, Workspace
 
@@ -104,17 +104,18 @@ def _compute_quality(req: ProductRequest, on_progress: ProgressFn, should_stop: 
     return MapQualityResult(req.key.tag, q, layer.layer_name, proj.method, layer.samples)
 
 
-register(Product("depth_acts", _depth_params, _compute_depth, lane="model",
-                 busy="Reading every layer…", why_not=_why_not))
-register(Product("layer_metrics", _depth_params, _compute_metrics, lane="measure",
-                 inputs=("depth_acts",), busy="Measuring every layer…", why_not=_why_not))
-register(Product("cka", lambda ws, s: (None if (p := _depth_params(ws, s)) is None
-                                       else {**p, "debiased": False}),
-                 _compute_cka, lane="measure", inputs=("depth_acts",),
-                 busy="Comparing layers (CKA)…", why_not=_why_not))
-register(Product("map_quality", _quality_params, _compute_quality, lane="measure",
-                 inputs=("layer", "map"), busy="Measuring the map…", why_not=_layer_why_not))
-
+DEPTH_ACTS_PRODUCT = Product("depth_acts", _depth_params, _compute_depth, lane="model",
+                             busy="Reading every layer…", why_not=_why_not)
+LAYER_METRICS_PRODUCT = Product("layer_metrics", _depth_params, _compute_metrics, lane="measure",
+                                inputs=("depth_acts",), busy="Measuring every layer…",
+                                why_not=_why_not)
+CKA_PRODUCT = Product("cka", lambda ws, s: (None if (p := _depth_params(ws, s)) is None
+                                            else {**p, "debiased": False}),
+                      _compute_cka, lane="measure", inputs=("depth_acts",),
+                      busy="Comparing layers (CKA)…", why_not=_why_not)
+MAP_QUALITY_PRODUCT = Product("map_quality", _quality_params, _compute_quality, lane="measure",
+                              inputs=("layer", "map"), busy="Measuring the map…",
+                              why_not=_layer_why_not)
 
 @dataclass(frozen=True)
 class SimilarityConfusionResult:
@@ -144,5 +145,10 @@ def _compute_simconf(req: ProductRequest, on_progress: ProgressFn, should_stop: 
         layer.activations, layer.samples, layer.predictions))
 
 
-register(Product("similarity_confusion", _simconf_params, _compute_simconf, lane="measure",
-                 inputs=("layer",), busy="Similarity vs confusion…", why_not=_simconf_why_not))
+SIMILARITY_CONFUSION_PRODUCT = Product(
+    "similarity_confusion", _simconf_params, _compute_simconf, lane="measure", inputs=("layer",),
+    busy="Similarity vs confusion…", why_not=_simconf_why_not)
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (DEPTH_ACTS_PRODUCT, LAYER_METRICS_PRODUCT, CKA_PRODUCT, MAP_QUALITY_PRODUCT,
+            SIMILARITY_CONFUSION_PRODUCT)

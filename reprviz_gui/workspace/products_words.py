@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.analysis.analogies import OffsetAnalysis
 from ..core.progress import ProgressFn, StopFn
-from .products import Product, ProductRequest, register
+from .products import Product, ProductRequest
 from .state import ResultTag, Session, Workspace
 
 NEIGHBOURS_K = 10  # rows of the neighbour table
@@ -127,9 +127,12 @@ def _compute_neighbours(req: ProductRequest, on_progress: ProgressFn,
                             np.array([c for _, c in found], dtype=np.float64))
 
 
-register(Product("words", _words_params, _compute_words, lane="quick", per_session=False,
-                 with_samples=False, busy="Finding analogies…", why_not=_words_why_not))
-register(Product("neighbours", _neighbours_params, _compute_neighbours, lane="quick",
-                 per_session=False, with_samples=False, inputs=("words",),
-                 busy="Finding neighbours…", why_not=_neighbours_why_not,
-                 follows_selection=True))
+WORDS_PRODUCT = Product("words", _words_params, _compute_words, lane="quick", per_session=False,
+                        with_samples=False, busy="Finding analogies…", why_not=_words_why_not)
+NEIGHBOURS_PRODUCT = Product("neighbours", _neighbours_params, _compute_neighbours, lane="quick",
+                             per_session=False, with_samples=False, inputs=("words",),
+                             busy="Finding neighbours…", why_not=_neighbours_why_not,
+                             follows_selection=True)
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (WORDS_PRODUCT, NEIGHBOURS_PRODUCT)
