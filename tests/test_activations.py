@@ -135,8 +135,9 @@ def test_one_pass_returns_all_layers_and_reuses_the_extractor(mlp):
     assert [o.shape for o in out.values()] == [(70, 144), (70, 16), (70, 8), (70, 4)]
     assert [e.details["batch"] for e in events] == [1, 2, 3]
     assert events[-1].fraction == 1.0 and all(e.stage == "extract" for e in events)
-    first = A._extractor(model, tuple(names))
-    assert A._extractor(model, tuple(names)) is first  # cached: no rebuild, no retrace
+    keys = tuple((n, "output") for n in names)
+    first = A._extractor(model, keys)
+    assert A._extractor(model, keys) is first  # cached: no rebuild, no retrace
     assert len(first.outputs) == 4  # one model, one forward pass for all four layers
     again = A.extract_layers(model, x, names, batch_size=32)
     for name in names:

@@ -52,6 +52,7 @@ def test_flatten_width_and_the_default_choice():
     assert default_reduction((48, 48, 16)) == "mean"  # 36,864 values > 4,096
     assert default_reduction((48, 48, 16), max_width=40_000) == "flatten"
     assert default_reduction((None, 16)) == "mean"
+    assert default_reduction((200, 32)) == "flatten"  # a sequence keeps its steps by default
     assert default_reduction((128,)) == "flatten"
     assert describe("mean", (48, 48, 16)) == "global average per channel of 48x48x16 -> 16"
     assert describe("mean", (128,)) == ""

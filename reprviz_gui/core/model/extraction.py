@@ -13,12 +13,15 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import ModelError, ShapeMismatchError, UnknownLayerError
 from ..progress import ProgressFn, StopFn, check_stop, report
+from .nested import get_layer_at, is_nested, tap_model
+from .reduction import DEFAULT_CROP, check_reduction, default_reduction, reduce_activations, \
+    reduced_width
 from .runtime import keras_module
 
 
@@ -78,6 +81,9 @@ def resolve_layer(model, name_or_index: str | int) -> str:
             f"(0..{len(names) - 1}: {', '.join(names)}).")
     if key in names:
         return key
+    if isinstance(key, str) and is_nested(key) and not is_raw(key):
+        get_layer_at(model, key)  # UnknownLayerError naming the nested model's layers
+        return key
     if is_raw(key) and raw_base(key) in names:
         _check_names(model, [key])  # a raw name is valid only for a Dense layer
         return key
@@ -88,12 +94,18 @@ def resolve_layer(model, name_or_index: str | int) -> str:
 
 def _check_names(model, names: Sequence[str]) -> None:
     valid = layer_names(model)
-    bad = [n for n in names if raw_base(n) not in valid]
+    for n in names:  # a path into a nested model: each step must exist
+        if is_nested(n) and not is_raw(n):
+            get_layer_at(model, n)
+    bad = [n for n in names if raw_base(n) not in valid and not is_nested(n)]
     if bad:
         raise UnknownLayerError(
             f"The model has no layer{'s' if len(bad) > 1 else ''} "
             f"{', '.join(repr(b) for b in bad)}; its layers are: {', '.join(valid)}.")
     raw = [n for n in names if is_raw(n)]
+    if any(is_nested(n) for n in raw):
+        raise UnknownLayerError("Raw projections exist only for Dense layers of the model "
+                                "itself, not inside a nested model.")
     if raw:
         dense = raw_layer_names(model)
         wrong = [n for n in raw if n not in dense]
@@ -111,9 +123,10 @@ _extractor_lock = threading.Lock()
 _MAX_EXTRACTORS_PER_MODEL = 8
 
 
-def _extractor(model, keys: tuple[str, ...]):
-    """A Keras model mapping the model's input to the tensors named by ``keys``
-    (``"layer"`` = its output, ``"layer/input"`` = its input), cached per model."""
+def _extractor(model, keys: tuple[tuple[str, str], ...]):
+    """A Keras model mapping the model's input to the tensors named by ``keys``: ``(path,
+    "output")`` a layer's output, ``(path, "input")`` its input; a path inside a nested model
+    reads the flattened graph (``nested.tap_model``). Cached per model."""
     keras = keras_module()
     with _extractor_lock:
         per_model = _extractors.get(model)
@@ -126,29 +139,35 @@ def _extractor(model, keys: tuple[str, ...]):
     if not getattr(model, "inputs", None):
         raise ModelError("The model has no defined input; it must be built with "
                          "keras.Input(shape) before its layers can be read.")
-    tensors = []
-    for key in keys:
-        name, _, part = key.partition("/")
-        layer = model.get_layer(name)
-        try:
-            tensor = layer.input if part == "input" else layer.output
-        except (AttributeError, ValueError) as err:
-            raise ModelError(f"Layer {name!r} cannot be read on its own (it is used more than "
-                             f"once or is inside a nested model): {err}") from err
-        if isinstance(tensor, (list, tuple)):
-            if len(tensor) != 1:
-                raise ModelError(f"Layer {name!r} has {len(tensor)} "
-                                 f"{'inputs' if part else 'outputs'}; only single-tensor layers "
-                                 "can be shown.")
-            tensor = tensor[0]
-        tensors.append(tensor)
-    extractor = keras.Model(model.inputs, tensors, name="reprviz_extractor")
+    if any(is_nested(name) for name, _ in keys):
+        extractor = tap_model(model, keys)
+    else:
+        tensors = []
+        for name, part in keys:
+            layer = model.get_layer(name)
+            try:
+                tensor = layer.input if part == "input" else layer.output
+            except (AttributeError, ValueError) as err:
+                raise ModelError(f"Layer {name!r} cannot be read on its own (it is used more "
+                                 f"than once or is inside a nested model): {err}") from err
+            tensors.append(tensor)
+        _check_single(keys, tensors)
+        tensors = [t[0] if isinstance(t, (list, tuple)) else t for t in tensors]
+        extractor = keras.Model(model.inputs, tensors, name="reprviz_extractor")
     with _extractor_lock:
         per_model = _extractors.setdefault(model, {})
         if len(per_model) >= _MAX_EXTRACTORS_PER_MODEL:
             per_model.pop(next(iter(per_model)))
         per_model[keys] = extractor
     return extractor
+
+
+def _check_single(keys, tensors) -> None:
+    for (name, part), tensor in zip(keys, tensors):
+        if isinstance(tensor, (list, tuple)) and len(tensor) != 1:
+            raise ModelError(f"Layer {name!r} has {len(tensor)} "
+                             f"{'inputs' if part == 'input' else 'outputs'}; only single-tensor "
+                             "layers can be shown.")
 
 
 def forget_extractors(model) -> None:
@@ -161,13 +180,43 @@ def _output_size(tensor_shape) -> int:
     return int(np.prod([int(d) for d in tuple(tensor_shape)[1:] if d is not None] or [1]))
 
 
+def layer_output_shape(model, name: str) -> tuple:
+    """A layer's output shape without the batch axis (a path reads a nested model's layer)."""
+    layer = get_layer_at(model, raw_base(name)) if is_nested(name) else \
+        model.get_layer(raw_base(name))
+    out = layer.output
+    out = out[0] if isinstance(out, (list, tuple)) else out
+    return tuple(None if d is None else int(d) for d in tuple(out.shape)[1:])
+
+
+def reductions_for(model, names: Sequence[str],
+                   reductions: "Mapping[str, str] | None" = None) -> dict[str, str]:
+    """The reduction each layer is read with: the one asked for, else ``default_reduction``
+    of its shape (global average once flattening would pass the width limit). Raw
+    projections are flat: ``"flatten"``."""
+    reductions = dict(reductions or {})
+    out = {}
+    for name in names:
+        if is_raw(name):
+            out[name] = "flatten"
+            continue
+        asked = reductions.get(name) or reductions.get("*")
+        out[name] = check_reduction(asked) if asked else \
+            default_reduction(layer_output_shape(model, name))
+    return out
+
+
 def extraction_bytes(model, layer_names: Sequence[str], n: int,
-                     inputs_of: Sequence[str] = ()) -> int:
+                     inputs_of: Sequence[str] = (),
+                     reductions: "Mapping[str, str] | None" = None,
+                     crop: int = DEFAULT_CROP) -> int:
     """Bytes the float32 result of ``extract_layers`` would take, for a memory check first."""
     _check_names(model, list(layer_names) + list(inputs_of))
     total = 0
+    hows = reductions_for(model, layer_names, reductions)
     for name in layer_names:
-        total += _output_size(model.get_layer(raw_base(name)).output.shape)
+        total += reduced_width(layer_output_shape(model, name), hows[name], crop) \
+            if not is_raw(name) else _output_size(model.get_layer(raw_base(name)).output.shape)
     for name in inputs_of:
         inp = model.get_layer(name).input
         inp = inp[0] if isinstance(inp, (list, tuple)) else inp
@@ -177,11 +226,16 @@ def extraction_bytes(model, layer_names: Sequence[str], n: int,
 
 def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size: int = 256,
                    inputs_of: Sequence[str] = (), on_progress: ProgressFn | None = None,
-                   should_stop: StopFn | None = None) -> dict[str, np.ndarray]:
+                   should_stop: StopFn | None = None,
+                   reductions: "Mapping[str, str] | None" = None,
+                   crop: int = DEFAULT_CROP) -> dict[str, np.ndarray]:
     """All requested layers in one batched forward pass (inference mode: dropout off).
 
-    Returns ``{name: (N, units) float32}`` with each output flattened, plus
-    ``{f"{name}/input": ...}`` for every name in ``inputs_of``. A raw name
+    Returns ``{name: (N, width) float32}``, each layer's batch reduced as it arrives
+    (``reduction.reduce_activations``: ``reductions[name]``, or ``reductions["*"]``, else
+    ``reductions_for``'s default), so a convolutional layer's full maps are never held for all
+    samples; plus ``{f"{name}/input": ...}`` (flattened) for every name in ``inputs_of``.
+    A name may be a path into a nested model (``"backbone/block_3_add"``). A raw name
     (``"hidden_2:raw"``) gives that Dense layer's input times its kernel, computed batch by
     batch in the same pass. Reports stage ``"extract"`` per batch; cancels between batches
     (``Cancelled``). Unknown names raise ``UnknownLayerError`` listing the valid ones.
@@ -191,9 +245,10 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
     _check_names(model, requested + inputs_of)
     raw = [n for n in requested if is_raw(n)]
     names = [n for n in requested if not is_raw(n)]
+    hows = reductions_for(model, names, reductions)
     # the raw projections read their layer's input: ask the extractor for it too
     wanted_inputs = list(dict.fromkeys(inputs_of + [raw_base(n) for n in raw]))
-    keys = tuple(names) + tuple(f"{n}/input" for n in wanted_inputs)
+    keys = tuple((n, "output") for n in names) + tuple((n, "input") for n in wanted_inputs)
     if not keys:
         return {}
     kernels = {n: _dense_kernel(model, raw_base(n)) for n in raw}
@@ -207,14 +262,17 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
             f"{tuple(x.shape[1:])}.")
     check_stop(should_stop)
     extractor = _extractor(model, keys)
-    sizes = [_output_size(t.shape) for t in extractor.outputs]
-    kept = [k for k in keys if not (k.endswith("/input") and k[:-6] not in inputs_of)]
+    shapes = [tuple(None if d is None else int(d) for d in tuple(t.shape)[1:])
+              for t in extractor.outputs]
+    widths = [reduced_width(shape, hows[name], crop) if part == "output"
+              else _output_size((None,) + shape) for (name, part), shape in zip(keys, shapes)]
+    kept = [k for k in keys if k[1] == "output" or k[0] in inputs_of]
     # inputs read only for a raw projection are not stored whole: one batch at a time
-    out = [np.empty((n, s), dtype=np.float32) if k in kept else None
-           for k, s in zip(keys, sizes)]
+    out = [np.empty((n, w), dtype=np.float32) if k in kept else None
+           for k, w in zip(keys, widths)]
     raw_out = {r: np.empty((n, kernels[r].shape[1]), dtype=np.float32) for r in raw}
     for r in raw:
-        width = sizes[keys.index(f"{raw_base(r)}/input")]
+        width = widths[keys.index((raw_base(r), "input"))]
         if width != kernels[r].shape[0]:
             raise ModelError(f"Layer {raw_base(r)!r} applies its kernel along the last axis of "
                              f"a {width}-value input; its raw projection needs a flat input.")
@@ -229,17 +287,19 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
             result = [result]
         batch = {}
         for key, store, values in zip(keys, out, result):
-            values = np.asarray(values, dtype=np.float32).reshape(stop - start, -1)
+            how = hows[key[0]] if key[1] == "output" else "flatten"
+            values = reduce_activations(np.asarray(values), how, crop)
             batch[key] = values
             if store is not None:
                 store[start:stop] = values
         for r in raw:
-            raw_out[r][start:stop] = np.matmul(batch[f"{raw_base(r)}/input"], kernels[r])
+            raw_out[r][start:stop] = np.matmul(batch[(raw_base(r), "input")], kernels[r])
         elapsed = time.perf_counter() - started
         report(on_progress, "extract", b / batches, f"Reading layers: batch {b}/{batches}",
                elapsed / b * (batches - b), batch=b, batches=batches)
     check_stop(should_stop)
-    found = {k: v for k, v in zip(keys, out) if v is not None}
+    found = {(k[0] if k[1] == "output" else f"{k[0]}/input"): v
+             for k, v in zip(keys, out) if v is not None}
     found.update(raw_out)
     # in the order asked: layers (raw ones among them), then the inputs
     return {k: found[k] for k in requested + [f"{m}/input" for m in inputs_of]}

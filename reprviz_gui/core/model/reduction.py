@@ -51,10 +51,13 @@ def has_maps(shape: Sequence[Optional[int]]) -> bool:
 
 def default_reduction(shape: Sequence[Optional[int]], max_width: int = DEFAULT_MAX_WIDTH) -> str:
     """``"flatten"`` when the flattened width fits ``max_width`` (or there is nothing to
-    reduce), else ``"mean"``. ``shape`` excludes the batch axis; an unknown size counts as wide."""
+    reduce), else ``"mean"``. ``shape`` excludes the batch axis; an unknown size counts as wide.
+    Sequences (steps x features: an embedding, an LSTM returning sequences) stay flattened
+    unless asked, as the course's views show them: the order of the words is what they hold;
+    only maps with positions in two or more axes (images) default to the global average."""
     shape = tuple(shape)
-    if not has_maps(shape):
-        return "flatten"
+    if len(shape) < 3:
+        return "flatten" if None not in shape else "mean"
     if any(d is None for d in shape):
         return "mean"
     return "flatten" if int(np.prod(shape)) <= int(max_width) else "mean"
