@@ -49,9 +49,10 @@ def test_flatten_width_and_the_default_choice():
     a = _maps((3, 4, 4, 2))
     np.testing.assert_array_equal(reduce_activations(a, "flatten"), a.reshape(3, -1))
     assert default_reduction((4, 4, 2)) == "flatten"
-    assert default_reduction((48, 48, 16)) == "mean"  # 36,864 values > 4,096
+    assert default_reduction((48, 48, 16)) == "mean"  # 36,864 values > 8,192
     assert default_reduction((48, 48, 16), max_width=40_000) == "flatten"
     assert default_reduction((None, 16)) == "mean"
+    assert default_reduction((32, 32, 6)) == "flatten"  # the course LeNet's conv_1, as before
     assert default_reduction((200, 32)) == "flatten"  # a sequence keeps its steps by default
     assert default_reduction((128,)) == "flatten"
     assert describe("mean", (48, 48, 16)) == "global average per channel of 48x48x16 -> 16"
