@@ -27,6 +27,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="reprviz", description="Open the reprviz window.",
         epilog=f"view ids for --view: {views}")
+    parser.add_argument("session", nargs="?", default="", metavar="SESSION",
+                        help="a session file (.reprviz) to open")
     parser.add_argument("--demo", action="store_true",
                         help="run a scripted session (train, pick the layer, fill every view), "
                              "save a screenshot and exit")
@@ -96,7 +98,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         window = MainWindow()
     window.show()
     _close_on_terminal_signals(window)
-    QTimer.singleShot(0, window.start)  # heavy work begins once the window is on screen
+    # heavy work begins once the window is on screen
+    QTimer.singleShot(0, lambda: window.start(args.session if not args.demo else ""))
     if demo is not None:
         QTimer.singleShot(0, demo.begin)
     code = app.exec()

@@ -63,6 +63,12 @@ def _export_dialog(win: "MainWindow") -> Any:
     return export_dialog(win)
 
 
+def _session() -> Any:
+    from . import window_session  # loads on first use
+
+    return window_session
+
+
 def _sweep_dialog(win: "MainWindow") -> Any:
     from .widgets.sweep_dialog import open_sweep_dialog
 
@@ -79,9 +85,17 @@ COMMANDS: list[Command] = [
     Command("open_folder", "&File", "Open &folder…", wa.open_folder, "Ctrl+Shift+O",
             _not_training),
     Command("recent", "&File", "Open &recent", fill=wa.fill_recent_menu),
+    Command("save_session", "&File", "Save sess&ion", lambda win: _session().save_session(win),
+            QKeySequence.StandardKey.Save, separator=True,
+            tip="one file with the data reference, the models, the results, the selection, "
+                "the views' options and the layout"),
+    Command("open_session", "&File", "Open sessio&n…",
+            lambda win: _session().open_session_dialog(win), "Ctrl+Alt+O", _not_training),
+    Command("recent_sessions", "&File", "Recent sess&ions",
+            fill=lambda win, menu: _session().fill_recent_sessions(win, menu)),
     Command("load_model", "&File", "&Load model…", wa.load_model, "Ctrl+L", _not_training,
             separator=True),
-    Command("save_model", "&File", "&Save model…", wa.save_model, QKeySequence.StandardKey.Save),
+    Command("save_model", "&File", "&Save model…", wa.save_model, "Ctrl+Shift+M"),
     Command("screenshot", "&File", "Save &window image…", wa.save_screenshot, "Ctrl+Shift+S"),
     Command("export", "&File", "&Export…", lambda win: _export_dialog(win), "Ctrl+E",
             tip="The projector bundle, tables, figures of the views and an HTML report"),

@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self.dialogs: list[QMessageBox] = []  # open non-modal dialogs (tests look at them)
         self.hosts: dict[str, ViewHost] = {}
         self.words_auto_opened: Optional[dict[str, bool]] = None  # see show_word_table_views
+        self.session_path = ""  # the session file last saved or opened (window_session.py)
+        self.setAcceptDrops(True)  # a session file dropped on the window opens
         self._build_ui()
         self._connect()
         self._restore_layout()
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         c.failed.connect(self.show_failure)
         c.unsafe_model.connect(self.ask_trust_model)
         c.unsafe_data.connect(self.ask_trust_data)
+        c.session_saved.connect(self.on_session_saved)
         self._selecting_from = ""  # the view whose click made the pending selection
         for view_id, host in self.hosts.items():
             host.selection_requested.connect(
@@ -152,10 +155,39 @@ class MainWindow(QMainWindow):
         return self.hosts[view_id].view(session_id)
 
     # --- start and stop ----------------------------------------------------------------------
-    def start(self) -> None:
-        """Called once the window is visible: all heavy work starts in the background."""
+    def start(self, session: str = "") -> None:
+        """Called once the window is visible: all heavy work starts in the background; with a
+        session file (``main.py SESSION``) that opens instead of the remembered dataset."""
         self._update_wanted()
-        self.controller.start()
+        if not session:
+            self.controller.start()
+            return
+        from .window_session import open_session
+
+        self.controller.start(open_data=False)
+        if not open_session(self, session):
+            self.controller.open_dataset(self.controller.settings.source)
+
+    @Slot(str)
+    def on_session_saved(self, path: str) -> None:
+        from .window_session import on_session_saved
+
+        on_session_saved(self, path)
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        from .window_session import is_session_file
+
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) == 1 and urls[0].isLocalFile() and is_session_file(urls[0].toLocalFile()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        from .window_session import is_session_file, open_session
+
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and is_session_file(urls[0].toLocalFile()):
+            event.acceptProposedAction()
+            open_session(self, urls[0].toLocalFile())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember:

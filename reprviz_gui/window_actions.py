@@ -245,7 +245,8 @@ def recent_files(win: "MainWindow") -> list[tuple[str, str]]:
     """(kind, path) pairs, newest first; kind is "data" or "model"."""
     try:
         raw = json.loads(win.qsettings.value(RECENT_KEY, "") or "[]")
-        return [(str(k), str(p)) for k, p in raw if k in ("data", "model")][:RECENT_MAX]
+        return [(str(k), str(p)) for k, p in raw
+                if k in ("data", "model", "session")][:RECENT_MAX]
     except (ValueError, TypeError):
         return []  # a damaged entry costs the list, never the window
 
@@ -261,10 +262,11 @@ def remember_recent(win: "MainWindow", kind: str, path: str) -> None:
 
 def fill_recent_menu(win: "MainWindow", menu: Any) -> None:
     """The Open recent submenu, made when it opens: files that are gone are dropped (and said)."""
-    items = recent_files(win)
+    every = recent_files(win)
+    items = [i for i in every if i[0] != "session"]  # sessions: File → Recent sessions
     present = [(k, p) for k, p in items if Path(p).exists()]
     if len(present) < len(items):
-        _save_recent(win, present)
+        _save_recent(win, [i for i in every if i[0] == "session" or i in present])
         gone = len(items) - len(present)
         win.show_message(f"Removed {gone} file(s) that no longer exist from Open recent.")
     for kind, path in present:

@@ -51,6 +51,8 @@ class Controller(WorkspaceSignals):
                                    pca_components=s.pca_components)
         self._activity: dict[int, tuple[str, float, Optional[float]]] = {}  # per running job
         self._method_before_words: Optional[str] = None
+        self.data_options: Optional[LoadOptions] = None  # how the open dataset was read
+        self._restoring: Optional[tuple] = None  # (LOAD job, RestorePlan, on_applied)
         self.lanes = {name: Lane(name, self) for name in LANES}
         for lane in self.lanes.values():
             lane.job_started.connect(self._on_job_started)
@@ -140,14 +142,15 @@ class Controller(WorkspaceSignals):
         self.training.cancel()
 
     # --- intents ---------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, open_data: bool = True) -> None:
         """After the window shows: start the map process and pay TF's and the default map
         method's start-up costs in the background, and open the remembered (or default)
         dataset."""
         self._warm_up_maps(self.settings.method)
         self.lanes["model"].submit(Job(JobKind.WARMUP, jobs.warm_up_tensorflow_job(),
                                        "starting TensorFlow"), supersede=False)
-        self.open_dataset(self.settings.source)
+        if open_data:  # False: a session file opens instead (main.py SESSION)
+            self.open_dataset(self.settings.source)
 
     def _warm_up_maps(self, method: str) -> None:
         """The map process started (it imports while the rest starts) and ``method``'s
@@ -242,6 +245,32 @@ class Controller(WorkspaceSignals):
             ok = lane.shutdown(left) and ok
         return ok
 
+    # --- sessions (workspace/session_io.py, session_restore.py) -------------------------------
+    def save_session(self, path: str | Path, views: dict | None = None,
+                     layout: dict | None = None) -> None:
+        """Write the session file on the model lane (the models live there); ``session_saved``
+        then says where. Raises ``ReprvizError`` when there is nothing to save."""
+        from .session_io import save_job, snapshot
+
+        snap = snapshot(self.workspace, self.settings, self.scheduler.store, self.active,
+                        self.data_options, views, layout, self.history.made_rows())
+        self.lanes["model"].submit(Job(JobKind.SAVE, save_job(path, snap),
+                                       f"saving {Path(path).name}", payload=("session", snap)),
+                                   supersede=False)
+
+    def restore_session(self, plan: Any, on_applied: Any = None) -> None:
+        """Open a session read by ``session_io.read_plan``: its data is loaded (a stored copy
+        or the file it names), then its models, and its results go into the store, so the
+        views draw them without training or computing; ``on_applied(plan)`` runs once the
+        workspace holds the session (the window restores view options and layout there)."""
+        if self.training_sessions():
+            self.cancel_training()
+            self.message.emit("Training stopped: a session is being opened.")
+        job = Job(JobKind.LOAD, jobs.load_dataset_job(plan.data_source, plan.load_options),
+                  f"opening {plan.path.name}", payload=(plan.data_source, plan.load_options))
+        self._restoring = (job, plan, on_applied)
+        self.lanes["data"].submit(job)
+
     # --- helpers -----------------------------------------------------------------------------
     def _make_samples(self) -> None:
         ws = self.workspace
@@ -279,7 +308,7 @@ class Controller(WorkspaceSignals):
             JobKind.BUILD: self.models.model_ready,
             JobKind.LOAD_MODEL: self.models.model_ready,
             JobKind.TRAIN: self.training.trained,
-            JobKind.SAVE: lambda j, path: self.message.emit(f"Model saved to {path}."),
+            JobKind.SAVE: self._saved,
             JobKind.PRODUCT: self.scheduler.finished,
         }.get(job.kind)
         if handler is not None:
@@ -332,9 +361,25 @@ class Controller(WorkspaceSignals):
         self.activity.emit(_capitalise(running[0].description) + "…", -1.0, None)
 
     # --- finished jobs -------------------------------------------------------------------------
+    def _saved(self, job: Job, path: Any) -> None:
+        if isinstance(job.payload, tuple) and job.payload[0] == "session":
+            self.message.emit(f"Session saved to {path}.")
+            self.session_saved.emit(str(path))
+        else:
+            self.message.emit(f"Model saved to {path}.")
+
     def _loaded(self, job: Job, dataset: Dataset) -> None:
-        source, _ = job.payload
+        source, options = job.payload
         ws = self.workspace
+        if self._restoring is not None and self._restoring[0] is job:
+            from .session_restore import apply_restore
+
+            _, plan, on_applied = self._restoring
+            self._restoring = None
+            self.data_options = options
+            apply_restore(self, plan, dataset, on_applied)
+            return
+        self.data_options = options
         self.settings.source = source
         ws.new_dataset(dataset, source)
         self.scheduler.drop_stale()

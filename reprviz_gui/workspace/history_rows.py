@@ -97,6 +97,7 @@ class HistoryService(QObject):
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
         self._done.connect(self._on_done)  # queued: emitted on the worker thread
+        self._made: list["RunRecord"] = []  # rows of this window's session (session files)
 
     def record_run(self, run: Optional[RunStart], outcome: "TrainOutcome") -> bool:
         """Append the run's row (in the background); False when there is nothing to record
@@ -109,7 +110,36 @@ class HistoryService(QObject):
     def append(self, record: "RunRecord") -> None:
         from ..core.io.history import append_run
 
+        self._made.append(record)
         self._submit(lambda: append_run(record))
+
+    def made_rows(self) -> list[dict]:
+        """The rows added in this session, as JSON (a session file keeps them)."""
+        return [r.to_json() for r in self._made]
+
+    def adopt(self, rows: Iterable[dict]) -> None:
+        """A session's rows: each one the run history lacks (by id) is added to it."""
+        from ..core.io.history import RunRecord, append_run, load_history
+
+        records = []
+        for raw in rows:
+            try:
+                records.append(RunRecord.from_json(raw))
+            except (ValueError, TypeError):
+                continue  # a row a hand edit damaged: left out, the rest kept
+        if not records:
+            return
+        self._made.extend(records)
+
+        def add() -> "HistoryLoad":
+            have = {r.id for r in load_history().records}
+            load = None
+            for r in records:
+                if r.id not in have:
+                    load = append_run(r)
+            return load if load is not None else load_history()
+
+        self._submit(add)
 
     def delete(self, ids: Iterable[str]) -> None:
         from ..core.io.history import delete_runs

@@ -45,6 +45,9 @@ class ModelService:
         workspace.sessions = {"A": Session("A", preset=s.preset, params=dict(s.model_params))}
         self.active = "A"  # the session the sidebar edits and trains
         self._no_model_was_automatic = False
+        # session id -> called with the session once its restored model is in place, before
+        # the views are served (workspace/session_restore.py puts the stored results then)
+        self.restore_hooks: dict[str, Any] = {}
 
     # --- reading ---------------------------------------------------------------------------
     def session(self, session_id: Optional[str] = None) -> Session:
@@ -264,6 +267,9 @@ class ModelService:
         names = [l.name for l in self.layers_of(s.id)]
         if s.layer not in names:
             s.layer = default_layer(self.layers_of(s.id))
+        hook = self.restore_hooks.pop(s.id, None)
+        if hook is not None:
+            hook(s)
         self.scheduler.drop_stale()
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)

@@ -25,6 +25,8 @@ class WorkspaceSignals(QObject):
     failed = Signal(str, object)  # what was being done, JobFailure
     unsafe_model = Signal(str, str, str)  # session id, path, message: ask "trust this file?"
     unsafe_data = Signal(str, str)  # source, message: ask "trust this file?"
+    session_saved = Signal(str)  # the session file written
+    session_restored = Signal(str)  # a session file's results are in the store and shown
 
 
 __all__ = ["WorkspaceSignals"]

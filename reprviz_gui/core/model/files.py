@@ -286,6 +286,14 @@ def load_model_file(path: str | Path, trust: bool = False):
     ``builtins.exec``, a custom class) raises ``ForeignCodeError`` before Keras reads the file,
     even with ``trust``. Missing, corrupt or mislabelled files raise ``ModelFileError``.
     """
+    path = check_model_file(path, trust)
+    return _load_checked(path, trust)
+
+
+def check_model_file(path: str | Path, trust: bool = False) -> Path:
+    """Every check made before Keras reads the file (also for a model inside a session file):
+    its type, its config's size and depth, no module outside Keras (trusted or not), and no
+    Lambda layer unless ``trust``. Returns the path; raises as ``load_model_file`` does."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"Model file not found: {path}")
@@ -322,7 +330,12 @@ def load_model_file(path: str | Path, trust: bool = False):
     lambdas = _find_lambdas(config)
     if lambdas and not trust:
         raise _unsafe(path, lambdas)
+    return path
 
+
+def _load_checked(path: Path, trust: bool):
+    lambdas = _find_lambdas(_read_config(path, "keras" if path.suffix.lower() == ".keras"
+                                         else "h5")) if trust else []
     keras = keras_module()
     try:
         model = keras.saving.load_model(str(path), safe_mode=not trust, compile=False)

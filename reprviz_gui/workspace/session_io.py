@@ -1,0 +1,262 @@
+"""Sessions, Qt-free: what goes into a session file and what opening one gives back.
+
+``snapshot`` reads the workspace (its ``WorkspaceState``), the settings, the current results in
+the store, the run-history rows made in this session and what the window adds (each view's
+options, the dock layout); ``save_job`` runs on the model lane (the models live there): each
+model saved as ``.keras``, then one file written atomically (``core/io/session_file.py``).
+``read_plan`` reads and checks a file completely before anything in the window changes: a
+session from a newer version, a damaged file, a data file that has moved, a model holding a
+Lambda layer that is not trusted all raise one ``ReprvizError`` and leave the window as it was.
+The controller then applies the ``RestorePlan`` (``Controller.restore_session``).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..core.data.types import LoadOptions
+from ..core.errors import ReprvizError
+from ..core.io import session_file
+from ..core.io.session_file import MAX_EMBEDDED_DATA, SessionFileError
+from .results import ResultKey
+from .session_state import NOT_SAVED, StateError, Unencodable, WorkspaceState, decode_result, \
+    encode_result
+from .settings import Settings
+from .state import ModelHandle, ResultTag, Workspace
+
+
+@dataclass
+class Snapshot:
+    """Everything of a session but its models (which the save job writes on the model lane)."""
+
+    manifest: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    files: dict[str, Path]  # stored data files: name in the session -> path
+    handles: dict[str, ModelHandle]  # session id -> model to save
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestorePlan:
+    """A session file read and checked: what the controller and the window restore."""
+
+    path: Path
+    state: WorkspaceState
+    settings: Settings
+    data_source: str  # what to load: the original path/name, or the stored copy
+    load_options: LoadOptions
+    entries: list[dict[str, Any]]
+    arrays: dict[str, np.ndarray]
+    models: dict[str, Path]  # session id -> extracted .keras
+    trust: bool
+    views: dict[str, dict[str, Any]]  # "view_id/session_id" -> options
+    layout: dict[str, str]  # "window_state" / "views_state": base64
+    history_rows: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    def decode(self, samples: Any, tag_for: Any) -> list[tuple[ResultKey, Any]]:
+        return [decode_result(e, self.arrays, samples, tag_for) for e in self.entries]
+
+
+# --- saving ------------------------------------------------------------------------------------
+def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
+             load_options: Optional[LoadOptions] = None, views: Optional[dict] = None,
+             layout: Optional[dict] = None, history_rows: Optional[list] = None,
+             extra_results: Optional[list[tuple[ResultKey, Any]]] = None) -> Snapshot:
+    """The session as it is now (results: every current one the store holds)."""
+    from .. import __version__
+
+    if ws.dataset is None:
+        raise ReprvizError("There is nothing to save yet: open a dataset first.")
+    state = WorkspaceState.capture(ws, active, _options_dict(load_options or LoadOptions()))
+    arrays: dict[str, np.ndarray] = {}
+    entries, left_out = [], []
+    results = list(extra_results or []) + [(k, v) for k, v in _store_items(store)
+                                           if ws.is_current(k.tag) and k.kind not in NOT_SAVED]
+    seen = set()
+    for i, (key, value) in enumerate(results):
+        if key in seen:
+            continue
+        seen.add(key)
+        part: dict[str, np.ndarray] = {}
+        try:
+            entries.append(encode_result(key, value, part, f"r{i}"))
+        except Unencodable:
+            left_out.append(key.kind)
+            continue
+        arrays.update(part)
+    data, files, notes = _data_reference(ws.source, load_options)
+    if left_out:
+        notes.append(f"Not stored (computed again when shown): {', '.join(sorted(set(left_out)))}.")
+    manifest = {
+        "app_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dataset": {"name": ws.dataset.name, **data},
+        "settings": settings.to_dict(),
+        "workspace": state.to_dict(),
+        "results": entries,
+        "views": dict(views or {}),
+        "layout": dict(layout or {}),
+        "history_rows": list(history_rows or []),
+        "notes": notes,
+    }
+    handles = {s.id: s.handle for s in ws.sessions.values() if s.handle is not None}
+    return Snapshot(manifest, arrays, files, handles, notes)
+
+
+def _store_items(store: Any) -> list[tuple[ResultKey, Any]]:
+    with store._lock:  # the store's own lock: a lane may put a result meanwhile
+        return [(k, v[0]) for k, v in store._items.items()]
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "data"
+
+
+def _data_reference(source: str, options: Optional[LoadOptions]
+                    ) -> tuple[dict[str, Any], dict[str, Path], list[str]]:
+    """The dataset's reference; a user's data file (and labels file) stored when small
+    enough, else a note that it must stay where it is."""
+    ref: dict[str, Any] = {"source": str(source), "stored": None, "labels_stored": None}
+    files: dict[str, Path] = {}
+    notes: list[str] = []
+    path = Path(source)
+    if path.is_file():
+        if path.stat().st_size <= MAX_EMBEDDED_DATA:
+            ref["stored"] = _safe_name(path.name)
+            files[ref["stored"]] = path
+        else:
+            notes.append(f"The data file {path} is larger than "
+                         f"{MAX_EMBEDDED_DATA // 2**20} MB and is not stored in the session: "
+                         "it must stay where it is to open the session.")
+    elif path.is_dir():
+        notes.append(f"The data folder {path} is not stored in the session: it must stay where "
+                     "it is to open the session.")
+    labels = options.labels_file if options is not None else None
+    if labels and Path(labels).is_file() and ref["stored"]:
+        name = "labels-" + _safe_name(Path(labels).name)
+        ref["labels_stored"] = name
+        files[name] = Path(labels)
+    return ref, files, notes
+
+
+def _options_dict(options: LoadOptions) -> dict[str, Any]:
+    d = asdict(options)
+    if d.get("label_map") is not None:
+        d["label_map"] = [[int(k), int(v)] for k, v in d["label_map"].items()]
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def options_from_dict(d: Any) -> LoadOptions:
+    if not isinstance(d, dict):
+        raise StateError("its data options are not an object")
+    kw: dict[str, Any] = {}
+    base = LoadOptions()
+    for f in fields(LoadOptions):
+        if f.name not in d:
+            continue
+        v = d[f.name]
+        if f.name == "label_map" and v is not None:
+            v = {int(a): int(b) for a, b in v}
+        elif f.name in ("image_shape", "image_size") and v is not None:
+            if not isinstance(v, list) or not all(isinstance(x, int) for x in v):
+                raise StateError(f"its data option {f.name!r} is not a shape")
+            v = tuple(v)
+        elif v is not None and getattr(base, f.name) is not None and \
+                not isinstance(v, type(getattr(base, f.name))):
+            raise StateError(f"its data option {f.name!r} is {type(v).__name__}")
+        kw[f.name] = v
+    return LoadOptions(**kw)
+
+
+def save_job(path: str | Path, snap: Snapshot) -> Any:
+    """The job (model lane) writing the session: the models first, then one atomic file."""
+
+    def run(on_progress: Any, should_stop: Any) -> Path:
+        from ..core.model.files import save_model_file
+        from . import handles
+
+        with tempfile.TemporaryDirectory(prefix="reprviz-save-") as tmp:
+            models = {}
+            for sid, handle in snap.handles.items():
+                models[sid] = save_model_file(handles.resolve(handle), Path(tmp) / f"{sid}.keras")
+            return session_file.write_session(path, snap.manifest, snap.arrays, models,
+                                              snap.files, should_stop)
+
+    return run
+
+
+# --- opening -----------------------------------------------------------------------------------
+def read_plan(path: str | Path, trust: bool = False,
+              extract_to: Optional[str | Path] = None) -> RestorePlan:
+    """Read and check a session file completely; nothing in the window changes here."""
+    from ..core.model.files import check_model_file
+
+    path = Path(path)
+    folder = Path(extract_to) if extract_to else Path(tempfile.mkdtemp(prefix="reprviz-session-"))
+    contents = session_file.read_session(path, folder,
+                                         check_model=lambda p: check_model_file(p, trust))
+    m = contents.manifest
+    try:
+        state = WorkspaceState.from_dict(m.get("workspace"))
+        settings, _ = Settings.from_dict(m.get("settings"))
+        options = options_from_dict(state.load_options)
+        entries = m.get("results", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise StateError("its results are not a list")
+        for ms in state.models:
+            if ms.has_model and ms.id not in contents.models:
+                raise StateError(f"model {ms.id} is missing")
+        views, layout, rows = m.get("views", {}), m.get("layout", {}), m.get("history_rows", [])
+        if not isinstance(views, dict) or not isinstance(layout, dict) or \
+                not isinstance(rows, list):
+            raise StateError("its views, layout or history rows are not what reprviz writes")
+    except StateError as err:
+        raise SessionFileError(f"{path.name} is damaged: {err}.") from None
+    source = _data_to_open(path, m.get("dataset", {}), contents.files, options)
+    return RestorePlan(path, state, settings, source, options, entries, contents.arrays,
+                       contents.models, trust, views,
+                       {k: v for k, v in layout.items() if isinstance(v, str)}, rows,
+                       [n for n in m.get("notes", []) if isinstance(n, str)])
+
+
+def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOptions) -> str:
+    if not isinstance(ref, dict) or not isinstance(ref.get("source"), str):
+        raise SessionFileError(f"{path.name} is damaged: it names no dataset.")
+    stored = ref.get("stored")
+    if stored:
+        if stored not in files:
+            raise SessionFileError(f"{path.name} is damaged: its stored data file is missing.")
+        labels = ref.get("labels_stored")
+        if labels and labels in files:
+            options.labels_file = str(files[labels])
+        return str(files[stored])
+    source = ref["source"]
+    from ..core.data.sources import list_sources
+
+    names = {s.name for s in list_sources()}
+    if source not in names and not Path(source).exists():
+        raise SessionFileError(
+            f"{path.name} uses the data at {source}, which is no longer there (moved or "
+            "deleted): put it back at that place to open the session.")
+    return source
+
+
+def tag_maker(ws: Workspace, samples_key: str) -> Any:
+    """``tag_for(session id, with_samples)`` for results restored into ``ws`` now."""
+
+    def tag_for(session_id: str, with_samples: bool) -> ResultTag:
+        key = samples_key if with_samples else ""
+        if not session_id:
+            return ResultTag(ws.dataset_id, key)
+        s = ws.sessions.get(session_id)
+        return ResultTag(ws.dataset_id, key, session_id, s.version if s is not None else -1)
+
+    return tag_for

@@ -1,0 +1,153 @@
+"""Sessions in the window (pytest-qt): File → Save session, then a second window opens the file
+and shows the same arrays, layer, selection, view options and layout, with no training,
+extraction or map job run; a damaged or newer file changes nothing."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from gui_support import fast_settings, layer_result, map_result, wait_idle, wait_layer
+from reprviz_gui.workers.lane import JobKind
+from reprviz_gui.workspace.state import Selection
+
+
+def _trained(qtbot, win):
+    c = win.controller
+    c.train()
+    qtbot.waitUntil(lambda: c.result("evaluation", "A") is not None, timeout=120_000)
+    wait_idle(qtbot, win)
+
+
+def _new_window(qtbot, started: list):
+    from reprviz_gui.main_window import MainWindow
+    from reprviz_gui.workspace.controller import Controller
+
+    win = MainWindow(Controller(fast_settings(source="fashion-mnist-sample")), remember=False)
+    qtbot.addWidget(win)
+    for lane in win.controller.lanes.values():
+        lane.job_started.connect(lambda job: started.append(job.kind))
+    win.show()
+    return win
+
+
+def _save(qtbot, win, path):
+    from reprviz_gui.window_session import save_session
+
+    saved = []
+    win.controller.session_saved.connect(saved.append)
+    assert save_session(win, path)
+    qtbot.waitUntil(lambda: saved == [str(path)], timeout=60_000)
+
+
+def test_a_saved_session_reopens_identical_without_computing(qtbot, open_window, tmp_path):
+    win = open_window()
+    c = win.controller
+    _trained(qtbot, win)
+    c.select_layer("hidden_1")
+    wait_layer(qtbot, win, "hidden_1")
+    wait_idle(qtbot, win)
+    c.select(Selection.of("test", c.samples.indices[[1, 5, 9]], "picked"))
+    win.view("map").options.colour_by = "predicted"  # moves the combo box (bound)
+    win.view("cosine").options.mode = "centroids"
+    win.docks["curves"].close()
+    path = tmp_path / "lesson.reprviz"
+    _save(qtbot, win, path)
+    layer, proj, ev = layer_result(win), map_result(win), c.result("evaluation")
+
+    started: list = []
+    win2 = _new_window(qtbot, started)
+    restored = []
+    win2.controller.session_restored.connect(restored.append)
+    win2.start(str(path))
+    c2 = win2.controller
+    qtbot.waitUntil(lambda: bool(restored) and layer_result(win2) is not None
+                    and map_result(win2) is not None
+                    and c2.result("evaluation", "A") is not None, timeout=60_000)
+    wait_idle(qtbot, win2)
+    # nothing was trained, extracted or mapped: the data and the model were only read
+    assert JobKind.TRAIN not in started and JobKind.PRODUCT not in started, started
+    assert JobKind.BUILD not in started
+    s2 = c2.workspace.sessions["A"]
+    assert s2.layer == "hidden_1" and s2.trained_epochs == 2
+    l2, p2, ev2 = layer_result(win2), map_result(win2), c2.result("evaluation", "A")
+    np.testing.assert_array_equal(l2.activations, layer.activations)
+    np.testing.assert_array_equal(l2.cosine, layer.cosine)
+    np.testing.assert_array_equal(p2.coords, proj.coords)
+    np.testing.assert_array_equal(ev2.predictions, ev.predictions)
+    np.testing.assert_array_equal(ev2.probabilities, ev.probabilities)
+    np.testing.assert_array_equal(c2.samples.indices, c.samples.indices)
+    np.testing.assert_array_equal(c2.workspace.selection.indices, c.samples.indices[[1, 5, 9]])
+    np.testing.assert_array_equal(win2.view("map").displayed()["selected"], [1, 5, 9])
+    assert win2.view("map").options_state() == win.view("map").options_state()
+    assert win2.view("cosine").options_state()["mode"] == "centroids"
+    assert not win2.docks["curves"].isVisible() and win2.docks["heatmap"].isVisible()
+    assert s2.curves.epochs_done == 2  # the learning curves, shown when the view opens
+    assert s2.curves.history == c.workspace.sessions["A"].curves.history
+    assert win2.session_path == str(path)
+    # the model itself came back: training on goes on from the saved weights
+    assert s2.has_model and s2.label == c.workspace.sessions["A"].label
+
+
+@pytest.mark.parametrize("damage", ["newer", "truncated", "not-a-session", "lambda"])
+def test_a_session_that_cannot_open_changes_nothing(qtbot, window, tmp_path, damage):
+    from reprviz_gui import window_session
+
+    win, c = window, window.controller
+    path = tmp_path / "s.reprviz"
+    _save(qtbot, win, path)
+    if damage == "newer":
+        _rewrite_manifest(path, lambda m: {**m, "version": 99, "app_version": "9.0"})
+        expected = "was saved by reprviz 9.0 in session format 99"
+    elif damage == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        expected = "is damaged"
+    elif damage == "not-a-session":
+        path.write_text("x,y\n1,2\n")
+        expected = "is not a reprviz session"
+    else:
+        _replace_model_with_lambda(path, tmp_path)
+        expected = "Lambda layer"
+    before = (c.workspace.dataset_id, c.workspace.sessions["A"].version, layer_result(win))
+    assert not window_session.open_session(win, path)
+    box = win.dialogs[-1]
+    assert expected in box.informativeText() or expected in box.text(), box.informativeText()
+    assert box.objectName() == ("trust_dialog" if damage == "lambda" else "error_dialog")
+    box.close()
+    wait_idle(qtbot, win)
+    assert (c.workspace.dataset_id, c.workspace.sessions["A"].version,
+            layer_result(win)) == before
+
+
+def _rewrite_manifest(path, change):
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["manifest.json"] = json.dumps(change(json.loads(members["manifest.json"]))).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+
+
+def _replace_model_with_lambda(path, tmp_path):
+    """The session's model swapped for one holding a Lambda layer (made in a child process:
+    TensorFlow stays on the window's model lane)."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "lambda.keras"
+    code = ("import keras\n"
+            "i = keras.Input((64,))\n"
+            "x = keras.layers.Lambda(lambda t: t * 2)(i)\n"
+            "o = keras.layers.Dense(10, activation='softmax')(x)\n"
+            f"keras.Model(i, o).save({str(model)!r})\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["models/A.keras"] = model.read_bytes()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
