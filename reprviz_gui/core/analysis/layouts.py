@@ -182,7 +182,7 @@ def _fallback_random(n: int, rs) -> np.ndarray:
 
 def umap_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
                 n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
-                n_epochs: int = UMAP_EPOCHS, init: str = "spectral",
+                n_epochs: int = UMAP_EPOCHS, init: str | np.ndarray = "spectral",
                 on_layout: Optional[LayoutFn] = None, on_progress: ProgressFn | None = None,
                 should_stop: StopFn | None = None,
                 layout_every_s: float = LAYOUT_EVERY_S) -> tuple[np.ndarray, str, str]:
@@ -190,7 +190,8 @@ def umap_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
     (``indices``/``distances`` without self, at least ``n_neighbors - 1`` columns).
 
     Returns ``(coords, init used, note)``; a spectral start that fails (tiny or oddly connected
-    sets) falls back to a random start, and says so."""
+    sets) falls back to a random start, and says so. ``init`` may be an (N, 2) array: the start
+    (a film's previous frame)."""
     import_umap()
     from sklearn.utils import check_random_state
     from umap.layouts import optimize_layout_euclidean
@@ -221,7 +222,9 @@ def umap_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
 
     note = ""
     embedding = None
-    if init == "spectral":
+    if isinstance(init, np.ndarray):
+        embedding, init = np.asarray(init, dtype=np.float64), "previous frame"
+    elif init == "spectral":
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -262,13 +265,16 @@ def tsne_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
                 early_iter: int = TSNE_EARLY_ITER,
                 n_iter: int = TSNE_ITER, on_layout: Optional[LayoutFn] = None,
                 on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
-                layout_every_s: float = LAYOUT_EVERY_S, n_jobs: int = 1) -> np.ndarray:
+                layout_every_s: float = LAYOUT_EVERY_S, n_jobs: int = 1,
+                start: Optional[np.ndarray] = None) -> np.ndarray:
     """t-SNE coordinates ``(N, 2)`` float32 (openTSNE, FFT gradients) from the points and their
     neighbour table (without self). ``perplexity`` None: uniform affinities over the first
     ``TSNE_NEIGHBOURS`` columns; else perplexity-based over 3 × perplexity columns where N allows.
 
     One thread by default: on two shared cores openTSNE's OpenMP threads spun and cost 70 % more
-    CPU for no gain in time (measured), and the app trains a model on the other core."""
+    CPU for no gain in time (measured), and the app trains a model on the other core.
+    ``start``: the initial coordinates (a film's previous frame), rescaled to openTSNE's
+    recommended standard deviation of 1e-4; default PCA."""
     from openTSNE import TSNE, affinity, initialization
     from openTSNE.nearest_neighbors import PrecomputedNeighbors
 
@@ -285,7 +291,10 @@ def tsne_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
         else:
             aff = affinity.PerplexityBasedNN(perplexity=float(perplexity), knn_index=knn,
                                              n_jobs=jobs, random_state=seed)
-        if points.shape[1] >= 2:
+        if start is not None:
+            start = np.asarray(start, dtype=np.float64)
+            start = (start - start.mean(axis=0)) / max(float(start[:, 0].std()), 1e-12) * 1e-4
+        elif points.shape[1] >= 2:
             start = initialization.pca(points, random_state=seed)
         else:
             start = initialization.random(n, random_state=seed)

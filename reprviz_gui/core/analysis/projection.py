@@ -158,15 +158,19 @@ def _mds(arr: np.ndarray, seed: int, params: dict) -> tuple[np.ndarray, dict]:
         kwargs.update(metric_mds=True, metric="precomputed")
     else:  # 1.5 - 1.7
         kwargs.update(metric=True, dissimilarity="precomputed")
+    start = params.get("init")  # a film's previous frame: SMACOF starts from it
+    start = np.asarray(start, dtype=np.float64) if isinstance(start, np.ndarray) else None
     if "init" in sig:  # 1.8+: deterministic classical-MDS start converges faster and better
-        kwargs["init"] = params.get("init", "classical_mds")
+        kwargs["init"] = "random" if start is not None else params.get("init", "classical_mds")
     if "normalized_stress" in sig:
         kwargs["normalized_stress"] = "auto"
     d = _cosine_dissimilarity_f64(arr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # FutureWarnings about changing defaults
-        coords = MDS(**kwargs).fit_transform(d)
+        coords = MDS(**kwargs).fit_transform(d, init=start)
     used = {k: v for k, v in kwargs.items() if k in ("n_init", "max_iter", "init")}
+    if start is not None:
+        used["init"] = "previous frame"
     used["dissimilarity"] = "1 - cosine"
     return coords.astype(np.float32), used
 
@@ -194,10 +198,13 @@ def _tsne_on(reduced: Reduced, seed: int, params: dict, watch: dict) -> tuple[np
     check_stop(watch.get("should_stop"))
     early = int(params.get("early_exaggeration_iter", layouts.TSNE_EARLY_ITER))
     rest = int(params.get("max_iter", early + layouts.TSNE_ITER)) - early
+    start = params.get("init")  # a film's previous frame
+    start = np.asarray(start) if isinstance(start, np.ndarray) else None
     coords = layouts.tsne_layout(reduced.points, ind, dist, perplexity=perplexity, seed=seed,
-                                 early_iter=early, n_iter=max(0, rest), **watch)
+                                 early_iter=early, n_iter=max(0, rest), start=start, **watch)
     used = {"affinities": "uniform" if perplexity is None else "perplexity",
-            "max_iter": early + max(0, rest), "early_exaggeration_iter": early, "init": "pca",
+            "max_iter": early + max(0, rest), "early_exaggeration_iter": early,
+            "init": "pca" if start is None else "previous frame",
             "gradient": "fft (openTSNE)", "neighbours": k}
     if perplexity is not None:
         used["perplexity"] = round(perplexity, 3)
@@ -230,6 +237,10 @@ def _pca_tsne(arr: np.ndarray, seed: int, params: dict, watch: dict
     return coords, used, note, ev
 
 
+def _umap_init(init: Any) -> str | np.ndarray:
+    return np.asarray(init, dtype=np.float64) if isinstance(init, np.ndarray) else str(init)
+
+
 def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
           ) -> tuple[np.ndarray, dict, str, Optional[float]]:
     n = len(arr)
@@ -249,7 +260,7 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
     coords, init, init_note = layouts.umap_layout(
         reduced.points, ind, dist, n_neighbors=n_neighbors,
         min_dist=float(params.get("min_dist", 0.1)), seed=seed, n_epochs=n_epochs,
-        init=str(params.get("init", "spectral")), **watch)
+        init=_umap_init(params.get("init", "spectral")), **watch)
     if not np.isfinite(coords).all() and init != "random":
         coords, init, _ = layouts.umap_layout(
             reduced.points, ind, dist, n_neighbors=n_neighbors,

@@ -191,13 +191,15 @@ def _num(value: Any) -> Optional[float]:
 
 
 def train(model, dataset: Dataset, config: TrainConfig = TrainConfig(),
-          on_progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> TrainResult:
+          on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+          callbacks: Sequence[Any] = ()) -> TrainResult:
     """Fit on the train split (minus a seeded, class-stratified validation part).
 
     Progress: stage ``"train"``, ``details["kind"]`` ``"batch"`` or ``"epoch"`` with 1-based
     ``epoch``/``batch``; epoch events carry that epoch's values and the whole ``history`` so far.
     ``should_stop`` is checked after every batch: training stops after the current batch and
     the result has ``stopped=True`` (no exception); the weights so far are kept.
+    ``callbacks``: more Keras callbacks, run after the progress one (a film's recorder).
     """
     keras = keras_module()
     if len(dataset.x_train) == 0:
@@ -231,7 +233,8 @@ def train(model, dataset: Dataset, config: TrainConfig = TrainConfig(),
     bump_version(model)
     try:
         model.fit(x_fit, y_fit, batch_size=batch_size, epochs=config.epochs,
-                  validation_data=validation, shuffle=True, verbose=0, callbacks=[callback])
+                  validation_data=validation, shuffle=True, verbose=0,
+                  callbacks=[callback, *callbacks])
     finally:
         bump_version(model)  # weights changed, even if fit failed part-way
     return TrainResult(
