@@ -212,6 +212,10 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     t.add_argument("--validation-split", type=_fraction_or_zero, default=0.1, metavar="F",
                    help="fraction of the training split held out for validation "
                         "(default: %(default)s)")
+    t.add_argument("--film", action="store_true",
+                   help="record the layer after every epoch: film.npz (each epoch's map, "
+                        "aligned with the one before, and the predictions) and report.json's "
+                        "film key (alignment, mean displacement aligned and unaligned)")
 
     d = p.add_argument_group("reading data")
     d.add_argument("--label-column", type=_column, default=None, metavar="NAME|INDEX",
@@ -331,7 +335,8 @@ def options_from_args(args: argparse.Namespace):
                           figures=args.figures, history=args.history,
                           model_settings=_model_settings(args),
                           compare=args.compare, measures=args.measures,
-                          projector=args.projector, export_csv=args.export_csv)
+                          projector=args.projector, export_csv=args.export_csv,
+                          film=args.film)
 
 
 def _model_settings(args: argparse.Namespace) -> dict:

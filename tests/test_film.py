@@ -77,6 +77,7 @@ def test_frame_accuracy_counts_each_frames_right_predictions():
     assert frame_accuracy(preds, np.array([0, 1, 2, 3])).tolist() == [0.25, 0.75, 1.0]
 
 
+@pytest.mark.slow  # ~15 s of training and tracing alone; 50 s on the loaded 2 cores
 def test_a_film_of_ten_epochs_of_the_default_model_records_and_aligns(resources):
     from reprviz_gui.core.data.samples import make_sample_set
     from reprviz_gui.core.data.sources import load_dataset
@@ -112,3 +113,34 @@ def test_a_film_of_ten_epochs_of_the_default_model_records_and_aligns(resources)
     alone = film_maps(list(film.activations), "pca", film.epochs, aligned=False)
     assert aligned.epochs.tolist() == list(range(11))
     assert mean_displacement(aligned.coords) < mean_displacement(alone.coords)
+
+
+def test_analyze_film_writes_film_npz_and_the_film_key(tmp_path, monkeypatch):
+    """``analyze --film`` (digits, dense, 4 epochs): every epoch's aligned map and predictions in
+    film.npz; the key reports the alignment and the aligned film moving less than maps made one
+    by one; the last frame's predictions are the evaluated model's."""
+    import json
+
+    from reprviz_gui import cli
+
+    monkeypatch.setenv("REPRVIZ_CONFIG_DIR", str(tmp_path / "cfg"))
+    out = tmp_path / "out"
+    code = cli.main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "4",
+                     "--samples", "90", "--out", str(out), "--no-figures", "--no-history",
+                     "--no-measures", "--film"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    film = report["film"]
+    assert film["epochs"] == [0, 1, 2, 3, 4] and film["frames"] == 5
+    assert film["layer"] == report["layer"]["name"] and film["method"] == "pca"
+    assert film["alignment"] == "Procrustes onto the previous frame"
+    moved = film["mean_displacement"]
+    assert 0 < moved["aligned"] < moved["unaligned"]
+    assert "film.npz" in report["files"]
+    z = np.load(out / "film.npz")
+    assert z["coords"].shape == z["coords_unaligned"].shape == (5, 90, 2)
+    assert mean_displacement(z["coords"]) == pytest.approx(moved["aligned"])
+    acts = np.load(out / "activations.npz")
+    np.testing.assert_array_equal(z["sample_indices"], acts["sample_indices"])
+    np.testing.assert_array_equal(z["predictions"][-1], acts["predictions"])
+    assert film["accuracy"][-1] == pytest.approx(np.mean(acts["predictions"] == acts["labels"]))

@@ -60,6 +60,7 @@ class AnalyzeOptions:
     measures: bool = True  # layer_metrics, cka, map_quality, ... (--no-measures skips them)
     projector: Optional[Path] = None  # also a TensorBoard projector bundle in this folder
     export_csv: Optional[Path] = None  # also the tables (map, activations, confusion …) here
+    film: bool = False  # record the layer after every epoch: film.npz and the "film" key
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -258,8 +259,9 @@ def check_memory(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep) -> int
 
 def train_model(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep, notes: list[str],
                 on_progress: ProgressFn | None = None,
-                should_stop: StopFn | None = None) -> TrainStep:
-    """Step 4: train (``core.model.training.train``, the window's training)."""
+                should_stop: StopFn | None = None, callbacks: tuple = ()) -> TrainStep:
+    """Step 4: train (``core.model.training.train``, the window's training); ``callbacks``:
+    more Keras callbacks (``--film``'s recorder)."""
     model = step.model
     epochs = DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
     out = TrainStep({"epochs_requested": 0 if model is None else epochs,
@@ -279,7 +281,8 @@ def train_model(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep, notes: 
             out.config = TrainConfig(epochs=epochs, batch_size=int(opts.batch_size),
                                      validation_split=float(opts.validation_split),
                                      seed=int(opts.seed))
-            out.result = train(model, dataset, out.config, on_progress, should_stop)
+            out.result = train(model, dataset, out.config, on_progress, should_stop,
+                               callbacks=callbacks)
             check_stop(should_stop)
             out.training.update(epochs_done=out.result.epochs_done,
                                 history=out.result.history,

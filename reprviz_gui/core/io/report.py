@@ -29,6 +29,10 @@ from .writers import _jsonable, write_json, write_npz
 from ..data.types import Dataset
 from ..progress import ProgressFn, StopFn, check_stop, report
 
+
+def trained_epochs(opts: AnalyzeOptions) -> int:
+    return DEFAULT_EPOCHS if opts.epochs is None else int(opts.epochs)
+
 FIGURES = ("heatmap.png", "cosine.png", "map.png", "confusion.png")
 
 # Top-level keys every report.json has (values may be null where they do not apply).
@@ -40,6 +44,7 @@ REPORT_KEYS = (
     "samples_preview", "run_history", "notes", "files", "seconds",
     # measured (core/io/report_measures.py); model_difference only with --compare
     "layer_metrics", "cka", "map_quality", "similarity_vs_confusion", "model_difference",
+    "film",  # only with --film (core/io/report_film.py)
 )
 
 
@@ -66,7 +71,18 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     step = prepare_model(opts, dataset, notes)
     model, layer_name, model_info, spec = step.model, step.layer_name, step.info, step.spec
     n_selected = check_memory(opts, dataset, step)
-    trained = train_model(opts, dataset, step, notes, on_progress, should_stop)
+    from ..data.samples import make_sample_set
+
+    # the samples every section shows; chosen before training, so --film records them
+    samples = make_sample_set(dataset, n_selected, "test", seed=opts.seed)
+    recorder = None
+    if opts.film:
+        from .report_film import film_recorder_for
+
+        recorder = film_recorder_for(model, dataset, samples, layer_name,
+                                     trained_epochs(opts), notes)
+    trained = train_model(opts, dataset, step, notes, on_progress, should_stop,
+                          callbacks=(recorder,) if recorder is not None else ())
     if model is not None and opts.save_model is not None:
         from ..model.files import save_model_file
 
@@ -76,11 +92,9 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     confusion = split_confusion(opts, step, dataset, trained, evaluation, notes)
     run_history = record_history(opts, dataset, step, trained, evaluation, notes)
 
-    # 6-7. samples, the layer's activations, similarity and map: the window's own pipeline
-    from ..data.samples import make_sample_set
+    # 6-7. the layer's activations, similarity and map: the window's own pipeline
     from ..pipeline import analyse_layer, layer_map
 
-    samples = make_sample_set(dataset, n_selected, "test", seed=opts.seed)
     idx, labels = samples.indices, samples.labels
     predictions = (evaluation.predictions[idx].astype(np.int64) if evaluation is not None
                    else np.full(len(idx), -1, dtype=np.int64))
@@ -105,6 +119,14 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
             model, dataset, samples, layer_name, acts,
             predictions if evaluation is not None else None, proj.coords, proj.method,
             {**proj.params, **map_params}, opts, on_progress, should_stop)
+
+    film, film_files = None, []
+    if recorder is not None:
+        from .report_film import film_section
+
+        film, film_path = film_section(recorder, samples, method, opts.seed, out, on_progress,
+                                       should_stop, **map_params)
+        film_files.append(film_path)
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
@@ -180,6 +202,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "notes": notes,
         "files": [],
         **measured,
+        "film": film,
     }
 
     # 10. files
@@ -200,6 +223,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                                layer_name=layer_name,
                                arrows=word_arrows(dataset, idx) if word_table else None,
                                notes=notes)
+    files += film_files
     files += _write_exports(opts, acts, samples, proj.coords, layer_name,
                             evaluation if model is not None else None, notes)
     result["files"] = [p.name for p in files] + ["report.json"]
