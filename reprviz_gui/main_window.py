@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
             host.layer_requested.connect(self.on_layer_requested)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
+        from .window_film import connect_film
+
+        connect_film(self)  # Record a film, its cost, the Film view and the curves' epoch
 
     def host(self, view_id: str) -> ViewHost:
         return self.hosts[view_id]

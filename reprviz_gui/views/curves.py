@@ -96,6 +96,13 @@ class CurvesPanel(Panel):
         self.loss_plot.addItem(self.cursor_line2, ignoreBounds=True)
         self.body_layout.addWidget(self.view, 1)
         style_plot(self.view, [self.loss_plot, self.acc_plot], self)
+        # the epoch a Film view shows (``mark_epoch``)
+        film_pen = pg.mkPen(QColor(TAB10[3]), width=2)
+        self.film_lines = [pg.InfiniteLine(angle=90, movable=False, pen=film_pen)
+                           for _ in range(2)]
+        for plot, line in zip((self.loss_plot, self.acc_plot), self.film_lines):
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
 
         self._x_span: Optional[int] = None
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
@@ -168,6 +175,17 @@ class CurvesPanel(Panel):
         elif vacc is not None:
             parts.append(f"val acc {100 * vacc:.1f} %")
         return " \u00b7 ".join(part.replace(" ", "\u00a0") for part in parts)  # wrap between parts only
+
+    def mark_epoch(self, epoch: Optional[int]) -> None:
+        """Mark ``epoch`` on both plots (the frame a Film view shows); None or 0 hides it."""
+        for line in self.film_lines:
+            line.setVisible(bool(epoch))
+            if epoch:
+                line.setValue(float(epoch))
+
+    def marked_epoch(self) -> Optional[int]:
+        line = self.film_lines[0]
+        return int(line.value()) if line.isVisible() else None
 
     def _clear_content(self) -> None:
         for item in self.items.values():

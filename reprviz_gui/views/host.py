@@ -30,6 +30,7 @@ class ViewHost(QWidget):
     arrows_requested = Signal(bool)
     restore_settings_requested = Signal(dict)
     delete_runs_requested = Signal(list)
+    epoch_shown = Signal(str, int)  # session id, the epoch a film view shows
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -158,6 +159,11 @@ class _Relay(QObject):
         self._host, self._sid = host, sid
         view.cell_picked.connect(self.cell)
         view.layer_requested.connect(self.layer)
+        if hasattr(view, "epoch_shown"):  # the Film view
+            view.epoch_shown.connect(self.epoch)
+
+    def epoch(self, epoch: int) -> None:
+        self._host.epoch_shown.emit(self._sid, epoch)
 
     def cell(self, true: int, predicted: int, additive: bool) -> None:
         self._host.cell_picked.emit(self._sid, true, predicted, additive)

@@ -16,7 +16,7 @@ from .fields import _Blocked, _int_spin, _short_path
 from .sidebar_model import LOADED, PRESET_LABELS, PRESET_PARAMS, ModelControls  # noqa: F401
 from .wheel_guard import guard_wheel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QAbstractSpinBox, QComboBox, QFormLayout, QGroupBox,
+    QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QGroupBox,
     QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QTabBar,
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
@@ -35,6 +35,7 @@ class Sidebar(ModelControls, QScrollArea):
     method_changed = Signal(str)
     pca_components_changed = Signal(int)  # k of the PCA → t-SNE map
     session_chosen = Signal(str)
+    film_toggled = Signal(bool)  # Record a film (a user click)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -120,8 +121,29 @@ class Sidebar(ModelControls, QScrollArea):
         self.cancel_button.clicked.connect(self.cancel_clicked)
         row.addWidget(self.train_button)
         row.addWidget(self.cancel_button)
+        self.film_check = QCheckBox("Record a film")
+        self.film_check.setObjectName("film_check")
+        self.film_check.setToolTip("Keep the chosen layer for the samples after every epoch, "
+                                   "and play the training as a film (View → Film)")
+        self.film_check.toggled.connect(self.film_toggled)
+        row.addWidget(self.film_check)
         form.addRow(row)
+        self.film_cost = QLabel()
+        self.film_cost.setObjectName("film_cost")
+        self.film_cost.setWordWrap(True)
+        self.film_cost.hide()
+        form.addRow(self.film_cost)
         return box
+
+    def set_record_film(self, on: bool) -> None:
+        with _Blocked(self.film_check):
+            self.film_check.setChecked(bool(on))
+        self.film_cost.setVisible(bool(on))
+
+    def set_film_cost(self, text: str) -> None:
+        """What the film would cost, said before training."""
+        self.film_cost.setText(text)
+        self.film_cost.setVisible(self.film_check.isChecked() and bool(text))
 
     def _build_layers_box(self) -> QGroupBox:
         box = QGroupBox("Layers")

@@ -35,11 +35,12 @@ class ProductKind(StrEnum):
     CKA = "cka"
     MAP_QUALITY = "map_quality"
     SIMILARITY_CONFUSION = "similarity_confusion"
+    FILM = "film"  # a training run's recorded frames and their aligned maps
 
 
 # the modules whose PRODUCTS are the built-in products (the views import only their results)
 MODULES = ("products", "products_course", "products_words", "products_history",
-           "products_inspector", "products_measures")
+           "products_inspector", "products_measures", "products_film")
 
 
 class UnknownProduct(ValueError):

@@ -36,6 +36,7 @@ class TrainOutcome:
     stopped: bool
     seconds: float
     evaluation: Optional[EvaluationResult]  # tagged with the model version after training
+    film: Any = None  # core.model.film.FilmRecording when the run recorded a film
 
 
 class StopLevels:
@@ -148,16 +149,34 @@ def compile_job(handle: ModelHandle, optimizer: str, learning_rate: float,
     return run
 
 
+@dataclass(frozen=True)
+class FilmRequest:
+    """Record a film while training: ``layer`` for ``samples``, the epochs of ``plan``."""
+
+    layer: str
+    samples: SampleSet
+    plan: Any  # core.model.film.FilmPlan
+
+
 def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: StopLevels,
-              tag_after: ResultTag) -> JobFn:
-    """Train, then evaluate what the weights are now — also when the user stopped the run."""
+              tag_after: ResultTag, film: Optional[FilmRequest] = None) -> JobFn:
+    """Train, then evaluate what the weights are now — also when the user stopped the run.
+    With ``film``, the layer and the predictions are recorded after every epoch."""
 
     def run(on_progress: ProgressFn, should_stop: StopFn) -> TrainOutcome:
         from ..core.model.training import evaluate, train
 
         model = handles.resolve(handle)
+        recorder = None
+        if film is not None:
+            from ..core.model.film import film_recorder
+            from ..core.pipeline import sample_inputs
+
+            recorder = film_recorder(model, sample_inputs(dataset, film.samples), film.layer,
+                                     film.plan, film.samples.labels)
         result = train(model, dataset, train_config, on_progress=on_progress,
-                       should_stop=stop.is_set)
+                       should_stop=stop.is_set,
+                       callbacks=(recorder,) if recorder is not None else ())
         evaluation = None
         if result.epochs_done > 0 and len(dataset.y_test):
             report(on_progress, "evaluate", 0.0, "Evaluating on the test split…")
@@ -167,7 +186,7 @@ def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: St
             evaluation = evaluation_result(ev, dataset, tag_after)
         history = {k: tuple(float(v) for v in vals) for k, vals in result.history.items()}
         return TrainOutcome(history, result.epochs_done, result.stopped, result.seconds,
-                            evaluation)
+                            evaluation, recorder.recording() if recorder is not None else None)
 
     return run
 

@@ -41,6 +41,7 @@ class Settings:
     split: str = "test"
     method: str = "umap"
     pca_components: int = 20  # k of the PCA → t-SNE map
+    record_film: bool = False  # keep the layer after every epoch while training (Film view)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (the settings file's "choices")."""
@@ -144,6 +145,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "split": _one_of(lambda: SPLITS),
     "method": _one_of(_methods),
     "pca_components": _int_in(1, 10_000),
+    "record_film": lambda v: v if isinstance(v, bool) else _BAD,
 }
 
 

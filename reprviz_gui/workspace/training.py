@@ -31,6 +31,7 @@ class TrainJob:
     stop: jobs.StopLevels
     tag_after: ResultTag
     run: Any = None  # history_rows.RunStart: what the run history records of this run
+    film: Optional[jobs.FilmRequest] = None  # what the run films, if it does
 
 
 class TrainingService:
@@ -69,6 +70,7 @@ class TrainingService:
             s.compiled = optimizer_of(st)
             self.lanes["model"].submit(Job(JobKind.COMPILE, jobs.compile_job(
                 s.handle, *optimizer_of(st)), "setting the optimizer"), supersede=False)
+        film = self._film_request(s, cfg.epochs) if st.record_film else None
         stop = jobs.StopLevels()
         tag_after = ResultTag(ws.dataset_id, "", s.id, s.version + 1)
         s.training = True
@@ -77,12 +79,30 @@ class TrainingService:
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
         job = self.lanes["model"].submit(Job(
-            JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after),
+            JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after, film),
             "training" + (f" {s.label}" if len(ws.sessions) > 1 else ""), cancel_event=stop,
             payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after,
-                             history_rows.run_start(ws, st, s, cfg)),
+                             history_rows.run_start(ws, st, s, cfg), film),
             result_on_cancel=True), supersede=False)
         s.train_request = job.request_id
+
+    def _film_request(self, s: Session, epochs: int) -> Optional[jobs.FilmRequest]:
+        """What a film of this run records, or None with a message when it cannot (the run
+        then trains without one)."""
+        from ..core.errors import ResourceLimitError
+
+        ws = self.workspace
+        if ws.samples is None or not s.layer:
+            self.signals.message.emit("No film: pick a layer and wait for the samples first.")
+            return None
+        try:
+            plan = film_plan(ws, s, epochs)
+        except ResourceLimitError as err:
+            self.signals.message.emit(f"No film recorded: {err}")
+            return None
+        if plan.note:
+            self.signals.message.emit(plan.note)
+        return jobs.FilmRequest(s.layer, ws.samples, plan)
 
     def cancel(self) -> None:
         for job in self.lanes["model"].pending_jobs():
@@ -119,6 +139,10 @@ class TrainingService:
         s = ended
         s.version = p.tag_after.model_version  # the weights changed (also when stopped)
         s.trained_epochs += outcome.epochs_done
+        if outcome.film is not None and len(outcome.film.epochs):
+            from .products_film import keep_film
+
+            keep_film(s.id, p.dataset_id, p.handle, outcome.film, p.film.samples)
         if outcome.evaluation is not None:
             self.scheduler.store.put(ResultKey.make("evaluation", p.tag_after, {}),
                                      outcome.evaluation)
@@ -154,4 +178,20 @@ class TrainingService:
         return s
 
 
-__all__ = ["TrainingService", "TrainJob"]
+def film_plan(ws: Workspace, s: Session, epochs: int) -> Any:
+    """The film a run of ``epochs`` would record of ``s``'s layer for the sample set
+    (``FilmPlan``; raises ResourceLimitError when not even two frames fit)."""
+    import math
+
+    from ..core.model.extraction import is_raw, raw_base
+    from ..core.model.film import plan_film
+
+    name = raw_base(s.layer) if s.layer and is_raw(s.layer) else s.layer
+    info = next((i for i in s.layers if i.name == name), None)
+    units = math.prod(d for d in info.output_shape if d) if info is not None else 1
+    n = ws.samples.n if ws.samples is not None else ws.n_samples
+    classes = ws.dataset.n_classes if ws.dataset is not None else 2
+    return plan_film(epochs, n, units, classes)
+
+
+__all__ = ["TrainingService", "TrainJob", "film_plan"]

@@ -1,0 +1,202 @@
+"""The Film view: a training run's maps, one per recorded epoch, each aligned with the one
+before, played like a film (issue 16 §1). The slider and Play/Pause step through the epochs;
+the selection stays marked on the same samples in every frame; the frame's accuracy follows the
+frame, and ``epoch_shown`` tells the window which epoch to mark on the learning curves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox)
+
+from ..widgets.colormaps import class_colors
+from ..workspace.products_film import FilmResult
+from .base import Panel
+from .options import ViewOptions, bind
+from .theme import make_subtitle, style_plot
+
+PLAY_MS = {1: 1000, 2: 500, 4: 250, 8: 125}  # frames per second -> ms per frame
+
+
+@dataclass
+class FilmOptions(ViewOptions):
+    fps: int = 2
+    colour_by_prediction: bool = False  # each frame coloured by its own predictions
+
+
+class FilmPanel(Panel):
+    empty_hint = ("Tick Record a film next to Train, then train: every epoch's map of the "
+                  "layer appears here")
+    epoch_shown = Signal(int)  # the epoch of the frame now shown (the curves mark it)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.subtitle = make_subtitle()
+        self.body_layout.addWidget(self.subtitle)
+        row = QHBoxLayout()
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("film_play")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._on_play)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("film_slider")
+        self.slider.setMinimum(0)
+        self.slider.valueChanged.connect(self._show_frame)
+        self.epoch_label = QLabel()
+        self.epoch_label.setObjectName("film_epoch")
+        self.epoch_label.setMinimumWidth(150)
+        self.fps_box = QSpinBox(minimum=1, maximum=8)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setToolTip("Frames per second while playing")
+        self.predicted_check = QCheckBox("Colour by prediction")
+        self.predicted_check.setToolTip("Colour each point by the class the model predicted at "
+                                        "that epoch (else by its true class)")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the film as an animated GIF or numbered PNGs")
+        self.export_button.clicked.connect(self._export_dialog)
+        for w in (self.play_button, self.slider, self.epoch_label, self.fps_box,
+                  self.predicted_check, self.export_button):
+            row.addWidget(w, 1 if w is self.slider else 0)
+        self.body_layout.addLayout(row)
+        self.view = pg.GraphicsLayoutWidget()
+        self.plot: pg.PlotItem = self.view.addPlot()
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(True)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.points = pg.ScatterPlotItem(size=6, pen=None, pxMode=True)
+        self.marked = pg.ScatterPlotItem(size=11, brush=None, pxMode=True,
+                                         pen=pg.mkPen(0, 0, 0, 230, width=2))
+        self.plot.addItem(self.points)
+        self.plot.addItem(self.marked)
+        self.body_layout.addWidget(self.view, 1)
+        style_plot(self.view, [self.plot], self)
+        self.options = FilmOptions()
+        bind(self.options, "fps", self.fps_box)
+        bind(self.options, "colour_by_prediction", self.predicted_check)
+        self.fps_box.valueChanged.connect(self._set_speed)
+        self.predicted_check.toggled.connect(lambda _on: self._show_frame(self.slider.value()))
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._next_frame)
+        self._set_speed()
+        self._frame = -1
+        self._colors = np.zeros((0, 4), np.uint8)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw(self, r: FilmResult) -> None:
+        n = r.maps.n_frames
+        following = self._frame < 0 or self._frame >= self.slider.maximum()
+        self._colors = class_colors(max(len(r.samples.class_names), 1))
+        with_frames = np.asarray(r.maps.coords)
+        lim = float(np.abs(with_frames).max()) * 1.05 if with_frames.size else 1.0
+        self.plot.setRange(xRange=(-lim, lim), yRange=(-lim, lim), padding=0)
+        self.slider.blockSignals(True)
+        self.slider.setMaximum(max(n - 1, 0))
+        self.slider.blockSignals(False)
+        self._frame = -1
+        frame = n - 1 if following and not self.timer.isActive() else \
+            min(max(self.slider.value(), 0), n - 1)
+        if r.preview and not self.timer.isActive():
+            frame = n - 1  # the film filling in: show the newest frame
+        self.slider.blockSignals(True)
+        self.slider.setValue(frame)
+        self.slider.blockSignals(False)
+        self._show_frame(frame)
+        how = r.maps.alignment
+        done = "" if not r.preview else f" · computing {n}/{r.frames_expected} frames…"
+        note = f" · {r.recording.note}" if r.recording.note else ""
+        self.subtitle.setText(
+            f"{r.recording.layer} · {r.samples.n:,} samples · {_method(r.maps.method)} · "
+            f"aligned: {how}{done}{note}")
+
+    def _show_frame(self, frame: int) -> None:
+        r: Optional[FilmResult] = self.result()
+        if r is None or not 0 <= frame < r.maps.n_frames:
+            return
+        self._frame = frame
+        xy = r.maps.coords[frame]
+        classes = (r.recording.predictions[frame] if self.options.colour_by_prediction
+                   else r.samples.labels)
+        classes = np.clip(np.asarray(classes, dtype=np.int64), 0, len(self._colors) - 1)
+        brushes = [pg.mkBrush(*c) for c in self._colors[classes]]
+        self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
+        self._apply_highlight()
+        epoch = int(r.maps.epochs[frame])
+        acc = float(r.accuracy[frame]) if frame < len(r.accuracy) else float("nan")
+        self.epoch_label.setText(f"epoch {epoch} · accuracy {acc:.1%}")
+        self.epoch_shown.emit(epoch)
+
+    def _apply_highlight(self) -> None:
+        r: Optional[FilmResult] = self.result()
+        rows = self._highlight
+        if r is None or rows is None or len(rows) == 0 or self._frame < 0:
+            self.marked.setData(x=[], y=[])
+            return
+        xy = r.maps.coords[self._frame][rows]
+        self.marked.setData(x=xy[:, 0], y=xy[:, 1])
+
+    def _clear_content(self) -> None:
+        self.timer.stop()
+        self.play_button.setChecked(False)
+        self.points.setData(x=[], y=[])
+        self.marked.setData(x=[], y=[])
+        self._frame = -1
+        self.epoch_label.setText("")
+
+    # -- playing ---------------------------------------------------------------------------
+    def _set_speed(self, *_args: Any) -> None:
+        self.timer.setInterval(int(1000 / max(1, self.options.fps)))
+
+    def _on_play(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing:
+            if self.slider.value() >= self.slider.maximum():
+                self.slider.setValue(0)  # from the start again
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _next_frame(self) -> None:
+        if self.slider.value() >= self.slider.maximum():
+            self.play_button.setChecked(False)  # the end: stop
+            return
+        self.slider.setValue(self.slider.value() + 1)
+
+    def show_frame(self, frame: int) -> None:
+        """Show frame ``frame`` (as moving the slider does)."""
+        self.slider.setValue(frame)
+
+    # -- export ----------------------------------------------------------------------------
+    def _export_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from .film_export import export_film
+
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the film", "film.gif",
+            "Animated GIF (*.gif);;Numbered PNGs in a folder (*)")
+        if path:
+            export_film(self, path, pngs=not path.lower().endswith(".gif"))
+
+    def displayed(self) -> dict:
+        r: Optional[FilmResult] = self.result()
+        if r is None or self._frame < 0:
+            return {}
+        return {"frame": self._frame, "epoch": int(r.maps.epochs[self._frame]),
+                "frames": r.maps.n_frames, "coords": r.maps.coords[self._frame].copy(),
+                "marked": (np.asarray(self.marked.getData()[0]).copy(),
+                           np.asarray(self.marked.getData()[1]).copy()),
+                "playing": self.timer.isActive(), "alignment": r.maps.alignment,
+                "epoch_text": self.epoch_label.text()}
+
+
+def _method(method: str) -> str:
+    from ..core.analysis.projection import METHOD_LABELS
+
+    return METHOD_LABELS.get(method, method)

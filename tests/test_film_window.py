@@ -1,0 +1,72 @@
+"""The Film view in the window (issue 16 §1): tick Record a film, train 10 epochs, and the film
+plays: the slider runs through every epoch, the selected samples stay marked in every frame,
+the curves mark the epoch shown, and the film exports as a GIF of every frame."""
+
+from __future__ import annotations
+
+import numpy as np
+from gui_support import click, is_training
+
+from reprviz_gui.workspace.state import Selection
+
+
+def _film(win):
+    view = win.view("film")
+    r = view.result()
+    return r if r is not None and not r.preview else None
+
+
+def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_window, qtbot,
+                                                                     tmp_path):
+    win = open_window(epochs=10, n_samples=120)
+    sb = win.sidebar
+    assert not win.docks["film"].isVisible()
+    click(qtbot, sb.film_check)
+    assert win.controller.settings.record_film is True
+    assert win.docks["film"].isVisible()  # asking for a film opens where it plays
+    # the cost is said before training: 11 frames (the start and 10 epochs)
+    assert sb.film_cost.isVisible() and "11 frames" in sb.film_cost.text()
+    click(qtbot, sb.train_button)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=120_000)
+    qtbot.waitUntil(lambda: _film(win) is not None, timeout=60_000)
+    view = win.view("film")
+    r = _film(win)
+    assert r.maps.epochs.tolist() == list(range(11))
+    assert r.maps.alignment == "Procrustes onto the previous frame"  # PCA (fast settings)
+    assert r.maps.n_frames == 11 and r.recording.activations.shape[1] == 120
+    assert view.displayed()["frame"] == 10  # the film ends on the trained model
+    # the last frame's predictions are the trained model's, as the accuracy the view says
+    acc = float(np.mean(r.recording.predictions[-1] == r.samples.labels))
+    assert f"{acc:.1%}" in view.displayed()["epoch_text"]
+
+    # select three samples: they are marked, at their own place, in whatever frame is shown
+    rows = np.array([0, 5, 40])
+    win.controller.select(Selection.of(r.samples.split, r.samples.indices[rows], "test"))
+    qtbot.waitUntil(lambda: len(view.displayed()["marked"][0]) == 3)
+    view.slider.setValue(0)
+    view.fps_box.setValue(8)
+    shown = []
+    view.epoch_shown.connect(shown.append)
+    click(qtbot, view.play_button)
+    assert view.play_button.text() == "Pause" and view.timer.isActive()
+    qtbot.waitUntil(lambda: not view.timer.isActive(), timeout=30_000)  # stops at the end
+    assert shown == list(range(1, 11))  # every epoch in order
+    assert view.play_button.text() == "Play" and view.displayed()["frame"] == 10
+    for frame in (0, 4, 10):
+        view.slider.setValue(frame)
+        d = view.displayed()
+        np.testing.assert_allclose(d["marked"][0], r.maps.coords[frame][rows, 0], rtol=1e-6)
+        np.testing.assert_allclose(d["marked"][1], r.maps.coords[frame][rows, 1], rtol=1e-6)
+        assert win.view("curves").marked_epoch() == (frame or None)
+
+    # the film as a GIF: every frame, as the view draws it
+    import imageio.v3 as iio
+
+    from reprviz_gui.views.film_export import export_film
+
+    view.slider.setValue(3)
+    (gif,) = export_film(view, tmp_path / "film.gif")
+    frames = iio.imread(gif, index=None)
+    assert len(frames) == 11
+    assert not np.array_equal(frames[0], frames[10])  # the points moved
+    assert view.displayed()["frame"] == 3  # back where it was
