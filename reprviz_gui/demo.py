@@ -28,6 +28,8 @@ def demo_controller(args: Any) -> Controller:
         s.preset, s.model_params = args.model, {}
     if args.samples:
         s.n_samples = int(args.samples)
+    if "film" in (getattr(args, "view", None) or []):
+        s.record_film = True  # --view film: the run is filmed
     return Controller(s)
 
 

@@ -59,10 +59,12 @@ class FilmPanel(Panel):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the film as an animated GIF or numbered PNGs")
         self.export_button.clicked.connect(self._export_dialog)
-        for w in (self.play_button, self.slider, self.epoch_label, self.fps_box,
-                  self.predicted_check, self.export_button):
-            row.addWidget(w, 1 if w is self.slider else 0)
+        for w in (self.play_button, self.epoch_label, self.fps_box, self.predicted_check,
+                  self.export_button):
+            row.addWidget(w)
+        row.addStretch(1)
         self.body_layout.addLayout(row)
+        self.body_layout.addWidget(self.slider)  # a line of its own: as long as the view
         self.view = pg.GraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.view.addPlot()
         self.plot.hideAxis("left")
