@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 PROG = "reprviz"
-COMMANDS = ("analyze",)
+COMMANDS = ("analyze", "export")
 PROJECTIONS = ("pca", "mds", "tsne", "pca-tsne", "umap")
 MAX_SHAPE_SIDE = 65536  # an --image-shape side; the product is checked against the file
 MAX_SEED = 2**32 - 1
@@ -27,6 +27,8 @@ EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 TOP_HELP = f"""usage: {PROG} [--version] [GUI options]
        {PROG} analyze --data SOURCE --model PRESET|PATH|none --out DIR [options]
+       {PROG} export SESSION --projector DIR | --csv DIR | --figures DIR | --html FILE
+       {PROG} SESSION   (opens a session file in the window)
 
 See what a neural network has learned.
 
@@ -35,7 +37,12 @@ are passed on to it). The command
 
   analyze    trains or loads a model headless and writes report.json, activations.npz and
              PNG figures (heatmap, cosine, map, confusion) to a folder;
-             `{PROG} analyze --help` lists its options.
+             `{PROG} analyze --help` lists its options; --session FILE also writes a
+             session file the window opens as it is.
+
+  export     writes a session's exports without a display: the TensorBoard projector
+             bundle, the tables, every view as PNG/SVG/PDF, the HTML report
+             (`{PROG} export --help`).
 
   --version  print the version and exit
 """
@@ -190,6 +197,9 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     g.add_argument("--export-csv", type=Path, default=None, metavar="DIR",
                    help="also write the tables into DIR: map.csv/.npy, activations.npy, "
                         "confusion.csv, report.csv, layer_metrics.csv")
+    g.add_argument("--session", type=Path, default=None, metavar="FILE",
+                   help="also write a session file (.reprviz) that the window opens as it is, "
+                        "without training or computing: `python main.py FILE`")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the PNG figures")
     g.add_argument("--no-history", dest="history", action="store_false",
@@ -386,8 +396,17 @@ def run_analyze(argv: Sequence[str]) -> int:
     opts = options_from_args(args)
     on_progress = None if args.quiet else _EpochPrinter(sys.stderr)
     if args.sweep:
+        if args.session is not None:
+            raise UsageError("--session writes one run's session; it does not go with --sweep")
         return _run_sweep(opts, _sweep_grid(args.sweep), on_progress, args.quiet)
-    result = analyze(opts, on_progress=on_progress)
+    keep: Optional[dict] = {} if args.session is not None else None
+    result = analyze(opts, on_progress=on_progress, keep=keep)
+    if args.session is not None:
+        from .workspace.session_headless import write_analyze_session
+
+        written = write_analyze_session(args.session, opts, keep)
+        if not args.quiet:
+            print(f"wrote the session {written}")
     if not args.quiet:
         from .core.errors import printable
 
@@ -431,6 +450,41 @@ def _run_sweep(opts, grid: dict, on_progress, quiet: bool) -> int:
     return EXIT_INTERRUPTED if summary["sweep"]["stopped"] else EXIT_OK
 
 
+def build_export_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=f"{PROG} export",
+                description="Write a session's exports without a display (a session from "
+                            "File → Save session or `analyze --session`).")
+    p.add_argument("session", type=Path, metavar="SESSION", help="a .reprviz session file")
+    p.add_argument("--projector", type=Path, metavar="DIR",
+                   help="the TensorBoard projector bundle of the session's layer")
+    p.add_argument("--csv", type=Path, metavar="DIR",
+                   help="the tables: map.csv/.npy with the selection, activations.npy, "
+                        "confusion.csv, report.csv, layer_metrics.csv, runs.csv")
+    p.add_argument("--figures", type=Path, metavar="DIR", help="every view the session fills")
+    p.add_argument("--format", choices=("png", "svg", "pdf"), action="append", default=None,
+                   help="figure format (repeatable; default: png)")
+    p.add_argument("--html", type=Path, metavar="FILE", help="the self-contained HTML report")
+    p.add_argument("--trust-model", action="store_true",
+                   help="open a session whose model holds a Lambda layer (runs its code)")
+    return p
+
+
+def run_export(argv: Sequence[str]) -> int:
+    args = build_export_parser().parse_args(list(argv))
+    if not (args.projector or args.csv or args.figures or args.html):
+        raise UsageError("say what to export: --projector DIR, --csv DIR, --figures DIR or "
+                         "--html FILE")
+    _quiet_libraries()
+    from .core.errors import printable
+    from .workspace.session_headless import export_session
+
+    for line in export_session(args.session, projector=args.projector, csv=args.csv,
+                               figures=args.figures, formats=tuple(args.format or ["png"]),
+                               html=args.html, trust=args.trust_model):
+        print(printable(line))
+    return EXIT_OK
+
+
 def _open_window(argv: list[str]) -> int:
     try:
         from .app import main as app_main
@@ -452,6 +506,8 @@ def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(TOP_HELP, end="")
         return EXIT_OK
+    if argv and argv[0] == "export":
+        return run_export(argv[1:])
     if argv and argv[0] in COMMANDS:
         return run_analyze(argv[1:])
     if argv and not argv[0].startswith("-") and not Path(argv[0]).exists():

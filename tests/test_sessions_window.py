@@ -151,3 +151,53 @@ def _replace_model_with_lambda(path, tmp_path):
     with zipfile.ZipFile(path, "w") as z:
         for n, data in members.items():
             z.writestr(n, data)
+
+
+def _main_py(*args, timeout=300):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    return subprocess.run([sys.executable, str(REPO / "main.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+@pytest.mark.slow
+def test_a_session_from_analyze_opens_in_the_window_as_it_is(qtbot, tmp_path):
+    """Made by another process (analyze --session), opened here: the same arrays as its
+    activations.npz, and no training, extraction or map job; then `main.py export` (a third
+    process) writes the same arrays from the same file."""
+    session = tmp_path / "gpu-run.reprviz"
+    run = _main_py("analyze", "--data", "digits", "--model", "dense", "--hidden", "32,16",
+                   "--epochs", "2", "--samples", "200", "--projection", "pca", "--out",
+                   tmp_path / "out", "--session", session, "--no-figures", "--no-measures",
+                   "--quiet")
+    assert run.returncode == 0, run.stderr
+    saved = np.load(tmp_path / "out" / "activations.npz")
+
+    started: list = []
+    win = _new_window(qtbot, started)
+    restored = []
+    win.controller.session_restored.connect(restored.append)
+    win.start(str(session))
+    c = win.controller
+    qtbot.waitUntil(lambda: bool(restored) and layer_result(win) is not None
+                    and map_result(win) is not None
+                    and c.result("evaluation", "A") is not None, timeout=60_000)
+    wait_idle(qtbot, win)
+    assert JobKind.TRAIN not in started and JobKind.PRODUCT not in started, started
+    assert c.workspace.sessions["A"].trained_epochs == 2
+    np.testing.assert_array_equal(c.samples.indices, saved["sample_indices"])
+    np.testing.assert_array_equal(layer_result(win).activations, saved["activations"])
+    np.testing.assert_array_equal(map_result(win).coords, saved["coords"])
+    np.testing.assert_array_equal(layer_result(win).predictions, saved["predictions"])
+    assert win.view("confusion").displayed()["counts"].sum() == len(c.dataset.y_test)
+
+    out = _main_py("export", session, "--csv", tmp_path / "csv", "--projector",
+                   tmp_path / "proj", timeout=120)
+    assert out.returncode == 0, out.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "csv" / "activations.npy"),
+                                  saved["activations"])
+    lines = (tmp_path / "proj" / "tensors.tsv").read_text().splitlines()
+    assert len(lines) == 200

@@ -24,12 +24,16 @@ from .results import ResultKey
 from .state import NO_MODEL, SESSION_IDS, Selection, Session, TrainingCurves, Workspace
 
 # modules whose dataclasses may be rebuilt from a session file (results and what they hold)
-RESULT_MODULES = (
-    "reprviz_gui.workspace.results", "reprviz_gui.workspace.products_course",
-    "reprviz_gui.workspace.products_measures", "reprviz_gui.workspace.products_words",
-    "reprviz_gui.core.analysis.typical", "reprviz_gui.core.analysis.weights",
-    "reprviz_gui.core.model.layers",
-)
+def _result_modules() -> tuple[str, ...]:
+    from .catalog import MODULES
+
+    return ("reprviz_gui.workspace.results",
+            *(f"reprviz_gui.workspace.{m}" for m in MODULES),
+            "reprviz_gui.core.analysis.typical", "reprviz_gui.core.analysis.weights",
+            "reprviz_gui.core.model.layers")
+
+
+RESULT_MODULES = _result_modules()
 NOT_SAVED = frozenset({"history"})  # read from the user's run-history file, not a result
 
 

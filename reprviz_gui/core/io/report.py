@@ -50,20 +50,22 @@ REPORT_KEYS = (
 
 # --- the pipeline ----------------------------------------------------------------------------
 def analyze(opts: AnalyzeOptions, on_progress: ProgressFn | None = None,
-            should_stop: StopFn | None = None) -> dict:
+            should_stop: StopFn | None = None, keep: Optional[dict] = None) -> dict:
     """Run the whole pipeline and write the results to ``opts.out``; returns the report dict
     (what ``report.json`` holds). Raises ``ReprvizError`` subclasses for user mistakes."""
     started = time.perf_counter()
     _check_options(opts)
     notes: list[str] = []
     dataset = load_data(opts, notes, on_progress, should_stop)
-    return analyze_dataset(opts, dataset, notes, on_progress, should_stop, started)
+    return analyze_dataset(opts, dataset, notes, on_progress, should_stop, started, keep)
 
 
 def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                     on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
-                    started: Optional[float] = None) -> dict:
-    """Everything after loading (a sweep loads its data once and calls this per run)."""
+                    started: Optional[float] = None, keep: Optional[dict] = None) -> dict:
+    """Everything after loading (a sweep loads its data once and calls this per run).
+    ``keep``, when given, receives the objects made (model, samples, layer, map, evaluation,
+    training): ``analyze --session`` writes the session file from them."""
     started = time.perf_counter() if started is None else started
     out = Path(opts.out)
     method = str(opts.projection).lower()
@@ -229,6 +231,10 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     result["files"] = [p.name for p in files] + ["report.json"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     result = _jsonable(result)
+    if keep is not None:
+        keep.update(dataset=dataset, model=model, step=step, trained=trained, layer=layer,
+                    evaluation=evaluation, samples=samples, proj=proj, method=method,
+                    map_params=map_params, run_history=run_history)
     write_json(out / "report.json", result)
     report(on_progress, "write", 1.0, f"Wrote {len(result['files'])} files to {out}")
     return result
