@@ -29,6 +29,7 @@ TOP_HELP = f"""usage: {PROG} [--version] [GUI options]
        {PROG} analyze --data SOURCE --model PRESET|PATH|none --out DIR [options]
        {PROG} export SESSION --projector DIR | --csv DIR | --figures DIR | --html FILE
        {PROG} SESSION   (opens a session file in the window)
+       {PROG} lesson list | {PROG} lesson check FILE
 
 See what a neural network has learned.
 
@@ -43,6 +44,9 @@ are passed on to it). The command
   export     writes a session's exports without a display: the TensorBoard projector
              bundle, the tables, every view as PNG/SVG/PDF, the HTML report
              (`{PROG} export --help`).
+
+  lesson     `lesson list`: the built-in lessons (name, a tab, the file); `lesson check
+             FILE`: validates a lesson file (exit 0, or 2 with the one message).
 
   --version  print the version and exit
 """
@@ -510,6 +514,10 @@ def _dispatch(argv: list[str]) -> int:
         return run_export(argv[1:])
     if argv and argv[0] in COMMANDS:
         return run_analyze(argv[1:])
+    if argv and argv[0] == "lesson":
+        from .cli_lesson import run_lesson
+
+        return run_lesson(argv[1:])
     if argv and not argv[0].startswith("-") and not Path(argv[0]).exists():
         close = [c for c in COMMANDS if c[:4] == argv[0][:4].lower()]
         hint = f" (did you mean {close[0]!r}?)" if close else ""

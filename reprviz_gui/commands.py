@@ -75,6 +75,12 @@ def _sweep_dialog(win: "MainWindow") -> Any:
     return open_sweep_dialog(win)
 
 
+def _fill_lessons(win: "MainWindow", menu: QMenu) -> None:
+    from .window_lessons import fill_lessons_menu  # the lessons' modules load on first use
+
+    fill_lessons_menu(win, menu)
+
+
 def _compare_with(preset: str) -> Handler:
     return lambda win: win.controller.add_comparison(preset)
 
@@ -116,6 +122,7 @@ COMMANDS: list[Command] = [
     Command("reset_layout", "&View", "&Reset layout", lambda win: win.reset_layout(),
             separator=True),
     Command("getting_started", "&Help", "&Getting started", wa.show_getting_started, "F1"),
+    Command("lessons", "&Help", "&Lessons", fill=_fill_lessons),
     Command("shortcuts", "&Help", "&Keyboard shortcuts", wa.show_shortcuts),
     Command("docs", "&Help", "&Documentation files", wa.show_docs),
     Command("about", "&Help", "&About reprviz", wa.about, separator=True),
