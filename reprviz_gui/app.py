@@ -55,6 +55,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--method", choices=METHODS, default="umap",
                         help="the map method the demo shows")
     parser.add_argument("--samples", type=int, default=None, help="samples the demo shows")
+    parser.add_argument("--lesson", metavar="NAME:STEP", default=None,
+                        help="demo: open a built-in lesson (or a lesson file) at a step "
+                             "(1-based) and check its question before the screenshot")
     parser.add_argument("--size", metavar="WxH", default="1600x1000",
                         help="the demo window's size (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=600.0,

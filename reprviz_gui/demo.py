@@ -205,7 +205,22 @@ class DemoDriver(QObject):
             self.log("every view drawn; saving the screenshot")
             for view_id in self.args.view:
                 self.window.docks[view_id].raise_()
+            if getattr(self.args, "lesson", None):
+                self._open_lesson(self.args.lesson)
             QTimer.singleShot(900, self.save)  # let the last paint events land
+
+    def _open_lesson(self, spec: str) -> None:
+        """--lesson NAME:STEP: the Lesson panel at that step, its question checked."""
+        from .core.lessons import builtin_lessons
+        from .window_lessons import open_lesson
+
+        name, _, step = spec.rpartition(":") if ":" in spec else (spec, "", "1")
+        path = dict(builtin_lessons()).get(name, name)
+        panel = open_lesson(self.window, path)
+        if panel is not None:
+            panel.show_step(int(step or 1) - 1)
+            panel.check_answer()
+            self.log(f"lesson {name}, step {panel.index + 1}: {panel.feedback.text()}")
 
     def _select_word(self, word: str) -> None:
         from .workspace.state import Selection

@@ -81,8 +81,8 @@ def truth(q: Question, c: Any) -> Truth:
         return Truth(names[k], f"the lowest test accuracies of your model: {parts}", names)
     if q.fact == "confusion_count":
         t, pr = class_index(names, p["true"]), class_index(names, p["predicted"])
-        return Truth(float(cm[t, pr]), f"your model calls {int(cm[t, pr])} of the "
-                     f"{int(cm[t].sum())} test {names[t]} {names[pr]}")
+        return Truth(float(cm[t, pr]), f"{int(cm[t, pr])} of the {int(cm[t].sum())} test "
+                     f"images of {names[t]} are called {names[pr]} by your model")
     if q.fact == "accuracy":
         split = p.get("split", "test")
         if split not in ev.accuracy:
@@ -93,7 +93,8 @@ def truth(q: Question, c: Any) -> Truth:
     if q.fact == "confusion_cell":
         t, pr = class_index(names, p["true"]), class_index(names, p["predicted"])
         idx = np.asarray(ev.cell_indices(t, pr), dtype=np.int64)
-        return Truth((ev.split, idx), f"your model calls {len(idx)} {names[t]} {names[pr]}")
+        return Truth((ev.split, idx), f"{len(idx)} {ev.split} images of {names[t]} are "
+                     f"called {names[pr]} by your model")
     if q.fact == "better_model":
         if "B" not in c.workspace.sessions:
             raise NotYet("Compare two models first (Run → Compare with).")
