@@ -7,6 +7,7 @@ lessons' own (small) epochs."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt
 from reprviz_gui.core.lessons import builtin_lessons
 from reprviz_gui.core.lessons.format import Question
 
+REPO = Path(__file__).resolve().parents[1]
 LESSONS = dict(builtin_lessons())
 # the course's own numbers: the width of each layer a lesson asks about
 COURSE_WIDTHS = {"hidden_2": 144, "bilstm": 128, "hidden_1": 14}
@@ -77,14 +79,20 @@ def _reference(win, q: Question):
     raise AssertionError(q.fact)
 
 
-def walk(qtbot, win, name: str) -> list[str]:
-    """Open the lesson from Help → Lessons and walk it; returns each question's feedback."""
-    menu = win.commands["lessons"].menu()
-    menu.aboutToShow.emit()  # the submenu is filled when it opens
-    entry = next(a for a in menu.actions() if a.objectName() == f"lesson_{name}")
-    entry.trigger()
+def walk(qtbot, win, name: str, path=None) -> list[str]:
+    """Open the lesson from Help → Lessons (a built-in one by name, else the file ``path``) and
+    walk it; returns each question's feedback."""
+    if path is None:
+        menu = win.commands["lessons"].menu()
+        menu.aboutToShow.emit()  # the submenu is filled when it opens
+        entry = next(a for a in menu.actions() if a.objectName() == f"lesson_{name}")
+        entry.trigger()
+    else:
+        from reprviz_gui.window_lessons import open_lesson
+
+        open_lesson(win, path)  # what Help → Lessons → Open lesson file… does with the file
     panel = win.lesson_panel
-    assert panel.lesson is not None and panel.lesson.path == LESSONS[name]
+    assert panel.lesson is not None and panel.lesson.path == (path or LESSONS[name])
     feedback = []
     for i, step in enumerate(panel.lesson.steps):
         assert panel.index == i and panel.step_label.text().startswith(f"Step {i + 1} of")
@@ -122,6 +130,7 @@ def walk(qtbot, win, name: str) -> list[str]:
     return feedback
 
 
+@pytest.mark.slow
 def test_fashion_practical_lesson(qtbot, open_window):
     win = open_window()
     feedback = walk(qtbot, win, "fashion-practical")
@@ -143,6 +152,25 @@ def test_mnist_notes_lesson(qtbot, open_window):
     walk(qtbot, open_window(), "mnist-notes")
 
 
+def test_the_docs_example_lesson_written_from_the_docs_alone(qtbot, open_window):
+    """docs/lesson-example works; a wrong answer is judged wrong with this model's number;
+    once opened it is listed under Help → Lessons."""
+    win = open_window()
+    path = REPO / "docs" / "lesson-example" / "lesson.toml"
+    walk(qtbot, win, "", path)
+    panel = win.lesson_panel
+    panel.show_step(0)
+    ev = win.controller.result("evaluation")
+    qtbot.keyClicks(panel.number, "3")  # 3 %: far off
+    click(qtbot, panel.check_button)
+    assert panel.feedback.text().startswith(
+        f"✘ Not quite: the answer is {100 * ev.accuracy['test']:.1f}"), panel.feedback.text()
+    menu = win.commands["lessons"].menu()
+    menu.aboutToShow.emit()
+    assert any(str(path.resolve()) in a.text() for a in menu.actions())
+
+
+@pytest.mark.slow
 def test_hand_made_network_lesson(qtbot, open_window):
     walk(qtbot, open_window(), "hand-made-network")
 
