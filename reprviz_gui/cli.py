@@ -182,7 +182,16 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    "confusion.png (the MNIST notes' table is on train; default: %(default)s)")
     g.add_argument("--layer", type=_layer, default=None, metavar="NAME|INDEX",
                    help="layer to read, by name or index (negative counts from the end; "
+                        "OUTER/INNER for a layer inside a nested model; "
                         "default: the last hidden layer before the output)")
+    g.add_argument("--reduction", choices=("mean", "max", "flatten", "crop"), default=None,
+                   help="how a convolutional layer's feature maps become one row per sample: "
+                        "global average or max per channel, every value, or the centre 3x3 "
+                        "(default: flatten up to 8,192 values, else mean)")
+    g.add_argument("--preprocess", default=None, metavar="unit|symmetric|FAMILY",
+                   help="how images become model input: 0-1 (default), -1-1, or a Keras "
+                        "Applications family's preprocess_input (mobilenet_v2, resnet50, "
+                        "vgg16, densenet, efficientnet, ...)")
     g.add_argument("--samples", type=_int_at_least(3), default=1000, metavar="N",
                    help="class-balanced test samples to analyse (default: %(default)s)")
     g.add_argument("--projection", choices=PROJECTIONS, default="pca",
@@ -350,7 +359,8 @@ def options_from_args(args: argparse.Namespace):
                           model_settings=_model_settings(args),
                           compare=args.compare, measures=args.measures,
                           projector=args.projector, export_csv=args.export_csv,
-                          film=args.film)
+                          film=args.film, reduction=args.reduction,
+                          preprocess=args.preprocess)
 
 
 def _model_settings(args: argparse.Namespace) -> dict:

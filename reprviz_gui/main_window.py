@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
         sb.train_clicked.connect(self.controller_train)
         sb.cancel_clicked.connect(c.cancel)
         sb.layer_chosen.connect(self.on_layer_chosen)
+        sb.reduction_chosen.connect(self.on_reduction_chosen)
+        sb.preprocess_chosen.connect(self.on_preprocess_chosen)
         sb.samples_changed.connect(c.set_samples)
         sb.method_changed.connect(c.set_method)
         sb.pca_components_changed.connect(c.set_pca_components)
@@ -393,6 +395,14 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_layer_chosen(self, name: str) -> None:
         self.controller.select_layer(name)
+
+    @Slot(str)
+    def on_reduction_chosen(self, how: str) -> None:
+        self.controller.set_reduction(how)
+
+    @Slot(str)
+    def on_preprocess_chosen(self, how: str) -> None:
+        self.controller.set_preprocess(how)
 
     @Slot(dict)
     def on_training_settings(self, values: dict) -> None:

@@ -33,7 +33,10 @@ def show_active_session(win: "MainWindow") -> None:
     s = c.session()
     sb = win.sidebar
     sb.set_layers(c.layers_of(s.id))
-    sb.set_current_layer(s.layer)
+    sb.set_current_layer(s.layer, s.reductions.get(s.layer or "", ""))
+    ds = c.dataset
+    sb.set_preprocess(ds.preprocess if ds is not None else "unit",
+                      ds is not None and ds.kind == "image")
     sb.set_model_choice(s.preset, s.params, file=s.file)
     ds = c.dataset
     if s.building:

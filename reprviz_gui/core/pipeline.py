@@ -37,6 +37,8 @@ class LayerAnalysis:
     note: str = ""
     # with ``sample_cosine``: the rows ``cosine`` covers when it is sampled; None: every row
     cosine_rows: Optional[np.ndarray] = None
+    # how the layer's feature maps became rows (reduction.describe); "" without maps
+    reduction: str = ""
 
 
 def sample_inputs(dataset: Dataset, samples: SampleSet) -> np.ndarray:
@@ -45,11 +47,26 @@ def sample_inputs(dataset: Dataset, samples: SampleSet) -> np.ndarray:
     return dataset.inputs(x[samples.indices])
 
 
+def layer_reduction(model: Any, layer: str, reduction: Optional[str] = None) -> str:
+    """What the views say about how ``layer`` is reduced (``reduction.describe``): the one
+    asked for, else its default; "" for a layer without feature maps (or no model)."""
+    if model is None or layer == INPUT_LAYER:
+        return ""
+    from .model.extraction import is_raw, layer_output_shape, reductions_for
+    from .model.reduction import describe
+
+    if is_raw(layer):
+        return ""
+    how = reductions_for(model, [layer], {layer: reduction} if reduction else None)[layer]
+    return describe(how, layer_output_shape(model, layer))
+
+
 def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                       with_output: bool = False, on_progress: ProgressFn | None = None,
-                      should_stop: StopFn | None = None
+                      should_stop: StopFn | None = None, reduction: Optional[str] = None,
                       ) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """``(activations (N, units) float32, output-layer values or None)`` in one forward pass.
+    """``(activations (N, units) float32, output-layer values or None)`` in one forward pass,
+    feature maps reduced per batch (``reduction``, else the layer's default).
 
     Without a model (or for ``INPUT_LAYER``) the samples' own values, flattened."""
     x = sample_inputs(dataset, samples)
@@ -59,7 +76,8 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: s
 
     output = model.layers[-1].name
     names = [layer, output] if with_output else [layer]
-    out = extract_layers(model, x, names, on_progress=on_progress, should_stop=should_stop)
+    out = extract_layers(model, x, names, on_progress=on_progress, should_stop=should_stop,
+                         reductions={layer: reduction} if reduction else None)
     acts = np.array(out[layer], dtype=np.float32, copy=True)
     return acts, (out[output] if with_output else None)
 
@@ -67,14 +85,16 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: s
 def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                   on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None, sample_cosine: bool = False,
-                  cosine_max_n: Optional[int] = None) -> LayerAnalysis:
+                  cosine_max_n: Optional[int] = None,
+                  reduction: Optional[str] = None) -> LayerAnalysis:
     """A layer's activations for the sample set, its cosine matrices and the model's
     predictions for the same rows (read in the same forward pass, so they always belong to
     the same weights). A cosine matrix too big for memory is left out with a note, or, with
     ``sample_cosine`` (the window), made of an evenly spread subset of the rows that fits
     (at most ``cosine_max_n``), its rows in ``cosine_rows`` and a note saying so."""
     acts, raw_out = layer_activations(model, dataset, samples, layer, with_output=True,
-                                      on_progress=on_progress, should_stop=should_stop)
+                                      on_progress=on_progress, should_stop=should_stop,
+                                      reduction=reduction)
     check_stop(should_stop)
     probs = preds = None
     if raw_out is not None:
@@ -98,7 +118,8 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
     centroid = centroid_similarity(acts, samples.labels, len(samples.class_names))
     check_stop(should_stop)
     report(on_progress, "similarity", 1.0, "Cosine similarity done")
-    return LayerAnalysis(layer, acts, cosine, centroid, preds, probs, note, rows)
+    return LayerAnalysis(layer, acts, cosine, centroid, preds, probs, note, rows,
+                         layer_reduction(model, layer, reduction))
 
 
 def layer_map(activations: np.ndarray, method: str, seed: int = 0, in_child: bool = False,

@@ -17,7 +17,7 @@ from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
 from .options import ViewOptions, bind_value
-from .describe import class_name, sample_thumbnail, sample_title
+from .describe import class_name, layer_caption, sample_thumbnail, sample_title
 from ..core.data.samples import class_bands
 from .matrix_image import ScreenImage
 from .theme import fmt_count, make_subtitle, scene_to_panel, style_colorbar, style_plot, tick_font
@@ -193,7 +193,7 @@ class CosinePanel(Panel):
             labels = samples.labels if self._rows is None else samples.labels[self._rows]
             bands = class_bands(labels, samples.class_names)
             self._band_classes = [int(labels[a]) for a, _, _ in bands]
-            head = f"<b>{r.layer_name}</b> \u00b7 {fmt_count(mat.shape[0])} samples"
+            head = f"{layer_caption(r)} \u00b7 {fmt_count(mat.shape[0])} samples"
             if self._rows is not None:
                 head += f" of {fmt_count(samples.n)}"
         else:
@@ -201,7 +201,7 @@ class CosinePanel(Panel):
             self._rows = None
             bands = [(i, i + 1, class_name(samples, i)) for i in range(mat.shape[0])]
             self._band_classes = list(range(mat.shape[0]))
-            head = f"<b>{r.layer_name}</b> \u00b7 class means"
+            head = f"{layer_caption(r)} \u00b7 class means"
         self.subtitle.setText(head)
         if r.cosine is None:
             note = r.note or "No sample-by-sample matrix for this layer."

@@ -17,6 +17,17 @@ def class_name(samples: SampleSet, cls: int) -> str:
     return f"class {cls}"
 
 
+def layer_caption(result) -> str:
+    """A view's bold layer name with the reduction its feature maps went through, so every
+    view says what it shows: "<b>backbone/block_6_add</b> (global average per channel of
+    6x6x16 -> 16)"."""
+    from html import escape
+
+    reduction = getattr(result, "reduction", "")
+    text = f"<b>{escape(str(result.layer_name))}</b>"
+    return text + (f" ({escape(reduction)})" if reduction else "")
+
+
 def elide(text: str, n: int = 90) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "\u2026"

@@ -14,7 +14,7 @@ from ..widgets.colormaps import diverging_cmap, sequential_cmap
 from ..workspace.results import LayerResult
 from .axes import SelectableBandAxis, band_separators, separator_lines
 from .base import Panel
-from .describe import sample_lines, sample_thumbnail
+from .describe import layer_caption, sample_lines, sample_thumbnail
 from .matrix_image import ScreenImage
 from .theme import (fmt_count, make_subtitle, scene_to_panel, style_colorbar,
                     style_plot)
@@ -91,7 +91,7 @@ class HeatmapPanel(Panel):
         self.colorbar.rounding = (hi - lo) / 200.0
         self.colorbar.setLevels((lo, hi))
         self.subtitle.setText(
-            f"<b>{result.layer_name}</b> \u00b7 {fmt_count(n)} samples \u00d7 {fmt_count(u)} units"
+            f"{layer_caption(result)} \u00b7 {fmt_count(n)} samples \u00d7 {fmt_count(u)} units"
         )
         self.subtitle.setToolTip(
             f"{result.layer_name}: {fmt_count(n)} samples (rows, grouped by class) \u00d7 {fmt_count(u)} units"

@@ -20,7 +20,7 @@ from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
 from .base import Panel, shown_number
 from .options import ViewOptions, bind_value
-from .describe import sample_lines, sample_thumbnail
+from .describe import layer_caption, sample_lines, sample_thumbnail
 from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
 from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
 from .point_cloud import PointCloud
@@ -334,7 +334,7 @@ class MapPanel(MapOverlays, Panel):
 
     def _set_subtitle(self, r: ProjectionResult) -> None:
         method = METHOD_LABELS.get(r.method.lower(), r.method)
-        parts = [f"<b>{r.layer_name}</b>", method]
+        parts = [layer_caption(r), method]
         ev = None if r.explained_variance is None else \
             np.asarray(r.explained_variance, dtype=float).ravel()
         bottom, left = "", ""

@@ -13,12 +13,13 @@ from ..core.analysis.projection import METHOD_LABELS
 from ..core.model.preset_table import FIELDS, TRAINING_BOX, field_applies
 from . import table_fields
 from .fields import _Blocked, _int_spin, _short_path
+from .layer_tree import LayerTree, make_preprocess_combo, make_reduction_combo, set_reduction
 from .sidebar_model import LOADED, PRESET_LABELS, PRESET_PARAMS, ModelControls  # noqa: F401
 from .wheel_guard import guard_wheel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QGroupBox,
-    QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QTabBar,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QGroupBox,
+    QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabBar,
+    QVBoxLayout, QWidget,
 )
 
 class Sidebar(ModelControls, QScrollArea):
@@ -31,6 +32,8 @@ class Sidebar(ModelControls, QScrollArea):
     train_clicked = Signal()
     cancel_clicked = Signal()
     layer_chosen = Signal(str)
+    reduction_chosen = Signal(str)  # "" (the default), mean, max, flatten, crop
+    preprocess_chosen = Signal(str)  # unit, symmetric or a Keras Applications family
     samples_changed = Signal(int, str)
     method_changed = Signal(str)
     pca_components_changed = Signal(int)  # k of the PCA → t-SNE map
@@ -148,16 +151,16 @@ class Sidebar(ModelControls, QScrollArea):
     def _build_layers_box(self) -> QGroupBox:
         box = QGroupBox("Layers")
         v = QVBoxLayout(box)
-        self.layer_tree = QTreeWidget()
-        self.layer_tree.setObjectName("layer_tree")
-        self.layer_tree.setHeaderLabels(["Layer", "Type", "Output"])
-        self.layer_tree.setRootIsDecorated(False)
-        self.layer_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.layer_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.layer_tree.setMinimumHeight(140)
+        self.layer_tree = LayerTree()  # nested models as branches (widgets/layer_tree.py)
         self.layer_tree.itemSelectionChanged.connect(self._on_layer_selection)
         v.addWidget(self.layer_tree)
         form = QFormLayout()
+        self.reduction_combo = make_reduction_combo()
+        self.reduction_combo.activated.connect(self._on_reduction_activated)
+        form.addRow("Reduction", self.reduction_combo)
+        self.preprocess_combo = make_preprocess_combo()
+        self.preprocess_combo.activated.connect(self._on_preprocess_activated)
+        form.addRow("Input", self.preprocess_combo)
         self.samples_spin = _int_spin(10, 100_000, 1000)
         self.samples_spin.setSingleStep(100)
         self.samples_spin.setToolTip("Samples shown in every panel (class-stratified)")
@@ -259,28 +262,16 @@ class Sidebar(ModelControls, QScrollArea):
         self._update_pca_visibility()
 
     def set_layers(self, layers: Iterable[Any]) -> None:
-        with _Blocked(self.layer_tree):
-            self.layer_tree.clear()
-            for info in layers:
-                shape = "×".join(str(d) for d in info.output_shape if d is not None)
-                item = QTreeWidgetItem([info.name, info.type, shape])
-                item.setData(0, Qt.ItemDataRole.UserRole, info.name)
-                tip = f"{info.name}: {info.type}, output {shape}, {info.params:,} parameters"
-                if info.activation:
-                    tip += f", activation {info.activation}"
-                for col in range(3):
-                    item.setToolTip(col, tip)
-                self.layer_tree.addTopLevelItem(item)
+        self.layer_tree.set_layers(layers)
 
-    def set_current_layer(self, name: Optional[str]) -> None:
-        with _Blocked(self.layer_tree):
-            self.layer_tree.clearSelection()
-            for i in range(self.layer_tree.topLevelItemCount()):
-                item = self.layer_tree.topLevelItem(i)
-                if item.data(0, Qt.ItemDataRole.UserRole) == name:
-                    item.setSelected(True)
-                    self.layer_tree.setCurrentItem(item)
-                    self.layer_tree.scrollToItem(item)
+    def set_current_layer(self, name: Optional[str], reduction: str = "") -> None:
+        """Select ``name`` in the tree and show its reduction (``""``: the default for its
+        shape); the Reduction row shows only for a layer with feature maps."""
+        self.layer_tree.set_current_layer(name)
+        info = self.layer_tree.info(name)
+        shape = tuple(d for d in info.output_shape) if info is not None else ()
+        applies = set_reduction(self.reduction_combo, shape, reduction)
+        self._layers_form.setRowVisible(self.reduction_combo, applies)
 
     def set_training(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
@@ -295,8 +286,7 @@ class Sidebar(ModelControls, QScrollArea):
 
     # --- reading --------------------------------------------------------------------------
     def current_layer(self) -> Optional[str]:
-        items = self.layer_tree.selectedItems()
-        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
+        return self.layer_tree.current_layer()
 
     def training_settings(self) -> dict[str, Any]:
         return {key: table_fields.value_of(FIELDS[key], w)
@@ -324,6 +314,18 @@ class Sidebar(ModelControls, QScrollArea):
         name = self.current_layer()
         if name:
             self.layer_chosen.emit(name)
+
+    def set_preprocess(self, how: str, applies: bool) -> None:
+        """Show the images' preprocessing; the row only for image data."""
+        with _Blocked(self.preprocess_combo):
+            self.preprocess_combo.setCurrentIndex(max(0, self.preprocess_combo.findData(how)))
+        self._layers_form.setRowVisible(self.preprocess_combo, applies)
+
+    def _on_preprocess_activated(self, index: int) -> None:
+        self.preprocess_chosen.emit(self.preprocess_combo.itemData(index))
+
+    def _on_reduction_activated(self, index: int) -> None:
+        self.reduction_chosen.emit(self.reduction_combo.itemData(index) or "")
 
     def _on_samples_edited(self, *_: Any) -> None:
         self.samples_changed.emit(self.samples_spin.value(), self.split_combo.currentText())

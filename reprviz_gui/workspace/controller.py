@@ -129,6 +129,10 @@ class Controller(WorkspaceSignals):
     def select_layer(self, name: str, session_id: Optional[str] = None) -> None:
         self.models.select_layer(name, session_id)
 
+    def set_reduction(self, how: str, layer: Optional[str] = None,
+                      session_id: Optional[str] = None) -> None:
+        self.models.set_reduction(how, layer, session_id)
+
     def add_comparison(self, spec: str, params: dict | None = None) -> None:
         self.models.add_comparison(spec, params)
 
@@ -173,6 +177,24 @@ class Controller(WorkspaceSignals):
         if method in jobs.WARMED_METHODS:
             self._warm_up_maps(method)
         self.scheduler.refresh(kinds={"map"})
+
+    def set_preprocess(self, how: str) -> None:
+        """How images become model input (core/data/preprocess.py): 0–1, −1–1 or a Keras
+        Applications family's. Every model's results are recomputed on the new inputs."""
+        from ..core.data.preprocess import check_preprocess, describe
+
+        ds = self.workspace.dataset
+        how = check_preprocess(how)
+        if ds is None or ds.kind != "image" or ds.preprocess == how:
+            return
+        ds.preprocess = how
+        for s in self.workspace.sessions.values():
+            s.version += 1  # the same weights see other inputs: every result is stale
+        self.scheduler.drop_stale()
+        for s in self.workspace.sessions.values():
+            self.session_changed.emit(s.id)
+        self.scheduler.refresh()
+        self.message.emit(f"Images are {describe(how)} for the model.")
 
     def set_pca_components(self, k: int) -> None:
         """k of the PCA → t-SNE map (the IMDB post's 20 by default)."""

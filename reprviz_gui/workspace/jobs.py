@@ -78,9 +78,9 @@ def sample_set_job(dataset: Dataset, n: int, split: str, seed: int) -> JobFn:
 
 # --- models -------------------------------------------------------------------------------
 def _ready(model: Any, label: str) -> ModelReady:
-    from ..core.model.layers import describe_layers
+    from ..core.model.layers import describe_tree
 
-    return ModelReady(handles.register(model, label), tuple(describe_layers(model)))
+    return ModelReady(handles.register(model, label), tuple(describe_tree(model)))
 
 
 def build_model_job(config: Any, dataset: Dataset, seed: int, label: str) -> JobFn:

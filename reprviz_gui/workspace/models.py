@@ -68,7 +68,7 @@ class ModelService:
             for info in s.layers:
                 # a Dense layer on a flat input has a 1-D output; extraction reads raw x·W
                 # only there (a Dense applied along a sequence has no single projection)
-                if info.type == "Dense" and len(info.output_shape) == 1:
+                if info.type == "Dense" and len(info.output_shape) == 1 and not info.parent:
                     shown.append(LayerInfo(info.index, info.name + RAW_SUFFIX,
                                            "Dense (raw x·W)", info.output_shape, "", 0,
                                            False, False))
@@ -124,6 +124,23 @@ class ModelService:
             s.layer = name
             self.signals.session_changed.emit(s.id)
         # also for the same name: after a cancelled read the views still show the old layer
+        self.scheduler.refresh(s.id)
+
+    def set_reduction(self, how: str, layer: Optional[str] = None,
+                      session_id: Optional[str] = None) -> None:
+        """Read ``layer`` (the shown one by default) with reduction ``how`` ("" = the default
+        for its shape); the views showing it recompute."""
+        s = self.session(session_id)
+        layer = layer or s.layer
+        if not layer:
+            return
+        if how:
+            from ..core.model.reduction import check_reduction
+
+            s.reductions[layer] = check_reduction(how)
+        else:
+            s.reductions.pop(layer, None)
+        self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
 
     def add_comparison(self, spec: str, params: dict | None = None) -> None:

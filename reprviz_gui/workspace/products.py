@@ -103,7 +103,10 @@ def _layer_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     if not layer:
         return None
     # an untrained model's predictions are noise: no "colour by predicted" for it
-    return {"layer": layer, "predict": bool(s.has_model and (s.trained_epochs or s.file))}
+    p = {"layer": layer, "predict": bool(s.has_model and (s.trained_epochs or s.file))}
+    if s.reductions.get(layer):  # a reduction chosen for this layer (else its default)
+        p["reduction"] = s.reductions[layer]
+    return p
 
 
 def _layer_why_not(ws: Workspace, s: Optional[Session]) -> str:
@@ -121,10 +124,11 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
     # view shows
     a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
                       on_progress, should_stop, sample_cosine=True,
-                      cosine_max_n=COSINE_MAX_ROWS)
+                      cosine_max_n=COSINE_MAX_ROWS, reduction=req.param("reduction"))
     preds = a.predictions if req.param("predict") else None
     return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
-                       a.centroid_cosine, preds, a.note, cosine_rows=a.cosine_rows)
+                       a.centroid_cosine, preds, a.note, cosine_rows=a.cosine_rows,
+                       reduction=a.reduction)
 
 
 # Rows of the window's cosine matrix at most: more than any screen shows (it is drawn at screen
@@ -186,7 +190,7 @@ def _compute_map(req: ProductRequest, on_progress: ProgressFn,
                             layer.predictions, proj.explained_variance, note=proj.note,
                             pca_components=proj.params.get("pca_components") if pca else None,
                             pca_explained_variance=float(proj.pca_explained_variance)
-                            if pca else None)
+                            if pca else None, reduction=layer.reduction)
 
 
 LAYER_PRODUCT = Product("layer", _layer_params, _compute_layer, lane="model",

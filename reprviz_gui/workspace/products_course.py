@@ -53,7 +53,7 @@ def _model_why(ws: Workspace, s: Optional[Session], what: str) -> str:
 def first_weighted_layer(s: Session):
     """The session's first layer with weights (a LayerInfo), or None."""
     for info in s.layers:
-        if info.type in _PASS and not info.params:
+        if getattr(info, "parent", "") or (info.type in _PASS and not info.params):
             continue
         return info
     return None

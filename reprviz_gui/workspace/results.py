@@ -33,6 +33,9 @@ class LayerResult:
     # rows of the sample set the cosine matrix covers (increasing); None: every row. Set when
     # the full matrix would not fit in memory and a sampled one is shown, with ``note``
     cosine_rows: Optional[np.ndarray] = None
+    # how feature maps were reduced to rows ("global average per channel of 3x3x1280 ->
+    # 1,280"); "" for a layer without maps. Every view showing the layer says it
+    reduction: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class ProjectionResult:
     # PCA → t-SNE: the k components of its PCA step and the share of variance they keep
     pca_components: Optional[int] = None
     pca_explained_variance: Optional[float] = None
+    reduction: str = ""  # the layer's reduction (LayerResult.reduction)
 
 
 @dataclass(frozen=True)

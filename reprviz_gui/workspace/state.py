@@ -98,6 +98,9 @@ class Session:
     version: int = 0  # bumped whenever the model or its weights change
     layers: tuple = ()  # core.model.layers.LayerInfo, ...
     layer: Optional[str] = None  # the layer the views show
+    # the reduction chosen per layer (core/model/reduction.py: mean, max, flatten, crop);
+    # a layer missing here is read with the default for its shape
+    reductions: dict[str, str] = field(default_factory=dict)
     trained_epochs: int = 0
     file: str = ""  # the model file it was loaded from, if any
     curves: TrainingCurves = field(default_factory=TrainingCurves)

@@ -68,6 +68,9 @@ class Dataset:
     # pad_sequences does, so 41 % of the bundled test reviews lose their start): every
     # sample's full tokens per split, for showing the review whole; None when none was cut
     full_sequences: Optional[dict[str, list[np.ndarray]]] = None
+    # how images become model input (core/data/preprocess.py): "unit" 0–1 (reprviz's own
+    # models), "symmetric" −1–1, or a Keras Applications family's preprocess_input
+    preprocess: str = "unit"
 
     @property
     def n_classes(self) -> int:
@@ -98,6 +101,10 @@ class Dataset:
         sequences as int32; vectors as float32."""
         if self.kind == "sequence":
             return np.asarray(x, dtype=np.int32)
+        if self.kind == "image" and self.preprocess != "unit":
+            from .preprocess import preprocess_images
+
+            return preprocess_images(x, self.preprocess)
         out = np.asarray(x, dtype=np.float32)
         if self.kind == "image":
             out = out / np.float32(255.0)

@@ -59,6 +59,11 @@ class AnalyzeOptions:
     compare: Optional[str] = None  # a second preset or model file: model_difference, CKA A×B
     measures: bool = True  # layer_metrics, cka, map_quality, ... (--no-measures skips them)
     projector: Optional[Path] = None  # also a TensorBoard projector bundle in this folder
+    # how the layer's feature maps become rows (--reduction mean|max|flatten|crop); None: the
+    # default for its shape (core/model/reduction.py)
+    reduction: Optional[str] = None
+    # how images become model input (--preprocess unit|symmetric|FAMILY); None: 0–1
+    preprocess: Optional[str] = None
     export_csv: Optional[Path] = None  # also the tables (map, activations, confusion …) here
     film: bool = False  # record the layer after every epoch: film.npz and the "film" key
 
@@ -70,9 +75,10 @@ def _looks_like_path(spec: str) -> bool:
 
 
 def _layer_info_dicts(model) -> list[dict]:
-    from ..model.layers import describe_layers
+    from ..model.layers import describe_tree
 
-    return [_jsonable(info) for info in describe_layers(model)]
+    # nested models' layers too, named by path ("backbone/block_3_add", parent "backbone")
+    return [_jsonable(info) for info in describe_tree(model)]
 
 
 MAX_SEED = 2**32 - 1  # what NumPy, scikit-learn and TensorFlow all accept
@@ -183,6 +189,7 @@ def prepare_model(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> M
             spec = default_preset_for(dataset)
     step = ModelStep(spec=str(spec), info={"source": str(spec)})
     spec = step.spec
+    _apply_preprocess(opts, dataset, notes)
     if spec.lower() in NO_MODEL:
         step.info = {"source": "none", "description": "no model: the samples' own values "
                      "(word vectors, pixels or features) are the representation"}
@@ -227,6 +234,22 @@ def prepare_model(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> M
     return step
 
 
+def _apply_preprocess(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> None:
+    """--preprocess: how images become model input (a model trained elsewhere)."""
+    if not opts.preprocess:
+        return
+    from ..data.preprocess import check_preprocess, describe
+
+    how = check_preprocess(opts.preprocess)
+    if dataset.kind != "image":
+        notes.append(f"--preprocess ignored: dataset {dataset.name!r} holds "
+                     f"{dataset.kind}s, not images.")
+        return
+    dataset.preprocess = how
+    if how != "unit":
+        notes.append(f"Images preprocessed for the model: {describe(how)}.")
+
+
 def _compile_file_model(model, settings: dict[str, Any], notes: list[str]) -> None:
     """A loaded model keeps its architecture; only the optimizer settings apply to it."""
     from ..model import preset_table
@@ -252,7 +275,9 @@ def check_memory(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep) -> int
     if step.model is not None:
         from ..model.extraction import extraction_bytes
 
-        check_fits(extraction_bytes(step.model, [step.layer_name], n_selected),
+        reductions = {step.layer_name: opts.reduction} if opts.reduction else None
+        check_fits(extraction_bytes(step.model, [step.layer_name], n_selected,
+                                    reductions=reductions),
                    f"activations of layer {step.layer_name!r} for {n_selected:,} samples")
     return n_selected
 
@@ -356,7 +381,8 @@ def record_history(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep,
 
 
 def layer_report(acts: np.ndarray, labels: np.ndarray, class_names: list[str],
-                 layer_name: str, layers: list[dict], default: bool) -> dict[str, Any]:
+                 layer_name: str, layers: list[dict], default: bool,
+                 reduction: str = "") -> dict[str, Any]:
     """report.json's "layer" section: the layer, its width and statistics (the statistics are
     ``metrics.layer_statistics``, the window's Layer statistics view's)."""
     layer_index = None
@@ -379,4 +405,7 @@ def layer_report(acts: np.ndarray, labels: np.ndarray, class_names: list[str],
         "fraction_zero": stats["fraction_zero"], "fraction_positive": stats["fraction_positive"],
         "dead_units": stats["dead_units"], "class_means": stats["class_means"],
         "default": default,
+        # how feature maps became rows ("global average per channel of 3x3x1280 -> 1,280");
+        # "" for a layer without maps
+        "reduction": reduction,
     }

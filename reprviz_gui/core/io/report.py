@@ -100,7 +100,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     idx, labels = samples.indices, samples.labels
     predictions = (evaluation.predictions[idx].astype(np.int64) if evaluation is not None
                    else np.full(len(idx), -1, dtype=np.int64))
-    layer = analyse_layer(model, dataset, samples, layer_name, on_progress, should_stop)
+    layer = analyse_layer(model, dataset, samples, layer_name, on_progress, should_stop,
+                          reduction=opts.reduction)
     acts, cos, centroid = layer.activations, layer.cosine, layer.centroid_cosine
     check_stop(should_stop)
     report(on_progress, "analyse", 0.0, "Cosine similarity…")
@@ -186,7 +187,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "top_confused_pairs_named": named_pairs,
         "classification_report": evaluation.report if evaluation is not None else None,
         "layer": layer_report(acts, labels, class_names, layer_name, layers,
-                              opts.layer is None),
+                              opts.layer is None, layer.reduction),
         "projection": {"method": proj.method, "explained_variance": proj.explained_variance,
                        # what the map's subtitle shows: the share its 2 components explain
                        "explained_variance_2d": (float(np.sum(proj.explained_variance[:2]))

@@ -93,6 +93,10 @@ def json_safe(value: Any) -> Any:
 
 
 def _get_layer(model, name: str):
+    from .nested import get_layer_at, is_nested
+
+    if is_nested(name):  # a layer inside a nested model, by path
+        return get_layer_at(model, name)
     try:
         return model.get_layer(name)
     except ValueError:

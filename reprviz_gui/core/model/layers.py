@@ -26,6 +26,10 @@ class LayerInfo:
     params: int
     has_kernel: bool  # the layer has a weight matrix ("kernel"): Dense, Conv
     has_units: bool = False  # units of its own (Dense, LSTM, Conv, ...), not a pass-through
+    # the nested model holding it ("backbone", "backbone/block"); "" for the model's own
+    # layers. A nested layer's ``name`` is its path ("backbone/block_3_add") and ``index``
+    # its position among its parent's layers
+    parent: str = ""
 
 
 # layer types that carry units of their own; Dropout, Flatten, Reshape, pooling, normalisation ...
@@ -39,6 +43,7 @@ def default_layer(layers: "list[LayerInfo] | tuple[LayerInfo, ...]") -> Optional
     """The last layer before the output that has units of its own (the last hidden layer, what
     a course looks at first); the output layer itself when there is no hidden one. The window and
     ``analyze`` both use this rule."""
+    layers = [info for info in layers if not getattr(info, "parent", "")]  # the model's own
     if not layers:
         return None
     for info in reversed(list(layers)[:-1]):
@@ -204,6 +209,10 @@ def _has_kernel(layer) -> bool:
 
 
 def _has_units(layer) -> bool:
+    from .nested import inner_graph
+
+    if inner_graph(layer) is not None:  # a nested model (a backbone): its output has units
+        return True
     wrapped = getattr(layer, "layer", None)  # Bidirectional, TimeDistributed
     kinds = {type(layer).__name__, type(wrapped).__name__ if wrapped is not None else ""}
     return bool(kinds & UNIT_LAYER_TYPES)
@@ -211,16 +220,30 @@ def _has_units(layer) -> bool:
 
 def describe_layers(model) -> list[LayerInfo]:
     """One ``LayerInfo`` per entry of ``model.layers``, in order."""
+    return [_info(layer, i, layer.name) for i, layer in enumerate(model.layers)]
+
+
+def _info(layer, index: int, name: str, parent: str = "") -> LayerInfo:
+    return LayerInfo(
+        index=index,
+        name=name,
+        type=type(layer).__name__,
+        output_shape=_layer_output_shape(layer),
+        activation=_activation_name(layer),
+        params=int(layer.count_params()) if layer.built else 0,
+        has_kernel=_has_kernel(layer),
+        has_units=_has_units(layer),
+        parent=parent,
+    )
+
+
+def describe_tree(model) -> list[LayerInfo]:
+    """``describe_layers`` with every nested model's layers after it (names are paths,
+    ``parent`` says which nested model holds them): the window's layer tree."""
+    from .nested import SEP, walk
+
     out = []
-    for i, layer in enumerate(model.layers):
-        out.append(LayerInfo(
-            index=i,
-            name=layer.name,
-            type=type(layer).__name__,
-            output_shape=_layer_output_shape(layer),
-            activation=_activation_name(layer),
-            params=int(layer.count_params()) if layer.built else 0,
-            has_kernel=_has_kernel(layer),
-            has_units=_has_units(layer),
-        ))
+    for path, depth, layer, index in walk(model):
+        parent = path.rsplit(SEP, 1)[0] if depth else ""
+        out.append(_info(layer, index, path, parent))
     return out
