@@ -127,7 +127,7 @@ def test_analyze_film_writes_film_npz_and_the_film_key(tmp_path, monkeypatch):
     out = tmp_path / "out"
     code = cli.main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "4",
                      "--samples", "90", "--out", str(out), "--no-figures", "--no-history",
-                     "--no-measures", "--film"])
+                     "--film"])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     film = report["film"]
@@ -144,3 +144,8 @@ def test_analyze_film_writes_film_npz_and_the_film_key(tmp_path, monkeypatch):
     np.testing.assert_array_equal(z["sample_indices"], acts["sample_indices"])
     np.testing.assert_array_equal(z["predictions"][-1], acts["predictions"])
     assert film["accuracy"][-1] == pytest.approx(np.mean(acts["predictions"] == acts["labels"]))
+    # every layer's kNN accuracy along training; at the last epoch, the report's own measures
+    along = film["layer_metrics"]
+    final = {row["layer"]: row["knn_accuracy"] for row in report["layer_metrics"]["layers"]}
+    assert along["layers"] == list(final) and along["epochs"] == film["epochs"]
+    assert along["knn_accuracy"][-1] == pytest.approx([final[n] for n in along["layers"]])

@@ -59,6 +59,18 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
         np.testing.assert_allclose(d["marked"][1], r.maps.coords[frame][rows, 1], rtol=1e-6)
         assert win.view("curves").marked_epoch() == (frame or None)
 
+    # the layers along training: every layer's kNN accuracy at every epoch, the last epoch's
+    # equal to the depth measures of the trained model's layers (core.measures, another path)
+    from reprviz_gui.core.measures import layer_metrics_of
+
+    qtbot.waitUntil(lambda: view.metrics_shown() is not None, timeout=60_000)
+    m = view.metrics_shown()
+    assert m.epochs.tolist() == list(range(11)) and m.layers[0] == "input"
+    last = {row.layer: row.knn_accuracy for row in layer_metrics_of(r.recording.depth[-1])}
+    assert m.knn_accuracy[-1].tolist() == [last[name] for name in m.layers]
+    assert m.knn_accuracy[-1, m.layers.index(r.recording.layer)] > \
+        m.knn_accuracy[0, m.layers.index(r.recording.layer)]  # the layer learned
+
     # the film as a GIF: every frame, as the view draws it
     import imageio.v3 as iio
 

@@ -77,8 +77,22 @@ class FilmPanel(Panel):
                                          pen=pg.mkPen(0, 0, 0, 230, width=2))
         self.plot.addItem(self.points)
         self.plot.addItem(self.marked)
+        # the layers along training: kNN accuracy of every layer per epoch ("film_metrics")
+        self.depth_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
+        self.depth_plot.setLabel("left", "kNN acc.")
+        self.depth_plot.setLabel("bottom", "epoch")
+        self.depth_plot.hideButtons()
+        self.depth_plot.setMenuEnabled(False)
+        self.depth_plot.setMouseEnabled(x=False, y=False)
+        self.depth_plot.setMaximumHeight(150)
+        self.depth_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
+        self.depth_line = pg.InfiniteLine(angle=90, movable=False,
+                                          pen=pg.mkPen(200, 40, 40, 200, width=2))
+        self.depth_plot.addItem(self.depth_line, ignoreBounds=True)
+        self.depth_plot.hide()
+        self._metrics: Any = None
         self.body_layout.addWidget(self.view, 1)
-        style_plot(self.view, [self.plot], self)
+        style_plot(self.view, [self.plot, self.depth_plot], self)
         self.options = FilmOptions()
         bind(self.options, "fps", self.fps_box)
         bind(self.options, "colour_by_prediction", self.predicted_check)
@@ -89,6 +103,48 @@ class FilmPanel(Panel):
         self._set_speed()
         self._frame = -1
         self._colors = np.zeros((0, 4), np.uint8)
+
+    # -- the layers along training ---------------------------------------------------------
+    def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        if kind == "film_metrics":
+            self._metrics = result.metrics
+            self._draw_metrics()
+        else:
+            super().show_product(kind, session_id, result)
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if kind == "film_metrics":
+            self._metrics = None
+            self._draw_metrics()
+        else:
+            super().product_unavailable(kind, session_id, why)
+
+    def _draw_metrics(self) -> None:
+        from ..widgets.colormaps import TAB10
+
+        m = self._metrics
+        for item in [i for i in self.depth_plot.listDataItems()]:
+            self.depth_plot.removeItem(item)
+        legend = self.depth_plot.legend
+        if legend is not None:
+            legend.clear()
+        if m is None or len(m.layers) == 0:
+            self.depth_plot.hide()
+            return
+        self.depth_plot.show()
+        for i, name in enumerate(m.layers):
+            self.depth_plot.plot(m.epochs.astype(float), m.knn_accuracy[:, i],
+                                 pen=pg.mkPen(TAB10[i % len(TAB10)], width=2), name=name)
+        self._mark_depth_epoch()
+
+    def _mark_depth_epoch(self) -> None:
+        r: Optional[FilmResult] = self.result()
+        if r is not None and 0 <= self._frame < r.maps.n_frames:
+            self.depth_line.setValue(float(r.maps.epochs[self._frame]))
+
+    def metrics_shown(self) -> Any:
+        """The layers along training drawn now (``FilmLayerMetrics``), or None."""
+        return self._metrics if self.depth_plot.isVisible() else None
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw(self, r: FilmResult) -> None:
@@ -131,7 +187,13 @@ class FilmPanel(Panel):
         self._apply_highlight()
         epoch = int(r.maps.epochs[frame])
         acc = float(r.accuracy[frame]) if frame < len(r.accuracy) else float("nan")
-        self.epoch_label.setText(f"epoch {epoch} · accuracy {acc:.1%}")
+        text = f"epoch {epoch} · accuracy {acc:.1%}"
+        m = self._metrics
+        if m is not None and frame < len(m.epochs) and r.recording.layer in m.layers:
+            knn = m.knn_accuracy[frame, m.layers.index(r.recording.layer)]
+            text += f" · kNN {knn:.1%}"
+        self.epoch_label.setText(text)
+        self._mark_depth_epoch()
         self.epoch_shown.emit(epoch)
 
     def _apply_highlight(self) -> None:
@@ -144,6 +206,8 @@ class FilmPanel(Panel):
         self.marked.setData(x=xy[:, 0], y=xy[:, 1])
 
     def _clear_content(self) -> None:
+        self._metrics = None
+        self._draw_metrics()
         self.timer.stop()
         self.play_button.setChecked(False)
         self.points.setData(x=[], y=[])

@@ -108,7 +108,8 @@ VIEWS: list[ViewSpec] = [
              description="two compared models: both right, only A, only B, both wrong; click "
                          "a cell to select those samples",
              numbers=()),
-    ViewSpec("film", "Film", "reprviz_gui.views.film", "FilmPanel", products=("film",),
+    ViewSpec("film", "Film", "reprviz_gui.views.film", "FilmPanel",
+             products=("film", "film_metrics"),
              per_session=True, place=("tab", "map"), visible=False,
              description="training as a film: the layer's map after every epoch, each frame "
                          "aligned with the one before; Play, follow a selection, export a GIF",

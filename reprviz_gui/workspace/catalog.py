@@ -36,6 +36,7 @@ class ProductKind(StrEnum):
     MAP_QUALITY = "map_quality"
     SIMILARITY_CONFUSION = "similarity_confusion"
     FILM = "film"  # a training run's recorded frames and their aligned maps
+    FILM_METRICS = "film_metrics"  # kNN / probe accuracy of every layer at every epoch
 
 
 # the modules whose PRODUCTS are the built-in products (the views import only their results)

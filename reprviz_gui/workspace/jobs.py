@@ -172,8 +172,13 @@ def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: St
             from ..core.model.film import film_recorder
             from ..core.pipeline import sample_inputs
 
+            from ..core.measures import depth_activations
+
+            def depth_of() -> Any:  # every layer, for the layers along training
+                return depth_activations(model, dataset, film.samples)
+
             recorder = film_recorder(model, sample_inputs(dataset, film.samples), film.layer,
-                                     film.plan, film.samples.labels)
+                                     film.plan, film.samples.labels, depth_of=depth_of)
         result = train(model, dataset, train_config, on_progress=on_progress,
                        should_stop=stop.is_set,
                        callbacks=(recorder,) if recorder is not None else ())

@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..core.analysis.film import FilmMaps, film_maps, frame_accuracy
+from ..core.analysis.film import (FilmLayerMetrics, FilmMaps, film_layer_metrics, film_maps,
+                                  frame_accuracy)
 from ..core.data.samples import SampleSet
 from ..core.errors import ReprvizError
 from ..core.model.film import FilmRecording
@@ -138,7 +139,37 @@ FILM_PRODUCT = Product(
     interrupt_running=False,
     describe=lambda key: "computing the film's maps")
 
-# registered by catalog.load(), with every other module's
-PRODUCTS = (FILM_PRODUCT,)
+@dataclass(frozen=True)
+class FilmMetricsResult:
+    tag: ResultTag
+    metrics: FilmLayerMetrics
 
-__all__ = ["FilmData", "FilmResult", "FILM_PRODUCT", "keep_film", "film_of", "forget_films"]
+
+def _metrics_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    film = _current(ws, s)
+    if film is None or not film.recording.depth:
+        return None
+    return {"film": film.serial, "seed": ws.seed}
+
+
+def _compute_metrics(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                     ) -> FilmMetricsResult:
+    film = _FILMS.get(req.key.tag.session_id)
+    if film is None or film.serial != req.param("film"):
+        raise ReprvizError("This film was replaced by a newer one.")
+    rec = film.recording
+    return FilmMetricsResult(req.key.tag, film_layer_metrics(
+        rec.depth, rec.epochs, req.param("seed", 0), on_progress, should_stop))
+
+
+FILM_METRICS_PRODUCT = Product(
+    "film_metrics", _metrics_params, _compute_metrics, lane="measure", with_samples=False,
+    busy="Measuring every layer at every epoch…",
+    why_not=lambda ws, s: "The layers along training come with a recorded film",
+    describe=lambda key: "measuring the layers along training")
+
+# registered by catalog.load(), with every other module's
+PRODUCTS = (FILM_PRODUCT, FILM_METRICS_PRODUCT)
+
+__all__ = ["FilmData", "FilmMetricsResult", "FilmResult", "FILM_PRODUCT",
+           "FILM_METRICS_PRODUCT", "keep_film", "film_of", "forget_films"]

@@ -143,6 +143,52 @@ def film_maps(frames: Sequence[np.ndarray], method: str, epochs: Sequence[int] |
     return so_far()
 
 
+@dataclass(frozen=True)
+class FilmLayerMetrics:
+    """kNN and linear-probe accuracy of every layer at every recorded epoch (the measures of
+    ``core/analysis/depth.py``, on the same held-out split for every layer and epoch)."""
+
+    layers: tuple[str, ...]
+    epochs: np.ndarray  # (E,)
+    knn_accuracy: np.ndarray  # (E, L); NaN where it could not be measured
+    probe_accuracy: np.ndarray  # (E, L)
+
+    def to_dict(self) -> dict:
+        def rows(a: np.ndarray) -> list:
+            return [[None if np.isnan(v) else float(v) for v in r] for r in a]
+
+        return {"layers": list(self.layers), "epochs": self.epochs.tolist(),
+                "knn_accuracy": rows(self.knn_accuracy),
+                "probe_accuracy": rows(self.probe_accuracy)}
+
+
+def film_layer_metrics(depth_frames: Sequence[Any], epochs: Sequence[int], seed: int = 0,
+                       on_progress: ProgressFn | None = None,
+                       should_stop: StopFn | None = None) -> FilmLayerMetrics:
+    """Per epoch, the kNN (k = 10, cosine) and probe accuracy of each layer of
+    ``depth_frames`` (one ``measures.DepthActivations`` per recorded epoch)."""
+    from .depth import held_out_split, knn_accuracy, probe_accuracy
+
+    if not depth_frames:
+        z = np.zeros((0, 0))
+        return FilmLayerMetrics((), np.zeros(0, np.int64), z, z)
+    names = tuple(depth_frames[0].names)
+    labels = np.asarray(depth_frames[0].labels, dtype=np.int64)
+    fit, score = held_out_split(labels, seed)
+    knn = np.full((len(depth_frames), len(names)), np.nan)
+    probe = np.full_like(knn, np.nan)
+    for e, frame in enumerate(depth_frames):
+        for i, name in enumerate(names):
+            check_stop(should_stop)
+            x = frame.get(name).x
+            knn[e, i] = knn_accuracy(x, labels, fit, score)
+            p = probe_accuracy(x, labels, fit, score, seed)
+            probe[e, i] = np.nan if p is None else p
+        report(on_progress, "film", (e + 1) / len(depth_frames),
+               f"Layers along training: epoch {int(epochs[e])}")
+    return FilmLayerMetrics(names, np.asarray(epochs, dtype=np.int64), knn, probe)
+
+
 def frame_accuracy(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """(E,) accuracy of each frame's predicted classes (E, N) against the true labels (N,)."""
     p = np.asarray(predictions)
@@ -152,5 +198,5 @@ def frame_accuracy(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (p == y).mean(axis=1)
 
 
-__all__ = ["ALIGNMENT", "FilmMaps", "film_maps", "frame_accuracy", "mean_displacement",
+__all__ = ["ALIGNMENT", "FilmLayerMetrics", "FilmMaps", "film_layer_metrics", "film_maps", "frame_accuracy", "mean_displacement",
            "normalise", "procrustes_onto"]

@@ -82,7 +82,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         from .report_film import film_recorder_for
 
         recorder = film_recorder_for(model, dataset, samples, layer_name,
-                                     trained_epochs(opts), notes)
+                                     trained_epochs(opts), notes, depth=opts.measures,
+                                     seed=opts.seed)
     trained = train_model(opts, dataset, step, notes, on_progress, should_stop,
                           callbacks=(recorder,) if recorder is not None else ())
     if model is not None and opts.save_model is not None:

@@ -13,8 +13,9 @@ from ..progress import ProgressFn, StopFn
 
 
 def film_recorder_for(model: Any, dataset: Any, samples: Any, layer: str, epochs: int,
-                      notes: list[str]) -> Optional[Any]:
-    """The Keras callback recording the film of ``samples`` (None: nothing to film)."""
+                      notes: list[str], depth: bool = True, seed: int = 0) -> Optional[Any]:
+    """The Keras callback recording the film of ``samples`` (None: nothing to film); with
+    ``depth`` every layer too, for the per-epoch layer metrics."""
     from ..model.film import film_recorder, plan_film
     from ..pipeline import sample_inputs
 
@@ -26,7 +27,14 @@ def film_recorder_for(model: Any, dataset: Any, samples: Any, layer: str, epochs
     plan = plan_film(epochs, samples.n, units, dataset.n_classes)  # refuses what cannot fit
     if plan.note:
         notes.append(plan.note)
-    return film_recorder(model, x, layer, plan, samples.labels)
+    depth_of = None
+    if depth:
+        from ..measures import depth_activations
+
+        def depth_of() -> Any:
+            return depth_activations(model, dataset, samples, seed=seed)
+
+    return film_recorder(model, x, layer, plan, samples.labels, depth_of=depth_of)
 
 
 def _layer_shape(model: Any, layer: str) -> tuple:
@@ -42,7 +50,8 @@ def film_section(recorder: Any, samples: Any, method: str, seed: int, out: Path,
                  **params: Any) -> tuple[dict, Path]:
     """report.json's ``film`` and ``film.npz``: the aligned and the unaligned maps of every
     frame, the predictions, the accuracy of each frame and the mean displacement of both."""
-    from ..analysis.film import film_maps, frame_accuracy, mean_displacement
+    from ..analysis.film import (film_layer_metrics, film_maps, frame_accuracy,
+                                 mean_displacement)
     from .writers import write_npz
 
     film = recorder.recording()
@@ -68,6 +77,9 @@ def film_section(recorder: Any, samples: Any, method: str, seed: int, out: Path,
                                 "each frame centred and scaled to unit RMS radius",
         "accuracy": accuracy.tolist(), "memory_bytes": int(film.nbytes),
         "note": film.note, "seconds": round(aligned.seconds + alone.seconds, 3),
+        # kNN / probe accuracy of every layer at every epoch (None without --measures)
+        "layer_metrics": (film_layer_metrics(film.depth, film.epochs, seed, on_progress,
+                                             should_stop).to_dict() if film.depth else None),
     }
     return section, path
 

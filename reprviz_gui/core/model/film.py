@@ -11,7 +11,7 @@ the initial weights) is recorded too: the film starts where training starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -46,6 +46,9 @@ class FilmRecording:
     probabilities: np.ndarray  # (F, N, C) float32
     labels: np.ndarray  # (N,) true classes of the samples
     note: str = ""
+    # every layer at every recorded epoch (measures.DepthActivations), for the per-epoch layer
+    # metrics; empty when not asked for or over the budget (then ``note`` says so)
+    depth: tuple = ()
 
     @property
     def predictions(self) -> np.ndarray:
@@ -56,7 +59,8 @@ class FilmRecording:
 
     @property
     def nbytes(self) -> int:
-        return int(self.activations.nbytes + self.probabilities.nbytes)
+        return int(self.activations.nbytes + self.probabilities.nbytes
+                   + sum(d.nbytes for d in self.depth))
 
 
 def film_budget() -> int:
@@ -85,16 +89,20 @@ def plan_film(epochs: int, n_samples: int, units: int, n_classes: int,
 
 
 def film_recorder(model: Any, x: np.ndarray, layer: str, plan: FilmPlan, labels: np.ndarray,
-                  batch_size: int = 256) -> Any:
+                  batch_size: int = 256, depth_of: Optional[Callable[[], Any]] = None,
+                  budget: Optional[int] = None) -> Any:
     """A Keras callback recording the film of ``plan``: pass it to ``training.train(...,
     callbacks=[rec])``; ``rec.recording()`` is the film so far. An epoch stopped part-way is not
-    recorded."""
+    recorded. ``depth_of()`` (``measures.depth_activations`` of the samples) is kept too at
+    every frame, for the per-epoch layer metrics, while it fits beside the film in ``budget``
+    bytes (the first frame's size decides; otherwise left out with a note)."""
     from .extraction import extract_layer
     from .runtime import keras_module
     from .training import predict_proba
 
     keras = keras_module()
     keep = set(plan.epochs)
+    room = (film_budget() if budget is None else int(budget)) - plan.total_bytes
 
     class _FilmRecorder(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -102,11 +110,21 @@ def film_recorder(model: Any, x: np.ndarray, layer: str, plan: FilmPlan, labels:
             self.epochs: list[int] = []
             self.acts: list[np.ndarray] = []
             self.probs: list[np.ndarray] = []
+            self.depth: list[Any] = []
+            self.depth_note = ""
 
         def _frame(self, epoch: int) -> None:
             self.acts.append(extract_layer(model, x, layer, batch_size=batch_size))
             self.probs.append(predict_proba(model, x, batch_size))
             self.epochs.append(epoch)
+            if depth_of is not None and len(self.depth) == len(self.epochs) - 1:
+                d = depth_of()
+                if d.nbytes * len(plan.epochs) > room:
+                    self.depth_note = (
+                        f"The layers along training were left out: every layer at every "
+                        f"epoch would need {format_bytes(d.nbytes * len(plan.epochs))}.")
+                else:
+                    self.depth.append(d)
 
         def on_train_begin(self, logs=None):
             if 0 in keep and not self.epochs:
@@ -122,8 +140,10 @@ def film_recorder(model: Any, x: np.ndarray, layer: str, plan: FilmPlan, labels:
             acts = np.stack(self.acts) if self.acts else np.zeros((0, len(x), 0), np.float32)
             probs = np.stack(self.probs) if self.probs else np.zeros((0, len(x), 0),
                                                                      np.float32)
+            depth = tuple(self.depth) if len(self.depth) == len(self.epochs) else ()
+            note = " ".join(t for t in (plan.note, self.depth_note) if t)
             return FilmRecording(layer, np.asarray(self.epochs, dtype=np.int64), acts, probs,
-                                 np.asarray(labels, dtype=np.int64), plan.note)
+                                 np.asarray(labels, dtype=np.int64), note, depth)
 
     return _FilmRecorder()
 
