@@ -22,6 +22,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from . import window_actions as wa
+from .core.model.preset_table import PRESETS
 from .views.registry import VIEWS
 from .widgets.pending_edits import commit_pending_edits
 
@@ -32,7 +33,7 @@ Handler = Callable[["MainWindow"], Any]
 Shortcut = Union[str, QKeySequence.StandardKey, None]
 
 MENUS = ("&File", "&Run", "&Selection", "&View", "&Help")  # the menu bar, in order
-COMPARE_PRESETS = ("dense", "lenet", "multinomial", "sigmoid-mlp", "bilstm")
+COMPARE_PRESETS = tuple(PRESETS)  # the preset table's; the menu shows those that fit the data
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Command:
     tip: str = ""
     # a submenu filled each time it opens (e.g. recent files): handler is not used
     fill: Optional[Callable[["MainWindow", QMenu], None]] = None
+    # shown only while this holds (re-evaluated with enabled_when): e.g. the presets that can
+    # take the data open now
+    visible_when: Optional[Callable[["MainWindow"], bool]] = None
 
 
 def _not_training(win: "MainWindow") -> bool:
@@ -82,7 +86,23 @@ def _fill_lessons(win: "MainWindow", menu: QMenu) -> None:
 
 
 def _compare_with(preset: str) -> Handler:
-    return lambda win: win.controller.add_comparison(preset)
+    # B trains at once, with the training settings A uses now (and the status bar says so)
+    return lambda win: win.controller.add_comparison(preset, train=True)
+
+
+def _suits_data(preset: str) -> Callable[["MainWindow"], bool]:
+    def suits(win: "MainWindow") -> bool:
+        from .core.model.presets import preset_suits
+
+        ds = win.controller.dataset
+        return ds is None or preset_suits(preset, ds)
+
+    return suits
+
+
+def _trained(win: "MainWindow") -> bool:
+    s = win.controller.session()
+    return bool(s.trained_epochs or s.partial_epoch or s.file)
 
 
 COMMANDS: list[Command] = [
@@ -107,13 +127,19 @@ COMMANDS: list[Command] = [
             tip="The projector bundle, tables, figures of the views and an HTML report"),
     Command("quit", "&File", "&Quit", lambda win: win.close(), QKeySequence.StandardKey.Quit,
             separator=True),
-    Command("train", "&Run", "&Train", lambda win: win.controller_train(), "Ctrl+T",
-            _not_training),
+    Command("train", "&Run", "&Train / continue training", lambda win: win.controller_train(),
+            "Ctrl+T", _not_training, tip="trains the model as it is: a trained model continues "
+            "(its curves and epoch count go on)"),
+    Command("train_scratch", "&Run", "Train from &scratch",
+            lambda win: win.controller_train(scratch=True), "Ctrl+Shift+T", _not_training,
+            tip="fresh weights (the preset rebuilt with the seed), then train"),
     Command("cancel", "&Run", "&Cancel", lambda win: win.controller.cancel(), "Ctrl+."),
     Command("sweep", "&Run", "S&weep…", lambda win: _sweep_dialog(win), enabled_when=_not_training,
             tip="one training run per combination of settings, each a row of the run history"),
     *[Command(f"compare_{p}", "&Run/Compare &with", f"{p} preset", _compare_with(p),
-              separator=(i == 0)) for i, p in enumerate(COMPARE_PRESETS)],
+              separator=(i == 0), visible_when=_suits_data(p),
+              tip="trains it on the same data with A's training settings")
+      for i, p in enumerate(COMPARE_PRESETS)],
     Command("compare_file", "&Run/Compare &with", "Model file…", wa.compare_with_file,
             separator=True),
     Command("stop_comparing", "&Run", "Stop comparing",
@@ -173,6 +199,8 @@ def refresh_commands(win: "MainWindow") -> None:
     for cmd in COMMANDS:
         if cmd.enabled_when is not None and cmd.id in win.commands:
             win.commands[cmd.id].setEnabled(bool(cmd.enabled_when(win)))
+        if cmd.visible_when is not None and cmd.id in win.commands:
+            win.commands[cmd.id].setVisible(bool(cmd.visible_when(win)))
 
 
 def shortcut_rows() -> list[tuple[str, str]]:

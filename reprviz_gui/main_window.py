@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         sb.model_chosen.connect(self.on_model_chosen)
         sb.training_settings_changed.connect(self.on_training_settings)
         sb.train_clicked.connect(self.controller_train)
+        sb.scratch_clicked.connect(lambda: self.controller_train(scratch=True))
         sb.cancel_clicked.connect(c.cancel)
         sb.layer_chosen.connect(self.on_layer_chosen)
         sb.reduction_chosen.connect(self.on_reduction_chosen)
@@ -342,6 +343,7 @@ class MainWindow(QMainWindow):
         self.sidebar.set_sample_limits(dataset)
         self.sidebar.set_view_settings(s.n_samples, s.split, s.method)  # MDS for word tables
         show_word_table_views(self, dataset.words is not None)
+        refresh_commands(self)  # Compare with: the presets that can take this data
         for host in self.hosts.values():
             host.set_dataset(dataset)
             host.clear_all("Computing…")
@@ -410,10 +412,15 @@ class MainWindow(QMainWindow):
             setattr(self.controller.settings, key, value)
 
     @Slot()
-    def controller_train(self) -> None:
+    def controller_train(self, scratch: bool = False) -> None:
+        """Train (continue a trained model) or, ``scratch``, rebuild with fresh weights and
+        train; either waits for a model being prepared (typed widths + Ctrl-T)."""
         commit_pending_edits(self.sidebar)  # a Train button click need not move the focus
         self.on_training_settings(self.sidebar.training_settings())
-        self.controller.train()
+        if scratch:
+            self.controller.train_from_scratch()
+        else:
+            self.controller.train()
 
     @Slot(str, object)
     def show_failure(self, what: str, failure: Any) -> None:

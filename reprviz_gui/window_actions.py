@@ -40,8 +40,11 @@ def show_active_session(win: "MainWindow") -> None:
     sb.set_model_choice(s.preset, s.params, file=s.file)
     ds = c.dataset
     if s.building:
-        sb.set_model_info("Preparing the model…")
-        sb.set_can_train(False, "The model is being prepared")
+        sb.set_model_info("Preparing the model…" + (" Training starts when it is ready."
+                                                   if s.train_when_ready else ""))
+        # a Train pressed now waits for the model and then trains (no lost click)
+        sb.set_can_train(not s.train_when_ready and not s.training,
+                         "The model is being prepared; training starts when it is ready")
         return
     if not s.has_model:
         sb.set_model_info("No model: the views show the data itself.")
@@ -50,8 +53,10 @@ def show_active_session(win: "MainWindow") -> None:
     params = sum(l.params for l in s.layers)
     ev = c.result("evaluation", s.id)
     acc = None if ev is None else ev.accuracy.get("test")
-    if s.trained_epochs:
-        state = f"trained {s.trained_epochs} epoch(s)"
+    if s.trained_epochs or s.partial_epoch:
+        # the same count as the status bar, the curves and the run history
+        state = f"trained {s.trained_epochs} epoch(s)" + (" and part of one"
+                                                          if s.partial_epoch else "")
     elif s.file:
         state = "loaded from file"
     else:
@@ -63,7 +68,8 @@ def show_active_session(win: "MainWindow") -> None:
     sb.set_model_info(f"{s.label}: {len(s.layers)} layers, {params:,} parameters ({state})")
     can = ds is not None and len(ds.y_train) > 0
     sb.set_can_train(can and not s.training, "" if can else "This dataset has no training "
-                     "split")
+                     "split", continues=bool(s.trained_epochs or s.partial_epoch or s.file),
+                     scratch=not s.file)
 
 
 # --- files -----------------------------------------------------------------------------------

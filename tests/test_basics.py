@@ -29,17 +29,21 @@ def test_status_bar_messages_are_visible(qtbot, window):
     assert room >= bar.fontMetrics().horizontalAdvance(bar.currentMessage())
 
 
-def test_train_before_the_model_is_ready_says_why(qtbot, open_window):
+def test_train_before_the_model_is_ready_waits_for_it(qtbot, open_window):
+    """Train pressed while the model is being rebuilt is not lost: it says so, waits for the
+    model and then trains it (it used to answer "still being prepared" and do nothing)."""
     win = open_window()
     c = win.controller
     c.set_model_preset("dense", {"hidden": [8]})  # a rebuild: the model is being prepared
     assert session(win).building
-    assert not win.sidebar.train_button.isEnabled()
     assert "prepared" in win.sidebar.train_button.toolTip()
     with qtbot.waitSignal(c.message) as said:
         win.action_train.trigger()  # Ctrl+T
-    assert "still being prepared" in said.args[0]
-    qtbot.waitUntil(lambda: not session(win).building, timeout=60_000)
+    assert "training starts as soon as it is ready" in said.args[0]
+    assert not win.sidebar.train_button.isEnabled()  # asked once; a second click adds nothing
+    qtbot.waitUntil(lambda: is_training(win), timeout=60_000)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=60_000)
+    assert session(win).trained_epochs == c.settings.epochs
     assert win.sidebar.train_button.isEnabled()
 
 

@@ -42,16 +42,17 @@ def test_typed_learning_rate_counts_for_the_run_menu(qtbot, window):
 
 
 def test_typed_hidden_widths_count_for_ctrl_t_without_enter(qtbot, window):
-    """The line-edit case: the typed widths rebuild the model before Train reads it (Train then
-    says the model is being prepared instead of training the old one)."""
+    """The line-edit case: the typed widths rebuild the model before Train reads it, and Train
+    waits for that model, then trains it (never the old one, and no lost click)."""
     win, c = window, window.controller
     assert session(win).params["hidden"] in ([32, 16], (32, 16))
     _type(qtbot, win.sidebar.hidden_edit, "12")
     with qtbot.waitSignal(c.message) as said:
         QTest.keyClick(win, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    assert "still being prepared" in said.args[0]
+    assert "training starts as soon as it is ready" in said.args[0]
     assert tuple(session(win).params["hidden"]) == (12,)
-    qtbot.waitUntil(lambda: not session(win).building, timeout=60_000)
+    qtbot.waitUntil(lambda: session(win).trained_epochs > 0 and not is_training(win),
+                    timeout=60_000)
     assert [l.output_shape[-1] for l in session(win).layers if l.type == "Dense"][0] == 12
     wait_idle(qtbot, win)
 

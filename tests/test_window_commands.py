@@ -64,7 +64,8 @@ def test_every_command_has_an_action_and_a_menu(qtbot, window):
                   if not a.isSeparator()]
     assert {"Getting started", "Keyboard shortcuts", "Documentation files",
             "About reprviz"} <= set(help_texts)
-    assert ("Run → Train", "Ctrl+T") in shortcut_rows()
+    assert ("Run → Train / continue training", "Ctrl+T") in shortcut_rows()
+    assert ("Run → Train from scratch", "Ctrl+Shift+T") in shortcut_rows()
 
 
 def test_keyboard_shortcuts_dialog_lists_the_table(qtbot, window):

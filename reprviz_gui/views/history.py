@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
                                QSplitter, QVBoxLayout, QWidget)
 from superqt.utils import qthrottled
 
+from ..core.model.preset_table import FIELDS, HISTORY_COLUMNS, run_setting
 from ..workspace.products_history import HistoryResult
 from .base import Panel
 from .options import ViewOptions
@@ -32,12 +33,20 @@ ALL = ""  # the dataset filter's "all datasets"
 HIT_RADIUS_PX = 9
 POINT = (31, 119, 180)
 
-# (header, RunRecord attribute or a function of the record, format)
+def _setting(key: str) -> Any:
+    return lambda r: run_setting(r.settings, key)
+
+
+_FORMATS = {"int": "d", "float": "g"}
+# (header, RunRecord attribute or a function of the record, format); the settings' columns
+# come from the preset table (HISTORY_COLUMNS: optimizer, learning rate, ..., seed)
 COLUMNS: list[tuple[str, Any, str]] = [
     ("time", "time", "time"), ("dataset", "dataset", ""), ("architecture", "architecture", ""),
-    ("optimizer", "optimizer", ""), ("learning rate", "learning_rate", "g"),
-    ("L2", "l2", "g"), ("dropout", "dropout", "g"),
-    ("epochs", lambda r: r.epochs_done, "d"), ("batch", "batch_size", "d"),
+    *[(header, _setting(key), _FORMATS.get(FIELDS[key].kind, ""))
+      for key, header in HISTORY_COLUMNS.items()],
+    # every full epoch the weights have after the run (continued runs count the earlier ones)
+    ("epochs", lambda r: r.epochs_total, "d"),
+    ("continued", lambda r: _continued_text(r), ""),
     ("train acc", "train_accuracy", "%"), ("val acc", "val_accuracy", "%"),
     ("test acc", "test_accuracy", "%"), ("train loss", "train_loss", ".4f"),
     ("val loss", "val_loss", ".4f"), ("test loss", "test_loss", ".4f"),
@@ -50,6 +59,14 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("seconds", "duration_s", ".1f"), ("status", lambda r: r.status, ""),
     ("source", "source", ""),
 ]
+
+
+def _continued_text(r: Any) -> str:
+    """What a run continued: ``after 5`` (epochs; the run it continued is in its details)."""
+    text = f"after {r.epochs_before}" if r.epochs_before or r.continued_from else "fresh"
+    if r.partial_batches:
+        text += f" · +{r.partial_batches} batches"
+    return text
 
 
 def _value(record: Any, what: Any) -> Any:
@@ -292,10 +309,21 @@ class HistoryView(Panel):
         acc = " · ".join(f"{name} {_text(v, '%')}" for name, v in (
             ("train", rec.train_accuracy), ("validation", rec.val_accuracy),
             ("test", rec.test_accuracy)) if v is not None)
+        went_on = ""
+        if rec.epochs_before or rec.continued_from:
+            went_on = (f", continuing {rec.epochs_before} earlier epoch(s) (run "
+                       f"{escape(self._label_of(rec.continued_from))}): "
+                       f"{rec.epochs_total} in all")
+        part = f" and {rec.partial_batches} batch(es) of the next" if rec.partial_batches else ""
         self.details.setText(f"<b>{escape(run_label(rec))}</b><br>{rec.status}, "
-                             f"{rec.epochs_done} of {rec.epochs_planned} epochs in "
+                             f"{rec.epochs_done} of {rec.epochs_planned} epochs{part}"
+                             f"{went_on} in "
                              f"{rec.duration_s:.1f} s{' · ' + acc if acc else ''}"
                              f"<table>{rows}</table>")
+
+    def _label_of(self, run_id: Optional[str]) -> str:
+        rec = self._records.get(run_id) if run_id else None
+        return run_label(rec) if rec is not None else (run_id or "not recorded")[:12]
 
     def _set_note(self, note: Optional[str]) -> None:
         self._note_text = note

@@ -30,6 +30,7 @@ class Sidebar(ModelControls, QScrollArea):
     model_chosen = Signal(str, dict)  # preset, params
     training_settings_changed = Signal(dict)
     train_clicked = Signal()
+    scratch_clicked = Signal()  # Train from scratch: fresh weights, then train
     cancel_clicked = Signal()
     layer_chosen = Signal(str)
     reduction_chosen = Signal(str)  # "" (the default), mean, max, flatten, crop
@@ -120,9 +121,15 @@ class Sidebar(ModelControls, QScrollArea):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancel_button")
         self.cancel_button.setEnabled(False)
+        self.scratch_button = QPushButton("From scratch")
+        self.scratch_button.setObjectName("scratch_button")
+        self.scratch_button.setToolTip("Fresh weights (the preset rebuilt with the seed), "
+                                       "then train")
         self.train_button.clicked.connect(self._on_train_clicked)
+        self.scratch_button.clicked.connect(self._on_scratch_clicked)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         row.addWidget(self.train_button)
+        row.addWidget(self.scratch_button)
         row.addWidget(self.cancel_button)
         self.film_check = QCheckBox("Record a film")
         self.film_check.setObjectName("film_check")
@@ -275,14 +282,21 @@ class Sidebar(ModelControls, QScrollArea):
 
     def set_training(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
+        self.scratch_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.source_combo, self.open_file_button, self.open_folder_button,
                   self.preset_combo, self.load_model_button):
             w.setEnabled(not running)
 
-    def set_can_train(self, can: bool, why: str = "") -> None:
+    def set_can_train(self, can: bool, why: str = "", continues: bool = False,
+                      scratch: bool = True) -> None:
+        """``continues``: the model is trained, so Train continues it (and says so);
+        ``scratch``: Train from scratch applies (a preset, not a model file)."""
         self.train_button.setEnabled(can)
-        self.train_button.setToolTip(why)
+        self.train_button.setText("Continue training" if continues else "Train")
+        self.train_button.setToolTip(why or ("Trains on from the weights the model has now "
+                                             "(the epochs count on)" if continues else ""))
+        self.scratch_button.setEnabled(can and scratch)
 
     # --- reading --------------------------------------------------------------------------
     def current_layer(self) -> Optional[str]:
@@ -309,6 +323,10 @@ class Sidebar(ModelControls, QScrollArea):
     def _on_train_clicked(self) -> None:
         self.training_settings_changed.emit(self.training_settings())
         self.train_clicked.emit()
+
+    def _on_scratch_clicked(self) -> None:
+        self.training_settings_changed.emit(self.training_settings())
+        self.scratch_clicked.emit()
 
     def _on_layer_selection(self) -> None:
         name = self.current_layer()

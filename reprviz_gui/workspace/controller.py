@@ -133,14 +133,34 @@ class Controller(WorkspaceSignals):
                       session_id: Optional[str] = None) -> None:
         self.models.set_reduction(how, layer, session_id)
 
-    def add_comparison(self, spec: str, params: dict | None = None) -> None:
-        self.models.add_comparison(spec, params)
+    def add_comparison(self, spec: str, params: dict | None = None,
+                       train: bool = False) -> bool:
+        """Compare with a preset or model file; ``train``: a preset's model B trains as soon as
+        it is built, with the training settings A uses now (Run → Compare with). False, and
+        nothing changed, when the preset cannot take the data open now."""
+        return self.models.add_comparison(spec, params, train=train)
 
     def remove_comparison(self) -> None:
         self.models.remove_comparison()
 
     def train(self, session_id: Optional[str] = None) -> None:
+        """Train the session's model as it is: a trained model *continues* (Run → Continue
+        training); while the model is being built, training starts when it is ready."""
         self.training.train(self.models.session(session_id))
+
+    def train_from_scratch(self, session_id: Optional[str] = None) -> None:
+        """Fresh weights (the preset rebuilt with the seed), then train (Run → Train from
+        scratch). A model file has no fresh weights of its own: said, nothing changes."""
+        s = self.models.session(session_id)
+        if s.training:
+            return
+        if s.file or s.preset in ("file", NO_MODEL) or self.workspace.dataset is None:
+            self.message.emit("Train from scratch rebuilds a preset with fresh weights; a "
+                              "model file keeps its own (use Continue training, or choose a "
+                              "preset).")
+            return
+        self.models.build(s)
+        self.training.train(s, why="from scratch")
 
     def cancel_training(self) -> None:
         self.training.cancel()
@@ -327,8 +347,8 @@ class Controller(WorkspaceSignals):
         handler = {
             JobKind.LOAD: self._loaded,
             JobKind.SAMPLES: self._samples_made,
-            JobKind.BUILD: self.models.model_ready,
-            JobKind.LOAD_MODEL: self.models.model_ready,
+            JobKind.BUILD: self._model_ready,
+            JobKind.LOAD_MODEL: self._model_ready,
             JobKind.TRAIN: self.training.trained,
             JobKind.SAVE: self._saved,
             JobKind.PRODUCT: self.scheduler.finished,
@@ -349,6 +369,7 @@ class Controller(WorkspaceSignals):
         elif job.kind == JobKind.TRAIN:
             self.training.failed(job, failure)
         elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
+            self._forget_train_request(job)
             self.models.job_failed(job, failure)
         else:
             self.failed.emit(job.description or job.kind.value, failure)
@@ -363,6 +384,9 @@ class Controller(WorkspaceSignals):
             self.training.cancelled(job)
         elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
             self.models.job_cancelled(job)
+            s = self.workspace.sessions.get(job.payload.session_id)
+            if s is not None and not s.building:
+                self._forget_train_request(job)
         elif job.kind == JobKind.LOAD:
             self.message.emit(f"Cancelled {job.description}.")
         self._job_ended(job)
@@ -389,6 +413,21 @@ class Controller(WorkspaceSignals):
             self.session_saved.emit(str(path))
         else:
             self.message.emit(f"Model saved to {path}.")
+
+    def _model_ready(self, job: Job, ready: Any) -> None:
+        """A built or loaded model is in place; a Train asked meanwhile starts now, with the
+        settings as they are now (no lost click)."""
+        self.models.model_ready(job, ready)
+        s = self.workspace.sessions.get(job.payload.session_id)
+        if s is not None and s.train_when_ready and not s.building:
+            why, s.train_when_ready = s.train_when_ready, ""
+            if s.has_model:
+                self.training.train(s, why=why)
+
+    def _forget_train_request(self, job: Job) -> None:
+        s = self.workspace.sessions.get(job.payload.session_id)
+        if s is not None:
+            s.train_when_ready = ""
 
     def _loaded(self, job: Job, dataset: Dataset) -> None:
         source, options = job.payload

@@ -44,17 +44,24 @@ class RunStart:
     train_config: Any  # core.model.training.TrainConfig
     model_config: Any = None  # core.model.presets.ModelConfig of a preset; None for a file
     model_file: Optional[str] = None
+    run_id: str = ""  # the row's id, known at the start (the next run may continue this one)
+    epochs_before: int = 0  # epochs these weights had when the run started (continued)
+    continued_from: Optional[str] = None  # the id of the run it continued; None: fresh
 
 
 def run_start(ws: Workspace, st: "Settings", s: Session,
               train_config: Any) -> Optional[RunStart]:
     """The snapshot of a run about to start on session ``s`` (None without data or model)."""
-    from ..core.io.history import now_iso
+    from ..core.io.history import new_run_id, now_iso
 
     if ws.dataset is None or s.preset == NO_MODEL:
         return None
+    # a continued run: the epochs before it count in its row, which names the run it continued
+    go_on = dict(run_id=new_run_id(), epochs_before=s.trained_epochs,
+                 continued_from=s.last_run_id or None)
     if s.file or s.preset == "file":
-        return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, None, s.file)
+        return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, None, s.file,
+                        **go_on)
     from ..core.model.presets import ModelConfig, default_config
 
     base = default_config(s.preset)
@@ -64,18 +71,24 @@ def run_start(ws: Workspace, st: "Settings", s: Session,
     params.update(optimizer=st.optimizer, learning_rate=float(st.learning_rate),
                   momentum=float(st.momentum), nesterov=bool(st.nesterov))
     config = ModelConfig(**{**base.__dict__, **params})
-    return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, config, None)
+    return RunStart(now_iso(), ws.dataset.name, ws.source, train_config, config, None, **go_on)
 
 
 def record_for(run: RunStart, outcome: "TrainOutcome") -> "RunRecord":
     """The history row of a finished or stopped run (the window's ``TrainOutcome`` has what
     ``record_from_run`` reads of a ``TrainResult`` and of an ``Evaluation``)."""
+    from dataclasses import replace
+
     from ..core.io.history import record_from_run
 
-    return record_from_run(dataset=run.dataset, train_config=run.train_config, result=outcome,
-                           config=run.model_config, model_file=run.model_file,
-                           evaluation=outcome.evaluation, source="window",
-                           started=run.started, data_source=run.data_source)
+    record = record_from_run(dataset=run.dataset, train_config=run.train_config,
+                             result=outcome, config=run.model_config,
+                             model_file=run.model_file, evaluation=outcome.evaluation,
+                             source="window", started=run.started,
+                             data_source=run.data_source)
+    return replace(record, id=run.run_id or record.id, epochs_before=run.epochs_before,
+                   continued_from=run.continued_from,
+                   partial_batches=int(getattr(outcome, "partial_batches", 0)))
 
 
 
@@ -101,8 +114,9 @@ class HistoryService(QObject):
 
     def record_run(self, run: Optional[RunStart], outcome: "TrainOutcome") -> bool:
         """Append the run's row (in the background); False when there is nothing to record
-        (no snapshot, or stopped before its first epoch ended)."""
-        if run is None or outcome.epochs_done <= 0:
+        (no snapshot, or stopped before its first batch: the weights did not change). A run
+        stopped within its first epoch is recorded: its batches changed the weights."""
+        if run is None or (outcome.epochs_done <= 0 and not outcome.partial_batches):
             return False
         self.append(record_for(run, outcome))
         return True

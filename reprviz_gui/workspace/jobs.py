@@ -37,6 +37,7 @@ class TrainOutcome:
     seconds: float
     evaluation: Optional[EvaluationResult]  # tagged with the model version after training
     film: Any = None  # core.model.film.FilmRecording when the run recorded a film
+    partial_batches: int = 0  # batches of an epoch stopped part-way (the weights moved)
 
 
 class StopLevels:
@@ -183,7 +184,8 @@ def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: St
                        should_stop=stop.is_set,
                        callbacks=(recorder,) if recorder is not None else ())
         evaluation = None
-        if result.epochs_done > 0 and len(dataset.y_test):
+        # also after a stop within the first epoch: its batches changed the weights
+        if (result.epochs_done > 0 or result.partial_batches > 0) and len(dataset.y_test):
             report(on_progress, "evaluate", 0.0, "Evaluating on the test split…")
             # the validation rows are passed so "train" accuracy excludes them
             ev = evaluate(model, dataset, split="test", validation=result,
@@ -191,7 +193,8 @@ def train_job(handle: ModelHandle, dataset: Dataset, train_config: Any, stop: St
             evaluation = evaluation_result(ev, dataset, tag_after)
         history = {k: tuple(float(v) for v in vals) for k, vals in result.history.items()}
         return TrainOutcome(history, result.epochs_done, result.stopped, result.seconds,
-                            evaluation, recorder.recording() if recorder is not None else None)
+                            evaluation, recorder.recording() if recorder is not None else None,
+                            result.partial_batches)
 
     return run
 

@@ -143,22 +143,35 @@ class ModelService:
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
 
-    def add_comparison(self, spec: str, params: dict | None = None) -> None:
-        """Compare with a second model: a preset name or a .keras/.h5 file, on the same data."""
+    def add_comparison(self, spec: str, params: dict | None = None,
+                       train: bool = False) -> bool:
+        """Compare with a second model: a preset name or a .keras/.h5 file, on the same data.
+        A preset that cannot take the data is refused before anything changes (the old B, if
+        any, stays); ``train``: B trains once built, with the settings A uses now."""
+        from ..core.model.presets import preset_suits, refusal
+
         ws = self.workspace
+        is_file = Path(spec).suffix.lower() in (".keras", ".h5", ".hdf5")
+        if not is_file and ws.dataset is not None and not preset_suits(spec, ws.dataset):
+            self.signals.message.emit(refusal(spec, ws.dataset) + " Nothing was changed.")
+            return False
         old = ws.sessions.pop("B", None)
         if old is not None and old.handle is not None:
             self.release(old.handle)
-        is_file = Path(spec).suffix.lower() in (".keras", ".h5", ".hdf5")
         s = Session("B", preset="file" if is_file else spec, params=dict(params or {}))
+        s.compare_new = True  # never built: a failed build removes it again
         ws.sessions["B"] = s
         self.signals.sessions_changed.emit()
         if ws.dataset is None:
-            return
+            return True
         if is_file:
             self.load_model(spec, session_id="B")
         else:
+            if train:
+                s.train_when_ready = "with A's training settings; the sidebar's B tab " \
+                    "edits and retrains it"
             self.build(s)
+        return True
 
     def remove_comparison(self) -> None:
         s = self.workspace.sessions.pop("B", None)
@@ -245,6 +258,13 @@ class ModelService:
             s.building = False
         if job.kind == JobKind.LOAD_MODEL and failure.category == "unsafe-model":
             self.signals.unsafe_model.emit(p.session_id, p.path, failure.message)
+        elif s is not None and s.id == "B" and s.compare_new:
+            # a comparison that never got its model (too big, shapes): refused, so nothing
+            # changed: no "B" tab showing the raw input
+            self.remove_comparison()
+            self.signals.failed.emit(job.description, replace(failure, message=(
+                failure.message + " The comparison was not opened.")))
+            return
         elif p.after_load and s is not None:
             self._set_model(s, None)  # the old model cannot take the new data
             self.signals.failed.emit(job.description, replace(failure, kept=False, message=(
@@ -274,6 +294,8 @@ class ModelService:
         s.layers = ready.layers if ready is not None else ()
         s.version += 1
         s.trained_epochs, s.file, s.building = 0, path, False
+        s.last_run_id, s.partial_epoch = "", False  # fresh weights: nothing to continue
+        s.compare_new = s.compare_new and ready is None
         s.curves = TrainingCurves()
         if path:
             s.preset = "file"

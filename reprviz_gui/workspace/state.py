@@ -81,6 +81,8 @@ class TrainingCurves:
     epochs_planned: int = 0
     running: bool = False
     stopped: bool = False  # the user stopped the run before epochs_planned
+    # the epochs after which a run continued the same weights (the epoch axis goes on)
+    continued_at: tuple[int, ...] = ()
 
     @property
     def epochs_done(self) -> int:
@@ -108,6 +110,13 @@ class Session:
     train_request: int = 0  # request id of the training job running for this session
     building: bool = False  # a build or load is queued or running
     compiled: tuple = ()  # settings.optimizer_of the model was last compiled with
+    # Train asked while the model was being built: it trains as soon as the model is ready
+    # (typed widths + Ctrl-T, Train from scratch, Compare with a preset); "" = not asked,
+    # else why (shown in the status bar when it starts)
+    train_when_ready: str = ""
+    last_run_id: str = ""  # the run-history id of the last run on these weights ("" = fresh)
+    partial_epoch: bool = False  # the last run stopped mid-epoch: weights moved past the count
+    compare_new: bool = False  # a comparison whose model was never built or loaded yet
 
     @property
     def label(self) -> str:

@@ -32,6 +32,7 @@ class TrainJob:
     tag_after: ResultTag
     run: Any = None  # history_rows.RunStart: what the run history records of this run
     film: Optional[jobs.FilmRequest] = None  # what the run films, if it does
+    before: TrainingCurves = TrainingCurves()  # the curves of the runs these weights had
 
 
 class TrainingService:
@@ -44,8 +45,12 @@ class TrainingService:
     def training_sessions(self) -> list[str]:
         return [sid for sid, s in self.workspace.sessions.items() if s.training]
 
-    def train(self, s: Session) -> None:
-        """Train session ``s``'s model with the settings as they are now."""
+    def train(self, s: Session, why: str = "") -> None:
+        """Train session ``s``'s model with the settings as they are now: it *continues* from
+        the weights it has (a trained model keeps training; the curves and the epoch count go
+        on). While its model is being built (typed widths, Train from scratch, a comparison)
+        the request waits and training starts when the model is ready. ``why``: said in the
+        status bar when it starts (e.g. a compared model trained with A's settings)."""
         ws, msg = self.workspace, self.signals.message
         if s.training:
             return
@@ -53,7 +58,9 @@ class TrainingService:
             msg.emit("Open a dataset first.")
             return
         if s.building:
-            msg.emit("The model is still being prepared; press Train again in a moment.")
+            s.train_when_ready = why or "asked"
+            msg.emit("The model is being prepared; training starts as soon as it is ready.")
+            self.signals.session_changed.emit(s.id)
             return
         if s.handle is None:
             msg.emit("Choose a model preset (or load a model) to train.")
@@ -73,18 +80,22 @@ class TrainingService:
         film = self._film_request(s, cfg.epochs) if st.record_film else None
         stop = jobs.StopLevels()
         tag_after = ResultTag(ws.dataset_id, "", s.id, s.version + 1)
+        before = s.curves if s.trained_epochs or s.partial_epoch else TrainingCurves()
         s.training = True
-        s.curves = TrainingCurves({}, st.epochs, running=True)
+        s.curves = TrainingCurves(dict(before.history), s.trained_epochs + st.epochs,
+                                  running=True, continued_at=_continued_at(before, s))
         self.signals.training_changed.emit(s.id, True)
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
+        run = history_rows.run_start(ws, st, s, cfg)
         job = self.lanes["model"].submit(Job(
             JobKind.TRAIN, jobs.train_job(s.handle, ws.dataset, cfg, stop, tag_after, film),
             "training" + (f" {s.label}" if len(ws.sessions) > 1 else ""), cancel_event=stop,
-            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after,
-                             history_rows.run_start(ws, st, s, cfg), film),
+            payload=TrainJob(s.id, ws.dataset_id, s.handle, stop, tag_after, run, film,
+                             before),
             result_on_cancel=True), supersede=False)
         s.train_request = job.request_id
+        msg.emit(start_text(s, st, why))
 
     def _film_request(self, s: Session, epochs: int) -> Optional[jobs.FilmRequest]:
         """What a film of this run records, or None with a message when it cannot (the run
@@ -117,10 +128,13 @@ class TrainingService:
         if s is None or s.handle != p.handle:
             return
         hist = {k: list(v) for k, v in s.curves.history.items()}
+        n = len(hist.get("loss", ()))  # epochs on the axis before this one
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "penalty",
                     "val_cross_entropy"):
             if d.get(key) is not None:
-                hist.setdefault(key, []).append(float(d[key]))
+                seq = hist.setdefault(key, [])
+                seq += [float("nan")] * (n - len(seq))  # a series earlier runs lacked
+                seq.append(float(d[key]))
         s.curves = replace(s.curves, history={k: tuple(v) for k, v in hist.items()})
         self.signals.product_ready.emit("curves", s.id, s.curves)
 
@@ -130,8 +144,9 @@ class TrainingService:
         applies = s is not None and s.handle == p.handle
         curves = None
         if applies:
-            curves = TrainingCurves(outcome.history, s.curves.epochs_planned, False,
-                                    stopped=outcome.stopped)
+            curves = TrainingCurves(join_history(p.before.history, outcome.history),
+                                    s.curves.epochs_planned, False, stopped=outcome.stopped,
+                                    continued_at=s.curves.continued_at)
         ended = self._ended(job, curves)
         self.history.record_run(p.run, outcome)  # also a run whose data was closed
         if not applies or ended is None:
@@ -143,6 +158,9 @@ class TrainingService:
             from .products_film import keep_film
 
             keep_film(s.id, p.dataset_id, p.handle, outcome.film, p.film.samples)
+        s.partial_epoch = outcome.partial_batches > 0
+        if p.run is not None and (outcome.epochs_done or outcome.partial_batches):
+            s.last_run_id = p.run.run_id  # the next run on these weights continues this one
         if outcome.evaluation is not None:
             self.scheduler.store.put(ResultKey.make("evaluation", p.tag_after, {}),
                                      outcome.evaluation)
@@ -150,10 +168,8 @@ class TrainingService:
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
         acc = outcome.evaluation.accuracy.get("test") if outcome.evaluation else None
-        what = "Training stopped" if outcome.stopped else "Training finished"
-        self.signals.message.emit(f"{what} after {outcome.epochs_done} epoch(s) in "
-                                  f"{outcome.seconds:.0f} s" + (f"; test accuracy {acc:.1%}"
-                                                                if acc is not None else "") + ".")
+        self.signals.message.emit(end_text(outcome, s.trained_epochs) + (
+            f"; test accuracy {acc:.1%}" if acc is not None else "") + ".")
 
     def failed(self, job: Job, failure: JobFailure) -> None:
         self._ended(job)
@@ -178,6 +194,55 @@ class TrainingService:
         return s
 
 
+def _continued_at(before: TrainingCurves, s: Session) -> tuple[int, ...]:
+    """The epochs after which a run continued these weights (drawn as marks on the curves)."""
+    return before.continued_at + (s.trained_epochs,) if s.trained_epochs else ()
+
+
+def join_history(before: dict, after: dict) -> dict:
+    """The curves of continued runs, one after the other on one epoch axis; a series one run
+    lacks (no validation split) is NaN there, so every series stays aligned with its epoch."""
+    n_before = max((len(v) for v in before.values()), default=0)
+    n_after = max((len(v) for v in after.values()), default=0)
+    out = {}
+    for key in set(before) | set(after):
+        a = tuple(before.get(key, ())) or (float("nan"),) * n_before
+        b = tuple(after.get(key, ())) or (float("nan"),) * n_after
+        out[key] = tuple(a) + tuple(b)
+    return out
+
+
+def start_text(s: Session, st: "Settings", why: str = "") -> str:
+    """What the status bar says when a run starts: from scratch or continuing, and with which
+    settings (the same words for A, B and a sweep)."""
+    opt = f"{st.optimizer} lr {st.learning_rate:g}"
+    if st.optimizer in ("sgd", "rmsprop") and st.momentum:
+        opt += f" momentum {st.momentum:g}"
+    settings = (f"{st.epochs} epoch(s), batch {st.batch_size}, {opt}, validation "
+                f"{st.validation_split:g}, seed {st.seed}")
+    who = f"{s.id} ({s.label})"
+    if s.trained_epochs or s.partial_epoch:
+        done = f"{s.trained_epochs} epoch(s)" + (" and part of one" if s.partial_epoch else "")
+        head = f"Continuing training of {who} after {done}: {settings} more"
+    elif s.file:
+        head = f"Continuing training of {who} from the file's weights: {settings}"
+    else:
+        head = f"Training {who} from fresh weights: {settings}"
+    return head + (f" ({why})" if why and why != "asked" else "") + "."
+
+
+def end_text(outcome: jobs.TrainOutcome, total: int) -> str:
+    """How a run ended, in the words every other text uses: full epochs of this run, the total
+    on these weights, and a partly trained epoch named as such."""
+    what = "Training stopped" if outcome.stopped else "Training finished"
+    text = f"{what} after {outcome.epochs_done} full epoch(s) of this run"
+    if outcome.partial_batches:
+        text += f" and {outcome.partial_batches} batch(es) of the next"
+    if total != outcome.epochs_done:
+        text += f" ({total} in all)"
+    return text + f" in {outcome.seconds:.0f} s"
+
+
 def film_plan(ws: Workspace, s: Session, epochs: int) -> Any:
     """The film a run of ``epochs`` would record of ``s``'s layer for the sample set
     (``FilmPlan``; raises ResourceLimitError when not even two frames fit)."""
@@ -194,4 +259,4 @@ def film_plan(ws: Workspace, s: Session, epochs: int) -> Any:
     return plan_film(epochs, n, units, classes)
 
 
-__all__ = ["TrainingService", "TrainJob", "film_plan"]
+__all__ = ["TrainingService", "TrainJob", "film_plan", "join_history", "start_text", "end_text"]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
 from ..analysis.metrics import cross_entropy  # noqa: F401 - its home before
 from ..errors import ReprvizError
+from ..model.preset_table import HISTORY_COLUMNS, run_setting
 from .atomic import atomic_write_text
 from .csv_safe import write_csv
 from .writers import _jsonable
@@ -116,6 +117,11 @@ class RunRecord:
     l2_penalty: Optional[float] = None
     duration_s: float = 0.0
     stopped: bool = False  # True: cancelled before the planned epochs
+    # a run that continued trained weights: the epochs they had before it, and the id of the
+    # run it continued (None: it started from fresh weights or a model file)
+    epochs_before: int = 0
+    continued_from: Optional[str] = None
+    partial_batches: int = 0  # batches of an epoch it stopped in (they changed the weights)
     source: str = "window"  # "window" or "analyze"
     # what restores the run in the sidebar: {"model": ModelConfig fields | {"file": path},
     # "training": TrainConfig fields, "data": source name}
@@ -124,6 +130,11 @@ class RunRecord:
     @property
     def status(self) -> str:
         return "stopped" if self.stopped else "finished"
+
+    @property
+    def epochs_total(self) -> int:
+        """The full epochs the weights have after this run (earlier continued runs too)."""
+        return self.epochs_before + self.epochs_done
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values (tuples as lists, NaN and infinity as null)."""
@@ -155,6 +166,8 @@ class RunRecord:
                 if not _is_int(value):
                     raise ValueError(f"{key} is not a whole number")
                 value = int(value)
+            elif key == "continued_from" and value is not None and not isinstance(value, str):
+                raise ValueError("continued_from is not a run id")
             elif key == "stopped":
                 value = bool(value)
             elif key == "settings" and not isinstance(value, dict):
@@ -167,7 +180,8 @@ _FLOAT_FIELDS = {"learning_rate", "l2", "dropout", "train_accuracy", "train_loss
                  "val_accuracy", "val_loss", "test_accuracy", "test_loss", "duration_s",
                  "train_cross_entropy", "val_cross_entropy", "test_cross_entropy",
                  "l2_penalty"}
-_INT_FIELDS = {"epochs_planned", "epochs_done", "batch_size"}
+_INT_FIELDS = {"epochs_planned", "epochs_done", "batch_size", "epochs_before",
+               "partial_batches"}
 
 
 def _is_number(v: Any) -> bool:
@@ -497,11 +511,17 @@ def delete_runs(ids: Iterable[str], path: Optional[str | Path] = None) -> Histor
     return HistoryLoad(records, state.note, path, state.set_aside)
 
 
-CSV_COLUMNS = ("id", "time", "dataset", "architecture", "preset", "hidden", "model_file",
-               "optimizer", "learning_rate", "l2", "dropout", "epochs_planned", "epochs_done",
-               "batch_size", "train_accuracy", "train_loss", "val_accuracy", "val_loss",
-               "test_accuracy", "test_loss", "train_cross_entropy", "val_cross_entropy",
-               "test_cross_entropy", "l2_penalty", "duration_s", "status", "source")
+_RECORD_COLUMNS = ("id", "time", "dataset", "architecture", "preset", "hidden", "model_file",
+                   "optimizer", "learning_rate", "l2", "dropout", "epochs_planned",
+                   "epochs_done", "batch_size", "train_accuracy", "train_loss", "val_accuracy",
+                   "val_loss", "test_accuracy", "test_loss", "train_cross_entropy",
+                   "val_cross_entropy", "test_cross_entropy", "l2_penalty", "duration_s",
+                   "status", "source", "epochs_before", "epochs_total", "partial_batches",
+                   "continued_from")
+# the run's settings the preset table names as history columns (seed, validation split, ...)
+# that are not record fields, read from the run's settings
+_SETTING_COLUMNS = tuple(k for k in HISTORY_COLUMNS if k not in _RECORD_COLUMNS)
+CSV_COLUMNS = _RECORD_COLUMNS + _SETTING_COLUMNS
 
 
 def export_csv(records: Sequence[RunRecord], path: str | Path) -> Path:
@@ -512,7 +532,8 @@ def export_csv(records: Sequence[RunRecord], path: str | Path) -> Path:
     for r in records:
         row = []
         for col in CSV_COLUMNS:
-            value = r.status if col == "status" else getattr(r, col)
+            value = (run_setting(r.settings, col) if col in _SETTING_COLUMNS
+                     else getattr(r, col))
             if col == "hidden":
                 value = "-".join(str(h) for h in value)
             row.append(value)

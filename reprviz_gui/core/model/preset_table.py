@@ -220,6 +220,31 @@ def history_keys(preset: Optional[str], optimizer: Optional[str]) -> list[str]:
     return keys
 
 
+# the settings the run history shows as columns (its table and its CSV), with their headers:
+# the optimizer's and training's settings and the model settings runs most often differ in
+HISTORY_COLUMNS: dict[str, str] = {
+    "optimizer": "optimizer", "learning_rate": "learning rate", "l2": "L2",
+    "dropout": "dropout", "batch_size": "batch", "validation_split": "val split",
+    "seed": "seed",
+}
+
+
+def run_setting(settings: Any, key: str) -> Any:
+    """A recorded run's value of field ``key``, read from its ``settings`` (``{"model": ...,
+    "training": ...}``) and checked against the field; None where the run has none (a model
+    file's optimizer) or the value is not valid (a hand-edited history)."""
+    f = FIELDS[key]
+    part = settings.get("training" if f.target == "training" else "model") \
+        if isinstance(settings, dict) else None
+    value = part.get(key) if isinstance(part, dict) else None
+    if value is None or isinstance(value, dict):
+        return None
+    try:
+        return f.check(value)
+    except (ValueError, TypeError):
+        return None
+
+
 def format_value(key: str, value: Any) -> str:
     """A value as the history and the CLI's summary write it (widths as 256-144)."""
     if isinstance(value, (list, tuple)):
@@ -234,4 +259,4 @@ def format_value(key: str, value: Any) -> str:
 __all__ = ["Field", "FIELDS", "PRESETS", "PRESET_LABELS", "PRESET_FIELDS", "PRESET_DEFAULTS",
            "MODEL_FIELDS", "OPTIMIZER_FIELDS", "TRAINING_FIELDS", "TRAINING_BOX", "OPTIMIZERS",
            "ACTIVATIONS", "STYLES", "STYLE_FIXES", "preset_defaults", "editable",
-           "field_applies", "history_keys", "format_value"]
+           "field_applies", "history_keys", "format_value", "HISTORY_COLUMNS", "run_setting"]

@@ -76,6 +76,19 @@ def preset_suits(preset: str, dataset: Dataset) -> bool:
     return dataset.kind != "sequence"
 
 
+def presets_for(dataset: Dataset) -> tuple[str, ...]:
+    """The presets of the table (``PRESETS``, in order) that can take this data."""
+    return tuple(p for p in PRESETS if preset_suits(p, dataset))
+
+
+def refusal(preset: str, dataset: Dataset) -> str:
+    """One line: why ``preset`` cannot take ``dataset`` and which presets can."""
+    what = ("token sequences (text)" if dataset.kind == "sequence" else
+            f"{dataset.kind}s of shape {tuple(dataset.sample_shape)}")
+    fits = ", ".join(presets_for(dataset)) or "none"
+    return f"The {preset} preset cannot take {dataset.name} ({what}); presets that can: {fits}."
+
+
 def _check_preset(preset: str) -> None:
     if preset not in PRESETS:
         raise ModelError(f"Unknown model preset {preset!r}; choose one of {', '.join(PRESETS)}.")

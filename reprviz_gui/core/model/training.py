@@ -41,6 +41,8 @@ class TrainResult:
     # rows of the train split held out for validation (pass to evaluate(validation=...))
     validation_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     batch_size: int = 0  # the batch size used (a notebook-style model: every row at once)
+    # batches of an epoch stopped part-way: not an epoch, but the weights moved by them
+    partial_batches: int = 0
 
 
 @dataclass
@@ -244,6 +246,7 @@ def train(model, dataset: Dataset, config: TrainConfig = TrainConfig(),
         seconds=time.perf_counter() - started,
         validation_indices=val_idx,
         batch_size=batch_size,
+        partial_batches=max(0, callback.done_batches - callback.epochs_done * batches),
     )
 
 
