@@ -82,7 +82,8 @@ def test_cancel_mid_training_evaluates_and_refreshes_every_view(qtbot, window):
     version = session(win).version
     win.sidebar.set_training_settings({"epochs": 50, "batch_size": 8})
     click(qtbot, win.sidebar.train_button)
-    qtbot.waitUntil(lambda: len(session(win).curves.history.get("loss", ())) >= 2,
+    # the second run continues the first: its curves go on after epoch 2
+    qtbot.waitUntil(lambda: len(session(win).curves.history.get("loss", ())) >= 4,
                     timeout=60_000)
     at_cancel = len(session(win).curves.history["loss"])
     assert "training" in win.view("curves").subtitle.text()
@@ -91,17 +92,17 @@ def test_cancel_mid_training_evaluates_and_refreshes_every_view(qtbot, window):
     wait_idle(qtbot, win)
     s = session(win)
     done = len(s.curves.history["loss"])
-    assert at_cancel <= done <= at_cancel + 1 < 50  # stopped within the epoch it was in
+    assert at_cancel <= done <= at_cancel + 1 < 52  # stopped within the epoch it was in
     assert s.curves.stopped and not s.curves.running
-    assert f"Stopped at epoch {done}" in win.view("curves").subtitle.text()
-    assert s.trained_epochs == 2 + done and s.version > version
+    assert f"Stopped at epoch {done}</b> of 52" in win.view("curves").subtitle.text()
+    assert s.trained_epochs == done and s.version > version  # 2 + this run's, one count
     ev = c.result("evaluation")
     assert ev is not first_eval and ev.tag.model_version == s.version
     assert win.view("confusion").displayed()["counts"].sum() == len(c.dataset.y_test)
     layer = layer_result(win)
     assert layer is not first_layer and layer.tag.model_version == s.version
     assert win.view("map").result().tag.model_version == s.version
-    assert f"trained {2 + done} epoch(s)" in win.sidebar.model_info.text()
+    assert f"trained {done} epoch(s)" in win.sidebar.model_info.text()
     assert f"{ev.accuracy['test']:.1%}" in win.sidebar.model_info.text()
     assert win.sidebar.train_button.isEnabled() and not win.sidebar.cancel_button.isEnabled()
     assert "Training stopped" in win.statusBar().currentMessage()
