@@ -264,3 +264,46 @@ def test_a_running_job_may_finish_when_superseded(qtbot, lane):
     assert finished == [(first.request_id, "first"), (last.request_id, "last")]
     assert ("cancelled", middle.request_id) in rec.events
     assert not first.cancelled
+
+
+_COLLECTED_WHILE_RUNNING = """
+import gc, sys, threading, time
+from PySide6.QtCore import QCoreApplication
+from reprviz_gui.workers.lane import Job, JobKind, Lane
+
+app = QCoreApplication([])
+lane = Lane("straggler")
+running, release = threading.Event(), threading.Event()
+
+def fn(on_progress, should_stop):  # like numba compiling: deaf to cancel for a while
+    running.set()
+    release.wait(10)
+
+lane.submit(Job(JobKind.PRODUCT, fn))
+running.wait(10)
+assert not lane.shutdown(50)  # the wait runs out: the thread is still busy
+thread_ref = lane.thread
+del lane, thread_ref
+gc.collect()  # the Lane and its thread's Python wrapper are gone from the GUI side
+release.set()  # the job ends, run() returns on the thread
+time.sleep(1.0)
+for _ in range(20):
+    app.processEvents()
+print("survived", flush=True)
+"""
+
+
+def test_a_lane_collected_while_its_thread_runs_does_not_abort_the_process(tmp_path):
+    """A window closed while a lane is in uninterruptible code (shutdown's wait runs out), then
+    garbage collected: when the job ends, the thread must not destroy its own running QThread
+    (Qt's qFatal aborted the suite's process, seen in gdb)."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "straggler.py"
+    script.write_text(_COLLECTED_WHILE_RUNNING)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=os.getcwd())
+    assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-2000:]

@@ -32,6 +32,17 @@ JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
 
 _request_ids = itertools.count(1)
 _live_lanes: "weakref.WeakSet[Lane]" = weakref.WeakSet()
+# Every lane thread not yet seen finished, held strongly. Why: when a lane is garbage collected
+# while its thread still runs (shutdown's wait ran out under load, or nobody shut it down), the
+# running run() holds the last reference; when run() returns, PySide drops it on the thread
+# itself, destroying a running QThread there: Qt aborts (qFatal, seen in gdb in the suite).
+# Threads are only let go from the GUI thread once isFinished().
+_lane_threads: "set[_LaneThread]" = set()
+
+
+def _release_finished_threads() -> None:
+    for thread in [t for t in _lane_threads if t.isFinished()]:
+        _lane_threads.discard(thread)
 
 
 @atexit.register
@@ -40,6 +51,10 @@ def _stop_lanes_at_exit() -> None:
     stop the lane threads first: Qt aborts if a running QThread is destroyed."""
     for lane in list(_live_lanes):
         lane.shutdown(2000)
+    for thread in list(_lane_threads):  # lanes already collected, threads still running
+        if not thread.isFinished():
+            thread.jobs.put(None)
+            thread.wait(2000)
 
 
 def next_request_id() -> int:
@@ -200,6 +215,8 @@ class Lane(QObject):
         self._thread.finished_job.connect(self._on_finished)
         self._thread.failed.connect(self._on_failed)
         self._thread.cancelled.connect(self._on_cancelled)
+        _release_finished_threads()
+        _lane_threads.add(self._thread)
         self._thread.start()
         _live_lanes.add(self)
 
@@ -233,7 +250,9 @@ class Lane(QObject):
         code that cannot be interrupted (e.g. numba compiling UMAP) after ``timeout_ms``."""
         self.cancel()
         self._thread.jobs.put(None)
-        return bool(self._thread.wait(max(0, int(timeout_ms))))
+        done = bool(self._thread.wait(max(0, int(timeout_ms))))
+        _release_finished_threads()
+        return done
 
     @property
     def thread(self) -> QThread:
