@@ -240,6 +240,78 @@ def curve_point(kind: str, n: str) -> None:
           dtype=dtype)
 
 
+def _session_opts(out: str):
+    from reprviz_gui.core.data.types import LoadOptions
+    from reprviz_gui.core.io.report import AnalyzeOptions
+
+    # the default session: the window's defaults (Fashion sample, dense, 5 epochs, 1,000
+    # samples, UMAP)
+    return AnalyzeOptions(data="fashion-mnist-sample", model="dense", epochs=5, samples=1000,
+                          projection="umap", seed=0, out=Path(out), figures=False,
+                          measures=False, history=False, load=LoadOptions(seed=0))
+
+
+def session_make(out: str, session: str) -> None:
+    """Compute the default session from scratch (train, evaluate, read the layer, UMAP) with
+    TensorFlow and the UMAP kernels loaded first (as in the window), then write it."""
+    import io
+
+    import numpy as np
+
+    from reprviz_gui.core.analysis.projection import warm_up
+    from reprviz_gui.core.io.report import analyze
+    from reprviz_gui.core.io.session_file import read_session
+    from reprviz_gui.core.model.runtime import keras_module
+    from reprviz_gui.workspace.session_headless import write_analyze_session
+
+    keras_module()
+    warm_up(("umap",))
+    opts = _session_opts(out)
+    keep: dict = {}
+    t0 = time.perf_counter()
+    analyze(opts, keep=keep)
+    compute = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    path = write_analyze_session(session, opts, keep)
+    write = time.perf_counter() - t0
+    arrays = read_session(path, Path(out) / "x").arrays
+    model = keep["model"]
+    weights = {f"w{i}": np.asarray(v) for i, v in enumerate(
+        list(model.weights) + list(model.optimizer.variables))}
+
+    def npz_size(d: dict) -> int:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **d)
+        return len(buf.getvalue())
+
+    _emit(compute=compute, write=write, size=path.stat().st_size,
+          results_npz=npz_size(arrays), all_npz=npz_size({**arrays, **weights}),
+          n_arrays=len(arrays), n_weights=len(weights))
+
+
+def session_open(session: str) -> None:
+    """What the window does to open a session, headless: read and check the file, load the
+    data, make the sample set, rebuild the results, load the model (TensorFlow loaded first,
+    as the window loads it at launch)."""
+    from reprviz_gui.core.data.samples import make_sample_set
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.model.files import load_model_file
+    from reprviz_gui.core.model.runtime import keras_module
+    from reprviz_gui.workspace.session_io import read_plan
+    from reprviz_gui.workspace.state import ResultTag
+
+    keras_module()
+    t0 = time.perf_counter()
+    plan = read_plan(session)
+    st = plan.state
+    dataset = load_dataset(plan.data_source, plan.load_options)
+    samples = make_sample_set(dataset, st.n_samples, st.split, st.seed)
+    results = plan.decode(samples, lambda sid, w: ResultTag(1, samples.key if w else "", sid, 1))
+    models = [load_model_file(p) for p in plan.models.values()]
+    seconds = time.perf_counter() - t0
+    _emit(seconds=seconds, results=len(results), models=len(models))
+
+
 if __name__ == "__main__":
     task, *args = sys.argv[1:]
     globals()[task](*args)

@@ -112,9 +112,11 @@ COMMANDS: list[Command] = [
             _not_training),
     Command("recent", "&File", "Open &recent", fill=wa.fill_recent_menu),
     Command("save_session", "&File", "Save sess&ion", lambda win: _session().save_session(win),
-            QKeySequence.StandardKey.Save, separator=True,
+            QKeySequence.StandardKey.Save, _not_training, separator=True,
             tip="one file with the data reference, the models, the results, the selection, "
                 "the views' options and the layout"),
+    Command("save_session_as", "&File", "Save session &as…",
+            lambda win: _session().save_session(win, ask=True), "Ctrl+Alt+S", _not_training),
     Command("open_session", "&File", "Open sessio&n…",
             lambda win: _session().open_session_dialog(win), "Ctrl+Alt+O", _not_training),
     Command("recent_sessions", "&File", "Recent sess&ions",

@@ -51,10 +51,14 @@ def layout_state(win: "MainWindow") -> dict[str, str]:
             "views_state": b64(win.views_area.saveState(LAYOUT_VERSION))}
 
 
-def save_session(win: "MainWindow", path: Optional[str | Path] = None) -> bool:
-    """Save to ``path`` (or the file this session came from / a dialog's choice)."""
+def save_session(win: "MainWindow", path: Optional[str | Path] = None,
+                 ask: bool = False) -> bool:
+    """Save to ``path``, else to the session file last saved or opened, else (or with
+    ``ask``: Save session as…) where a dialog says."""
+    if path is None and not ask and win.session_path:
+        path = win.session_path
     if path is None:
-        start = getattr(win, "session_path", "") or str(Path.home() / f"session{SUFFIX}")
+        start = win.session_path or str(Path.home() / f"session{SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(win, "Save session", start, FILTER)
         if not path:
             return False

@@ -183,3 +183,42 @@ def test_a_sessions_run_history_exports_with_the_formula_guard(tmp_path):
         rows = list(csv.DictReader(fh))
     assert rows[0]["dataset"] == "'" + hostile
     assert rows[0]["architecture"] == "'@SUM(1+1)"
+
+
+def test_a_user_data_file_travels_in_the_session_unless_too_big(tmp_path, monkeypatch):
+    from reprviz_gui.core.data.samples import make_sample_set
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+    from reprviz_gui.workspace import session_io
+    from reprviz_gui.workspace.results import ResultStore
+    from reprviz_gui.workspace.session_io import read_plan, snapshot
+    from reprviz_gui.workspace.settings import Settings
+
+    rng = np.random.default_rng(0)
+    mine = tmp_path / "my data.csv"
+    rows = ["a,b,c,label"] + [f"{x:.3f},{y:.3f},{z:.3f},{i % 3}"
+                              for i, (x, y, z) in enumerate(rng.random((60, 3)))]
+    mine.write_text("\n".join(rows) + "\n")
+
+    def save(source, name):
+        ds = load_dataset(source, LoadOptions())
+        ws = Workspace(source=str(source), dataset=ds, dataset_id=1,
+                       samples=make_sample_set(ds, 10, "test", 0), n_samples=10,
+                       sessions={"A": Session("A", "none")})
+        snap = snapshot(ws, Settings(), ResultStore(), "A", LoadOptions())
+        return write_session(tmp_path / name, snap.manifest, snap.arrays,
+                             files=snap.files), snap.notes, ds
+
+    stored, notes, ds = save(mine, "stored.reprviz")
+    assert notes == []
+    moved = mine.rename(tmp_path / "moved.csv")
+    plan = read_plan(stored, extract_to=tmp_path / "open")
+    again = load_dataset(plan.data_source, plan.load_options)
+    np.testing.assert_array_equal(again.x_test, ds.x_test)
+
+    monkeypatch.setattr(session_io, "MAX_EMBEDDED_DATA", 10)
+    named, notes, _ = save(moved, "named.reprviz")
+    assert "must stay where it is" in notes[0]
+    moved.rename(tmp_path / "gone.csv")
+    with pytest.raises(SessionFileError, match="no longer there .*put it back"):
+        read_plan(named, extract_to=tmp_path / "open2")

@@ -201,3 +201,37 @@ def test_a_session_from_analyze_opens_in_the_window_as_it_is(qtbot, tmp_path):
                                   saved["activations"])
     lines = (tmp_path / "proj" / "tensors.tsv").read_text().splitlines()
     assert len(lines) == 200
+
+
+def test_ctrl_s_saves_and_a_dropped_session_file_opens(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    win, c = window, window.controller
+    path = tmp_path / "again.reprviz"
+    win.session_path = str(path)  # as after an earlier save: Ctrl+S saves there, no dialog
+    saved = []
+    c.session_saved.connect(saved.append)
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: saved == [str(path)], timeout=60_000)
+    handle = c.workspace.sessions["A"].handle
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(win.rect().center(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    restored = []
+    c.session_restored.connect(restored.append)
+    drop = QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(win, drop)
+    qtbot.waitUntil(lambda: restored == [str(path)] and layer_result(win) is not None,
+                    timeout=60_000)
+    assert c.workspace.sessions["A"].handle.id != handle.id  # the model came from the file
+    menu = win.findChild(QMenu, "menu_recent_sessions")
+    menu.aboutToShow.emit()
+    assert any(str(path) in a.text() for a in menu.actions())

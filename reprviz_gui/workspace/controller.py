@@ -292,8 +292,12 @@ class Controller(WorkspaceSignals):
                      layout: dict | None = None) -> None:
         """Write the session file on the model lane (the models live there); ``session_saved``
         then says where. Raises ``ReprvizError`` when there is nothing to save."""
+        from ..core.errors import ReprvizError
         from .session_io import save_job, snapshot
 
+        if self.training_sessions():
+            raise ReprvizError("A model is training: wait for it to end (or cancel it) before "
+                               "saving the session, so the file holds what the views show.")
         snap = snapshot(self.workspace, self.settings, self.scheduler.store, self.active,
                         self.data_options, views, layout, self.history.made_rows())
         self.lanes["model"].submit(Job(JobKind.SAVE, save_job(path, snap),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -208,6 +208,9 @@ def read_plan(path: str | Path, trust: bool = False,
         state = WorkspaceState.from_dict(m.get("workspace"))
         settings, _ = Settings.from_dict(m.get("settings"))
         options = options_from_dict(state.load_options)
+        # a session never turns pickle on: the data it names (or holds) opens without it, and
+        # a file that needs pickle asks "trust this file?" as when opened by hand
+        options = replace(options, allow_pickle=False)
         entries = m.get("results", [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise StateError("its results are not a list")
@@ -220,14 +223,15 @@ def read_plan(path: str | Path, trust: bool = False,
             raise StateError("its views, layout or history rows are not what reprviz writes")
     except StateError as err:
         raise SessionFileError(f"{path.name} is damaged: {err}.") from None
-    source = _data_to_open(path, m.get("dataset", {}), contents.files, options)
+    source, options = _data_to_open(path, m.get("dataset", {}), contents.files, options)
     return RestorePlan(path, state, settings, source, options, entries, contents.arrays,
                        contents.models, trust, views,
                        {k: v for k, v in layout.items() if isinstance(v, str)}, rows,
                        [n for n in m.get("notes", []) if isinstance(n, str)])
 
 
-def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOptions) -> str:
+def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOptions
+                  ) -> tuple[str, LoadOptions]:
     if not isinstance(ref, dict) or not isinstance(ref.get("source"), str):
         raise SessionFileError(f"{path.name} is damaged: it names no dataset.")
     stored = ref.get("stored")
@@ -236,8 +240,8 @@ def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOpt
             raise SessionFileError(f"{path.name} is damaged: its stored data file is missing.")
         labels = ref.get("labels_stored")
         if labels and labels in files:
-            options.labels_file = str(files[labels])
-        return str(files[stored])
+            options = replace(options, labels_file=str(files[labels]))
+        return str(files[stored]), options
     source = ref["source"]
     from ..core.data.sources import list_sources
 
@@ -246,7 +250,7 @@ def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOpt
         raise SessionFileError(
             f"{path.name} uses the data at {source}, which is no longer there (moved or "
             "deleted): put it back at that place to open the session.")
-    return source
+    return source, options
 
 
 def tag_maker(ws: Workspace, samples_key: str) -> Any:
