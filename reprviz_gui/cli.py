@@ -213,6 +213,15 @@ def build_analyze_parser() -> argparse.ArgumentParser:
     g.add_argument("--session", type=Path, default=None, metavar="FILE",
                    help="also write a session file (.reprviz) that the window opens as it is, "
                         "without training or computing: `python main.py FILE`")
+    g.add_argument("--input", dest="inputs", type=Path, action="append", default=[],
+                   metavar="FILE", help="an image of your own (repeatable): its class "
+                   "probabilities, top class and map position go into report.json's inputs")
+    g.add_argument("--query", dest="queries", action="append", default=[], metavar="EXPR",
+                   help="word tables: an expression such as 'paris - france + italy' "
+                        "(repeatable): its nearest words and map position")
+    g.add_argument("--review", dest="reviews", action="append", default=[], metavar="TEXT",
+                   help="text data: a review of your own (repeatable): its tokens (unknown "
+                        "words shown), prediction and map position")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the PNG figures")
     g.add_argument("--no-history", dest="history", action="store_false",
@@ -360,7 +369,9 @@ def options_from_args(args: argparse.Namespace):
                           compare=args.compare, measures=args.measures,
                           projector=args.projector, export_csv=args.export_csv,
                           film=args.film, reduction=args.reduction,
-                          preprocess=args.preprocess)
+                          preprocess=args.preprocess,
+                          inputs=tuple(args.inputs), queries=tuple(args.queries),
+                          reviews=tuple(args.reviews))
 
 
 def _model_settings(args: argparse.Namespace) -> dict:

@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
             host.restore_settings_requested.connect(self.on_restore_settings)
             host.delete_runs_requested.connect(self.on_delete_runs)
             host.layer_requested.connect(self.on_layer_requested)
+            host.own_input_changed.connect(c.set_own_input)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
         from .window_film import connect_film

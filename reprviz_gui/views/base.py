@@ -98,6 +98,7 @@ class Panel(QWidget):
     arrows_requested = Signal(bool)  # show a word table's pairs as arrows on the map
     restore_settings_requested = Signal(dict)  # put a past run's settings in the sidebar
     delete_runs_requested = Signal(list)  # delete these run-history ids
+    own_input_changed = Signal(object)  # put this OwnInput through the view's model
 
     def __init__(self, parent: Optional[QWidget] = None):
         self._windows_before: Optional[set[int]] = {

@@ -31,6 +31,7 @@ class ViewHost(QWidget):
     restore_settings_requested = Signal(dict)
     delete_runs_requested = Signal(list)
     epoch_shown = Signal(str, int)  # session id, the epoch a film view shows
+    own_input_changed = Signal(str, object)  # session id, OwnInput (the Your input view)
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -159,6 +160,7 @@ class _Relay(QObject):
         self._host, self._sid = host, sid
         view.cell_picked.connect(self.cell)
         view.layer_requested.connect(self.layer)
+        view.own_input_changed.connect(self.own_input)
         if hasattr(view, "epoch_shown"):  # the Film view
             view.epoch_shown.connect(self.epoch)
 
@@ -170,3 +172,6 @@ class _Relay(QObject):
 
     def layer(self, name: str) -> None:
         self._host.layer_requested.emit(self._sid, name)
+
+    def own_input(self, value: object) -> None:
+        self._host.own_input_changed.emit(self._sid or "A", value)

@@ -114,6 +114,11 @@ VIEWS: list[ViewSpec] = [
              description="training as a film: the layer's map after every epoch, each frame "
                          "aligned with the one before; Play, follow a selection, export a GIF",
              numbers=()),
+    ViewSpec("own_input", "Your input", "reprviz_gui.views.own_input", "OwnInputView",
+             products=("own_input",), per_session=True, place=("tab", "map"), visible=False,
+             menu="Layer", description="draw, drop or pick an image, type a review or "
+             "paris - france + italy: probabilities, saliency and where it lands on the map",
+             numbers=()),
     ViewSpec("layer_stats", "Layer statistics", "reprviz_gui.views.layer_stats",
              "LayerStatsView", products=("layer",), per_session=True,
              place=("tab", "cosine"), visible=False, menu="Layer",

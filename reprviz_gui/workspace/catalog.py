@@ -37,11 +37,13 @@ class ProductKind(StrEnum):
     SIMILARITY_CONFUSION = "similarity_confusion"
     FILM = "film"  # a training run's recorded frames and their aligned maps
     FILM_METRICS = "film_metrics"  # kNN / probe accuracy of every layer at every epoch
+    OWN_INPUT = "own_input"  # your drawn, dropped or typed input through the model, on the map
 
 
 # the modules whose PRODUCTS are the built-in products (the views import only their results)
 MODULES = ("products", "products_course", "products_words", "products_history",
-           "products_inspector", "products_measures", "products_film")
+           "products_inspector", "products_measures", "products_film",
+           "products_own_input")
 
 
 class UnknownProduct(ValueError):

@@ -196,7 +196,7 @@ class Controller(WorkspaceSignals):
         self.settings.method = self.workspace.method = method
         if method in jobs.WARMED_METHODS:
             self._warm_up_maps(method)
-        self.scheduler.refresh(kinds={"map"})
+        self.scheduler.refresh(kinds=self._map_kinds())
 
     def set_preprocess(self, how: str) -> None:
         """How images become model input (core/data/preprocess.py): 0–1, −1–1 or a Keras
@@ -219,12 +219,24 @@ class Controller(WorkspaceSignals):
     def set_pca_components(self, k: int) -> None:
         """k of the PCA → t-SNE map (the IMDB post's 20 by default)."""
         self.settings.pca_components = self.workspace.pca_components = max(1, int(k))
-        self.scheduler.refresh(kinds={"map"})
+        self.scheduler.refresh(kinds=self._map_kinds())
+
+    @staticmethod
+    def _map_kinds() -> set[str]:
+        """The map and every product made from it (the marker of *Your input*, map quality):
+        a new method changes them all."""
+        return {"map"} | {k for k, p in REGISTRY.items() if "map" in p.inputs}
 
     def set_samples(self, n: int, split: str) -> None:
         self.settings.n_samples, self.settings.split = int(n), split
         self.workspace.n_samples, self.workspace.split = int(n), split
         self._make_samples()
+
+    def set_own_input(self, session_id: str, own_input: Any) -> None:
+        """The *Your input* view's drawing, file, review or expression for this session's
+        model (products_own_input): latest wins."""
+        self.workspace.own_inputs[session_id] = own_input
+        self.scheduler.refresh(session_id, kinds={"own_input"})
 
     def select(self, selection: Selection, additive: bool = False) -> None:
         ws = self.workspace

@@ -144,12 +144,15 @@ class Workspace:
     selection: Selection = field(default_factory=Selection)
     history_revision: int = 0  # bumped after each change to the run history file
     sessions: dict[str, Session] = field(default_factory=dict)
+    # per session: the input the *Your input* view puts through it (products_own_input.OwnInput)
+    own_inputs: dict[str, Any] = field(default_factory=dict)
 
     def new_dataset(self, dataset: Dataset, source: str) -> None:
         self.dataset, self.source = dataset, source
         self.dataset_id = next(_dataset_ids)
         self.samples = None
         self.selection = Selection()
+        self.own_inputs = {}
 
     def session(self, session_id: str) -> Optional[Session]:
         return self.sessions.get(session_id)

@@ -66,6 +66,10 @@ class AnalyzeOptions:
     preprocess: Optional[str] = None
     export_csv: Optional[Path] = None  # also the tables (map, activations, confusion …) here
     film: bool = False  # record the layer after every epoch: film.npz and the "film" key
+    # your own inputs put through the model and onto the map (report.json's "inputs")
+    inputs: tuple[Path, ...] = ()  # image files (--input, repeatable)
+    queries: tuple[str, ...] = ()  # word expressions, "paris - france + italy" (--query)
+    reviews: tuple[str, ...] = ()  # typed reviews (--review)
 
 
 # --- small helpers ---------------------------------------------------------------------------

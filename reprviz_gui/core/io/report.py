@@ -45,6 +45,8 @@ REPORT_KEYS = (
     # measured (core/io/report_measures.py); model_difference only with --compare
     "layer_metrics", "cka", "map_quality", "similarity_vs_confusion", "model_difference",
     "film",  # only with --film (core/io/report_film.py)
+    # your own inputs (analyze --input/--query/--review; core/analysis/own_input.py)
+    "inputs",
 )
 
 
@@ -131,6 +133,11 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         film, film_path = film_section(recorder, samples, method, opts.seed, out, on_progress,
                                        should_stop, **map_params)
         film_files.append(film_path)
+    # 7c. your own inputs: images, expressions, reviews put through the model and onto the map
+    from ..analysis.own_input import inputs_section
+
+    own_inputs = inputs_section(dataset, model, layer_name, acts, proj.coords, proj.method,
+                                opts.seed, opts.inputs, opts.queries, opts.reviews)
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
@@ -207,6 +214,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
         "files": [],
         **measured,
         "film": film,
+        "inputs": own_inputs,
     }
 
     # 10. files

@@ -1,0 +1,397 @@
+"""Your own input through the network (issue 16 §2): a drawn or dropped image, a typed review, a
+word expression — its class probabilities, saliency, and where it lands on the layer's map.
+
+One function, ``probe_input``, serves the window's *Your input* view (on the model lane) and
+``analyze --input/--review/--query`` alike. The marker is placed with the map method's own
+out-of-sample rule: PCA's projection (the same seeded fit as the map), openTSNE's ``transform``
+for t-SNE (the shown map as the reference embedding, affinities refitted), and for MDS and UMAP
+the mean map position of the input's nearest samples (cosine), said as such. Keras is imported
+lazily inside the functions; no Qt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ..errors import DataError, ReprvizError
+
+NEIGHBOURS_FOR_MEAN = 10  # the k of "mean position of the k nearest samples"
+WORDS_SHOWN = 10  # nearest words listed for an expression
+MAX_REVIEW_CHARS = 20_000
+
+
+# --- placing a new point on an existing map -------------------------------------------------
+@dataclass(frozen=True)
+class Placement:
+    position: np.ndarray  # (2,) float64 map coordinates
+    how: str  # what was used, in words the view shows
+    rule: str  # "pca-projection" | "tsne-transform" | "neighbour-mean"
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    norm = np.linalg.norm(a, axis=-1, keepdims=True)
+    return a / np.where(norm > 0, norm, 1.0)
+
+
+def neighbour_mean(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
+                   k: int = NEIGHBOURS_FOR_MEAN) -> tuple[np.ndarray, np.ndarray]:
+    """(mean map position of the ``k`` samples nearest ``point`` by cosine, their rows)."""
+    sims = _unit(activations) @ _unit(point.reshape(-1))
+    k = max(1, min(int(k), len(sims)))
+    rows = np.argsort(-sims, kind="stable")[:k]
+    return np.asarray(coords, dtype=np.float64)[rows].mean(axis=0), rows
+
+
+def _pca_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
+                  seed: int) -> np.ndarray:
+    """The map's own PCA (same data, same seed: ``projection._pca``) applied to the point. Should
+    the refit ever differ from the shown map (a sign), an affine fit maps it onto the map."""
+    from sklearn.decomposition import PCA
+
+    arr = np.asarray(activations, dtype=np.float32)
+    k = min(2, arr.shape[0], arr.shape[1])
+    pca = PCA(n_components=k, random_state=seed).fit(arr)
+    refit = pca.transform(arr).astype(np.float64)
+    new = pca.transform(np.asarray(point, dtype=np.float32).reshape(1, -1)).astype(np.float64)
+    if k < 2:
+        refit = np.hstack([refit, np.zeros((len(refit), 2 - k))])
+        new = np.hstack([new, np.zeros((1, 2 - k))])
+    shown = np.asarray(coords, dtype=np.float64)
+    if np.allclose(refit, shown, rtol=1e-3, atol=1e-3 * (np.abs(shown).max() + 1e-12)):
+        return new[0]
+    design = np.hstack([refit, np.ones((len(refit), 1))])
+    m, *_ = np.linalg.lstsq(design, shown, rcond=None)
+    return np.hstack([new[0], 1.0]) @ m
+
+
+_TSNE_REFERENCES: dict[tuple, Any] = {}  # (id of coords, shape) -> openTSNE TSNEEmbedding
+
+
+def _tsne_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
+                   seed: int) -> np.ndarray:
+    """openTSNE's ``transform``: the shown map is the reference embedding; its affinities are
+    refitted once per map (cosine, perplexity 30) and kept; the new point starts at its
+    neighbours' positions and is optimised against the fixed map."""
+    from openTSNE import TSNEEmbedding
+    from openTSNE.affinity import PerplexityBasedNN
+
+    key = (id(coords), coords.shape, id(activations))
+    ref = _TSNE_REFERENCES.get(key)
+    if ref is None:
+        unit = _unit(activations)
+        perplexity = float(max(2, min(30, (len(unit) - 1) // 3)))
+        aff = PerplexityBasedNN(unit, perplexity=perplexity, metric="euclidean",
+                                method="exact", random_state=seed, n_jobs=1)
+        ref = TSNEEmbedding(np.asarray(coords, dtype=np.float64), aff, random_state=seed,
+                            n_jobs=1)
+        _TSNE_REFERENCES.clear()  # one map at a time: the one shown
+        _TSNE_REFERENCES[key] = (ref, coords, activations)  # keep the ids alive with it
+    else:
+        ref = ref[0]
+    moved = ref.transform(_unit(point.reshape(1, -1)), n_iter=100)
+    return np.asarray(moved, dtype=np.float64)[0]
+
+
+def place_on_map(activations: np.ndarray, coords: np.ndarray, method: str, point: np.ndarray,
+                 seed: int = 0) -> Placement:
+    """Where ``point`` (one row of the layer, like ``activations``' rows) lands on the map
+    ``coords`` made from ``activations`` with ``method``."""
+    activations = np.asarray(activations)
+    coords = np.asarray(coords)
+    point = np.asarray(point, dtype=np.float64).reshape(-1)
+    if activations.ndim != 2 or point.size != activations.shape[1]:
+        raise ReprvizError(f"The input has {point.size} values in this layer, the map's samples "
+                           f"{activations.shape[1] if activations.ndim == 2 else '?'}.")
+    if method == "pca":
+        return Placement(_pca_position(activations, coords, point, seed),
+                         "PCA: the map's own projection applied to the input", "pca-projection")
+    if method in ("tsne", "pca-tsne"):
+        try:
+            pos = _tsne_position(activations, coords, point, seed)
+            return Placement(pos, "t-SNE: openTSNE's transform against the shown map "
+                                  "(affinities refitted on cosine, perplexity 30)",
+                             "tsne-transform")
+        except Exception as exc:  # noqa: BLE001 - fall back to the neighbours, said as such
+            pos, _ = neighbour_mean(activations, coords, point)
+            return Placement(pos, f"t-SNE transform failed ({type(exc).__name__}); the mean "
+                                  f"position of its {NEIGHBOURS_FOR_MEAN} nearest samples",
+                             "neighbour-mean")
+    pos, _ = neighbour_mean(activations, coords, point)
+    label = {"mds": "MDS", "umap": "UMAP"}.get(method, method)
+    return Placement(pos, f"{label}: the mean position of its {NEIGHBOURS_FOR_MEAN} nearest "
+                          "samples (cosine) — not the method's own transform", "neighbour-mean")
+
+
+# --- images ----------------------------------------------------------------------------------
+def as_sample(image: np.ndarray, sample_shape: Sequence[int]) -> np.ndarray:
+    """An (H, W) or (H, W, 3) uint8 image in the dataset's sample shape (grey or colour)."""
+    img = np.asarray(image)
+    shape = tuple(int(s) for s in sample_shape)
+    if img.ndim == 2 and len(shape) == 3:
+        img = np.repeat(img[:, :, None], shape[2], axis=2)
+    elif img.ndim == 3 and len(shape) == 2:
+        img = np.rint(img[..., :3].astype(np.float64).mean(axis=2))
+    elif img.ndim == 3 and len(shape) == 3 and img.shape[2] != shape[2]:
+        img = np.repeat(np.rint(img.astype(np.float64).mean(axis=2))[:, :, None], shape[2], 2)
+    if tuple(img.shape) != shape:
+        raise DataError(f"The input image has shape {tuple(img.shape)}; the data's images are "
+                        f"{shape}.")
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def read_input_image(path: str | Path, sample_shape: Sequence[int]) -> np.ndarray:
+    """An image file as one sample (uint8, ``sample_shape``): opened through the image allow-list
+    (never EPS/PS), resized, grey or colour as the data."""
+    from ..data.image_folder import _read_image, _TooLarge
+    from ..data.user_files import check_regular_file
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(f"No image file named '{p}'.")
+    check_regular_file(p)
+    h, w = int(sample_shape[0]), int(sample_shape[1])
+    try:
+        rgb, _colour, _size = _read_image(p, (h, w))
+    except _TooLarge:
+        raise DataError(f"{p.name} has more than 40 megapixels; shrink it first.") from None
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for a bad file
+        raise DataError(f"{p.name} is not an image reprviz reads (PNG, JPEG, BMP, GIF, TIFF, "
+                        f"WEBP, PPM, ICO): {type(exc).__name__}.") from None
+    return as_sample(rgb, sample_shape)
+
+
+# --- reviews ---------------------------------------------------------------------------------
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@dataclass(frozen=True)
+class ReviewTokens:
+    ids: np.ndarray  # (maxlen,) int32, padded/cut as the training data (keeps the end)
+    words: tuple[str, ...]  # the review's words, in order
+    known: tuple[bool, ...]  # False: not in the word index the data was made with (<oov>)
+    cut: bool  # longer than maxlen: only the end is read
+
+
+def tokenise_review(text: str, vocabulary: Optional[dict[int, str]], maxlen: int,
+                    max_token: Optional[int] = None) -> ReviewTokens:
+    """A review as the IMDB data's token ids: lower case, words (apostrophes kept), each the
+    word index's token (index + 3) or 2 (<oov>) when unknown or beyond ``max_token``, after the
+    start token 1, padded and cut as ``pad_sequences`` (the end is kept)."""
+    from ..data.keras_cache import IMDB_OOV, IMDB_START, pad_sequences
+
+    if not vocabulary:
+        raise DataError("This data has no word index: a typed review cannot be turned into "
+                        "its tokens.")
+    text = str(text)[:MAX_REVIEW_CHARS].lower().replace("<br />", " ")
+    words = _WORD.findall(text)
+    index = {w: t for t, w in vocabulary.items() if t > IMDB_OOV}
+    ids, known = [IMDB_START], []
+    for w in words:
+        t = index.get(w)
+        ok = t is not None and (max_token is None or t <= max_token)
+        ids.append(int(t) if ok else IMDB_OOV)
+        known.append(ok)
+    padded = pad_sequences([np.asarray(ids, dtype=np.int64)], maxlen)[0]
+    return ReviewTokens(padded, tuple(words), tuple(known), len(ids) > maxlen)
+
+
+# --- word expressions ------------------------------------------------------------------------
+_TERM = re.compile(r"\s*([+-]?)\s*([^\s+-][^+-]*?)\s*(?=[+-]|$)")
+
+
+def parse_expression(expr: str) -> list[tuple[int, str]]:
+    """``"paris - france + italy"`` -> [(+1, "paris"), (-1, "france"), (+1, "italy")]."""
+    text = str(expr).strip()
+    if not text:
+        raise ReprvizError("Type a word or an expression such as 'paris - france + italy'.")
+    terms, pos = [], 0
+    for m in _TERM.finditer(text):
+        if m.start() != pos or not m.group(2).strip():
+            break
+        terms.append((-1 if m.group(1) == "-" else 1, m.group(2).strip()))
+        pos = m.end()
+    if not terms or pos != len(text):
+        raise ReprvizError(f"Cannot read {text!r}: write words joined by + and -, such as "
+                           "'paris - france + italy'.")
+    return terms
+
+
+def expression_vector(expr: str, words: Sequence[str], vectors: np.ndarray
+                      ) -> tuple[np.ndarray, list[str]]:
+    """(the expression's vector: the sum of its words' unit vectors with their signs, the rows'
+    words used). An unknown word raises naming it."""
+    from .words import word_row
+
+    vectors = np.asarray(vectors, dtype=np.float64)
+    total = np.zeros(vectors.shape[1])
+    used = []
+    for sign, word in parse_expression(expr):
+        row = word_row(words, word)
+        total += sign * _unit(vectors[row])
+        used.append(words[row])
+    return total, used
+
+
+def nearest_to_vector(vector: np.ndarray, words: Sequence[str], vectors: np.ndarray,
+                      exclude: Sequence[str] = (), k: int = WORDS_SHOWN
+                      ) -> list[tuple[str, float]]:
+    """The ``k`` words nearest ``vector`` by cosine, leaving out the words in ``exclude`` (the
+    expression's own, as analogy tests do)."""
+    sims = _unit(vectors) @ _unit(vector)
+    leave = {w.casefold() for w in exclude}
+    order = np.argsort(-sims, kind="stable")
+    out = [(str(words[i]), float(sims[i])) for i in order if str(words[i]).casefold() not in leave]
+    return out[:k]
+
+
+# --- the probe ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InputProbe:
+    """What one input gives: probabilities, saliency, its layer values and its map position."""
+
+    kind: str  # "image" | "review" | "query"
+    label: str  # what it was (file name, the review's start, the expression)
+    class_names: tuple[str, ...]
+    probabilities: Optional[np.ndarray] = None  # (C,) float32; None without a model
+    saliency: Optional[np.ndarray] = None  # (H, W) float32 gradient of the top class's score
+    saliency_score: str = ""  # "logit" | "probability"
+    activation: Optional[np.ndarray] = None  # (units,) float32 in the map's layer
+    placement: Optional[Placement] = None
+    image: Optional[np.ndarray] = None  # the input image as read (uint8, sample shape)
+    tokens: Optional[ReviewTokens] = None
+    neighbours: tuple[tuple[str, float], ...] = ()  # nearest words (expressions)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def top(self) -> Optional[int]:
+        return None if self.probabilities is None else int(np.argmax(self.probabilities))
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind, "input": self.label}
+        if self.probabilities is not None:
+            out["probabilities"] = {n: round(float(p), 6)
+                                    for n, p in zip(self.class_names, self.probabilities)}
+            out["top_class"] = self.class_names[self.top]
+        if self.placement is not None:
+            out["map_position"] = [round(float(v), 6) for v in self.placement.position]
+            out["placement"] = {"rule": self.placement.rule, "how": self.placement.how}
+        if self.tokens is not None:
+            out["tokens"] = [{"word": w, "known": k}
+                             for w, k in zip(self.tokens.words, self.tokens.known)]
+            out["unknown_words"] = sorted({w for w, k in zip(self.tokens.words,
+                                                              self.tokens.known) if not k})
+            out["cut_to_maxlen"] = self.tokens.cut
+        if self.neighbours:
+            out["nearest_words"] = [{"word": w, "cosine": round(c, 6)}
+                                    for w, c in self.neighbours]
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+def _forward(model, x: np.ndarray, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities (C,), the layer's values (units,)) of one model-ready input."""
+    from ..model.extraction import extract_layers
+    from ..model.training import class_probabilities
+    from ..pipeline import INPUT_LAYER
+
+    output = model.layers[-1].name
+    names = [output] if layer == INPUT_LAYER else [layer, output]
+    out = extract_layers(model, x, names)
+    probs = class_probabilities(out[output], model)[0]
+    act = x.reshape(len(x), -1)[0] if layer == INPUT_LAYER else out[layer][0]
+    return np.asarray(probs, np.float32), np.asarray(act, np.float32)
+
+
+def _saliency(model, x: np.ndarray, cls: int, n_classes: int) -> tuple[np.ndarray, str]:
+    from .regions import class_saliency
+
+    sal = class_saliency(model, x, np.array([cls]), n_classes)
+    m = np.asarray(sal.maps[cls], dtype=np.float32)
+    return (m.sum(axis=-1) if m.ndim == 3 else m), sal.score
+
+
+def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Optional[np.ndarray],
+                method: str, seed: int = 0, *, image: Optional[np.ndarray] = None,
+                image_file: Optional[str | Path] = None, review: Optional[str] = None,
+                query: Optional[str] = None) -> InputProbe:
+    """Put one input through ``model`` (None: a word table, no model) and onto the map
+    ``coords`` of ``layer`` (made from ``activations`` with ``method``). Exactly one of
+    ``image`` (uint8 in the data's sample shape), ``image_file``, ``review``, ``query``."""
+    names = tuple(dataset.class_names)
+    notes: list[str] = []
+    if query is not None:
+        if dataset.words is None:
+            raise ReprvizError("Word expressions need a word table (such as capitals).")
+        vectors = np.asarray(dataset.x_test, dtype=np.float64)
+        vec, used = expression_vector(query, dataset.words, vectors)
+        near = nearest_to_vector(vec, dataset.words, vectors, exclude=used)
+        place = place_on_map(activations, coords, method, vec, seed) if coords is not None \
+            else None
+        return InputProbe("query", str(query), names, activation=vec.astype(np.float32),
+                          placement=place, neighbours=tuple(near))
+    if model is None:
+        raise ReprvizError("Train or load a model first: without one there is nothing to "
+                           "predict.")
+    tokens = None
+    img = None
+    if review is not None:
+        if dataset.kind != "sequence":
+            raise ReprvizError("A typed review needs text data (such as imdb-sample).")
+        maxlen = int(dataset.x_test.shape[1] if len(dataset.x_test) else dataset.x_train.shape[1])
+        tokens = tokenise_review(review, dataset.vocabulary, maxlen,
+                                 _embedding_rows(model))
+        x = np.asarray(tokens.ids[None, :], dtype=np.int32)
+        label = " ".join(tokens.words[:12]) + (" …" if len(tokens.words) > 12 else "")
+        if not any(tokens.known):
+            notes.append("None of the review's words is in the word index: the model reads "
+                         "only <oov> tokens.")
+    else:
+        if dataset.kind != "image":
+            raise ReprvizError("Drawn or dropped inputs need image data.")
+        if image_file is not None:
+            img = read_input_image(image_file, dataset.sample_shape)
+            label = Path(image_file).name
+        else:
+            img = as_sample(image, dataset.sample_shape)
+            label = "drawn"
+        x = dataset.inputs(img[None])
+    probs, act = _forward(model, x, layer)
+    top = int(np.argmax(probs))
+    sal, score = (None, "")
+    if img is not None:
+        sal, score = _saliency(model, x, top, len(names))
+    place = None
+    if coords is not None and activations is not None and len(activations) >= 3:
+        place = place_on_map(activations, coords, method, act, seed)
+    return InputProbe("review" if review is not None else "image", label, names, probs, sal,
+                      score, act, place, img, tokens, (), tuple(notes))
+
+
+def _embedding_rows(model) -> Optional[int]:
+    """The largest token id the model's Embedding accepts (None: no embedding found)."""
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ == "Embedding":
+            return int(layer.input_dim) - 1
+    return None
+
+
+def inputs_section(dataset, model, layer: str, activations: np.ndarray, coords: np.ndarray,
+                   method: str, seed: int = 0, files: Sequence[str | Path] = (),
+                   queries: Sequence[str] = (), reviews: Sequence[str] = ()
+                   ) -> Optional[list[dict]]:
+    """report.json's ``inputs`` (``analyze --input/--query/--review``): one entry per input, in
+    the order given (files, then expressions, then reviews); None when none was given."""
+    if not (files or queries or reviews):
+        return None
+    common = (dataset, model, layer, activations, coords, method, seed)
+    out = [probe_input(*common, image_file=f).to_json() for f in files]
+    out += [probe_input(*common, query=q).to_json() for q in queries]
+    out += [probe_input(*common, review=r).to_json() for r in reviews]
+    return out

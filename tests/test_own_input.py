@@ -1,0 +1,227 @@
+"""Your own input (issue 16 §2): the core probe (expressions, reviews, map placement), the
+*Your input* view driven with real mouse events, and ``analyze --input/--query/--review``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from reprviz_gui.core.analysis import own_input as oi
+from reprviz_gui.core.analysis.projection import project
+from reprviz_gui.core.data.sources import load_dataset
+
+from gui_support import click, open_main_window, session
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+# --- core ------------------------------------------------------------------------------------
+def test_expression_paris_minus_france_plus_italy_is_rome():
+    ds = load_dataset("capitals")
+    vec, used = oi.expression_vector("paris - france + italy", ds.words, ds.x_test)
+    near = oi.nearest_to_vector(vec, ds.words, ds.x_test, exclude=used)
+    assert used == ["paris", "france", "italy"]
+    assert near[0][0] == "rome"
+    # the vector is the signed sum of the three unit vectors, computed here another way
+    table = np.asarray(ds.x_test, dtype=np.float64)
+    unit = {w: table[ds.words.index(w)] / np.linalg.norm(table[ds.words.index(w)])
+            for w in used}
+    np.testing.assert_allclose(vec, unit["paris"] - unit["france"] + unit["italy"], atol=1e-9)
+
+
+def test_expression_errors_name_the_problem():
+    ds = load_dataset("capitals")
+    with pytest.raises(Exception, match="atlantis"):
+        oi.expression_vector("paris - atlantis", ds.words, ds.x_test)
+    with pytest.raises(Exception, match="Cannot read"):
+        oi.parse_expression("paris -- + ")
+
+
+def test_review_tokens_follow_the_training_data():
+    ds = load_dataset("imdb-sample")
+    maxlen = ds.x_test.shape[1]
+    t = oi.tokenise_review("A wonderful film, brilliant acting", ds.vocabulary, maxlen,
+                           int(ds.x_test.max()))
+    index = {w: k for k, w in ds.vocabulary.items()}
+    assert t.words == ("a", "wonderful", "film", "brilliant", "acting")
+    assert t.known == tuple(w in index and index[w] > 2 for w in t.words)
+    # start token, then each known word's token and <oov> (2) for the others, at the end
+    expect = [1] + [index[w] if k else 2 for w, k in zip(t.words, t.known)]
+    assert list(t.ids[-len(expect):]) == expect and not t.ids[:-len(expect)].any()
+    # the data's own reviews start the same way (whole, before maxlen cuts their start)
+    assert all(ds.tokens("test", i)[0] == 1 for i in range(20))
+
+
+def test_placement_pca_is_the_maps_own_projection_and_neighbour_mean_for_mds():
+    rng = np.random.default_rng(0)
+    acts = rng.normal(size=(60, 8)).astype(np.float32)
+    proj = project(acts, "pca", seed=0)
+    # a sample already on the map lands exactly on its own point
+    p = oi.place_on_map(acts, proj.coords, "pca", acts[7], seed=0)
+    np.testing.assert_allclose(p.position, proj.coords[7], atol=1e-4)
+    assert p.rule == "pca-projection"
+    # a map with flipped axes (what a different solver could give): still on its own point
+    p = oi.place_on_map(acts, -proj.coords, "pca", acts[7], seed=0)
+    np.testing.assert_allclose(p.position, -proj.coords[7], atol=1e-4)
+    coords = rng.normal(size=(60, 2))
+    m = oi.place_on_map(acts, coords, "mds", acts[3])
+    unit = acts / np.linalg.norm(acts, axis=1, keepdims=True)
+    nearest = np.argsort(-(unit @ unit[3]))[:10]
+    np.testing.assert_allclose(m.position, coords[nearest].mean(axis=0))
+    assert "mean position of its 10 nearest" in m.how
+
+
+# --- the window ------------------------------------------------------------------------------
+def _draw_vertical_bars(qtbot, canvas) -> None:
+    """Two vertical bars side by side (a pair of legs), each two strokes of the pen: press,
+    drag down, release — real mouse events. (One solid bar reads as a Dress to the dense model,
+    p = 0.97: Fashion-MNIST's trousers have the gap between their legs.)"""
+    size = canvas.image_size()
+    t = canvas._target()
+
+    def at(ix: float, iy: float) -> QPoint:
+        return QPoint(int(t.x() + (ix + 0.5) * t.width() / size.width()),
+                      int(t.y() + (iy + 0.5) * t.height() / size.height()))
+
+    for col in (10, 11.5, 16.5, 18):  # two bars about 3.5 pixels wide, 2.5 apart
+        qtbot.mousePress(canvas, LEFT, pos=at(col, 3))
+        for row in range(4, 26):
+            qtbot.mouseMove(canvas, at(col, row))
+        qtbot.mouseRelease(canvas, LEFT, pos=at(col, 25))
+
+
+@pytest.mark.slow
+def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot):
+    win = open_main_window(qtbot, source="fashion-mnist-sample", preset="dense",
+                           model_params={}, epochs=3, n_samples=300, method="tsne")
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: session(win).trained_epochs == 3 and not session(win).training,
+                    timeout=180_000)
+    dock = win.docks["own_input"]
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(dock.isVisible, timeout=5000)
+    view = win.view("own_input")
+    assert view.canvas.isVisible() and view.canvas.image_size().width() == 28
+    _draw_vertical_bars(qtbot, view.canvas)
+    drawn = view.canvas.array()
+    assert drawn.shape == (28, 28) and drawn[:, :8].max() == 0 and drawn[:, 21:].max() == 0
+    assert drawn[5:24, 10:12].min() > 100 and drawn[5:24, 17:19].min() > 100
+    assert drawn[5:24, 14].max() < 100  # the gap between the legs
+
+    def settled(rule: str) -> bool:
+        shown = view.displayed()
+        return (shown.get("placement") == rule and view._shown.own_input == view._last_sent
+                and not view._in_flight and view._pending is None)
+
+    qtbot.waitUntil(lambda: settled("tsne-transform"), timeout=120_000)
+    shown = view.displayed()
+    assert shown["top"] == "Trouser", shown
+    assert "openTSNE" in shown["info"]  # the view says how the marker was placed
+    coords, labels, marker = shown["coords"], shown["labels"], shown["marker"]
+    names = win.controller.dataset.class_names
+    centroids = np.array([coords[labels == c].mean(axis=0) for c in range(len(names))])
+    nearest = int(np.argmin(np.linalg.norm(centroids - marker, axis=1)))
+    assert names[nearest] == "Trouser"
+
+    # PCA: the marker is the map's own PCA applied to the drawing's layer values, computed
+    # again here from the model
+    from sklearn.decomposition import PCA
+
+    from reprviz_gui.core.model.extraction import extract_layer
+    from reprviz_gui.workspace import handles
+
+    win.controller.set_method("pca")
+    qtbot.waitUntil(lambda: settled("pca-projection"), timeout=60_000)
+    shown = view.displayed()
+    s = session(win)
+    acts = np.asarray(win.view("heatmap").result().activations, np.float32)
+    point = extract_layer(handles.resolve(s.handle), win.controller.dataset.inputs(drawn[None]),
+                          s.layer)
+    np.testing.assert_allclose(shown["coords"], PCA(2, random_state=0).fit_transform(acts),
+                               atol=1e-3)
+    np.testing.assert_allclose(shown["marker"],
+                               PCA(2, random_state=0).fit(acts).transform(point)[0], atol=1e-3)
+    # Clear: the canvas is blank
+    click(qtbot, view.clear_button)
+    assert view.canvas.array().max() == 0
+
+
+def test_typing_an_expression_on_a_word_table(qtbot):
+    win = open_main_window(qtbot, source="capitals", preset="none", method="pca")
+    dock = win.docks["own_input"]
+    dock.show()
+    dock.raise_()
+    view = win.view("own_input")
+    qtbot.waitUntil(lambda: view.text.isVisible(), timeout=5000)
+    assert not view.canvas.isVisible()
+
+    def shows(text: str) -> bool:  # the result on screen is this text's (not a prefix typed)
+        view.displayed()
+        return view._shown is not None and view._shown.own_input.text == text
+
+    qtbot.keyClicks(view.text, "paris - france + italy")
+    qtbot.keyClick(view.text, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: shows("paris - france + italy"), timeout=30_000)
+    assert view.displayed()["neighbours"][0] == "rome"
+    method = win.controller.workspace.method  # a word table picks its own map (MDS)
+    assert view.displayed()["placement"] == {"pca": "pca-projection", "tsne": "tsne-transform",
+                                             }.get(method, "neighbour-mean")
+    assert "<b>rome</b>" in view.info.text()
+    qtbot.keyClick(view.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.text, "paris - atlantis")
+    qtbot.keyClick(view.text, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: shows("paris - atlantis"), timeout=30_000)
+    assert "atlantis" in view.displayed()["error"] and "atlantis" in view.info.text()
+
+
+# --- analyze ---------------------------------------------------------------------------------
+def test_analyze_query_writes_the_inputs_key(tmp_path):
+    from reprviz_gui.cli import main
+
+    out = tmp_path / "out"
+    assert main(["analyze", "--data", "capitals", "--model", "none", "--out", str(out),
+                 "--no-figures", "--no-history", "--no-measures",
+                 "--query", "paris - france + italy", "--query", "berlin"]) == 0
+    inputs = json.loads((out / "report.json").read_text())["inputs"]
+    assert [q["input"] for q in inputs] == ["paris - france + italy", "berlin"]
+    assert inputs[0]["nearest_words"][0]["word"] == "rome"
+    assert len(inputs[0]["map_position"]) == 2
+
+
+def test_analyze_input_image_file(tmp_path):
+    from PIL import Image
+
+    from reprviz_gui.cli import main
+
+    img = np.zeros((56, 56), np.uint8)
+    img[6:50, 24:32] = 255  # a vertical bar, twice the data's size
+    Image.fromarray(img).save(tmp_path / "bar.png")
+    (tmp_path / "fake.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n")  # EPS: never opened
+    out = tmp_path / "out"
+    assert main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "1",
+                 "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
+                 "--no-measures", "--input", str(tmp_path / "bar.png")]) == 0
+    inputs = json.loads((out / "report.json").read_text())["inputs"]
+    assert inputs[0]["input"] == "bar.png" and inputs[0]["top_class"] in [str(i) for i in range(10)]
+    assert abs(sum(inputs[0]["probabilities"].values()) - 1) < 1e-4
+    assert main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "1",
+                 "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
+                 "--no-measures", "--input", str(tmp_path / "fake.png")]) == 2
+
+
+@pytest.mark.slow
+def test_typed_positive_review_is_positive_from_the_trained_bilstm(tmp_path):
+    from reprviz_gui.cli import main
+
+    out = tmp_path / "out"
+    assert main(["analyze", "--data", "imdb-sample", "--model", "bilstm", "--epochs", "4",
+                 "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
+                 "--no-measures", "--review", "a wonderful film, brilliant acting"]) == 0
+    review = json.loads((out / "report.json").read_text())["inputs"][0]
+    assert review["top_class"] == "positive", review
+    assert "brilliant" in review["unknown_words"]  # beyond the sample's 500-word index
+    assert [t["word"] for t in review["tokens"]][:2] == ["a", "wonderful"]
