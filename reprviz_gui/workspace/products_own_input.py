@@ -115,7 +115,8 @@ def _compute(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
                 coords=proj.coords, labels=np.asarray(layer.samples.labels))
     try:
         probe = probe_input(req.dataset, model, layer.layer_name, layer.activations,
-                            proj.coords, method, int(req.param("seed", 0)), **kwargs)
+                            proj.coords, method, int(req.param("seed", 0)),
+                            reduction=req.param("reduction"), **kwargs)
     except ReprvizError as exc:
         return OwnInputResult(probe=None, error=str(exc), **base)
     return OwnInputResult(probe=probe, **base)

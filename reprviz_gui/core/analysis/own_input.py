@@ -295,15 +295,18 @@ class InputProbe:
         return out
 
 
-def _forward(model, x: np.ndarray, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities (C,), the layer's values (units,)) of one model-ready input."""
+def _forward(model, x: np.ndarray, layer: str, reduction: Optional[str] = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities (C,), the layer's values (units,)) of one model-ready input, its feature
+    maps reduced as the map's samples were (``pipeline.layer_activations``)."""
     from ..model.extraction import extract_layers
     from ..model.training import class_probabilities
     from ..pipeline import INPUT_LAYER
 
     output = model.layers[-1].name
     names = [output] if layer == INPUT_LAYER else [layer, output]
-    out = extract_layers(model, x, names)
+    out = extract_layers(model, x, names, reductions={layer: reduction} if reduction and
+                         layer != INPUT_LAYER else None)
     probs = class_probabilities(out[output], model)[0]
     act = x.reshape(len(x), -1)[0] if layer == INPUT_LAYER else out[layer][0]
     return np.asarray(probs, np.float32), np.asarray(act, np.float32)
@@ -318,7 +321,8 @@ def _saliency(model, x: np.ndarray, cls: int, n_classes: int) -> tuple[np.ndarra
 
 
 def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Optional[np.ndarray],
-                method: str, seed: int = 0, *, image: Optional[np.ndarray] = None,
+                method: str, seed: int = 0, *, reduction: Optional[str] = None,
+                image: Optional[np.ndarray] = None,
                 image_file: Optional[str | Path] = None, review: Optional[str] = None,
                 query: Optional[str] = None) -> InputProbe:
     """Put one input through ``model`` (None: a word table, no model) and onto the map
@@ -362,7 +366,7 @@ def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Opt
             img = as_sample(image, dataset.sample_shape)
             label = "drawn"
         x = dataset.inputs(img[None])
-    probs, act = _forward(model, x, layer)
+    probs, act = _forward(model, x, layer, reduction)
     top = int(np.argmax(probs))
     sal, score = (None, "")
     if img is not None:
@@ -384,14 +388,14 @@ def _embedding_rows(model) -> Optional[int]:
 
 def inputs_section(dataset, model, layer: str, activations: np.ndarray, coords: np.ndarray,
                    method: str, seed: int = 0, files: Sequence[str | Path] = (),
-                   queries: Sequence[str] = (), reviews: Sequence[str] = ()
-                   ) -> Optional[list[dict]]:
+                   queries: Sequence[str] = (), reviews: Sequence[str] = (),
+                   reduction: Optional[str] = None) -> Optional[list[dict]]:
     """report.json's ``inputs`` (``analyze --input/--query/--review``): one entry per input, in
     the order given (files, then expressions, then reviews); None when none was given."""
     if not (files or queries or reviews):
         return None
     common = (dataset, model, layer, activations, coords, method, seed)
-    out = [probe_input(*common, image_file=f).to_json() for f in files]
-    out += [probe_input(*common, query=q).to_json() for q in queries]
-    out += [probe_input(*common, review=r).to_json() for r in reviews]
+    out = [probe_input(*common, reduction=reduction, image_file=f).to_json() for f in files]
+    out += [probe_input(*common, reduction=reduction, query=q).to_json() for q in queries]
+    out += [probe_input(*common, reduction=reduction, review=r).to_json() for r in reviews]
     return out

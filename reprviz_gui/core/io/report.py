@@ -137,7 +137,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     from ..analysis.own_input import inputs_section
 
     own_inputs = inputs_section(dataset, model, layer_name, acts, proj.coords, proj.method,
-                                opts.seed, opts.inputs, opts.queries, opts.reviews)
+                                opts.seed, opts.inputs, opts.queries, opts.reviews,
+                                reduction=opts.reduction)
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
