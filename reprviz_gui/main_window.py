@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QStandardPaths, Qt, Slot
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         c.unsafe_data.connect(self.ask_trust_data)
         c.session_saved.connect(self.on_session_saved)
         self._selecting_from = ""  # the view whose click made the pending selection
+        # (source, run settings): restored once that dataset is open (a run made on other data)
+        self.restore_after_load: Optional[tuple[str, dict]] = None
         for view_id, host in self.hosts.items():
             host.selection_requested.connect(
                 lambda sel, additive, v=view_id: self._select_from(v, sel, additive))
@@ -323,6 +325,15 @@ class MainWindow(QMainWindow):
 
     @Slot(dict)
     def on_restore_settings(self, settings: dict) -> None:
+        """Restore a run's settings; a run made on other data first asks to switch to it
+        (accept: open it, then restore; cancel: nothing changes)."""
+        data, ws = settings.get("data"), self.controller.workspace
+        if isinstance(data, str) and data and ws.dataset is not None and data != ws.source:
+            wa.ask_switch_dataset(self, data, dict(settings))
+            return
+        self.restore_run_settings(settings)
+
+    def restore_run_settings(self, settings: dict) -> None:
         from .workspace import history_rows
 
         note = history_rows.restore_settings(self.controller, dict(settings))
@@ -338,6 +349,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_dataset_changed(self, dataset: Dataset) -> None:
         s = self.controller.settings
+        restore, self.restore_after_load = self.restore_after_load, None
+        if restore is not None and restore[0] == s.source:
+            # after the controller has chosen the models for the data (the run's preset then
+            # replaces them): on the next turn of the event loop
+            QTimer.singleShot(0, lambda: self.restore_run_settings(restore[1]))
         self.sidebar.set_current_source(s.source)
         self.sidebar.set_dataset_info(describe_dataset(dataset))
         self.sidebar.set_model_choice(self.controller.session("A").preset, s.model_params)

@@ -191,6 +191,27 @@ def _ask_trust(win: "MainWindow", what: str, message: str, on_trust: Any) -> Non
     _show_dialog(win, box)
 
 
+def ask_switch_dataset(win: "MainWindow", data: str, settings: dict) -> None:
+    """A run made on other data: switch to that data and restore, or leave everything as is."""
+    from .core.errors import printable
+
+    now = win.controller.workspace.dataset
+    box = QMessageBox(QMessageBox.Icon.Question, "Restore a run made on other data?",
+                      f"This run was made on {printable(data)}; {now.name if now else 'nothing'}"
+                      " is open now.\n\nSwitch to its data and restore its settings?",
+                      QMessageBox.StandardButton.Cancel, win)
+    switch = box.addButton("Switch and restore", QMessageBox.ButtonRole.AcceptRole)
+    box.setObjectName("switch_dataset_dialog")
+
+    def chosen(button: Any) -> None:
+        if button is switch:
+            win.restore_after_load = (data, settings)
+            win.controller.open_dataset(data)
+
+    box.buttonClicked.connect(chosen)
+    _show_dialog(win, box)
+
+
 def about(win: "MainWindow") -> None:
     QMessageBox.about(win, "About reprviz",
                       f"reprviz {__version__}\nA desktop lab for seeing what a neural network "

@@ -233,3 +233,57 @@ def test_closing_right_after_a_run_still_writes_its_row(qtbot, open_window, monk
     assert writer(win.controller).pending() == 1 and not load_history().records
     win.close()  # waits for the write (at most 3 s), not for anything else
     assert len(load_history().records) == 1
+
+
+def test_seed_and_validation_split_columns_from_the_preset_table_and_in_the_csv(qtbot,
+                                                                               tmp_path):
+    from reprviz_gui.core.model.preset_table import FIELDS, HISTORY_COLUMNS
+
+    rec = _record("digits", 0.1, 0.9, 0.3)
+    rec.settings["training"].update(seed=7, validation_split=0.25, batch_size=16)
+    view = _view_with(qtbot, [rec])
+    d = view.displayed()
+    # every setting column is a field of the one preset table, read from the run's settings
+    assert all(FIELDS[k] for k in HISTORY_COLUMNS)
+    assert [h for h in HISTORY_COLUMNS.values()] == \
+        [c for c in d["columns"] if c in HISTORY_COLUMNS.values()]
+    row = dict(zip(d["columns"], d["rows"][0]))
+    assert (row["seed"], row["val split"], row["batch"]) == ("7", "0.25", "16")
+    path = tmp_path / "runs.csv"
+    view.export_csv(str(path))
+    with open(path, newline="") as fh:
+        out = next(csv.DictReader(fh))
+    assert (out["seed"], out["validation_split"]) == ("7", "0.25")
+
+
+def test_restoring_a_run_made_on_other_data_offers_to_switch(qtbot, window):
+    from reprviz_gui.core.io.history import append_run
+
+    win, c = window, window.controller
+    rec = _record("fashion-mnist-sample", 0.05, 0.9, 0.3)
+    rec.settings["model"].update(preset="multinomial")
+    rec.settings["training"].update(batch_size=48)
+    append_run(rec)
+    view = _history_view(win)
+    qtbot.waitUntil(lambda: _rows(view) == 1, timeout=30_000)
+    view.select_run(rec.id)
+    lr, batch, version = c.settings.learning_rate, c.settings.batch_size, session(win).version
+    # Cancel: nothing changes
+    click(qtbot, view.restore_button)
+    box = win.dialogs[-1]
+    assert box.objectName() == "switch_dataset_dialog" and "fashion-mnist-sample" in box.text()
+    click(qtbot, box.button(box.StandardButton.Cancel))
+    assert (c.settings.learning_rate, c.settings.batch_size) == (lr, batch)
+    assert c.workspace.source == "digits" and session(win).version == version
+    assert not [j for lane in c.lanes.values() for j in lane.pending_jobs()
+                if j.kind.name == "LOAD"]
+    # Switch and restore: the run's data opens, then its settings and preset come back
+    click(qtbot, view.restore_button)
+    box = win.dialogs[-1]
+    click(qtbot, next(b for b in box.buttons() if b.text() == "Switch and restore"))
+    qtbot.waitUntil(lambda: c.workspace.source == "fashion-mnist-sample"
+                    and session(win).preset == "multinomial" and not session(win).building,
+                    timeout=90_000)
+    assert c.settings.learning_rate == pytest.approx(0.05) and c.settings.batch_size == 48
+    assert win.sidebar.batch_spin.value() == 48
+    wait_idle(qtbot, win)
