@@ -137,15 +137,43 @@ def test_fashion_practical_lesson(qtbot, open_window):
     # the feedback names this model's numbers
     assert any("Shirt called" in f for f in feedback), feedback
     assert any(f"{COURSE_WIDTHS['hidden_2']} features" in f for f in feedback)
-    # the progress is remembered: reopening puts the student on the last step
-    panel = win.lesson_panel
+
+
+def test_the_panel_without_do_it(qtbot, window):
+    """A student who does not press Do it keeps their window; the step says what differs.
+    Images come from the lesson's folder; Back/Next move; progress is remembered; Restart."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
     from reprviz_gui.window_lessons import open_lesson
 
-    panel.show_step(2)
-    open_lesson(win, LESSONS["fashion-practical"])
-    assert panel.index == 2
+    win = window
+    panel = open_lesson(win, LESSONS["fashion-practical"])
+    assert win.lesson_dock.isVisible() and panel.index == 0
+    assert "the data is digits, the step uses fashion-mnist-sample" in panel.differs.text()
+    assert not panel.back_button.isEnabled() and panel.next_button.isEnabled()
+    click(qtbot, panel.next_button)
+    click(qtbot, panel.next_button)
+    assert panel.step_label.text().startswith("Step 3 of 7")
+    assert "the model is dense" not in panel.differs.text()  # dense here too
+    click(qtbot, panel.check_button)  # digits, not Fashion: the answer says what is wrong
+    fb = panel.feedback.text()
+    assert fb.startswith("✘") and ("train" in fb or "no class 'Shirt'" in fb), fb
+    panel.show_step(6)  # part 2 shows words.png from the lesson's folder
+    image = panel.text.loadResource(QTextDocument.ResourceType.ImageResource.value,
+                                    QUrl("words.png"))
+    assert image is not None and len(image) > 10_000
+    assert panel.text.document().size().height() > 300  # the picture is laid out
+    assert not panel.next_button.isEnabled()
+    click(qtbot, panel.back_button)
+    assert panel.index == 5
+    open_lesson(win, LESSONS["mnist-notes"])
+    open_lesson(win, LESSONS["fashion-practical"])  # progress remembered per lesson
+    assert panel.index == 5
     click(qtbot, panel.restart_button)
     assert panel.index == 0 and not panel.answered
+    open_lesson(win, LESSONS["fashion-practical"])
+    assert panel.index == 0
 
 
 def test_mnist_notes_lesson(qtbot, open_window):
