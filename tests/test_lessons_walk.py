@@ -176,6 +176,20 @@ def test_the_panel_without_do_it(qtbot, window):
     assert panel.index == 0
 
 
+def test_a_wrong_lesson_file_opens_a_dialog_with_its_message(window, tmp_path):
+    from reprviz_gui.window_lessons import open_lesson
+
+    bad = tmp_path / "lesson.toml"
+    bad.write_text('title = "x"\ncourse = "y"\n[[steps]]\ntitle = "a"\ntext = "b"\n'
+                   'do = [{ action = "open_data", source = "nope" }]\n', encoding="utf-8")
+    assert open_lesson(window, bad) is None
+    box = window.dialogs[-1]
+    assert box.isVisible()
+    assert box.text().startswith(f"{bad}, line 6: unknown dataset 'nope'"), box.text()
+    box.close()
+    assert getattr(window, "lesson_panel", None) is None  # nothing else changed
+
+
 def test_mnist_notes_lesson(qtbot, open_window):
     walk(qtbot, open_window(), "mnist-notes")
 

@@ -300,7 +300,7 @@ def _params(table: dict, spec: Spec, where: str, line: int, fail, skip: tuple[st
         if key in skip:
             continue
         if key not in allowed:
-            expected = ", ".join(allowed) if allowed else "nothing more"
+            expected = ", ".join([*skip, *allowed]) if allowed or skip else "nothing more"
             raise fail(line, f"unknown key '{key}' in {where}; expected {expected}")
         if not _kind_ok(value, allowed[key]):
             raise fail(line, f"'{key}' in {where} must be {allowed[key]}, not "
