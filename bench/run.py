@@ -218,6 +218,18 @@ def fig_extract(ctx: Ctx) -> list[Row]:
                 ratio, "≤ 1.2×", ratio <= 1.2, "median of 3, after one traced call each")]
 
 
+def fig_extract_mobilenet(ctx: Ctx) -> list[Row]:
+    """(r) every layer of MobileNetV2 (0.35, 96x96, weights=None), global averages, 10,000
+    images vs one model.predict of its output (issue 18)."""
+    r = run([PY, TASKS, "extraction_mobilenet", "10000", "1"], timeout=1800)
+    ratio = _ratio(r.out["ours"], r.out["baseline"])
+    return [Row("(r) all layers of MobileNetV2 (alpha 0.35, 96×96, weights=None), 10,000 "
+                "images", f"one `model.predict(x)`: {r.out['baseline']:.1f} s",
+                f"`extract_layers` of all {r.out['layers']} layers, global averages "
+                f"({r.out['width']:,} values per image): {r.out['ours']:.1f} s", ratio, "≤ 1.2×",
+                ratio <= 1.2, "one of each after a traced call; batches of 256")]
+
+
 def fig_cosine(ctx: Ctx) -> list[Row]:
     """(c) cosine matrix 8,000 × 8,000 of a 256-wide layer vs numpy."""
     path = getattr(ctx, "layer256", None)
@@ -386,9 +398,11 @@ def fig_sessions(ctx: Ctx) -> list[Row]:
 
 
 FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
-                                             fig_window, fig_memory, fig_measures, fig_sessions]
+                                             fig_window, fig_memory, fig_measures, fig_sessions,
+                                             fig_extract_mobilenet]
 LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
-           fig_window: "w", fig_memory: "d", fig_measures: "m", fig_sessions: "s"}
+           fig_window: "w", fig_memory: "d", fig_measures: "m", fig_sessions: "s",
+           fig_extract_mobilenet: "r"}
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -458,7 +472,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="curves up to 4,000 points only")
-    parser.add_argument("--figures", default="eabcwdms", metavar="LETTERS",
+    parser.add_argument("--figures", default="eabcwdmsr", metavar="LETTERS",
                         help="which figures to run, e.g. d for the size curves alone, w for "
                              "the window's (default: %(default)s)")
     args = parser.parse_args(argv)

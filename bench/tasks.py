@@ -94,6 +94,34 @@ def extraction(n: str, out: str) -> None:
           saved=wide[0] if wide else None)
 
 
+def extraction_mobilenet(n: str, repeats: str = "3") -> None:
+    """Every layer of MobileNetV2 (alpha 0.35, 96x96 colour, weights=None), global averages
+    (each map reduced in the graph), for ``n`` images vs one ``model.predict`` of its output."""
+    import numpy as np
+
+    from reprviz_gui.core.model.extraction import extract_layers, layer_names
+    from reprviz_gui.core.model.runtime import keras_module
+
+    keras = keras_module()
+    model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None,
+                                           classes=10)
+    x = np.random.default_rng(0).random((int(n), 96, 96, 3), dtype=np.float32) * 2 - 1
+    names = layer_names(model)[1:]  # every layer after the input
+    mean = {"*": "mean"}
+    model.predict(x[:256], batch_size=256, verbose=0)  # both traced before timing
+    extract_layers(model, x[:256], names, reductions=mean)
+    base, ours = [], []
+    for _ in range(int(repeats)):
+        t0 = time.perf_counter()
+        model.predict(x, batch_size=256, verbose=0)
+        base.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        acts = extract_layers(model, x, names, reductions=mean)
+        ours.append(time.perf_counter() - t0)
+    _emit(baseline=float(np.median(base)), ours=float(np.median(ours)), layers=len(names),
+          width=int(sum(a.shape[1] for a in acts.values())), n=int(n))
+
+
 def _dense_layers(n: int) -> tuple:
     """The default dense model (one epoch) and every depth layer of ``n`` bundled images."""
     import numpy as np

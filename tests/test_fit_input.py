@@ -113,3 +113,43 @@ def test_the_window_pads_for_a_model_made_for_larger_images(qtbot, open_window, 
     names = [l.name for l in win.controller.layers_of("A")]
     assert "fit_input_pad" in names and "conv" in names
     qtbot.waitUntil(lambda: any("zero-padded" in m for m in said), timeout=10_000)
+
+
+def test_the_window_resizes_for_a_functional_model_made_for_another_size(qtbot, open_window,
+                                                                         tmp_path):
+    """Digits are 8×8; a functional model made for 16×16×1 loads nested behind a
+    fit_input_resize layer (aspect kept), the window says so, and a layer inside it shows what
+    the model computes on the images resized by Keras directly."""
+    import numpy as np
+
+    from reprviz_gui.core.model.runtime import keras_module
+
+    from gui_support import layer_result, session
+
+    keras = keras_module()
+    inp = keras.Input((16, 16, 1))
+    conv = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inp)
+    out = keras.layers.Dense(10, activation="softmax", name="out")(
+        keras.layers.GlobalAveragePooling2D(name="gap")(conv))
+    model = keras.Model(inp, out, name="net16")
+    path = tmp_path / "m16.keras"
+    model.save(path)
+    win = open_window()
+    said = []
+    win.controller.message.connect(said.append)
+    win.controller.load_model(str(path))
+    qtbot.waitUntil(lambda: session(win).file != "" and not session(win).building,
+                    timeout=60_000)
+    names = [l.name for l in win.controller.layers_of("A")]
+    assert "fit_input_resize" in names and "net16/conv" in names
+    qtbot.waitUntil(lambda: any("resized to it (aspect kept" in m for m in said),
+                    timeout=10_000)
+    win.controller.select_layer("net16/conv")
+    qtbot.waitUntil(lambda: layer_result(win) is not None
+                    and layer_result(win).layer_name == "net16/conv", timeout=60_000)
+    c = win.controller
+    x = c.dataset.inputs(c.dataset.x_test[c.samples.indices])[..., None]
+    resized = keras.ops.image.resize(x, (16, 16), pad_to_aspect_ratio=True)
+    want = np.asarray(keras.Model(model.inputs, model.get_layer("conv").output)(resized))
+    np.testing.assert_allclose(layer_result(win).activations, want.reshape(len(want), -1),
+                               atol=1e-5)  # 14x14x3 = 588 values: flattened by default

@@ -35,11 +35,18 @@ def _pad(x: np.ndarray, h: int, w: int) -> tuple[np.ndarray, tuple[int, int, int
 
 
 def _resize(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Each image resized to fit ``h`` x ``w`` with its aspect kept (bilinear), centred, the
+    rest zeros; images of the model's aspect fill it exactly."""
     from PIL import Image
 
-    out = np.empty((len(x), h, w) + x.shape[3:], dtype=x.dtype)
+    hh, hw = x.shape[1:3]
+    scale = min(h / hh, w / hw)
+    nh, nw = max(1, min(h, round(hh * scale))), max(1, min(w, round(hw * scale)))
+    top, left = (h - nh) // 2, (w - nw) // 2
+    out = np.zeros((len(x), h, w) + x.shape[3:], dtype=x.dtype)
     for i, img in enumerate(x):
-        out[i] = np.asarray(Image.fromarray(img).resize((w, h), Image.Resampling.BILINEAR))
+        out[i, top:top + nh, left:left + nw] = np.asarray(
+            Image.fromarray(img).resize((nw, nh), Image.Resampling.BILINEAR))
     return out
 
 
@@ -80,7 +87,9 @@ def fit_images(dataset: Dataset, want: Sequence[Optional[int]], how: str) -> Opt
                 f"right), as the course pads MNIST for LeNet.")
     else:
         note = (f"The model expects {h}×{w} input: the {have[0]}×{have[1]} images were resized "
-                f"to {h}×{w} (bilinear).")
+                f"to {h}×{w} (bilinear, aspect kept"
+                + (", the rest padded with zeros)." if have[0] * w != have[1] * h else ").")
+                )
     dataset.notes = list(dataset.notes) + [note]
     return note
 
@@ -116,3 +125,31 @@ def pad_model_input(model, have: Sequence[int]):
     note = (f"The model expects {h}×{w} input: the {have[0]}×{have[1]} images are zero-padded "
             f"to it by its first layer, fit_input_pad (as the course pads MNIST for LeNet).")
     return padded, note
+
+
+def resize_model_input(model, have: Sequence[int]):
+    """The window's way for a model made for another image size that padding does not fit (a
+    MobileNetV2 at 96×96 on a folder read at 32×32): the model, nested whole, behind a
+    ``fit_input_resize`` layer that resizes each image to its input with the aspect kept
+    (bilinear, the rest padded with zeros), so the data and every view stay as they are and
+    its layers are read by path (``mobilenetv2/block_6_add``). ``(model, note)`` or None."""
+    from ..model.layers import input_shape
+    from ..model.presets import compile_model
+    from ..model.runtime import keras_module
+
+    keras = keras_module()
+    want, have = input_shape(model), tuple(int(d) for d in have)
+    if not spatial_mismatch(want, have):
+        return None
+    h, w = int(want[0]), int(want[1])
+    inp = keras.Input(have, name="input")
+    x = inp if len(have) == 3 else keras.layers.Reshape(have + (1,), name="fit_channel")(inp)
+    x = keras.layers.Resizing(h, w, pad_to_aspect_ratio=True, name="fit_input_resize")(x)
+    if len(want) == 2:
+        x = keras.layers.Reshape((h, w), name="fit_no_channel")(x)
+    wrapped = keras.Model(inp, model(x), name=f"{model.name}_fitted")
+    compile_model(wrapped)
+    note = (f"The model expects {h}×{w} input: the {have[0]}×{have[1]} images are resized to it "
+            f"(aspect kept, bilinear) by a first layer, fit_input_resize; the model's own layers "
+            f"are under {model.name} in the layer list.")
+    return wrapped, note

@@ -19,9 +19,9 @@ import numpy as np
 
 from ..errors import ModelError, ShapeMismatchError, UnknownLayerError
 from ..progress import ProgressFn, StopFn, check_stop, report
-from .nested import get_layer_at, is_nested, tap_model
-from .reduction import DEFAULT_CROP, check_reduction, default_reduction, reduce_activations, \
-    reduced_width
+from .nested import get_layer_at, is_nested, tap_tensors
+from .reduction import DEFAULT_CROP, check_reduction, default_reduction, graph_reduce, \
+    reduce_activations, reduced_width
 from .runtime import keras_module
 
 
@@ -126,7 +126,9 @@ _MAX_EXTRACTORS_PER_MODEL = 8
 def _extractor(model, keys: tuple[tuple[str, str], ...]):
     """A Keras model mapping the model's input to the tensors named by ``keys``: ``(path,
     "output")`` a layer's output, ``(path, "input")`` its input; a path inside a nested model
-    reads the flattened graph (``nested.tap_model``). Cached per model."""
+    reads the flattened graph (``nested.tap_tensors``); ``(path, "mean")`` / ``(path, "max")``
+    its output averaged / maxed over positions inside the graph (``reduction.graph_reduce``:
+    only the reduced values leave TensorFlow). Cached per model."""
     keras = keras_module()
     with _extractor_lock:
         per_model = _extractors.get(model)
@@ -139,11 +141,12 @@ def _extractor(model, keys: tuple[tuple[str, str], ...]):
     if not getattr(model, "inputs", None):
         raise ModelError("The model has no defined input; it must be built with "
                          "keras.Input(shape) before its layers can be read.")
+    taps = [(name, "input" if part == "input" else "output") for name, part in keys]
     if any(is_nested(name) for name, _ in keys):
-        extractor = tap_model(model, keys)
+        tensors = tap_tensors(model, taps)
     else:
         tensors = []
-        for name, part in keys:
+        for name, part in taps:
             layer = model.get_layer(name)
             try:
                 tensor = layer.input if part == "input" else layer.output
@@ -153,7 +156,9 @@ def _extractor(model, keys: tuple[tuple[str, str], ...]):
             tensors.append(tensor)
         _check_single(keys, tensors)
         tensors = [t[0] if isinstance(t, (list, tuple)) else t for t in tensors]
-        extractor = keras.Model(model.inputs, tensors, name="reprviz_extractor")
+    tensors = [graph_reduce(t, part, keras.ops) if part in ("mean", "max") else t
+               for t, (_, part) in zip(tensors, keys)]
+    extractor = keras.Model(model.inputs, tensors, name="reprviz_extractor")
     with _extractor_lock:
         per_model = _extractors.setdefault(model, {})
         if len(per_model) >= _MAX_EXTRACTORS_PER_MODEL:
@@ -248,7 +253,13 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
     hows = reductions_for(model, names, reductions)
     # the raw projections read their layer's input: ask the extractor for it too
     wanted_inputs = list(dict.fromkeys(inputs_of + [raw_base(n) for n in raw]))
-    keys = tuple((n, "output") for n in names) + tuple((n, "input") for n in wanted_inputs)
+    # a global average or max is taken inside the graph (the same numbers; only C values per
+    # sample leave TensorFlow instead of H x W x C): what makes reading every layer of a
+    # MobileNetV2 cost about one predict
+    in_graph = {n for n in names if hows[n] in ("mean", "max")
+                and len(layer_output_shape(model, n)) >= 2}
+    keys = tuple((n, hows[n] if n in in_graph else "output") for n in names) + \
+        tuple((n, "input") for n in wanted_inputs)
     if not keys:
         return {}
     kernels = {n: _dense_kernel(model, raw_base(n)) for n in raw}
@@ -266,7 +277,7 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
               for t in extractor.outputs]
     widths = [reduced_width(shape, hows[name], crop) if part == "output"
               else _output_size((None,) + shape) for (name, part), shape in zip(keys, shapes)]
-    kept = [k for k in keys if k[1] == "output" or k[0] in inputs_of]
+    kept = [k for k in keys if k[1] != "input" or k[0] in inputs_of]
     # inputs read only for a raw projection are not stored whole: one batch at a time
     out = [np.empty((n, w), dtype=np.float32) if k in kept else None
            for k, w in zip(keys, widths)]
@@ -287,7 +298,7 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
             result = [result]
         batch = {}
         for key, store, values in zip(keys, out, result):
-            how = hows[key[0]] if key[1] == "output" else "flatten"
+            how = hows[key[0]] if key[1] == "output" else "flatten"  # reduced in the graph
             values = reduce_activations(np.asarray(values), how, crop)
             batch[key] = values
             if store is not None:
@@ -298,7 +309,7 @@ def extract_layers(model, x: np.ndarray, layer_names: Sequence[str], batch_size:
         report(on_progress, "extract", b / batches, f"Reading layers: batch {b}/{batches}",
                elapsed / b * (batches - b), batch=b, batches=batches)
     check_stop(should_stop)
-    found = {(k[0] if k[1] == "output" else f"{k[0]}/input"): v
+    found = {(k[0] if k[1] != "input" else f"{k[0]}/input"): v
              for k, v in zip(keys, out) if v is not None}
     found.update(raw_out)
     # in the order asked: layers (raw ones among them), then the inputs

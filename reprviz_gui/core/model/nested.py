@@ -3,7 +3,7 @@
 Researchers' models nest: a Keras Applications backbone (MobileNetV2, ResNet50) called as one
 layer of a classifier, a Sequential block inside a functional model. Keras 3 forbids ``/`` in
 layer names, so the path is unambiguous. ``get_layer_at`` finds a layer by path and
-``tap_model`` builds ONE Keras model from the outer input to any set of tensors, nested ones
+``tap_tensors`` gives the tensors for ONE Keras model from the outer input to any set of layers, nested ones
 included, by running the outer graph again with every nested model that holds a requested
 layer *flattened*: its own layers are called on the outer tensors (sharing their weights), so
 one forward pass reads every requested layer, and nothing is computed twice.
@@ -71,11 +71,11 @@ def is_nested(path: str) -> bool:
     return SEP in str(path)
 
 
-def tap_model(model: Any, taps: Sequence[tuple[str, str]]) -> Any:
-    """A Keras model from ``model.inputs`` to one tensor per tap ``(path, part)``, part
-    ``"output"`` or ``"input"`` (the layer's first call). Layers inside nested models are read
-    from the flattened graph (see the module text)."""
-    keras = keras_module()
+def tap_tensors(model: Any, taps: Sequence[tuple[str, str]]) -> list:
+    """Symbolic tensors on ``model.inputs``' graph, one per tap ``(path, part)``, part
+    ``"output"`` or ``"input"`` (the layer's first call): ``keras.Model(model.inputs, them)``
+    reads them all in one pass. Layers inside nested models are read from the flattened graph
+    (see the module text)."""
     wanted = {tuple(split_path(p)): part for p, part in taps}
     found = _run_flat(model, list(model.inputs), wanted)
     missing = [SEP.join(p) for p in wanted if p not in found]
@@ -91,7 +91,7 @@ def tap_model(model: Any, taps: Sequence[tuple[str, str]]) -> Any:
                                  "can be shown.")
             t = t[0]
         tensors.append(t)
-    return keras.Model(model.inputs, tensors, name="reprviz_nested_extractor")
+    return tensors
 
 
 def _run_flat(graph_owner: Any, inputs: list, wanted: dict[tuple, str]) -> dict[tuple, Any]:

@@ -118,6 +118,16 @@ def reduce_activations(batch: np.ndarray, how: str, crop: int = DEFAULT_CROP) ->
     return np.ascontiguousarray(a[tuple(index)].reshape(b, -1), dtype=np.float32)
 
 
+def graph_reduce(tensor, how: str, ops):
+    """``reduce_activations``' mean or max inside a Keras graph (``ops`` is ``keras.ops``,
+    passed in so this module never imports TensorFlow): over every axis but the sample and
+    the channel axes, as the numpy version, so the numbers agree (a test compares them)."""
+    axes = tuple(range(1, len(tensor.shape) - 1))
+    if not axes:
+        return tensor
+    return ops.mean(tensor, axis=axes) if how == "mean" else ops.max(tensor, axis=axes)
+
+
 def describe(how: str, shape: Sequence[Optional[int]] = (), crop: int = DEFAULT_CROP) -> str:
     """What the views say about the reduction in use: ``"global average per channel of
     48x48x16 -> 16"``; empty for a layer without maps."""
