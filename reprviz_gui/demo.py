@@ -175,6 +175,10 @@ class DemoDriver(QObject):
                 self._select_cell(self.args.select_cell)
             if getattr(self.args, "select_word", None):
                 self._select_word(self.args.select_word)
+            for view_id in self.args.view:  # a view fed by the user (Your input): an example
+                for view in self.window.hosts[view_id].views.values():
+                    if hasattr(view, "demo_input"):
+                        view.demo_input()
             QTimer.singleShot(250, self._wait_named_views)  # after the handler that called
 
     @Slot()

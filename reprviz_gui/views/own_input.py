@@ -90,7 +90,8 @@ class OwnInputView(Panel):
                                              brush=pg.mkBrush(255, 215, 0))
         self.map_plot.addItem(self.map_points)
         self.map_plot.addItem(self.map_marker)
-        self.plots.ci.layout.setRowStretchFactor(1, 2)
+        self.plots.ci.layout.setRowStretchFactor(0, 2)
+        self.plots.ci.layout.setRowStretchFactor(1, 3)
         style_plot(self.plots, [self.bars_plot, self.sal_plot, self.map_plot], self)
         panes.addWidget(self.plots, 5)
         self.body_layout.addLayout(panes, 1)
@@ -186,6 +187,26 @@ class OwnInputView(Panel):
         if len(x):
             self.canvas.set_array(x[min(self.index_box.value(), len(x) - 1)])
             self._send_canvas()
+
+    def demo_input(self) -> None:
+        """An example input (``--demo --view own_input``): two vertical bars on an image canvas
+        (a Trouser to the Fashion models), a review, or ``paris - france + italy``."""
+        ds = self._dataset
+        if ds is None:
+            return
+        if ds.kind == "image":
+            h, w = ds.sample_shape[:2]
+            img = np.zeros((h, w, 3), np.uint8)
+            leg, gap = max(1, round(w / 7)), max(1, round(w / 14))
+            left = (w - 2 * leg - gap) // 2
+            img[round(h * 0.08):round(h * 0.95), left:left + leg] = 255
+            img[round(h * 0.08):round(h * 0.95), left + leg + gap:left + 2 * leg + gap] = 255
+            self.canvas.set_array(img)
+            self._send_canvas()
+        else:
+            self.text.setText("paris - france + italy" if ds.words is not None
+                              else "a wonderful film, brilliant acting")
+            self._send_text()
 
     def _stalled(self) -> None:
         if self._in_flight:
