@@ -64,6 +64,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 # --- option value parsers (argparse `type=`): ArgumentTypeError -> one clean line ------------
+def _samples(text: str) -> int | str:
+    """``--samples``: a number of samples (at least 3) or ``all``."""
+    return "all" if text.strip().lower() == "all" else _int_at_least(3)(text)
+
+
 def _int_at_least(lo: int):
     def parse(text: str) -> int:
         try:
@@ -192,8 +197,10 @@ def build_analyze_parser() -> argparse.ArgumentParser:
                    help="how images become model input: 0-1 (default), -1-1, or a Keras "
                         "Applications family's preprocess_input (mobilenet_v2, resnet50, "
                         "vgg16, densenet, efficientnet, ...)")
-    g.add_argument("--samples", type=_int_at_least(3), default=1000, metavar="N",
-                   help="class-balanced test samples to analyse (default: %(default)s)")
+    g.add_argument("--samples", type=_samples, default=1000, metavar="N|all",
+                   help="class-balanced test samples to analyse; all: every test sample, the "
+                        "layer streamed through the cache in bounded memory and written as "
+                        "activations.npy (default: %(default)s)")
     g.add_argument("--projection", choices=PROJECTIONS, default="pca",
                    help="2-D map: pca (instant), mds (1 - cosine), tsne, pca-tsne (PCA to "
                         "--pca-components, then t-SNE), umap (default: %(default)s)")

@@ -61,14 +61,39 @@ def layer_reduction(model: Any, layer: str, reduction: Optional[str] = None) -> 
     return describe(how, layer_output_shape(model, layer))
 
 
+def streamed_layers(model: Any, dataset: Dataset, samples: SampleSet, names: list[str],
+                    on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+                    reductions: Optional[dict[str, str]] = None):
+    """``names`` for the sample set through ``core/model/activation_cache.stream_layers``:
+    inputs made batch by batch, rows to memory-mapped files in the user's cache (reused for
+    the same weights, samples and preprocessing); returns its ``StreamResult``."""
+    from .model.activation_cache import data_fingerprint, stream_layers
+
+    x, _ = dataset.split(samples.split)
+    key = data_fingerprint(x, extra=f"{dataset.name}|{dataset.kind}|{dataset.per_sample_minmax}"
+                                    f"|{getattr(dataset, 'preprocess', '')}|{samples.key}")
+    idx = samples.indices
+    return stream_layers(model, lambda a, b: dataset.inputs(x[idx[a:b]]), len(idx), names,
+                         data_key=key, reductions=reductions, on_progress=on_progress,
+                         should_stop=should_stop)
+
+
 def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                       with_output: bool = False, on_progress: ProgressFn | None = None,
                       should_stop: StopFn | None = None, reduction: Optional[str] = None,
-                      ) -> tuple[np.ndarray, Optional[np.ndarray]]:
+                      stream: bool = False) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """``(activations (N, units) float32, output-layer values or None)`` in one forward pass,
     feature maps reduced per batch (``reduction``, else the layer's default).
 
-    Without a model (or for ``INPUT_LAYER``) the samples' own values, flattened."""
+    Without a model (or for ``INPUT_LAYER``) the samples' own values, flattened. ``stream``:
+    through the memory-mapped cache (``streamed_layers``): the activations are a read-only
+    memory map and memory stays bounded whatever N is."""
+    if model is not None and layer != INPUT_LAYER and stream:
+        output = model.layers[-1].name
+        got = streamed_layers(model, dataset, samples, [layer, output] if with_output
+                              else [layer], on_progress, should_stop,
+                              reductions={layer: reduction} if reduction else None)
+        return got.arrays[layer], (np.asarray(got.arrays[output]) if with_output else None)
     x = sample_inputs(dataset, samples)
     if model is None or layer == INPUT_LAYER:
         return np.array(x.reshape(len(x), -1), dtype=np.float32, copy=True), None
@@ -86,15 +111,16 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                   on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None, sample_cosine: bool = False,
                   cosine_max_n: Optional[int] = None,
-                  reduction: Optional[str] = None) -> LayerAnalysis:
+                  reduction: Optional[str] = None, stream: bool = False) -> LayerAnalysis:
     """A layer's activations for the sample set, its cosine matrices and the model's
     predictions for the same rows (read in the same forward pass, so they always belong to
     the same weights). A cosine matrix too big for memory is left out with a note, or, with
     ``sample_cosine`` (the window), made of an evenly spread subset of the rows that fits
-    (at most ``cosine_max_n``), its rows in ``cosine_rows`` and a note saying so."""
+    (at most ``cosine_max_n``), its rows in ``cosine_rows`` and a note saying so. ``stream``:
+    see ``layer_activations``."""
     acts, raw_out = layer_activations(model, dataset, samples, layer, with_output=True,
                                       on_progress=on_progress, should_stop=should_stop,
-                                      reduction=reduction)
+                                      reduction=reduction, stream=stream)
     check_stop(should_stop)
     probs = preds = None
     if raw_out is not None:

@@ -158,3 +158,19 @@ def class_bands(labels: np.ndarray, class_names: tuple[str, ...]
     stops = np.concatenate([starts[1:], [len(labels)]])
     return [(int(a), int(b), class_names[int(labels[a])] if 0 <= int(labels[a]) <
              len(class_names) else f"class {int(labels[a])}") for a, b in zip(starts, stops)]
+
+
+def subset_samples(samples: SampleSet, rows: np.ndarray) -> SampleSet:
+    """The sample set's ``rows`` (sorted row numbers) as a sample set of its own."""
+    import dataclasses
+
+    rows = np.asarray(rows, dtype=np.int64)
+
+    def some(values):
+        return None if values is None else (
+            values[rows] if isinstance(values, np.ndarray) else tuple(values[i] for i in rows))
+
+    return dataclasses.replace(samples, indices=samples.indices[rows],
+                               labels=samples.labels[rows], thumbnails=some(samples.thumbnails),
+                               words=some(samples.words), texts=some(samples.texts),
+                               requested=len(rows))

@@ -27,6 +27,12 @@ NO_MODEL = ("none", "no", "off")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 DEFAULT_EPOCHS = 10
 
+ALL_SAMPLES = "all"  # --samples all
+# with --samples all: the cosine matrix (report.json's similarity, cosine.png) and the measures
+# use at most this many evenly spread samples; the map and activations.npy have every one
+SAMPLED_STEPS_MAX = 10_000
+
+
 @dataclass
 class AnalyzeOptions:
     """What ``python main.py analyze`` was asked to do."""
@@ -36,7 +42,7 @@ class AnalyzeOptions:
     model: Optional[str] = None  # preset name, path to .keras/.h5, "none"; None = suits the data
     epochs: Optional[int] = None  # None = DEFAULT_EPOCHS
     layer: Optional[str | int] = None  # name or index; None = last hidden layer with units
-    samples: int = 1000
+    samples: int | str = 1000  # or "all" (ALL_SAMPLES): every test sample, streamed
     projection: str = "pca"
     pca_components: int = 20  # --projection pca-tsne: PCA to this many components first
     seed: int = 0
@@ -94,7 +100,7 @@ def _check_options(opts: AnalyzeOptions) -> None:
                            f"{opts.seed!r}")
     if opts.epochs is not None and opts.epochs < 0:
         raise ReprvizError(f"--epochs must be 0 or more, not {opts.epochs}")
-    if opts.samples < 3:
+    if opts.samples != ALL_SAMPLES and (not isinstance(opts.samples, int) or opts.samples < 3):
         raise ReprvizError(f"--samples must be at least 3 for a 2-D map, not {opts.samples}")
     if opts.batch_size < 1:
         raise ReprvizError(f"--batch-size must be at least 1, not {opts.batch_size}")
@@ -272,11 +278,13 @@ def _compile_file_model(model, settings: dict[str, Any], notes: list[str]) -> No
 def check_memory(opts: AnalyzeOptions, dataset: Dataset, step: ModelStep) -> int:
     """Step 3: refuse too-large requests now, not after training; the number of samples."""
     method = str(opts.projection).lower()
-    n_selected = min(int(opts.samples), len(dataset.x_test))
-    check_fits(n_selected * n_selected * 4, f"cosine matrix of {n_selected:,} samples")
+    every = opts.samples == ALL_SAMPLES
+    n_selected = len(dataset.x_test) if every else min(int(opts.samples), len(dataset.x_test))
+    if not every:  # with all samples the cosine matrix is sampled (a note says so)
+        check_fits(n_selected * n_selected * 4, f"cosine matrix of {n_selected:,} samples")
     if method == "mds":
         check_fits(n_selected * n_selected * 8 * 4, f"MDS of {n_selected:,} samples")
-    if step.model is not None:
+    if step.model is not None and not every:  # streamed: bounded whatever N
         from ..model.extraction import extraction_bytes
 
         reductions = {step.layer_name: opts.reduction} if opts.reduction else None

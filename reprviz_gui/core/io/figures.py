@@ -216,17 +216,21 @@ def write_figures(out: Path, acts: np.ndarray, labels: np.ndarray,
                   layer_name: str = "",
                   arrows: Optional[Sequence[tuple[int, int]]] = None,
                   notes: Optional[list[str]] = None,
-                  confusion_split: str = "test") -> list[Path]:
+                  confusion_split: str = "test",
+                  cosine_rows: Optional[np.ndarray] = None) -> list[Path]:
     """heatmap.png, cosine.png, map.png and (with a model) confusion.png, on
-    ``confusion_split``; a note (appended to ``notes``) says why a figure was left out."""
+    ``confusion_split``; a note (appended to ``notes``) says why a figure was left out.
+    ``cosine_rows``: ``cos`` covers only those rows (sampled): the heatmap shows them too."""
     model_title = title
     if layer_name:
         title = f"{title} · layer {layer_name}" if title else f"layer {layer_name}"
 
     written = []
-    fig = heatmap_figure(acts, labels, class_names, f"Activations · {title}")
+    some = labels if cosine_rows is None else labels[cosine_rows]
+    fig = heatmap_figure(acts if cosine_rows is None else acts[cosine_rows], some, class_names,
+                         f"Activations · {title}")
     written.append(save_png(fig, out / "heatmap.png"))
-    fig = cosine_figure(cos, labels, class_names, f"Cosine similarity · {title}")
+    fig = cosine_figure(cos, some, class_names, f"Cosine similarity · {title}")
     written.append(save_png(fig, out / "cosine.png"))
     label = analysis.METHOD_LABELS.get(proj.method, proj.method)
     axes = ("", "")

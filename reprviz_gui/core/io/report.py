@@ -25,7 +25,10 @@ from .analyze_steps import (  # noqa: F401 (AnalyzeOptions and the steps are re-
     evaluate_model, layer_report, load_data, prepare_model, record_history, split_confusion,
     train_model)
 from .figures import write_figures
-from .writers import _jsonable, write_json, write_npz
+from .analyze_steps import ALL_SAMPLES, SAMPLED_STEPS_MAX
+from .writers import _jsonable, write_json, write_npy_beside, write_npz
+from ..analysis.similarity import sample_rows
+from ..data.samples import subset_samples
 from ..data.types import Dataset
 from ..progress import ProgressFn, StopFn, check_stop, report
 
@@ -103,12 +106,19 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     idx, labels = samples.indices, samples.labels
     predictions = (evaluation.predictions[idx].astype(np.int64) if evaluation is not None
                    else np.full(len(idx), -1, dtype=np.int64))
+    every = opts.samples == ALL_SAMPLES  # streamed, cosine and measures on a spread subset
     layer = analyse_layer(model, dataset, samples, layer_name, on_progress, should_stop,
-                          reduction=opts.reduction)
+                          reduction=opts.reduction, sample_cosine=every, stream=every,
+                          cosine_max_n=SAMPLED_STEPS_MAX if every else None)
     acts, cos, centroid = layer.activations, layer.cosine, layer.centroid_cosine
+    cos_rows = layer.cosine_rows
+    if layer.note and every:
+        notes.append(layer.note.rstrip(".") + ": report.json's similarity and cosine.png "
+                     "show those; the map and activations.npy have every sample.")
     check_stop(should_stop)
     report(on_progress, "analyse", 0.0, "Cosine similarity…")
-    similarity = analysis.within_between_similarity(cos, labels)
+    similarity = analysis.within_between_similarity(
+        cos, labels if cos_rows is None else labels[cos_rows])
     similarity["centroid_cosine"] = centroid
     map_params = {"pca_components": int(opts.pca_components)} if method == "pca-tsne" else {}
     proj = layer_map(acts, method, seed=opts.seed, on_progress=on_progress,
@@ -121,10 +131,19 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
 
     measured: dict[str, Any] = dict.fromkeys(MEASURE_KEYS)
     if opts.measures:
+        m_samples, m_rows = samples, None
+        if every and samples.n > SAMPLED_STEPS_MAX:
+            m_rows = sample_rows(samples.n, SAMPLED_STEPS_MAX, opts.seed)
+            m_samples = subset_samples(samples, m_rows)
+            notes.append(f"The measures (layer_metrics, cka, map_quality, "
+                         f"similarity_vs_confusion) use {len(m_rows):,} of the {samples.n:,} "
+                         "samples, spread evenly over them: they read every layer and compare "
+                         "neighbours, which grows as N squared; the map has every sample.")
+        pick = (lambda a: a) if m_rows is None else (lambda a: a[m_rows])
         measured = measures_sections(
-            model, dataset, samples, layer_name, acts,
-            predictions if evaluation is not None else None, proj.coords, proj.method,
-            {**proj.params, **map_params}, opts, on_progress, should_stop)
+            model, dataset, m_samples, layer_name, np.asarray(pick(acts)),
+            pick(predictions) if evaluation is not None else None, pick(proj.coords),
+            proj.method, {**proj.params, **map_params}, opts, on_progress, should_stop)
 
     film, film_files = None, []
     if recorder is not None:
@@ -220,10 +239,15 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
 
     # 10. files
     report(on_progress, "write", 0.0, f"Writing results to {out}…")
-    files = [write_npz(out / "activations.npz", activations=acts, labels=labels,
+    # all samples: the activations as activations.npy (memory-mapped by np.load(mmap_mode="r")),
+    # not compressed into the .npz (which would hold them all in memory to write them)
+    big = {} if every else {"activations": acts}
+    files = [write_npz(out / "activations.npz", **big, labels=labels,
                        predictions=predictions, sample_indices=idx.astype(np.int64),
                        coords=proj.coords, class_names=np.array(class_names, dtype=str),
                        layer=np.array(layer_name, dtype=str))]
+    if every:
+        files.append(write_npy_beside(out / "activations.npy", acts))
     if opts.figures:
         files += write_figures(out, acts, labels, predictions if evaluation is not None else None,
                                class_names, cos, proj,
@@ -235,7 +259,7 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                                    else ("word vectors" if word_table else "raw values")),
                                layer_name=layer_name,
                                arrows=word_arrows(dataset, idx) if word_table else None,
-                               notes=notes)
+                               notes=notes, cosine_rows=cos_rows)
     files += film_files
     files += _write_exports(opts, acts, samples, proj.coords, layer_name,
                             evaluation if model is not None else None, notes)

@@ -47,3 +47,24 @@ def write_npz(path: Path, **arrays: np.ndarray) -> Path:
         if np.asarray(arr).dtype == object:
             raise ValueError(f"{name} is an object array; it would need pickle to load")
     return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def write_npy_beside(path: Path, array: np.ndarray) -> Path:
+    """``array`` as an .npy file that ``np.load(path, mmap_mode="r")`` maps. A memory map of a
+    streamed cache file is hard-linked (no copy, and clearing the cache leaves this one), or
+    copied block by block; an array in memory is saved. Atomic either way."""
+    import os
+    import shutil
+
+    from .atomic import atomic_save_via_path, atomic_write
+
+    source = getattr(array, "filename", None)
+    if isinstance(array, np.memmap) and source and Path(source).suffix == ".npy":
+        def link_or_copy(tmp: Path) -> None:
+            tmp.unlink()
+            try:
+                os.link(source, tmp)
+            except OSError:  # another file system, or no hard links
+                shutil.copyfile(source, tmp)
+        return atomic_save_via_path(path, link_or_copy)
+    return atomic_write(path, lambda fh: np.save(fh, np.asarray(array, dtype=np.float32)))
