@@ -82,14 +82,12 @@ def test_a_batch_source_and_a_reduction_per_layer(model, cache):
         calls.append((start, stop))
         return x[start:stop]
 
-    def channel_mean(values, how):  # stands for core.model.reduction in this test
-        return values.mean(axis=(1, 2)) if how == "mean" else values.reshape(len(values), -1)
-
     got = ac.stream_layers(model, source, 50, ["conv"], data_key="d", batch_size=20,
-                           reductions={"conv": "mean"}, reduce=channel_mean)
+                           reductions={"conv": "mean"})
     from reprviz_gui.core.model.extraction import extract_layer
 
-    expected = extract_layer(model, x, "conv").reshape(50, 4, 4, 4).mean(axis=(1, 2))
+    maps = extract_layer(model, x, "conv", reductions={"conv": "flatten"})
+    expected = maps.reshape(50, 4, 4, 4).mean(axis=(1, 2))  # channels last: mean over positions
     np.testing.assert_allclose(got.arrays["conv"], expected, rtol=1e-5, atol=1e-6)
     assert (0, 20) in calls and (40, 50) in calls and got.files["conv"].name.endswith(".mean.npy")
 

@@ -44,7 +44,6 @@ HEADROOM = 3  # a batch's values exist about 3 times: TF's output, float32 copy,
 
 # a batch of model-ready inputs for rows [start, stop)
 BatchSource = Callable[[int, int], np.ndarray]
-Reducer = Callable[[np.ndarray, str], np.ndarray]
 
 
 def cache_root() -> Path:
@@ -93,23 +92,6 @@ def batch_rows(bytes_per_sample: int, budget: Optional[int] = None) -> int:
     return int(max(1, min(MAX_BATCH, limit // max(1, HEADROOM * int(bytes_per_sample)))))
 
 
-def _flatten(values: np.ndarray, how: str) -> np.ndarray:
-    """The reduction used until ``core/model/reduction.py`` is there: every value."""
-    if how != "flatten":
-        raise ValueError(f"reduction {how!r} needs core.model.reduction")
-    return np.ascontiguousarray(values.reshape(len(values), -1), dtype=np.float32)
-
-
-def default_reducer() -> Reducer:
-    """The project's one per-batch reduction (``core.model.reduction.reduce_activations``)
-    when it exists, else flattening only."""
-    try:
-        from .reduction import reduce_activations  # type: ignore[attr-defined]
-    except ImportError:
-        return _flatten
-    return lambda values, how: reduce_activations(values, how)
-
-
 @dataclass
 class StreamResult:
     """The layers as read-only memory maps ``{layer: (N, width) float32}``, their files, and
@@ -140,23 +122,24 @@ def stream_layers(model: Any, source: Union[np.ndarray, BatchSource], n: int,
                   layers: Sequence[str], data_key: str,
                   reductions: Optional[dict[str, str]] = None,
                   model_key: Optional[str] = None, folder: Optional[Path] = None,
-                  batch_size: Optional[int] = None, reduce: Optional[Reducer] = None,
+                  batch_size: Optional[int] = None,
                   on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> StreamResult:
     """Every layer in ``layers`` for ``n`` samples, in one pass of batches, to the cache.
 
     ``source`` is an array of model-ready inputs (a memory map is fine) or a function
     ``(start, stop) -> inputs`` (data made or decoded batch by batch). ``reductions`` maps a
-    layer to ``"mean" | "max" | "flatten" | "crop"`` (default flatten); ``reduce`` is the
-    per-batch function (default: ``default_reducer()``). Reports stage ``"extract"`` with
-    an ETA per batch; cancels between batches (``Cancelled``, no file left behind).
+    layer to ``"mean" | "max" | "flatten" | "crop"`` (``extraction.reductions_for``: default
+    global average for wide maps), applied to each batch as ``extract_layers`` reads it.
+    Reports stage ``"extract"`` with an ETA per batch; cancels between batches
+    (``Cancelled``, no file left behind).
     """
-    from .extraction import extract_layers
+    from .extraction import extract_layers, is_raw, reductions_for
 
     started = time.perf_counter()
     layers = list(dict.fromkeys(layers))
-    reductions = {name: (reductions or {}).get(name, "flatten") for name in layers}
-    reduce = reduce or default_reducer()
+    hows = reductions_for(model, [n for n in layers if not is_raw(n)], reductions)
+    reductions = {name: hows.get(name, "flatten") for name in layers}
     key = model_key or model_fingerprint(model)
     folder = Path(folder) if folder is not None else cache_root() / f"{key[:20]}-{data_key[:20]}"
     files = {name: layer_file(folder, name, reductions[name]) for name in layers}
@@ -171,7 +154,6 @@ def stream_layers(model: Any, source: Union[np.ndarray, BatchSource], n: int,
     probe = batch_of(0, min(n, 1))
     per_sample = probe[:1].nbytes + 4 * sum(_unreduced_width(model, name) for name in layers)
     rows = int(batch_size) if batch_size else batch_rows(per_sample)
-    shapes = {name: _output_shape(model, name) for name in layers}
     folder.mkdir(parents=True, exist_ok=True)
     handles: dict[str, Any] = {}
     try:
@@ -182,11 +164,10 @@ def stream_layers(model: Any, source: Union[np.ndarray, BatchSource], n: int,
         for b, start in enumerate(range(0, n, rows), start=1):
             check_stop(should_stop)
             stop = min(n, start + rows)
-            values = extract_layers(model, batch_of(start, stop), layers, batch_size=rows)
+            values = extract_layers(model, batch_of(start, stop), layers, batch_size=rows,
+                                    reductions=hows)
             for name in layers:
-                maps = values[name].reshape((stop - start,) + shapes[name])
-                reduced = np.ascontiguousarray(reduce(maps, reductions[name]), dtype=np.float32)
-                reduced = reduced.reshape(stop - start, -1)
+                reduced = np.ascontiguousarray(values[name], dtype=np.float32)
                 if b == 1:
                     _header(handles[name], n, reduced.shape[1])
                 handles[name].write(memoryview(reduced).cast("B"))
@@ -210,26 +191,15 @@ def stream_layers(model: Any, source: Union[np.ndarray, BatchSource], n: int,
     return StreamResult(arrays, files, folder, False, rows, time.perf_counter() - started)
 
 
-def _output_shape(model: Any, name: str) -> tuple[int, ...]:
-    """A layer's output shape without the batch axis (extraction flattens it; the reduction
-    needs the maps back); a raw projection is flat."""
-    from .extraction import is_raw
-
-    if is_raw(name):
-        return (-1,)
-    shape = tuple(model.get_layer(name).output.shape)[1:]
-    return tuple(-1 if d is None else int(d) for d in shape) if shape.count(None) <= 1 \
-        else (-1,)
-
-
 def _unreduced_width(model: Any, name: str) -> int:
-    """Values per sample the layer's output has before reduction (a raw projection: its
-    layer's input and output)."""
-    from .extraction import raw_base
+    """Values per sample of the layer's output before reduction (TensorFlow holds them for a
+    batch); a raw projection counts its Dense layer's input and output."""
+    from .extraction import is_raw, layer_output_shape, raw_base
 
-    layer = model.get_layer(raw_base(name))
-    shapes = [layer.output.shape] + ([layer.input.shape] if name != raw_base(name) else [])
-    return sum(int(np.prod([d or 1 for d in tuple(s)[1:]] or [1])) for s in shapes)
+    shapes = [layer_output_shape(model, raw_base(name))]
+    if is_raw(name):
+        shapes.append(tuple(model.get_layer(raw_base(name)).input.shape)[1:])
+    return sum(int(np.prod([d or 1 for d in tuple(s)] or [1])) for s in shapes)
 
 
 def cache_size_bytes(root: Optional[Path] = None) -> int:
