@@ -127,6 +127,8 @@ COMMANDS: list[Command] = [
     Command("screenshot", "&File", "Save &window image…", wa.save_screenshot, "Ctrl+Shift+S"),
     Command("export", "&File", "&Export…", lambda win: _export_dialog(win), "Ctrl+E",
             tip="The projector bundle, tables, figures of the views and an HTML report"),
+    Command("clear_cache", "&File", "Clear &cache", wa.clear_cache,
+            tip="Delete the layers of large sample sets kept in the user's cache"),
     Command("quit", "&File", "&Quit", lambda win: win.close(), QKeySequence.StandardKey.Quit,
             separator=True),
     Command("train", "&Run", "&Train / continue training", lambda win: win.controller_train(),

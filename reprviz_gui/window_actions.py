@@ -145,6 +145,17 @@ def save_screenshot(win: "MainWindow") -> None:
         save_window_image(win, path)
 
 
+def clear_cache(win: "MainWindow") -> None:
+    """File → Clear cache: delete the streamed activations (core/model/activation_cache);
+    a layer shown now stays shown (its file is mapped), the next read makes it again."""
+    from .core.memory import format_bytes
+    from .core.model.activation_cache import cache_root, clear_cache as clear
+
+    freed = clear()
+    win.show_message(f"Cleared the cache: {format_bytes(freed)} of stored layers deleted "
+                     f"({cache_root()})" if freed else "The cache holds no stored layers.")
+
+
 # --- dialogs ---------------------------------------------------------------------------------
 
 

@@ -113,3 +113,18 @@ def test_a_registered_command_lands_in_its_menu(qtbot, monkeypatch, open_window)
     win.commands["export"].trigger()
     assert hits == [win]
     assert Path(commands.__file__).name == "commands.py"
+
+
+def test_clear_cache_deletes_the_stored_layers_and_says_how_much(qtbot, window, tmp_path,
+                                                                 monkeypatch):
+    from reprviz_gui.core.model.activation_cache import cache_root
+
+    monkeypatch.setenv("REPRVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    stored = cache_root() / "model-data" / "hidden.flatten.npy"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(b"x" * 3000)
+    window.commands["clear_cache"].trigger()
+    assert not cache_root().exists()
+    assert "Cleared the cache: 2.9 KiB" in window.statusBar().currentMessage()
+    window.commands["clear_cache"].trigger()
+    assert window.statusBar().currentMessage() == "The cache holds no stored layers."

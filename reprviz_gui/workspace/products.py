@@ -124,7 +124,8 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
     # view shows
     a = analyse_layer(handles.resolve(req.model), req.dataset, req.samples, req.param("layer"),
                       on_progress, should_stop, sample_cosine=True,
-                      cosine_max_n=COSINE_MAX_ROWS, reduction=req.param("reduction"))
+                      cosine_max_n=COSINE_MAX_ROWS, reduction=req.param("reduction"),
+                      stream=req.samples.n >= STREAM_MIN_ROWS)
     preds = a.predictions if req.param("predict") else None
     return LayerResult(req.key.tag, a.layer, req.samples, a.activations, a.cosine,
                        a.centroid_cosine, preds, a.note, cosine_rows=a.cosine_rows,
@@ -135,6 +136,10 @@ def _compute_layer(req: ProductRequest, on_progress: ProgressFn,
 # resolution); 4,096² float32 is 64 MiB where 9,000² was 324 MiB and 2.6 s of the 9,000-image
 # map's wait for its layer (measured, bench/window.py)
 COSINE_MAX_ROWS = 4_096
+# From this many samples a layer is streamed through the activation cache (memory-mapped files
+# in the user's cache, reused for the same weights and samples; File → Clear cache deletes
+# them): memory stays bounded whatever N is
+STREAM_MIN_ROWS = 50_000
 
 
 def _map_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
