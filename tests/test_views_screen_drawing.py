@@ -71,6 +71,36 @@ def test_the_last_point_drawn_wins_and_translucent_points_stack():
         assert px[1] == pytest.approx(200 * op, abs=1) and px[0] == px[2] == 0
 
 
+def test_points_sharing_pixels_draw_as_if_each_were_stamped_alone():
+    """A million points share pixels; the cloud stamps each centre pixel once (its top point,
+    weighted by the points there). The picture must equal stamping every point in order."""
+    rng = np.random.default_rng(4)
+    cloud = PointCloud("o", size=5, edge=(20, 20, 20, 255), edge_width=1.0)
+    xy = rng.uniform(2, 28, (3000, 2)).round(0) + rng.choice([0.0, 0.3], (3000, 2))
+    colors = rng.integers(0, 256, (3000, 4)).astype(np.uint8)
+    colors[:, 3] = rng.choice([60, 255], 3000)
+    cloud.set_data(xy, colors)
+    got = _rgba(cloud)
+    sprite = cloud._sprite(1.0)
+    lut, levels = cloud._lut(sprite)
+    w, h, pad = 40, 30, 2 * sprite.radius
+    top = np.full((h + 2 * pad, w + 2 * pad), -1)
+    count = np.zeros_like(top)
+    for i, (x, y) in enumerate(xy):  # every point on its own, in order: the definition
+        cx, cy = int(np.rint(x + pad)), int(np.rint(y + pad))
+        for j, (dx, dy) in enumerate(zip(sprite.dx, sprite.dy)):
+            top[cy + dy, cx + dx] = i * len(sprite.dx) + j
+            count[cy + dy, cx + dx] += 1
+    want = np.zeros(top.shape, dtype="<u4")
+    hit = top >= 0
+    point, offset = np.divmod(top[hit], len(sprite.dx))
+    key = (cloud._palette_index[point] * len(sprite.dx) + offset) * levels
+    want[hit] = lut[key + np.minimum(count[hit] - 1, levels - 1)]
+    expected = want.view(np.uint8).reshape(top.shape + (4,))[pad:pad + h, pad:pad + w]
+    assert (count > 1).sum() > 100  # the case in question: many pixels under several points
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_a_fixed_fill_with_an_edge_draws_both_colours():
     marks = PointCloud("x", size=11, edge=(255, 255, 255, 255), edge_width=1.0,
                        fill=(0, 0, 0, 255))

@@ -282,23 +282,43 @@ class PointCloud(pg.GraphicsObject):
         wp, hp = w + 2 * pad, h + 2 * pad
         x, y = self._xy[:, 0], self._xy[:, 1]
         # QTransform: x' = m11 x + m21 y + dx, y' = m12 x + m22 y + dy (device-independent px)
-        cx = np.rint((t.m11() * x + t.m21() * y + t.dx() - x0) * dpr + pad)
-        cy = np.rint((t.m12() * x + t.m22() * y + t.dy() - y0) * dpr + pad)
+        if t.m21() == 0 and t.m12() == 0:  # no rotation (a map): half the arithmetic
+            cx = np.rint(x * (t.m11() * dpr) + ((t.dx() - x0) * dpr + pad))
+            cy = np.rint(y * (t.m22() * dpr) + ((t.dy() - y0) * dpr + pad))
+        else:
+            cx = np.rint((t.m11() * x + t.m21() * y + t.dx() - x0) * dpr + pad)
+            cy = np.rint((t.m12() * x + t.m22() * y + t.dy() - y0) * dpr + pad)
         inside = (cx >= r) & (cx < wp - r) & (cy >= r) & (cy < hp - r)  # NaN: never inside
         order = np.flatnonzero(inside).astype(np.int32)  # increasing: the draw order is kept
         if not len(order):
             return None
-        centre = cy[order].astype(np.int32) * wp + cx[order].astype(np.int32)
+        centre = cy[order].astype(np.int32)
+        centre *= wp
+        centre += cx[order].astype(np.int32)
+        buf = self._buffers(wp * hp)
+        top = buf["top"]
+        # a million points put many on one pixel: each centre pixel is stamped once, by the
+        # last point drawn there (the one on top), weighted by how many points it stands for.
+        # The picture is the same: a pixel's top point is the last of all points covering it,
+        # and that is the last one at its own centre; the counts add up alike.
+        seq = np.arange(len(centre), dtype=np.int32)
+        top[centre] = seq  # numpy assigns repeated indices in order: the last point wins
+        last = np.flatnonzero(top[centre] == seq)  # increasing: the draw order is kept
+        top[centre] = -1
+        per_centre = np.bincount(centre, minlength=wp * hp)[centre[last]]
+        centre, order = centre[last], order[last]
         k = len(sprite.dx)
         offsets = (sprite.dy * wp + sprite.dx).astype(np.int32)
         pixel = (centre[:, None] + offsets[None, :]).ravel()  # point-major: draw order
-        buf = self._buffers(wp * hp)
-        top = buf["top"]
         # the point on top: numpy assigns repeated indices in order, so the last point drawn
         # wins (np.maximum.at gives the same picture and is guaranteed to, at twice the cost;
         # were the order ever different, a pixel would show another of its points)
         top[pixel] = np.arange(len(pixel), dtype=np.int32)
-        covers = np.bincount(pixel, minlength=wp * hp)  # how many points lie over each pixel
+        if len(last) == len(seq):  # no two points share a centre: plain counts
+            covers = np.bincount(pixel, minlength=wp * hp)
+        else:  # how many points lie over each pixel
+            covers = np.bincount(pixel, weights=np.repeat(per_centre, k).astype(np.float32),
+                                 minlength=wp * hp).astype(np.int64)
         covered = np.flatnonzero(top[: wp * hp] >= 0)
         drawn, offset = np.divmod(top[covered], k)
         lut, levels = self._lut(sprite)
