@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
             host.delete_runs_requested.connect(self.on_delete_runs)
             host.layer_requested.connect(self.on_layer_requested)
             host.own_input_changed.connect(c.set_own_input)
+            host.split_requested.connect(self.on_split_requested)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
         from .window_film import connect_film
@@ -322,6 +323,17 @@ class MainWindow(QMainWindow):
             if any(drawn):
                 self.docks[view_id].show()
                 self.docks[view_id].raise_()
+
+    @Slot(str)
+    def on_split_requested(self, split: str) -> None:
+        """The confusion matrix's split, chosen in one model's view: every model's view shows
+        that split (a comparison on one split), and the controller counts it."""
+        for host in self.hosts.values():
+            for view in host.views.values():
+                options = getattr(view, "options", None)
+                if options is not None and hasattr(options, "split"):
+                    options.split = split
+        self.controller.set_confusion_split(split)
 
     @Slot(dict)
     def on_restore_settings(self, settings: dict) -> None:

@@ -128,6 +128,23 @@ def test_every_view_shows_the_numbers_of_report_json(qtbot, open_window, model_a
     assert report["layer"]["type"].startswith("raw projection")
     # L2 on: the report view showed the loss with the penalty and the cross-entropy beside it
     assert {"loss.test", "cross_entropy.test"} <= set(compared["report"])
+    # the confusion view on the train split: analyze --confusion-split train's numbers (a
+    # model file trained elsewhere: both count every train row)
+    from reprviz_gui.core.io.report import AnalyzeOptions, analyze
+
+    out = path.parent / "out-train"
+    analyze(AnalyzeOptions(data="digits", model=str(path), epochs=0, samples=200, seed=0,
+                           layer=LAYER, projection="pca", out=out, figures=False,
+                           history=False, confusion_split="train"))
+    train_report = json.loads((out / "report.json").read_text())
+    view = win.view("confusion")
+    view.options.split = "train"
+    qtbot.waitUntil(lambda: view.displayed().get("split") == "train", timeout=60_000)
+    shown = view.report_numbers()
+    assert shown["confusion.split"] == "train" == train_report["confusion"]["split"]
+    wrong = {k: (v, resolve(train_report, k)) for k, v in shown.items()
+             if not same(v, resolve(train_report, k))}
+    assert not wrong, wrong
 
 
 @pytest.mark.slow

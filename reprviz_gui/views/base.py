@@ -99,6 +99,7 @@ class Panel(QWidget):
     restore_settings_requested = Signal(dict)  # put a past run's settings in the sidebar
     delete_runs_requested = Signal(list)  # delete these run-history ids
     own_input_changed = Signal(object)  # put this OwnInput through the view's model
+    split_requested = Signal(str)  # count the confusion matrix on this split (every model's)
 
     def __init__(self, parent: Optional[QWidget] = None):
         self._windows_before: Optional[set[int]] = {

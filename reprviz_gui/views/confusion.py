@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -9,6 +10,8 @@ from PySide6.QtCore import QItemSelectionModel, QRect, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSizePolicy,
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..widgets.colormaps import CORRECT_COLOR, ERROR_COLOR, mix, readable_text_on
 from ..workspace.results import EvaluationResult
 from .base import Panel, shown_number
+from .options import ViewOptions, bind
 from .theme import tick_font
 
 MAX_PAIRS_LISTED = 5
@@ -79,6 +83,14 @@ class RotatedHeaderView(QHeaderView):
         painter.restore()
 
 
+SPLITS = ("test", "train", "validation")  # the matrix's split: analyze --confusion-split's
+
+
+@dataclass
+class ConfusionOptions(ViewOptions):
+    split: str = "test"  # "train": the rows trained on; "validation": the rows held out
+
+
 class ConfusionPanel(Panel):
     """``show_result(EvaluationResult)``: counts table (rows = true class, columns = predicted),
     diagonal shaded green by per-class accuracy, errors shaded red by share of the row;
@@ -98,6 +110,26 @@ class ConfusionPanel(Panel):
         self.accuracy_label.setObjectName("confusionAccuracy")
         self.accuracy_label.setTextFormat(Qt.TextFormat.RichText)
         self.accuracy_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.split_combo = QComboBox()
+        self.split_combo.setObjectName("confusionSplit")
+        self.split_combo.addItems(SPLITS)
+        self.split_combo.setToolTip("the split counted: test; train (the rows the last run "
+                                    "trained on); validation (the rows it held out)")
+        self.split_note = QLabel()
+        self.split_note.setFont(tick_font())
+        self.split_note.setPalette(self._hint.palette())
+        self.split_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Split:"))
+        row.addWidget(self.split_combo)
+        row.addWidget(self.split_note, 1)
+        self.body_layout.insertLayout(0, row)
+        self.options = ConfusionOptions()
+        bind(self.options, "split", self.split_combo)
+        self.options.events.split.connect(self._on_split_option)
+        self._test_result: Optional[EvaluationResult] = None  # the "evaluation" product
+        self._split_result: Optional[EvaluationResult] = None  # the "confusion_split" one
+        self._split_why = ""
         self.body_layout.addWidget(self.accuracy_label)
         self.axes_label = QLabel("rows: true class \u2193 \u00b7 columns: predicted \u2192")
         self.axes_label.setFont(tick_font())
@@ -131,6 +163,39 @@ class ConfusionPanel(Panel):
         self.pairs_label.linkActivated.connect(self._on_pair_link)
         self.body_layout.addWidget(self.pairs_label)
         self._pair_texts: list[str] = []
+
+    # -- the two products: the test split's evaluation, and the train/validation counts ---------
+    def show_product(self, kind: str, session_id: str, result) -> None:
+        if kind == "confusion_split":
+            self._split_result, self._split_why = result, ""
+        else:
+            self._test_result = result
+        self._show_chosen()
+
+    def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if kind == "confusion_split":
+            self._split_result, self._split_why = None, why
+            self._show_chosen()
+            return
+        self._test_result = None
+        super().product_unavailable(kind, session_id, why)
+
+    def _on_split_option(self, split: str) -> None:
+        self.split_requested.emit(split)  # the window sets it for every model's view
+        self._show_chosen()
+
+    def _show_chosen(self) -> None:
+        """The split asked for when its counts are here; else the test split's, saying so."""
+        split = self.options.split
+        chosen = self._split_result if split != "test" and self._split_result is not None \
+            and self._split_result.split == split else None
+        note = ""
+        if split != "test" and chosen is None:
+            note = self._split_why or f"counting the {split} split…"
+        self.split_note.setText(note)
+        result = chosen or self._test_result
+        if result is not None and result is not self._result:
+            self.show_result(result)
 
     # -- drawing ---------------------------------------------------------------------------------
     def _draw(self, result: EvaluationResult) -> None:
@@ -309,6 +374,7 @@ class ConfusionPanel(Panel):
             "columns": [self._header_text(j) for j in range(c + 1)],
             "accuracy_text": self.accuracy_label.text(),
             "top_pairs": list(self._pair_texts),
+            "split": r.split,
         }
 
     def report_numbers(self) -> dict:
@@ -317,6 +383,13 @@ class ConfusionPanel(Panel):
         if not shown:
             return {}
         c = len(shown["rows"])
+        if shown["split"] != "test":
+            # report.json's "confusion" (analyze --confusion-split) holds the other splits'
+            out = {"confusion.split": shown["split"], "confusion.matrix": shown["counts"].tolist()}
+            for i in range(c):
+                out[f"confusion.per_class_accuracy.{i}"] = shown_number(
+                    self.table.item(i, c).text())
+            return out
         out: dict = {"confusion_matrix": shown["counts"].tolist()}
         for i in range(c):
             out[f"per_class_accuracy.{shown['rows'][i]}"] = shown_number(
@@ -341,12 +414,18 @@ def selected_cells(result: Optional[EvaluationResult], selection) -> list[tuple[
     """The (true, predicted) cells whose samples together are exactly ``selection``; [] if it
     is not such a union (a box or lasso across cells, another split, nothing selected)."""
     if (result is None or selection is None or selection.empty or result.labels is None
-            or result.predictions is None or selection.split != result.split):
+            or result.predictions is None or selection.split != result.selection_split):
         return []
     labels = np.asarray(result.labels, dtype=np.int64)
     predicted = np.asarray(result.predictions, dtype=np.int64)
     n, c = len(labels), int(np.asarray(result.confusion).shape[0])
     idx = np.asarray(selection.indices, dtype=np.int64)
+    if result.rows is not None:  # dataset indices -> positions among the split's rows
+        rows = np.asarray(result.rows, dtype=np.int64)
+        at = np.searchsorted(rows, idx)
+        if idx.size == 0 or at.max() >= len(rows) or (rows[at] != idx).any():
+            return []
+        idx = at
     if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
         return []
     cell = labels * c + predicted

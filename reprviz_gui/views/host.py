@@ -30,6 +30,7 @@ class ViewHost(QWidget):
     arrows_requested = Signal(bool)
     restore_settings_requested = Signal(dict)
     delete_runs_requested = Signal(list)
+    split_requested = Signal(str)  # the confusion matrix's split
     epoch_shown = Signal(str, int)  # session id, the epoch a film view shows
     own_input_changed = Signal(str, object)  # session id, OwnInput (the Your input view)
 
@@ -92,6 +93,7 @@ class ViewHost(QWidget):
         view.arrows_requested.connect(self.arrows_requested)
         view.restore_settings_requested.connect(self.restore_settings_requested)
         view.delete_runs_requested.connect(self.delete_runs_requested)
+        view.split_requested.connect(self.split_requested)
         _Relay(self, view, sid)
         if self._dataset is not None:
             view.set_dataset(self._dataset)

@@ -21,6 +21,7 @@ class ProductKind(StrEnum):
     LAYER = "layer"  # activations, cosine matrices, predictions of one layer
     MAP = "map"  # the layer's 2-D map
     EVALUATION = "evaluation"  # confusion, accuracy per split, probabilities
+    CONFUSION_SPLIT = "confusion_split"  # the confusion matrix on the train/validation rows
     CURVES = "curves"  # pushed live by training
     WEIGHTS = "weights"
     TYPICAL = "typical"

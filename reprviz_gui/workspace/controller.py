@@ -259,16 +259,30 @@ class Controller(WorkspaceSignals):
         if kinds:
             self.scheduler.refresh(kinds=kinds)
 
+    def set_confusion_split(self, split: str) -> None:
+        """The split the confusion matrix counts: "test", "train" (the rows trained on) or
+        "validation" (the rows held out), as ``analyze --confusion-split``."""
+        if split not in ("test", "train", "validation") or split == \
+                self.workspace.confusion_split:
+            return
+        self.workspace.confusion_split = split
+        self.scheduler.refresh(kinds={"confusion_split"})
+
     def select_confusion_cell(self, session_id: str, true: int, predicted: int,
                               additive: bool = False) -> None:
-        """The test samples of class ``true`` that this session's model predicts as
-        ``predicted``."""
-        ev = self.result("evaluation", session_id)
+        """The samples of class ``true`` that this session's model predicts as ``predicted``,
+        in the split the confusion matrix shows."""
+        ev = None
+        if self.workspace.confusion_split != "test":
+            ev = self.result("confusion_split", session_id)
+        ev = ev if ev is not None else self.result("evaluation", session_id)
         if ev is None:
             return
         names = ev.class_names
-        source = f"{session_id}: {names[true]} → {names[predicted]}"
-        self.select(Selection.of(ev.split, ev.cell_indices(true, predicted), source), additive)
+        source = f"{session_id}: {names[true]} → {names[predicted]}" + (
+            f" ({ev.split})" if ev.split != "test" else "")
+        self.select(Selection.of(ev.selection_split, ev.cell_indices(true, predicted), source),
+                    additive)
 
     def cancel(self) -> None:
         """The status bar's Cancel (Esc): stop training, reading layers and maps."""

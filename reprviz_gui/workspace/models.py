@@ -296,6 +296,7 @@ class ModelService:
         s.trained_epochs, s.file, s.building = 0, path, False
         s.last_run_id, s.partial_epoch = "", False  # fresh weights: nothing to continue
         s.compare_new = s.compare_new and ready is None
+        s.held_out = None  # no run on these weights yet: no held-out rows known
         s.curves = TrainingCurves()
         if path:
             s.preset = "file"

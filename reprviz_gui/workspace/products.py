@@ -20,7 +20,7 @@ from ..core.data.types import Dataset
 from ..core.pipeline import INPUT_LAYER
 from ..core.progress import ProgressFn, StopFn
 from . import handles
-from .results import LayerResult, ProjectionResult, ResultKey
+from .results import EvaluationResult, LayerResult, ProjectionResult, ResultKey
 from .state import ModelHandle, Session, Workspace
 
 # Lanes: "data" reads files, "model" runs everything TensorFlow, "projection" drives the map
@@ -214,7 +214,7 @@ MAP_PRODUCT = Product("map", _map_params, _compute_map,
 def _evaluation_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     if ws.dataset is None or s is None or not s.has_model or s.training or s.building:
         return None
-    if s.trained_epochs == 0 and not s.file:
+    if s.trained_epochs == 0 and not s.file and not s.partial_epoch:
         return None  # an untrained model's confusions say nothing
     return {} if len(ws.dataset.y_test) else None
 
@@ -239,6 +239,56 @@ EVALUATION_PRODUCT = Product("evaluation", _evaluation_params, _compute_evaluati
                              with_samples=False, busy="Evaluating…", why_not=_evaluation_why_not)
 
 
+# --- the confusion matrix on the train or validation split (the test split's: "evaluation") -----
+def _confusion_split_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
+    if ws.confusion_split == "test" or _evaluation_params(ws, s) is None or s is None:
+        return None
+    if s.held_out is None and ws.confusion_split == "validation":
+        return None  # no run here: which rows were held out is not known
+    vs, seed = s.held_out if s.held_out is not None else (0.0, 0)
+    return {"split": ws.confusion_split, "validation_split": vs, "seed": seed}
+
+
+def _confusion_split_why_not(ws: Workspace, s: Optional[Session]) -> str:
+    if ws.confusion_split != "test" and _evaluation_params(ws, s) is not None:
+        return (f"No {ws.confusion_split} rows are known: the model was not trained here "
+                "(the test split is shown)")
+    return _evaluation_why_not(ws, s)
+
+
+def _compute_confusion_split(req: ProductRequest, on_progress: ProgressFn,
+                             should_stop: StopFn) -> EvaluationResult:
+    """The rows a run trained on ("train") or held out ("validation"), as the run split them
+    (``stratified_split`` with its validation fraction and seed), counted with the function
+    ``analyze --confusion-split`` counts with."""
+    from ..core.analysis import metrics
+    from ..core.errors import EmptyDataError
+    from ..core.model.training import split_predictions, split_rows, stratified_split
+    from .handles import resolve
+
+    ds, split = req.dataset, req.param("split")
+    _, val = stratified_split(ds.y_train, float(req.param("validation_split")),
+                              int(req.param("seed")))
+    rows = split_rows(len(ds.x_train), split, val)
+    if len(rows) == 0:
+        raise EmptyDataError(f"There are no {split} samples (validation split 0).")
+    pred = np.asarray(split_predictions(resolve(req.model), ds, rows), np.int64)
+    labels = np.asarray(ds.y_train[rows], np.int64)
+    cm = metrics.confusion_matrix(labels, pred, ds.n_classes)
+    pairs = tuple((int(t), int(p), int(c)) for t, p, c in metrics.top_confused_pairs(cm))
+    return EvaluationResult(tag=req.key.tag, confusion=cm, class_names=tuple(ds.class_names),
+                            accuracy={split: metrics.accuracy(cm)},
+                            per_class_accuracy=metrics.per_class_accuracy(cm),
+                            top_pairs=pairs, split=split, labels=labels, predictions=pred,
+                            rows=rows)
+
+
+CONFUSION_SPLIT_PRODUCT = Product(
+    "confusion_split", _confusion_split_params, _compute_confusion_split, lane="model",
+    with_samples=False, busy="Counting the confusions…", why_not=_confusion_split_why_not,
+    describe=lambda key: f"counting the {key.param('split')} split's confusions")
+
+
 def _curves_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
     return {} if s is not None and s.has_model else None
 
@@ -247,4 +297,5 @@ CURVES_PRODUCT = Product("curves", _curves_params, None, with_samples=False,
                          why_not=lambda ws, s: "Train a model to see its learning curves")
 
 # registered by catalog.load(), with every other module's
-PRODUCTS = (LAYER_PRODUCT, MAP_PRODUCT, EVALUATION_PRODUCT, CURVES_PRODUCT)
+PRODUCTS = (LAYER_PRODUCT, MAP_PRODUCT, EVALUATION_PRODUCT, CONFUSION_SPLIT_PRODUCT,
+            CURVES_PRODUCT)

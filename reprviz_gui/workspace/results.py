@@ -73,12 +73,22 @@ class EvaluationResult:
     loss: dict[str, float] = field(default_factory=dict)
     cross_entropy: dict[str, float] = field(default_factory=dict)
     penalty: float = 0.0
+    # the dataset rows (of the train split) ``labels``/``predictions`` are of, when they are
+    # not the whole split: the "train" (trained-on) or "validation" (held-out) rows
+    rows: Optional[np.ndarray] = None
+
+    @property
+    def selection_split(self) -> str:
+        """The dataset split the samples are in (validation rows are train-split rows)."""
+        return "train" if self.split == "validation" else self.split
 
     def cell_indices(self, true: int, predicted: int) -> np.ndarray:
-        """Indices into `split` of the samples of class `true` predicted as `predicted`."""
+        """Dataset indices (in ``selection_split``) of the samples of class `true` predicted
+        as `predicted`."""
         if self.labels is None or self.predictions is None:
             return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero((self.labels == true) & (self.predictions == predicted))
+        at = np.flatnonzero((self.labels == true) & (self.predictions == predicted))
+        return np.asarray(self.rows)[at] if self.rows is not None else at
 
 
 def result_nbytes(value: Any, _depth: int = 0) -> int:

@@ -117,6 +117,8 @@ class Session:
     last_run_id: str = ""  # the run-history id of the last run on these weights ("" = fresh)
     partial_epoch: bool = False  # the last run stopped mid-epoch: weights moved past the count
     compare_new: bool = False  # a comparison whose model was never built or loaded yet
+    # (validation split, seed) of the last run on these weights: which train rows it held out
+    held_out: Optional[tuple[float, int]] = None
 
     @property
     def label(self) -> str:
@@ -143,6 +145,9 @@ class Workspace:
     pca_components: int = 20  # k of the "pca-tsne" map (PCA to k components, then t-SNE)
     selection: Selection = field(default_factory=Selection)
     history_revision: int = 0  # bumped after each change to the run history file
+    # the split the confusion matrix counts ("test", or the "train" rows trained on and the
+    # held-out "validation" rows: the MNIST notes' table is on the training split)
+    confusion_split: str = "test"
     sessions: dict[str, Session] = field(default_factory=dict)
     # per session: the input the *Your input* view puts through it (products_own_input.OwnInput)
     own_inputs: dict[str, Any] = field(default_factory=dict)

@@ -159,6 +159,9 @@ class TrainingService:
 
             keep_film(s.id, p.dataset_id, p.handle, outcome.film, p.film.samples)
         s.partial_epoch = outcome.partial_batches > 0
+        if outcome.epochs_done or outcome.partial_batches:
+            s.held_out = (float(p.run.train_config.validation_split),
+                          int(p.run.train_config.seed)) if p.run is not None else None
         if p.run is not None and (outcome.epochs_done or outcome.partial_batches):
             s.last_run_id = p.run.run_id  # the next run on these weights continues this one
         if outcome.evaluation is not None:

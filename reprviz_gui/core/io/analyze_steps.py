@@ -357,20 +357,19 @@ def split_confusion(opts: AnalyzeOptions, step: ModelStep, dataset: Dataset,
     split = str(opts.confusion_split)
     cm = np.asarray(evaluation.confusion)
     if split != "test":
-        from ..model.training import predict_proba, predicted_classes
+        from ..model.training import split_predictions, split_rows
 
-        n_train = len(dataset.x_train)
         val = (np.asarray(trained.result.validation_indices, dtype=np.int64)
                if trained.result is not None else np.zeros(0, np.int64))
-        rows = val if split == "validation" else np.setdiff1d(np.arange(n_train), val)
+        rows = split_rows(len(dataset.x_train), split, val)
         if len(rows) == 0:
             notes.append(f"--confusion-split {split}: there are no {split} samples (the "
                          f"model was {'not trained' if trained.result is None else 'trained'} "
                          f"here); the confusion matrix is on the test split.")
             split = "test"
         else:
-            probs = predict_proba(step.model, dataset.inputs(dataset.x_train[rows]))
-            cm = metrics.confusion_matrix(dataset.y_train[rows], predicted_classes(probs),
+            cm = metrics.confusion_matrix(dataset.y_train[rows],
+                                          split_predictions(step.model, dataset, rows),
                                           cm.shape[0])
     return {"split": split, "samples": int(cm.sum()), "matrix": cm,
             "accuracy": metrics.accuracy(cm),

@@ -295,6 +295,24 @@ def class_probabilities(raw: np.ndarray, model) -> np.ndarray:
     return raw.astype(np.float32)
 
 
+def split_rows(n_train: int, split: str, validation_indices: Any) -> np.ndarray:
+    """Rows of the train split a confusion matrix on ``split`` counts: "train" the rows trained
+    on (the held-out validation rows excluded), "validation" the held-out rows."""
+    val = np.asarray(validation_indices if validation_indices is not None else [], np.int64)
+    if split == "validation":
+        return np.sort(val)
+    if split == "train":
+        return np.setdiff1d(np.arange(n_train), val)
+    raise ValueError(f"split_rows: 'train' or 'validation', not {split!r}")
+
+
+def split_predictions(model, dataset: Dataset, rows: np.ndarray) -> np.ndarray:
+    """The predicted class of each of these train-split rows (analyze --confusion-split and
+    the window's confusion matrix on train/validation both count from this)."""
+    probs = predict_proba(model, dataset.inputs(dataset.x_train[rows]))
+    return predicted_classes(probs)
+
+
 def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
     """The predicted class of each row; a binary model's p > 0.5 is class 1."""
     if probabilities.shape[1] == 2:
