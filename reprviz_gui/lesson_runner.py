@@ -36,7 +36,8 @@ def describe(action: Action) -> str:
         "open_data": lambda: f"opening {p['source']}",
         "choose_preset": lambda: f"choosing the {p['preset']} preset",
         "set": lambda: f"setting {p['key']} to {p['value']}",
-        "train": lambda: f"training{' ' + str(p['epochs']) + ' epochs' if 'epochs' in p else ''}",
+        "train": lambda: f"training{' ' + str(p['epochs']) + ' epochs' if 'epochs' in p else ''}"
+                         f"{' from scratch' if p.get('scratch') else ''}",
         "choose_layer": lambda: f"showing layer {p['layer']}",
         "choose_method": lambda: f"choosing the {p['method']} map",
         "show_view": lambda: f"opening the {p['view']} view",
@@ -162,11 +163,17 @@ def _train(win: "MainWindow", p: dict, folder: Path) -> Wait:
     if not sids:
         raise StepFailed("There is no model to train: choose a preset first.")
     before = {sid: c.workspace.sessions[sid].version for sid in sids}
-    for sid in sids:  # each model's Train (the sidebar's tab of that model, then Train)
-        c.train(sid)
-    return lambda: not c.training_sessions() and all(
-        c.workspace.sessions[sid].version != before[sid] for sid in sids
-        if sid in c.workspace.sessions)
+    for sid in sids:  # each model's Continue training / From scratch (its sidebar tab)
+        if p.get("scratch"):
+            c.train_from_scratch(sid)
+        else:
+            c.train(sid)
+
+    def trained() -> bool:
+        ss = [c.workspace.sessions[sid] for sid in sids if sid in c.workspace.sessions]
+        return not c.training_sessions() and all(
+            s.version != before[s.id] and not s.building and not s.train_when_ready for s in ss)
+    return trained
 
 
 def _choose_layer(win: "MainWindow", p: dict, folder: Path) -> Wait:

@@ -21,9 +21,10 @@ from ..errors import ReprvizError
 LESSON_FILE = "lesson.toml"
 TEXT, INT, NUMBER, TABLE, CLASS, BOOL_ETC = ("a text", "a whole number", "a number", "a table",
                                              "a class name or number", "a value")
+BOOL = "true or false"
 _TYPES: dict[str, tuple[type, ...]] = {TEXT: (str,), INT: (int,), NUMBER: (int, float),
                                        TABLE: (dict,), CLASS: (str, int),
-                                       BOOL_ETC: (str, int, float, bool, list)}
+                                       BOOL_ETC: (str, int, float, bool, list), BOOL: (bool,)}
 
 
 class LessonError(ReprvizError):
@@ -44,7 +45,8 @@ ACTIONS: dict[str, Spec] = {
     "choose_preset": Spec({"preset": TEXT}, {"params": TABLE},
                           help="choose a model preset (fresh weights)"),
     "set": Spec({"key": TEXT, "value": BOOL_ETC}, help="set a training setting"),
-    "train": Spec({}, {"epochs": INT}, help="train the model (epochs: set first)"),
+    "train": Spec({}, {"epochs": INT, "scratch": BOOL}, help="train the model (epochs: set "
+                  "first; scratch: from fresh weights, else a trained model continues)"),
     "choose_layer": Spec({"layer": TEXT}, help="show a layer"),
     "choose_method": Spec({"method": TEXT}, {"components": INT}, help="the map's method"),
     "show_view": Spec({"view": TEXT}, help="open a view and bring it to the front"),
@@ -236,7 +238,7 @@ def parse_lesson(text: str, path: Path, vocabulary: Optional[Vocabulary] = None)
 def _kind_ok(value: Any, kind: str) -> bool:
     if kind not in _TYPES:
         return True
-    if isinstance(value, bool) and kind != BOOL_ETC:
+    if isinstance(value, bool) and kind not in (BOOL_ETC, BOOL):
         return False
     return isinstance(value, _TYPES[kind])
 
