@@ -161,6 +161,12 @@ class ResultStore:
                 self._bytes -= self._items.pop(k)[1]
         return len(stale)
 
+    def items(self) -> list[tuple[ResultKey, Any]]:
+        """Every (key, result) held now, least recently used first (a session file saves
+        them)."""
+        with self._lock:
+            return [(k, v[0]) for k, v in self._items.items()]
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

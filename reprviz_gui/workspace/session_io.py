@@ -78,7 +78,7 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
     state = WorkspaceState.capture(ws, active, _options_dict(load_options or LoadOptions()))
     arrays: dict[str, np.ndarray] = {}
     entries, left_out = [], []
-    results = list(extra_results or []) + [(k, v) for k, v in _store_items(store)
+    results = list(extra_results or []) + [(k, v) for k, v in store.items()
                                            if ws.is_current(k.tag) and k.kind not in NOT_SAVED]
     seen = set()
     for i, (key, value) in enumerate(results):
@@ -109,11 +109,6 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
     }
     handles = {s.id: s.handle for s in ws.sessions.values() if s.handle is not None}
     return Snapshot(manifest, arrays, files, handles, notes)
-
-
-def _store_items(store: Any) -> list[tuple[ResultKey, Any]]:
-    with store._lock:  # the store's own lock: a lane may put a result meanwhile
-        return [(k, v[0]) for k, v in store._items.items()]
 
 
 def _safe_name(name: str) -> str:
