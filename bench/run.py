@@ -440,7 +440,7 @@ def fig_measures(ctx: Ctx) -> list[Row]:
 
 
 def fig_sessions(ctx: Ctx) -> list[Row]:
-    """(z) opening the default session vs computing it again; its file size."""
+    """(s) opening the default session vs computing it again; its file size."""
     session = ctx.work / "default.reprviz"
     made = run([PY, TASKS, "session_make", str(ctx.work / "session-out"), str(session)],
                ctx.env)
@@ -450,14 +450,14 @@ def fig_sessions(ctx: Ctx) -> list[Row]:
     size, arrays = int(made.out["size"]), int(made.out["all_npz"])
     size_ratio = _ratio(size, arrays)
     mb = 1024 * 1024
-    return [Row("(z) opening the default session (Fashion sample, dense, 5 epochs, 1,000 "
+    return [Row("(s) opening the default session (Fashion sample, dense, 5 epochs, 1,000 "
                 "samples, UMAP): read and check the file, load the data and the sample set, "
                 "rebuild the results, load the model",
                 f"computing it again (train, evaluate, read the layer, UMAP): {compute:.1f} s",
                 f"{seconds:.2f} s", ratio, "≤ 0.3×", ratio <= 0.3,
                 f"fresh processes, TensorFlow and the UMAP kernels loaded before timing in "
                 f"both; writing it took {float(made.out['write']):.2f} s"),
-            Row("(z) the default session's file size",
+            Row("(s) the default session's file size",
                 f"np.savez_compressed of its arrays (the results' {made.out['n_arrays']} and "
                 f"the model's {made.out['n_weights']} weights and optimizer variables): "
                 f"{arrays / mb:.2f} MiB",
