@@ -387,6 +387,84 @@ def session(folder: str, n: str = "8000", n_maps: str = "9000", epochs: str = "3
     _emit(stalls=stalls, switch=_ms(times), layers=[first, other], samples=samples, maps=maps)
 
 
+def drawing(method: str = "tsne", seconds: str = "20", epochs: str = "3") -> None:
+    """*Your input*: a pen drawing on the canvas, 60 mouse moves a second (a new stroke every
+    40 moves), each stroke put through the model and placed on the ``method`` map on the model
+    lane while the 10 ms probe watches the GUI thread."""
+    from PySide6.QtCore import QPoint, Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from reprviz_gui.main_window import MainWindow
+    from reprviz_gui.workspace.controller import Controller, Settings
+
+    app = _app()
+    win = MainWindow(Controller(Settings(
+        source="fashion-mnist-sample", preset="dense", epochs=int(epochs), batch_size=64,
+        n_samples=1000, split="test", method=method, seed=0)), remember=False)
+    win.show()
+    win.start()
+    c = win.controller
+    _wait(lambda: c.session().has_model and not c.session().building, 300, "the model")
+    win.controller_train()
+    _wait(lambda: not c.training_sessions() and bool(c.session().trained_epochs), 300, "training")
+    dock = win.docks["own_input"]
+    dock.show()
+    dock.raise_()
+    view = win.view("own_input")
+    _wait(lambda: _map_done(win, method) and not _busy(win), 400, "the map")
+    canvas = view.canvas
+    size = canvas.image_size()
+    rect = canvas._target()
+    rng = np.random.default_rng(0)
+    state = {"i": 0, "answered": 0, "sent": 0}
+    left, right = view.show_product, view.own_input_changed
+
+    def counted(kind: str, sid: str, result: Any) -> None:
+        state["answered"] += 1
+        left(kind, sid, result)
+
+    view.show_product = counted  # type: ignore[method-assign]
+    right.connect(lambda _own: state.__setitem__("sent", state["sent"] + 1))
+
+    def at(ix: float, iy: float) -> QPoint:
+        return QPoint(int(rect.x() + (ix + 0.5) * rect.width() / size.width()),
+                      int(rect.y() + (iy + 0.5) * rect.height() / size.height()))
+
+    pos = [14.0, 14.0]
+
+    def move() -> None:
+        i = state["i"]
+        state["i"] += 1
+        if i % 40 == 0:
+            if i:
+                QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*pos))
+            pos[:] = list(rng.uniform(4, 24, 2))
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(*pos))
+            return
+        pos[0] = float(np.clip(pos[0] + rng.normal(0, 0.8), 1, 27))
+        pos[1] = float(np.clip(pos[1] + rng.normal(0, 0.8), 1, 27))
+        QTest.mouseMove(canvas, at(*pos))
+
+    pen = QTimer()
+    pen.setInterval(16)
+    pen.timeout.connect(move)
+    probe = StallProbe()
+    probe.start()
+    t0 = time.perf_counter()
+    pen.start()
+    _wait(lambda: time.perf_counter() - t0 > float(seconds), float(seconds) + 60, "drawing")
+    pen.stop()
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*pos))
+    stalls = probe.stop()
+    drew = time.perf_counter() - t0
+    _wait(lambda: not view._in_flight and view._pending is None, 60, "the last stroke")
+    shown = view.displayed()
+    win.close()
+    _emit(stalls=stalls, seconds=drew, moves=state["i"], sent=state["sent"],
+          answered=state["answered"], method=method, placement=shown.get("placement"),
+          top=shown.get("top"))
+
+
 if __name__ == "__main__":
     task, *args = sys.argv[1:]
     globals()[task](*args)

@@ -94,7 +94,14 @@ def _draw_vertical_bars(qtbot, canvas) -> None:
 
 
 @pytest.mark.slow
-def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot):
+def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot, tmp_path):
+    from PIL import Image
+
+    legs = np.zeros((56, 56), np.uint8)
+    legs[4:54, 18:26] = 230
+    legs[4:54, 31:39] = 230
+    Image.fromarray(legs).save(tmp_path / "legs.png")
+    (tmp_path / "fake.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 1 1\n")
     win = open_main_window(qtbot, source="fashion-mnist-sample", preset="dense",
                            model_params={}, epochs=3, n_samples=300, method="tsne")
     click(qtbot, win.sidebar.train_button)
@@ -148,6 +155,47 @@ def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot):
     # Clear: the canvas is blank
     click(qtbot, view.clear_button)
     assert view.canvas.array().max() == 0
+
+    # an image file dropped on the canvas: read on the model lane at the data's size
+    _drop(view.canvas, tmp_path / "legs.png")
+    qtbot.waitUntil(lambda: view._shown is not None and view._shown.own_input.kind == "file"
+                    and not view._in_flight, timeout=60_000)
+    from reprviz_gui.core.analysis.own_input import read_input_image
+
+    np.testing.assert_array_equal(view.canvas.array(),
+                                  read_input_image(tmp_path / "legs.png", (28, 28)))
+    assert view.displayed()["top"] == "Trouser"
+    _drop(view.canvas, tmp_path / "fake.png")  # PostScript named .png: never opened
+    qtbot.waitUntil(lambda: view._shown.own_input.text.endswith("fake.png")
+                    and not view._in_flight, timeout=60_000)
+    assert "not an image reprviz reads" in view.displayed()["error"]
+    # a sample picked from the training split
+    view.split_box.setCurrentText("train")
+    view.index_box.setValue(5)
+    click(qtbot, view.pick_button)
+    ds = win.controller.dataset
+    np.testing.assert_array_equal(view.canvas.array(), ds.x_train[5])
+    qtbot.waitUntil(lambda: settled("pca-projection")
+                    and (view._shown.own_input.image == ds.x_train[5]).all(), timeout=60_000)
+
+
+def _drop(widget, path) -> None:
+    """A file dragged onto the widget and dropped: the drag-enter event (Qt delivers a drop only
+    to a widget that accepted one), then the drop, both carrying the file's URL."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(at, Qt.DropAction.CopyAction, mime,
+                                              Qt.MouseButton.NoButton,
+                                              Qt.KeyboardModifier.NoModifier))
 
 
 def test_typing_an_expression_on_a_word_table(qtbot):
@@ -206,7 +254,8 @@ def test_analyze_input_image_file(tmp_path):
                  "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
                  "--no-measures", "--input", str(tmp_path / "bar.png")]) == 0
     inputs = json.loads((out / "report.json").read_text())["inputs"]
-    assert inputs[0]["input"] == "bar.png" and inputs[0]["top_class"] in [str(i) for i in range(10)]
+    assert inputs[0]["input"] == "bar.png"
+    assert inputs[0]["top_class"] in [str(i) for i in range(10)]
     assert abs(sum(inputs[0]["probabilities"].values()) - 1) < 1e-4
     assert main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "1",
                  "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
