@@ -43,6 +43,7 @@ def describe(action: Action) -> str:
         "show_view": lambda: f"opening the {p['view']} view",
         "samples": lambda: f"showing {p['n']} samples",
         "select_cell": lambda: f"selecting {p['true']} → {p['predicted']}",
+        "select_class": lambda: f"selecting the class {p['class']}",
         "select_word": lambda: f"selecting the word {p['word']}",
         "clear_selection": lambda: "clearing the selection",
         "compare_with": lambda: f"comparing with {p['preset']}",
@@ -235,6 +236,17 @@ def _select_cell(win: "MainWindow", p: dict, folder: Path) -> Wait:
     return None
 
 
+def _select_class(win: "MainWindow", p: dict, folder: Path) -> Wait:
+    """The shown samples of one true class: what a click on the map legend selects."""
+    from .workspace.state import Selection
+
+    ss = win.controller.samples
+    k = _class(list(ss.class_names), p["class"])
+    win._select_from("map", Selection.of(ss.split, ss.indices[ss.labels == k],
+                                         f"true class {ss.class_names[k]}"), False)
+    return None
+
+
 def _select_word(win: "MainWindow", p: dict, folder: Path) -> Wait:
     from .workspace.state import Selection
 
@@ -264,6 +276,7 @@ def _compare_with(win: "MainWindow", p: dict, folder: Path) -> Wait:
 _START: dict[str, Callable[["MainWindow", dict, Path], Wait]] = {
     "open_data": _open_data, "choose_preset": _choose_preset, "set": _set, "train": _train,
     "choose_layer": _choose_layer, "choose_method": _choose_method, "show_view": _show_view,
-    "samples": _samples, "select_cell": _select_cell, "select_word": _select_word,
+    "samples": _samples, "select_cell": _select_cell, "select_class": _select_class,
+    "select_word": _select_word,
     "clear_selection": _clear_selection, "compare_with": _compare_with,
 }

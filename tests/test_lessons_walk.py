@@ -81,3 +81,41 @@ def test_the_docs_example_lesson_written_from_the_docs_alone(qtbot, open_window)
 @pytest.mark.slow
 def test_mnist_notes_lesson(qtbot, open_window):
     walk(qtbot, open_window(), "mnist-notes")
+
+
+def test_do_it_selects_a_class_and_clears_it(qtbot, window, tmp_path):
+    """select_class selects what a click on the map's legend does: the shown samples of that
+    class; clear_selection clears; samples and choose_method move the sidebar too."""
+    import numpy as np
+
+    from reprviz_gui.window_lessons import open_lesson
+
+    (tmp_path / "lesson.toml").write_text('''title = "t"
+course = "c"
+[[steps]]
+title = "one"
+text = "Select the threes."
+do = [
+  { action = "samples", n = 150, split = "test" },
+  { action = "choose_method", method = "pca" },
+  { action = "select_class", class = "3" },
+]
+[[steps]]
+title = "two"
+text = "Clear."
+do = [{ action = "clear_selection" }]
+''', encoding="utf-8")
+    win, c = window, window.controller
+    panel = open_lesson(win, tmp_path / "lesson.toml")
+    click(qtbot, panel.do_button)
+    qtbot.waitUntil(lambda: not panel.runner.running, timeout=60_000)
+    assert panel.status.text().startswith("Done"), panel.status.text()
+    assert win.sidebar.samples_spin.value() == 150 and c.samples.n == 150
+    shown = c.samples.indices  # the test samples the views show; their labels from the data
+    threes = np.sort(shown[np.asarray(c.dataset.y_test)[shown] == 3])
+    assert c.workspace.selection.split == "test"
+    assert np.array_equal(c.workspace.selection.indices, threes) and len(threes) > 5
+    click(qtbot, panel.next_button)
+    click(qtbot, panel.do_button)
+    qtbot.waitUntil(lambda: not panel.runner.running, timeout=60_000)
+    assert c.workspace.selection.empty

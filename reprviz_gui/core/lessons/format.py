@@ -52,6 +52,7 @@ ACTIONS: dict[str, Spec] = {
     "show_view": Spec({"view": TEXT}, help="open a view and bring it to the front"),
     "samples": Spec({"n": INT}, {"split": TEXT}, help="how many samples the views show"),
     "select_cell": Spec({"true": CLASS, "predicted": CLASS}, help="select a confusion cell"),
+    "select_class": Spec({"class": CLASS}, help="select the shown samples of a class"),
     "select_word": Spec({"word": TEXT}, help="select a word of a word table"),
     "clear_selection": Spec({}, help="clear the selection"),
     "compare_with": Spec({"preset": TEXT}, help="compare with a second preset (model B)"),
