@@ -41,6 +41,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3, help="epochs the demo trains")
     parser.add_argument("--layer", metavar="NAME", default=None,
                         help="the layer the demo shows (default: the last hidden layer)")
+    parser.add_argument("--reduction", choices=("mean", "max", "flatten", "crop"), default=None,
+                        help="demo: how the shown layer's feature maps become rows")
+    parser.add_argument("--preprocess", metavar="unit|symmetric|FAMILY", default=None,
+                        help="demo: how images become model input (a Keras Applications "
+                             "family's preprocess_input, e.g. mobilenet_v2)")
     parser.add_argument("--compare", metavar="PRESET|PATH", default=None,
                         help="compare with a second model (a preset or a model file)")
     parser.add_argument("--view", metavar="ID", action="append", default=[],

@@ -78,7 +78,11 @@ class DemoDriver(QObject):
         model = self.args.model
         if model and Path(model).suffix.lower() in _FILE_SUFFIXES and not self.loaded_file:
             self.loaded_file = True
-            self.c.load_model(model)
+            # after the controller has made its models for the new data (right after it
+            # announces the data): loaded now, the preset's build would replace the file
+            QTimer.singleShot(0, lambda: self.c.load_model(model))
+        if getattr(self.args, "preprocess", None):
+            self.c.set_preprocess(self.args.preprocess)
         if self.args.compare and "B" not in self.c.workspace.sessions:
             self.c.add_comparison(self.args.compare)
         self._keep_asked_method()
@@ -124,6 +128,8 @@ class DemoDriver(QObject):
             for s in self.c.workspace.sessions.values():
                 if any(l.name == self.args.layer for l in self.c.layers_of(s.id)):
                     self.c.select_layer(self.args.layer, s.id)
+                    if getattr(self.args, "reduction", None):
+                        self.c.set_reduction(self.args.reduction, self.args.layer, s.id)
         self.got = {(kind, sid): False for sid in self.c.workspace.sessions
                     for kind in ("layer", "map")}
         for sid, s in self.c.workspace.sessions.items():
