@@ -17,9 +17,23 @@ def _film(win):
 
 
 def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_window, qtbot,
-                                                                     tmp_path):
+                                                                     tmp_path, monkeypatch):
     win = open_window(epochs=10, n_samples=120)
     sb = win.sidebar
+    # over the bound, the sidebar says before training which epochs the film would keep
+    from reprviz_gui.core.model import film as film_module
+
+    budget = film_module.film_budget
+    frame_bytes = 120 * (16 + 10) * 4  # samples x (units of hidden_2 + classes) x float32
+    monkeypatch.setattr(film_module, "film_budget", lambda: 5 * frame_bytes)
+    sb.set_record_film(True)
+    win.film_wiring.update_cost()
+    assert "keeps 5 of 11 epochs" in sb.film_cost.text()
+    monkeypatch.setattr(film_module, "film_budget", lambda: frame_bytes)
+    win.film_wiring.update_cost()
+    assert "Film refused" in sb.film_cost.text() and "not even two frames" in sb.film_cost.text()
+    monkeypatch.setattr(film_module, "film_budget", budget)  # (not undo(): the config dir)
+    sb.set_record_film(False)
     assert not win.docks["film"].isVisible()
     click(qtbot, sb.film_check)
     assert win.controller.settings.record_film is True
@@ -58,6 +72,11 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
         np.testing.assert_allclose(d["marked"][0], r.maps.coords[frame][rows, 0], rtol=1e-6)
         np.testing.assert_allclose(d["marked"][1], r.maps.coords[frame][rows, 1], rtol=1e-6)
         assert win.view("curves").marked_epoch() == (frame or None)
+        # the confusions follow the frame: that epoch's predictions of the film's samples
+        preds = r.recording.probabilities[frame].argmax(axis=1)
+        expected = np.zeros((10, 10), np.int64)
+        np.add.at(expected, (r.samples.labels, preds), 1)
+        np.testing.assert_array_equal(d["confusion"], expected)
 
     # the layers along training: every layer's kNN accuracy at every epoch, the last epoch's
     # equal to the depth measures of the trained model's layers (core.measures, another path)

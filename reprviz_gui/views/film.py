@@ -1,7 +1,7 @@
 """The Film view: a training run's maps, one per recorded epoch, each aligned with the one
 before, played like a film (issue 16 §1). The slider and Play/Pause step through the epochs;
-the selection stays marked on the same samples in every frame; the frame's accuracy follows the
-frame, and ``epoch_shown`` tells the window which epoch to mark on the learning curves.
+the selection stays marked on the same samples in every frame; the frame's accuracy and its
+confusions on the film's samples follow the frame, and ``epoch_shown`` tells the window which epoch to mark on the learning curves.
 """
 
 from __future__ import annotations
@@ -77,8 +77,22 @@ class FilmPanel(Panel):
                                          pen=pg.mkPen(0, 0, 0, 230, width=2))
         self.plot.addItem(self.points)
         self.plot.addItem(self.marked)
+        # the frame's confusions on the film's samples (rows: true class; row-normalised)
+        self.cm_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
+        self.cm_plot.invertY(True)
+        self.cm_plot.setAspectLocked(True)
+        self.cm_plot.hideButtons()
+        self.cm_plot.setMenuEnabled(False)
+        self.cm_plot.setMouseEnabled(x=False, y=False)
+        self.cm_plot.setMaximumWidth(190)
+        self.cm_plot.setLabel("left", "true")
+        self.cm_plot.setLabel("bottom", "predicted")
+        self.cm_image = pg.ImageItem(axisOrder="row-major")
+        self.cm_image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
+        self.cm_plot.addItem(self.cm_image)
+        self._cm = np.zeros((0, 0), np.int64)
         # the layers along training: kNN accuracy of every layer per epoch ("film_metrics")
-        self.depth_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
+        self.depth_plot: pg.PlotItem = self.view.addPlot(row=1, col=0, colspan=2)
         self.depth_plot.setLabel("left", "kNN acc.")
         self.depth_plot.setLabel("bottom", "epoch")
         self.depth_plot.hideButtons()
@@ -92,7 +106,7 @@ class FilmPanel(Panel):
         self.depth_plot.hide()
         self._metrics: Any = None
         self.body_layout.addWidget(self.view, 1)
-        style_plot(self.view, [self.plot, self.depth_plot], self)
+        style_plot(self.view, [self.plot, self.cm_plot, self.depth_plot], self)
         self.options = FilmOptions()
         bind(self.options, "fps", self.fps_box)
         bind(self.options, "colour_by_prediction", self.predicted_check)
@@ -187,6 +201,7 @@ class FilmPanel(Panel):
         self._apply_highlight()
         epoch = int(r.maps.epochs[frame])
         acc = float(r.accuracy[frame]) if frame < len(r.accuracy) else float("nan")
+        self._draw_confusion(r, frame)
         text = f"epoch {epoch} · accuracy {acc:.1%}"
         m = self._metrics
         if m is not None and frame < len(m.epochs) and r.recording.layer in m.layers:
@@ -195,6 +210,16 @@ class FilmPanel(Panel):
         self.epoch_label.setText(text)
         self._mark_depth_epoch()
         self.epoch_shown.emit(epoch)
+
+    def _draw_confusion(self, r: FilmResult, frame: int) -> None:
+        from ..core.analysis.metrics import confusion_matrix
+
+        n = max(len(r.samples.class_names), 2)
+        preds = np.clip(r.recording.predictions[frame], 0, n - 1)
+        self._cm = confusion_matrix(r.samples.labels, preds, n)
+        rows = np.maximum(self._cm.sum(axis=1, keepdims=True), 1)
+        self.cm_image.setImage((self._cm / rows).astype(np.float32), levels=(0.0, 1.0))
+        self.cm_plot.setTitle(f"confusions, epoch {int(r.maps.epochs[frame])}", size="8pt")
 
     def _apply_highlight(self) -> None:
         r: Optional[FilmResult] = self.result()
@@ -259,6 +284,7 @@ class FilmPanel(Panel):
                 "marked": (np.asarray(self.marked.getData()[0]).copy(),
                            np.asarray(self.marked.getData()[1]).copy()),
                 "playing": self.timer.isActive(), "alignment": r.maps.alignment,
+                "confusion": self._cm.copy(),
                 "epoch_text": self.epoch_label.text()}
 
 
