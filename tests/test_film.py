@@ -149,3 +149,16 @@ def test_analyze_film_writes_film_npz_and_the_film_key(tmp_path, monkeypatch):
     final = {row["layer"]: row["knn_accuracy"] for row in report["layer_metrics"]["layers"]}
     assert along["layers"] == list(final) and along["epochs"] == film["epochs"]
     assert along["knn_accuracy"][-1] == pytest.approx([final[n] for n in along["layers"]])
+
+
+def test_record_film_is_a_checked_setting():
+    from reprviz_gui.workspace.settings import Settings
+
+    st, rejected = Settings.from_dict({"record_film": True})
+    assert st.record_film is True and rejected == []
+    st, rejected = Settings.from_dict({"record_film": "yes"})
+    assert st.record_film is False and rejected == ["record_film"]
+    seen = []
+    st.events.record_film.connect(seen.append)
+    st.record_film = True
+    assert seen == [True] and Settings.from_dict(st.to_dict())[0].record_film is True

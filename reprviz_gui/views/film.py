@@ -1,7 +1,8 @@
 """The Film view: a training run's maps, one per recorded epoch, each aligned with the one
 before, played like a film (issue 16 §1). The slider and Play/Pause step through the epochs;
 the selection stays marked on the same samples in every frame; the frame's accuracy and its
-confusions on the film's samples follow the frame, and ``epoch_shown`` tells the window which epoch to mark on the learning curves.
+confusions on the film's samples follow the frame, and ``epoch_shown`` tells the window which
+epoch to mark on the learning curves.
 """
 
 from __future__ import annotations

@@ -198,5 +198,6 @@ def frame_accuracy(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (p == y).mean(axis=1)
 
 
-__all__ = ["ALIGNMENT", "FilmLayerMetrics", "FilmMaps", "film_layer_metrics", "film_maps", "frame_accuracy", "mean_displacement",
+__all__ = ["ALIGNMENT", "FilmLayerMetrics", "FilmMaps", "film_layer_metrics", "film_maps",
+           "frame_accuracy", "mean_displacement",
            "normalise", "procrustes_onto"]
