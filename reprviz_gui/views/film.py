@@ -100,7 +100,12 @@ class FilmPanel(Panel):
         self.depth_plot.setMenuEnabled(False)
         self.depth_plot.setMouseEnabled(x=False, y=False)
         self.depth_plot.setMaximumHeight(150)
-        self.depth_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
+        self.depth_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.depth_plot.setYRange(0.0, 1.0, padding=0.02)
+        # bottom right, in rows of four: below the curves, which rise above 0.5 at once
+        self.depth_legend = pg.LegendItem(offset=(-4, -4), labelTextSize="7pt", colCount=4,
+                                          brush=pg.mkBrush(255, 255, 255, 200))
+        self.depth_legend.setParentItem(self.depth_plot.getViewBox())
         self.depth_line = pg.InfiniteLine(angle=90, movable=False,
                                           pen=pg.mkPen(200, 40, 40, 200, width=2))
         self.depth_plot.addItem(self.depth_line, ignoreBounds=True)
@@ -140,16 +145,15 @@ class FilmPanel(Panel):
         m = self._metrics
         for item in [i for i in self.depth_plot.listDataItems()]:
             self.depth_plot.removeItem(item)
-        legend = self.depth_plot.legend
-        if legend is not None:
-            legend.clear()
+        self.depth_legend.clear()
         if m is None or len(m.layers) == 0:
             self.depth_plot.hide()
             return
         self.depth_plot.show()
         for i, name in enumerate(m.layers):
-            self.depth_plot.plot(m.epochs.astype(float), m.knn_accuracy[:, i],
-                                 pen=pg.mkPen(TAB10[i % len(TAB10)], width=2), name=name)
+            item = self.depth_plot.plot(m.epochs.astype(float), m.knn_accuracy[:, i],
+                                        pen=pg.mkPen(TAB10[i % len(TAB10)], width=2))
+            self.depth_legend.addItem(item, name)
         self._mark_depth_epoch()
 
     def _mark_depth_epoch(self) -> None:
