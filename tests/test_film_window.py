@@ -87,6 +87,8 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
     assert m.epochs.tolist() == list(range(11)) and m.layers[0] == "input"
     last = {row.layer: row.knn_accuracy for row in layer_metrics_of(r.recording.depth[-1])}
     assert m.knn_accuracy[-1].tolist() == [last[name] for name in m.layers]
+    knn = m.knn_accuracy[view.displayed()["frame"], m.layers.index(r.recording.layer)]
+    assert f"kNN {knn:.1%}" in view.displayed()["epoch_text"]  # the frame's, in its label
     assert m.knn_accuracy[-1, m.layers.index(r.recording.layer)] > \
         m.knn_accuracy[0, m.layers.index(r.recording.layer)]  # the layer learned
 

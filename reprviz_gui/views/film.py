@@ -50,7 +50,7 @@ class FilmPanel(Panel):
         self.slider.valueChanged.connect(self._show_frame)
         self.epoch_label = QLabel()
         self.epoch_label.setObjectName("film_epoch")
-        self.epoch_label.setMinimumWidth(150)
+        self.epoch_label.setMinimumWidth(250)  # "epoch 10 · accuracy 82.3% · kNN 84.1%"
         self.fps_box = QSpinBox(minimum=1, maximum=8)
         self.fps_box.setSuffix(" fps")
         self.fps_box.setToolTip("Frames per second while playing")
@@ -154,7 +154,8 @@ class FilmPanel(Panel):
             item = self.depth_plot.plot(m.epochs.astype(float), m.knn_accuracy[:, i],
                                         pen=pg.mkPen(TAB10[i % len(TAB10)], width=2))
             self.depth_legend.addItem(item, name)
-        self._mark_depth_epoch()
+        if self._frame >= 0:
+            self._show_frame(self._frame)  # the label gains the frame's kNN accuracy
 
     def _mark_depth_epoch(self) -> None:
         r: Optional[FilmResult] = self.result()
