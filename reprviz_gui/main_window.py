@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
             host.layer_requested.connect(self.on_layer_requested)
             host.own_input_changed.connect(c.set_own_input)
             host.split_requested.connect(self.on_split_requested)
+            host.wanted_changed.connect(self._update_wanted)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(self._update_wanted)
         from .window_film import connect_film
@@ -253,7 +254,9 @@ class MainWindow(QMainWindow):
             dock = self.docks[spec.id]
             if not dock.isVisible():
                 continue  # hidden views (closed, or behind another tab) cost nothing
-            for kind in spec.products:
+            kinds = spec.products + tuple(k for k in spec.on_demand
+                                          if self.hosts[spec.id].wants(k))
+            for kind in kinds:
                 product = REGISTRY.get(kind)
                 if product is None:
                     continue
@@ -262,7 +265,7 @@ class MainWindow(QMainWindow):
         self.controller.set_wanted(slots)
 
     def _hosts_for(self, kind: str) -> list[ViewHost]:
-        return [self.hosts[s.id] for s in VIEWS if kind in s.products]
+        return [self.hosts[s.id] for s in VIEWS if kind in s.products or kind in s.on_demand]
 
     # --- controller results -----------------------------------------------------------------
     @Slot(str, str, object)

@@ -138,3 +138,45 @@ def test_a_failed_job_clears_the_badge_and_is_reported_when_a_view_waited(sched)
     assert drawn[-1] == ("busy", "t_thing", "", "")
     s.refresh()  # asked again: a new job
     assert len(lanes.jobs) == 2
+
+
+def test_a_product_of_both_models_waits_for_each_sessions_input() -> None:
+    """inputs ("t_per@A", "t_per@B"): one job per session's input, then the product of both,
+    made from exactly those two results; retraining B makes a new key."""
+    from reprviz_gui.workspace.state import Session
+
+    register(Product("t_per", lambda ws, s: {"v": s.version}, per_session=True,
+                     with_samples=False, lane="quick",
+                     compute=lambda req, op, st: f"{req.key.tag.session_id}{req.param('v')}"))
+    register(Product("t_both", lambda ws, s: {"a": ws.session("A").version,
+                                              "b": ws.session("B").version},
+                     per_session=False, with_samples=False, lane="measure",
+                     inputs=("t_per@A", "t_per@B"),
+                     compute=lambda req, op, st: req.inputs["t_per@A"] + "+" +
+                     req.inputs["t_per@B"]))
+    try:
+        ws = Workspace(method="pca")
+        ws.dataset_id = 7
+        ws.sessions = {"A": Session("A", version=1), "B": Session("B", version=4)}
+        lanes = FakeLanes()
+        s = ProductScheduler(ws, lanes.submit, store=ResultStore())
+        drawn: list = []
+        s.ready.connect(lambda kind, sid, value: drawn.append((kind, sid, value)))
+        s.set_wanted({("t_both", "")})
+        assert [j.payload.kind for _, j in lanes.jobs] == ["t_per"]  # A's input first
+        finish(s, lanes.jobs[0][1])
+        assert [(lane, j.payload.tag.session_id) for lane, j in lanes.jobs[1:]] == \
+            [("quick", "B")]
+        finish(s, lanes.jobs[1][1])
+        assert [lane for lane, _ in lanes.jobs[2:]] == ["measure"]
+        finish(s, lanes.jobs[2][1])
+        assert drawn == [("t_both", "", "A1+B4")]
+        ws.sessions["B"].version = 5  # B retrained: a new product of both
+        s.refresh()
+        assert [j.payload.kind for _, j in lanes.jobs[3:]] == ["t_per"]
+        finish(s, lanes.jobs[3][1])
+        finish(s, lanes.jobs[4][1])
+        assert drawn[-1] == ("t_both", "", "A1+B5")
+    finally:
+        REGISTRY.pop("t_per", None)
+        REGISTRY.pop("t_both", None)

@@ -71,13 +71,19 @@ def test_weights_and_regions_options_round_trip(qtbot):
 
 def test_map_options_round_trip(qtbot):
     view = _view(qtbot, MapPanel)
-    _pick_last(qtbot, view.colour_combo)  # "None"
+    _pick_last(qtbot, view.colour_combo)  # "Neighbourhood change (A ↔ B)"
+    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Up)  # "Neighbours kept"
+    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Up)  # "None"
     qtbot.mouseClick(view.errors_check, Qt.MouseButton.LeftButton,
                      pos=QPoint(4, view.errors_check.height() // 2))
     state, fresh = _round_trip(qtbot, MapPanel, view)
     assert state == {"colour_by": "none", "show_errors": view.errors_check.isChecked()}
     assert fresh.colour_by() == "none" and fresh.colour_combo.currentText() == "None"
     assert fresh.errors_check.isChecked() == view.errors_check.isChecked()
+    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Down)  # a measure colouring is saved too
+    state, fresh = _round_trip(qtbot, MapPanel, view)
+    assert state["colour_by"] == "kept" and fresh.colour_by() == "kept"
+    assert fresh.wanted_products() == ("map_quality",)  # and asks for its product again
 
 
 def test_damaged_options_keep_the_defaults(qtbot):

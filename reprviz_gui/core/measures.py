@@ -120,6 +120,19 @@ def cka_of(acts: DepthActivations, other: Optional[DepthActivations] = None,
                       should_stop=should_stop)
 
 
+def layer_maps(acts: DepthActivations, seed: int = 0,
+               should_stop: StopFn | None = None) -> dict[str, np.ndarray]:
+    """A PCA map (N, 2) of every measured layer (as measured: wider layers randomly projected
+    to 1,024 units first): the CKA view draws a cell's two layers side by side with them."""
+    from .analysis.projection import project
+
+    out: dict[str, np.ndarray] = {}
+    for la in acts.layers:
+        check_stop(should_stop)
+        out[la.layer] = np.asarray(project(la.x, "pca", seed=seed).coords, dtype=np.float32)
+    return out
+
+
 def map_quality_of(activations: np.ndarray, coords: np.ndarray, params: dict,
                    on_progress: ProgressFn | None = None,
                    should_stop: StopFn | None = None) -> MapQuality:
@@ -133,27 +146,54 @@ def similarity_confusion_of(activations: np.ndarray, samples: SampleSet,
                                    len(samples.class_names), tuple(samples.class_names))
 
 
+MOVED_MOST = 20  # samples listed as "moved most" (report.json and the window's button)
+
+
+@dataclass(frozen=True)
+class NeighbourhoodChange:
+    """Per sample the Jaccard overlap of its k nearest neighbours (cosine) in model A's chosen
+    layer and in model B's: 1 = the same neighbours, 0 = none shared."""
+
+    jaccard: np.ndarray  # (N,) per row of the sample set
+    layer_a: str
+    layer_b: str
+    k: int = 10
+
+    def moved_most(self, n: int = MOVED_MOST) -> np.ndarray:
+        """Rows of the ``n`` samples whose neighbourhoods changed most, most changed first
+        (ties in row order)."""
+        return np.argsort(self.jaccard, kind="stable")[:n]
+
+    @property
+    def mean(self) -> Optional[float]:
+        return round(float(self.jaccard.mean()), 6) if len(self.jaccard) else None
+
+    def summary(self, samples: SampleSet, most_moved: int = MOVED_MOST) -> dict:
+        idx = samples.indices
+        return {"layer_a": self.layer_a, "layer_b": self.layer_b, "k": self.k,
+                "mean_jaccard": self.mean,
+                "moved_most": [{"index": int(idx[r]), "jaccard": round(float(self.jaccard[r]), 6)}
+                               for r in self.moved_most(most_moved)]}
+
+
+def neighbourhood_change_of(acts_a: np.ndarray, acts_b: np.ndarray, layer_a: str, layer_b: str,
+                            should_stop: StopFn | None = None) -> NeighbourhoodChange:
+    check_stop(should_stop)
+    return NeighbourhoodChange(neighbourhood_change(acts_a, acts_b), layer_a, layer_b)
+
+
 @dataclass(frozen=True)
 class ModelDifference:
     agreement: Agreement  # cell -> rows of the sample set
-    change: np.ndarray  # (N,) Jaccard of the 10 nearest neighbours in A's and B's layer
-    layer_a: str
-    layer_b: str
+    change: NeighbourhoodChange
 
-    def summary(self, samples: SampleSet, most_moved: int = 20) -> dict:
+    def summary(self, samples: SampleSet, most_moved: int = MOVED_MOST) -> dict:
         idx = samples.indices
-        order = np.argsort(self.change, kind="stable")[:most_moved]
         return {"split": samples.split,
                 "agreement": {name: {"count": int(len(rows)),
                                      "indices": idx[rows].astype(int).tolist()}
                               for name, rows in self.agreement.cells.items()},
-                "neighbourhood_change": {
-                    "layer_a": self.layer_a, "layer_b": self.layer_b, "k": 10,
-                    "mean_jaccard": round(float(self.change.mean()), 6)
-                    if len(self.change) else None,
-                    "moved_most": [{"index": int(idx[r]),
-                                    "jaccard": round(float(self.change[r]), 6)}
-                                   for r in order]}}
+                "neighbourhood_change": self.change.summary(samples, most_moved)}
 
 
 def model_difference_of(samples: SampleSet, pred_a: np.ndarray, pred_b: np.ndarray,
@@ -162,5 +202,5 @@ def model_difference_of(samples: SampleSet, pred_a: np.ndarray, pred_b: np.ndarr
     """The agreement table of two models' predictions on the sample set and each sample's
     neighbourhood change between their chosen layers."""
     ag = agreement(samples.labels, pred_a, pred_b)
-    check_stop(should_stop)
-    return ModelDifference(ag, neighbourhood_change(acts_a, acts_b), layer_a, layer_b)
+    return ModelDifference(ag, neighbourhood_change_of(acts_a, acts_b, layer_a, layer_b,
+                                                       should_stop))

@@ -1,7 +1,11 @@
 """Agreement of two compared models: a 2 × 2 table of the test samples — both right, only A right,
 only B right, both wrong. Clicking a cell selects those samples in every view (the gallery lists
 them with both models' predictions). The cells are ``core.analysis.difference.agreement`` of the
-two evaluations, the ``model_difference.agreement`` of ``analyze --compare``."""
+two evaluations, the ``model_difference.agreement`` of ``analyze --compare``.
+
+Below it, each sample's neighbourhood change between A's and B's chosen layers (the Jaccard
+overlap of its 10 nearest neighbours, ``model_difference.neighbourhood_change``): its mean, and a
+button selecting the samples that moved most, which the gallery lists most moved first."""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QLabel, QTableWidget, \
-    QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QLabel, QPushButton, \
+    QTableWidget, QTableWidgetItem
+
+from ..core.measures import MOVED_MOST
+from ..workspace.products_measures import NeighbourhoodChangeResult
 
 from ..core.analysis.difference import Agreement, agreement
 from ..workspace.results import EvaluationResult
@@ -46,18 +53,36 @@ class AgreementPanel(Panel):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.cellClicked.connect(self._cell_clicked)
         self.body_layout.addWidget(self.table, 1)
+        self.change_text = QLabel()
+        self.change_text.setWordWrap(True)
+        self.body_layout.addWidget(self.change_text)
+        self.moved_button = QPushButton(f"Select the {MOVED_MOST} samples that moved most")
+        self.moved_button.setToolTip("The samples whose 10 nearest neighbours differ most "
+                                     "between A's layer and B's; the Selection view lists them "
+                                     "most moved first")
+        self.moved_button.clicked.connect(self.select_moved_most)
+        self.moved_button.setEnabled(False)
+        self.body_layout.addWidget(self.moved_button)
         self._evaluations: dict[str, EvaluationResult] = {}
+        self._change: NeighbourhoodChangeResult | None = None
 
     def set_dataset(self, dataset: Any) -> None:
         self._evaluations.clear()
         self.clear()
 
     def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        if kind == "neighbourhood_change":
+            self._change = result
+            self._show_change()
         if kind == "evaluation" and isinstance(result, EvaluationResult):
             self._evaluations[session_id] = result
             self._update()
 
     def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if kind == "neighbourhood_change":
+            self._change = None
+            self._show_change()
+            return
         if self._evaluations.pop(session_id, None) is not None:
             self._update()
 
@@ -78,6 +103,29 @@ class AgreementPanel(Panel):
             self.table.setItem(i, j, item)
         self.caption.setText(f"{r.n:,} {r.split} samples; click a cell to select them")
 
+    def _show_change(self) -> None:
+        r = self._change
+        self.moved_button.setEnabled(r is not None and len(r.change.jaccard) > 0)
+        if r is None:
+            self.change_text.setText("")
+            return
+        c = r.change
+        self.change_text.setText(
+            f"Neighbourhood change, A's {c.layer_a} ↔ B's {c.layer_b}: mean Jaccard "
+            f"{c.mean:.3f} of each sample's {c.k} nearest neighbours ({len(c.jaccard):,} "
+            f"{r.samples.split} samples; 1 = the same neighbours)")
+
+    def select_moved_most(self) -> None:
+        """Select the samples that moved most, ranked (the gallery shows them in that order)."""
+        r = self._change
+        if r is None:
+            return
+        rows = r.change.moved_most(MOVED_MOST)
+        self.selection_requested.emit(
+            Selection.ranked(r.samples.split, r.samples.indices[rows],
+                             f"moved most between A's {r.change.layer_a} and B's "
+                             f"{r.change.layer_b}"), False)
+
     def _clear_content(self) -> None:
         self.table.clearContents()
         self.caption.setText("")
@@ -97,3 +145,12 @@ class AgreementPanel(Panel):
         if self.is_empty() or r is None:
             return {}
         return {name: len(r.agreement.cells[name]) for name in CELLS}
+
+    def report_numbers(self) -> dict:
+        """The mean Jaccard as shown, under report.json's ``model_difference`` key."""
+        from .base import shown_number
+        import re
+
+        m = re.search(r"mean Jaccard ([0-9.]+)", self.change_text.text())
+        return {"model_difference.neighbourhood_change.mean_jaccard": shown_number(m.group(1))} \
+            if m and not self.is_empty() else {}

@@ -95,11 +95,14 @@ class Panel(QWidget):
     selection_requested = Signal(object, bool)
     cell_picked = Signal(int, int, bool)  # a confusion cell: true, predicted, additive
     layer_requested = Signal(str)  # show this layer of the view's model
+    # show this layer of that session's model (a view of both models: depth, CKA)
+    session_layer_requested = Signal(str, str)
     arrows_requested = Signal(bool)  # show a word table's pairs as arrows on the map
     restore_settings_requested = Signal(dict)  # put a past run's settings in the sidebar
     delete_runs_requested = Signal(list)  # delete these run-history ids
     own_input_changed = Signal(object)  # put this OwnInput through the view's model
     split_requested = Signal(str)  # count the confusion matrix on this split (every model's)
+    wanted_changed = Signal()  # ``wanted_products()`` changed (an option needs another product)
 
     def __init__(self, parent: Optional[QWidget] = None):
         self._windows_before: Optional[set[int]] = {
@@ -320,6 +323,10 @@ class Panel(QWidget):
     def set_show_arrows(self, show: bool) -> bool:
         """Show a word table's pairs as arrows; True if this view draws them."""
         return False
+
+    def wanted_products(self) -> tuple[str, ...]:
+        """Of its spec's ``on_demand`` products, those the view needs now."""
+        return ()
 
     # -- options (evented state a session saves; see views/options.py) --------------------------
     def options_state(self) -> dict:

@@ -24,7 +24,8 @@ FULL_TEXT = Qt.ItemDataRole.UserRole + 1  # a review's whole text, for "read it 
 
 
 class GalleryView(Panel):
-    """Tiles of the selected samples (first ``MAX_SHOWN``), in dataset order. A tile's caption
+    """Tiles of the selected samples (first ``MAX_SHOWN``), in dataset order or in the
+    selection's ranking (``Selection.order``: the samples that moved most). A tile's caption
     gives the true class and each model's prediction; a wrong prediction is marked ✗."""
 
     empty_hint = ("Nothing selected. Click a confusion-matrix cell, a map point or a class in a "
@@ -79,6 +80,8 @@ class GalleryView(Panel):
         self._stack.setCurrentWidget(self.body)
         x, y = ds.split(sel.split)
         idx = sel.indices[sel.indices < len(y)]
+        if sel.order:  # a ranking (the samples that moved most): listed in its order
+            idx = np.array([i for i in sel.order if 0 <= i < len(y)], dtype=np.int64)
         shown = idx[:MAX_SHOWN]
         counts = np.bincount(np.asarray(y[idx], dtype=np.int64), minlength=ds.n_classes)
         parts = [f"{ds.class_names[k]} {int(c):,}" for k, c in

@@ -33,6 +33,7 @@ class ViewHost(QWidget):
     split_requested = Signal(str)  # the confusion matrix's split
     epoch_shown = Signal(str, int)  # session id, the epoch a film view shows
     own_input_changed = Signal(str, object)  # session id, OwnInput (the Your input view)
+    wanted_changed = Signal()  # a view needs other on-demand products
 
     def __init__(self, spec: ViewSpec, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -94,12 +95,17 @@ class ViewHost(QWidget):
         view.restore_settings_requested.connect(self.restore_settings_requested)
         view.delete_runs_requested.connect(self.delete_runs_requested)
         view.split_requested.connect(self.split_requested)
+        view.wanted_changed.connect(self.wanted_changed)
         _Relay(self, view, sid)
         if self._dataset is not None:
             view.set_dataset(self._dataset)
         if self._samples is not None:
             view.set_samples(self._samples)
         view.set_selection(self._selection)  # last: a new dataset resets a view's selection
+
+    def wants(self, kind: str) -> bool:
+        """Whether a view here needs the on-demand product ``kind`` now."""
+        return any(kind in v.wanted_products() for v in self.views.values())
 
     def view(self, session_id: str = "A") -> Optional[Panel]:
         return self.views.get(session_id if self.spec.per_session else "")
@@ -165,6 +171,7 @@ class _Relay(QObject):
         view.own_input_changed.connect(self.own_input)
         if hasattr(view, "epoch_shown"):  # the Film view
             view.epoch_shown.connect(self.epoch)
+        view.session_layer_requested.connect(host.layer_requested)  # names its own session
 
     def epoch(self, epoch: int) -> None:
         self._host.epoch_shown.emit(self._sid, epoch)

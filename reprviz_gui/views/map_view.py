@@ -21,6 +21,7 @@ from ..workspace.results import ProjectionResult
 from .base import Panel, shown_number
 from .options import ViewOptions, bind_value
 from .describe import layer_caption, sample_lines, sample_thumbnail
+from .map_measures import CHANGE, KEPT, MapMeasures
 from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
 from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
 from .point_cloud import PointCloud
@@ -43,11 +44,11 @@ def point_style(n: int) -> tuple[int, int]:
 
 @dataclass
 class MapOptions(ViewOptions):
-    colour_by: str = "true"  # what the user chose: true, predicted or none (see MapPanel)
+    colour_by: str = "true"  # true, predicted, none, kept or change (see MapPanel)
     show_errors: Optional[bool] = None  # "Mark misclassified" as chosen; None: by point count
 
 
-class MapPanel(MapOverlays, Panel):
+class MapPanel(MapMeasures, MapOverlays, Panel):
     """``show_result(ProjectionResult)``: scatter of the 2-D coordinates, coloured by class.
 
     Controls: colour by true / predicted class, mark misclassified samples (a black cross with a
@@ -61,6 +62,7 @@ class MapPanel(MapOverlays, Panel):
     TRUE = "true"
     PREDICTED = "predicted"
     NONE = "none"
+    MODES = (TRUE, PREDICTED, NONE, KEPT, CHANGE)
 
     colour_by_changed = Signal(str)
 
@@ -72,6 +74,7 @@ class MapPanel(MapOverlays, Panel):
         self.colour_combo.addItem("True class", self.TRUE)
         self.colour_combo.addItem("Predicted class", self.PREDICTED)
         self.colour_combo.addItem("None", self.NONE)
+        self._init_measures()  # neighbours kept, neighbourhood change (map_measures.py)
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.colour_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.colour_combo.activated.connect(self._on_colour_activated)
@@ -160,7 +163,7 @@ class MapPanel(MapOverlays, Panel):
         bind_value(self.options, "show_errors", self.errors_check.toggled, self._restore_errors)
 
     def _restore_colour(self, mode: str) -> None:
-        if mode in (self.TRUE, self.PREDICTED, self.NONE):  # an old session's odd value: kept
+        if mode in self.MODES:  # an old session's odd value: kept
             self.set_colour_by(mode)
 
     def _restore_errors(self, show: Optional[bool]) -> None:
@@ -173,7 +176,7 @@ class MapPanel(MapOverlays, Panel):
 
     def set_colour_by(self, mode: str) -> None:
         """Set the colouring from code (emits nothing)."""
-        if mode not in (self.TRUE, self.PREDICTED, self.NONE):
+        if mode not in self.MODES:
             raise ValueError(f"unknown colouring {mode!r}")
         if mode == self.PREDICTED and self._predictions() is None:
             mode = self.TRUE
@@ -181,6 +184,7 @@ class MapPanel(MapOverlays, Panel):
         if mode != self._colour_by:
             self._colour_by = mode
             self._recolour()
+            self.wanted_changed.emit()
 
     def set_show_errors(self, show: bool) -> None:
         with QSignalBlocker(self.errors_check):
@@ -218,6 +222,7 @@ class MapPanel(MapOverlays, Panel):
             return
         self._colour_by = mode
         self._recolour()
+        self.wanted_changed.emit()  # a measure colouring asks for its product
         self.colour_by_changed.emit(mode)
 
     def _on_errors_toggled(self, checked: bool) -> None:
@@ -273,12 +278,14 @@ class MapPanel(MapOverlays, Panel):
 
     def _classes(self) -> np.ndarray:
         s = self._result.samples
-        cls = s.labels if self._colour_by != self.PREDICTED else self._predictions()
+        cls = self._predictions() if self._colour_by == self.PREDICTED else s.labels
         return np.asarray(cls, dtype=np.int64)
 
     def _colors(self, rows: np.ndarray, alpha: Optional[int] = None) -> np.ndarray:
         """(len(rows), 4) RGBA of those rows' points in the current colouring."""
-        if self._colour_by == self.NONE:
+        if self._colour_by in (KEPT, CHANGE):
+            cols = self._measure_colors(rows)
+        elif self._colour_by == self.NONE:
             cols = np.tile(np.array([*NO_COLOUR, 255], dtype=np.uint8), (len(rows), 1))
         else:
             cols = self._class_colors[self._classes()[rows]].astype(np.uint8)
@@ -290,6 +297,7 @@ class MapPanel(MapOverlays, Panel):
             return
         self._apply_highlight()
         self._fill_legend()
+        self._set_subtitle(self._result)
 
     def _apply_highlight(self) -> None:
         if self._result is None or not self._coords.shape[0]:
@@ -310,6 +318,9 @@ class MapPanel(MapOverlays, Panel):
         self.selected.set_data(self._coords[rows], self._colors(rows, alpha=255), rows)
 
     def _fill_legend(self) -> None:
+        if self._colour_by in (KEPT, CHANGE):
+            self._fill_measure_legend()
+            return
         s = self._result.samples
         counts = np.bincount(self._classes(), minlength=len(self._class_colors))
         self.legend.clear()
@@ -353,6 +364,8 @@ class MapPanel(MapOverlays, Panel):
                 if r.method.lower() == "pca" else " <i>(forming: a preview while it optimises)</i>"
         if r.note:
             text += f" \u00b7 <i>{r.note}</i>"
+        if self._colour_by in (KEPT, CHANGE) and self.measure_text():
+            text += f"<br>{self.measure_text()}"
         self.subtitle.setText(text)
         for side, label in (("bottom", bottom), ("left", left)):
             if label:
@@ -411,6 +424,7 @@ class MapPanel(MapOverlays, Panel):
         found = re.search(r"(\d+) PCA components explain ([0-9.]+ %)", text)
         if found:
             out["projection.pca_explained_variance"] = shown_number(found.group(2))
+        out.update(self.measure_numbers(text))  # with a measure colouring, its mean
         return out
 
     # -- mouse -----------------------------------------------------------------------------------
@@ -461,8 +475,13 @@ class MapPanel(MapOverlays, Panel):
             return
         from PySide6.QtWidgets import QApplication
 
-        k = int(item.data(Qt.ItemDataRole.UserRole))
+        k = item.data(Qt.ItemDataRole.UserRole)
         additive = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if k is None or int(k) < 0:  # a band of a measure colouring
+            if k is not None:
+                self.request_rows(self._band_rows(-1 - int(k)), additive, item.text())
+            return
+        k = int(k)
         which = "true" if self._colour_by == self.TRUE else "predicted"
         self.request_rows(np.flatnonzero(self._classes() == k), additive,
                           f"{which} class {item.text()}")

@@ -45,6 +45,9 @@ class ViewSpec:
     # its tab group; with other data again, each group's first view is in front
     word_tables: str = ""
     front_on_selection: bool = False  # brought to the front when samples are selected
+    # products the view draws only while an option needs them (the map's "Colour by →
+    # neighbours kept"): computed while a view of it says so in ``Panel.wanted_products()``
+    on_demand: tuple[str, ...] = ()
 
 
     def create(self) -> Panel:
@@ -61,7 +64,8 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("map", "Map", "reprviz_gui.views.map_view", "MapPanel", products=("map", "words"),
              per_session=True, place=("below", "heatmap"), size=540,
              description="2-D map of the layer (PCA, MDS, t-SNE, UMAP)",
-             numbers=("projection",)),
+             numbers=("projection", "map_quality", "model_difference"),
+             on_demand=("map_quality", "neighbourhood_change")),
     ViewSpec("cosine", "Cosine similarity", "reprviz_gui.views.cosine", "CosinePanel",
              products=("layer",), per_session=True, place=("right-of", "heatmap"),
              description="cosine similarity between samples or class means",
@@ -82,14 +86,15 @@ VIEWS: list[ViewSpec] = [
              description="the selected samples with their true and predicted labels",
              numbers=()),
     ViewSpec("depth", "Layers along depth", "reprviz_gui.views.depth", "DepthPanel",
-             products=("layer_metrics",), per_session=True, place=("tab", "cosine"),
+             products=("layer_metrics",), per_session=False, place=("tab", "cosine"),
              visible=False, menu="Layer",
              description="kNN and linear-probe accuracy, intrinsic dimension and dead units of "
-                         "every layer; click a layer to show it",
+                         "every layer, both models in one plot; click a layer to show it",
              numbers=("layer_metrics",)),
     ViewSpec("cka", "Layer similarity (CKA)", "reprviz_gui.views.cka", "CKAPanel",
-             products=("cka",), per_session=True, place=("tab", "cosine"), visible=False,
-             menu="Layer", description="linear CKA between every pair of layers",
+             products=("cka", "cka_between"), per_session=False, place=("tab", "cosine"),
+             visible=False, menu="Layer", description="linear CKA between every pair of "
+             "layers (A's × B's while comparing); click a cell to see both layers' maps",
              numbers=()),
     ViewSpec("map_quality", "Map quality", "reprviz_gui.views.map_quality", "MapQualityPanel",
              products=("map_quality",), per_session=True, place=("tab", "cosine"),
@@ -104,11 +109,11 @@ VIEWS: list[ViewSpec] = [
              description="class-centroid similarity against confusion rate, Spearman's rho",
              numbers=("similarity_vs_confusion",)),
     ViewSpec("agreement", "Agreement", "reprviz_gui.views.agreement", "AgreementPanel",
-             products=("evaluation",), per_session=False, place=("tab", "cosine"),
-             visible=False, menu="Layer",
-             description="two compared models: both right, only A, only B, both wrong; click "
-                         "a cell to select those samples",
-             numbers=()),
+             products=("evaluation", "neighbourhood_change"), per_session=False,
+             place=("tab", "cosine"), visible=False, menu="Layer",
+             description="two compared models: both right, only A, only B, both wrong (click "
+                         "a cell to select those samples); the samples that moved most",
+             numbers=("model_difference",)),
     ViewSpec("film", "Film", "reprviz_gui.views.film", "FilmPanel",
              products=("film", "film_metrics"),
              per_session=True, place=("tab", "map"), visible=False,

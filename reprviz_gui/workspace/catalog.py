@@ -39,6 +39,8 @@ class ProductKind(StrEnum):
     FILM = "film"  # a training run's recorded frames and their aligned maps
     FILM_METRICS = "film_metrics"  # kNN / probe accuracy of every layer at every epoch
     OWN_INPUT = "own_input"  # your drawn, dropped or typed input through the model, on the map
+    NEIGHBOURHOOD_CHANGE = "neighbourhood_change"  # both compared models: Jaccard of neighbours
+    CKA_BETWEEN = "cka_between"  # both compared models: CKA of A's layers x B's
 
 
 # the modules whose PRODUCTS are the built-in products (the views import only their results)
@@ -77,7 +79,7 @@ def check_views(views: Iterable) -> None:
     for a product that is not registered."""
     known = load()
     for spec in views:
-        for kind in spec.products:
+        for kind in spec.products + tuple(getattr(spec, "on_demand", ())):
             if kind not in known:
                 close = difflib.get_close_matches(kind, list(known), n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -242,7 +242,7 @@ class Controller(WorkspaceSignals):
         ws = self.workspace
         new = ws.selection.union(selection) if additive else selection
         if new.split == ws.selection.split and new.n == ws.selection.n and \
-                (new.indices == ws.selection.indices).all():
+                (new.indices == ws.selection.indices).all() and new.order == ws.selection.order:
             return
         ws.selection = new
         self.selection_changed.emit(new)

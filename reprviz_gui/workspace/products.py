@@ -56,7 +56,9 @@ class Product:
     lane: str | Callable[[dict], str] = "model"
     per_session: bool = True  # made from one session's model (False: from the data alone)
     with_samples: bool = True  # depends on the sample set
-    inputs: tuple[str, ...] = ()  # products of the same session it is computed from
+    # products of the same session it is computed from; "layer@B": session B's (a product of
+    # both compared models, per_session=False, whose params name both models' versions)
+    inputs: tuple[str, ...] = ()
     busy: str = "Computing…"
     why_not: Callable[[Workspace, Optional[Session]], str] = lambda ws, s: ""
     # a cheap stand-in shown while this one computes (the PCA map before UMAP)

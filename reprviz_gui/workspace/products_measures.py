@@ -6,8 +6,10 @@ the functions ``analyze`` writes report.json with. Registered on import (the vie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+import numpy as np
 
 from ..core import measures
 from ..core.analysis.cka import CKAMatrix
@@ -39,6 +41,8 @@ class LayerMetricsResult:
 class CKAResult:
     tag: ResultTag
     cka: CKAMatrix
+    maps: dict = field(default_factory=dict)  # layer -> (N, 2) PCA map (a clicked cell's)
+    labels: Optional[np.ndarray] = None  # (N,) true classes of the maps' rows
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,9 @@ def _compute_metrics(req: ProductRequest, on_progress: ProgressFn, should_stop: 
 def _compute_cka(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
                  ) -> CKAResult:
     depth: DepthResult = req.inputs["depth_acts"]
-    return CKAResult(req.key.tag, measures.cka_of(depth.acts, None, bool(req.param("debiased")),
-                                                  on_progress, should_stop))
+    m = measures.cka_of(depth.acts, None, bool(req.param("debiased")), on_progress, should_stop)
+    return CKAResult(req.key.tag, m, measures.layer_maps(depth.acts, req.param("seed", 0),
+                                                         should_stop), depth.acts.labels)
 
 
 def _quality_params(ws: Workspace, s: Optional[Session]) -> Optional[dict]:
@@ -149,6 +154,84 @@ SIMILARITY_CONFUSION_PRODUCT = Product(
     "similarity_confusion", _simconf_params, _compute_simconf, lane="measure", inputs=("layer",),
     busy="Similarity vs confusion…", why_not=_simconf_why_not)
 
+
+
+# --- both compared models (per_session=False; inputs "kind@A", "kind@B") ----------------------
+@dataclass(frozen=True)
+class NeighbourhoodChangeResult:
+    """Each sample's Jaccard overlap of its 10 nearest neighbours in A's and B's chosen layers
+    (``model_difference.neighbourhood_change`` of ``analyze --compare``)."""
+
+    tag: ResultTag
+    change: measures.NeighbourhoodChange
+    samples: SampleSet  # the rows ``change.jaccard`` is per
+
+
+@dataclass(frozen=True)
+class CKABetweenResult:
+    tag: ResultTag
+    cka: CKAMatrix  # rows A's layers, cols B's
+
+
+def _both(ws: Workspace) -> Optional[tuple[Session, Session]]:
+    a, b = ws.session("A"), ws.session("B")
+    if a is None or b is None or a.building or b.building or not (a.has_model and b.has_model):
+        return None
+    return a, b
+
+
+def _change_params(ws: Workspace, _s: Optional[Session]) -> Optional[dict]:
+    from .products import _layer_params
+
+    both = _both(ws)
+    if both is None or _depth_params(ws, both[0]) is None:
+        return None
+    la, lb = _layer_params(ws, both[0]), _layer_params(ws, both[1])
+    if la is None or lb is None:
+        return None
+    # the versions name the weights: retraining either model makes a new key
+    return {"layer_a": la["layer"], "layer_b": lb["layer"], "version_a": both[0].version,
+            "version_b": both[1].version}
+
+
+def _cka_between_params(ws: Workspace, _s: Optional[Session]) -> Optional[dict]:
+    both = _both(ws)
+    if both is None or _depth_params(ws, both[0]) is None:
+        return None
+    return {"version_a": both[0].version, "version_b": both[1].version, "debiased": False}
+
+
+def _both_why_not(ws: Workspace, _s: Optional[Session]) -> str:
+    return "Compare two models (Run → Compare with) to see where they part"
+
+
+def _compute_change(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                    ) -> NeighbourhoodChangeResult:
+    a: LayerResult = req.inputs["layer@A"]
+    b: LayerResult = req.inputs["layer@B"]
+    change = measures.neighbourhood_change_of(a.activations, b.activations, a.layer_name,
+                                              b.layer_name, should_stop)
+    return NeighbourhoodChangeResult(req.key.tag, change, a.samples)
+
+
+def _compute_cka_between(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
+                         ) -> CKABetweenResult:
+    a: DepthResult = req.inputs["depth_acts@A"]
+    b: DepthResult = req.inputs["depth_acts@B"]
+    return CKABetweenResult(req.key.tag, measures.cka_of(a.acts, b.acts,
+                                                         bool(req.param("debiased")),
+                                                         on_progress, should_stop))
+
+
+NEIGHBOURHOOD_CHANGE_PRODUCT = Product(
+    "neighbourhood_change", _change_params, _compute_change, lane="measure", per_session=False,
+    inputs=("layer@A", "layer@B"), busy="Neighbourhood change between A and B…",
+    why_not=_both_why_not)
+CKA_BETWEEN_PRODUCT = Product(
+    "cka_between", _cka_between_params, _compute_cka_between, lane="measure", per_session=False,
+    inputs=("depth_acts@A", "depth_acts@B"), busy="CKA between A's and B's layers…",
+    why_not=_both_why_not)
+
 # registered by catalog.load(), with every other module's
 PRODUCTS = (DEPTH_ACTS_PRODUCT, LAYER_METRICS_PRODUCT, CKA_PRODUCT, MAP_QUALITY_PRODUCT,
-            SIMILARITY_CONFUSION_PRODUCT)
+            SIMILARITY_CONFUSION_PRODUCT, NEIGHBOURHOOD_CHANGE_PRODUCT, CKA_BETWEEN_PRODUCT)

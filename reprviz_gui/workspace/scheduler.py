@@ -145,9 +145,14 @@ class ProductScheduler:
         if running is not None and not running.cancelled:
             return  # already computing (a superseded job is cancelled: ask again)
         spec = REGISTRY[key.kind]
+        ws = self.workspace
         inputs: dict[str, Any] = {}
-        for kind in spec.inputs:
-            ikey = self.key_for(kind, session)
+        for name in spec.inputs:
+            # "layer@B": that product of session B (a product made from both compared models)
+            kind, _, sid = name.partition("@")
+            isession = ws.session(sid) if sid else session
+            ikey = self.key_for(kind, isession) if (isession is not None or sid == "") \
+                else None
             if ikey is None:
                 return
             hit = self.store.get(ikey)
@@ -155,10 +160,9 @@ class ProductScheduler:
                 self.waiting.setdefault(ikey, [])
                 if key not in self.waiting[ikey]:
                     self.waiting[ikey].append(key)
-                self.request(ikey, session)
+                self.request(ikey, isession)
                 return
-            inputs[kind] = hit
-        ws = self.workspace
+            inputs[name] = hit
         req = ProductRequest(key, ws.dataset, ws.samples,  # type: ignore[arg-type]
                              session.handle if session is not None else None, inputs)
         compute = spec.compute

@@ -51,6 +51,8 @@ class Selection:
     split: str = "test"
     indices: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     source: str = ""  # what made it: "confusion A: Shirt → Pullover", "map lasso", ...
+    # a ranking to list them in (the samples that moved most, most moved first); () = by index
+    order: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -64,6 +66,13 @@ class Selection:
     def of(split: str, indices: Any, source: str = "") -> "Selection":
         idx = np.unique(np.asarray(indices, dtype=np.int64).ravel())
         return Selection(split, idx, source)
+
+    @staticmethod
+    def ranked(split: str, indices: Any, source: str = "") -> "Selection":
+        """The samples ``indices`` in that order (the gallery lists them so)."""
+        order = tuple(int(i) for i in np.asarray(indices, dtype=np.int64).ravel())
+        return Selection(split, np.unique(np.asarray(order, dtype=np.int64)), source,
+                         tuple(dict.fromkeys(order)))
 
     def union(self, other: "Selection") -> "Selection":
         """Shift-click adds; a selection in another split replaces this one."""
