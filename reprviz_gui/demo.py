@@ -201,7 +201,9 @@ class DemoDriver(QObject):
                 # a product made from the data alone (a word table's pairs) has one slot, ""
                 # even in a per-session view (the map): waiting on ("words", "A") never ended
                 product = REGISTRY.get(kind)
-                per_session = spec.per_session and (product is None or product.per_session)
+                # slots follow the product (as the window's wanted set): a per-session product
+                # in a view of both models (depth, CKA) has one slot per session
+                per_session = product is None or product.per_session
                 for sid in (ws.sessions if per_session else [""]):
                     key = sched.key_for(kind, ws.session(sid) if sid else None)
                     if key is not None and sched.shown.get((kind, sid)) != key:
