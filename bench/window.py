@@ -11,6 +11,8 @@
   3. the same window, warm, without a model (the pixels, as the course pipelines map them):
      9,000 images asked for → the final UMAP map drawn, then the same with t-SNE (the layer
      is read again each time: the store is emptied first).
+- ``measures [N] [EPOCHS]``: the default model on the Fashion sample, trained; the stalls while
+  the layer metrics and the CKA matrix compute in their views (the "measure" lane).
 
 The window runs in its own event loop (``QEventLoop.exec``) while the bench waits. Nothing here
 asserts a time; ``bench/run.py`` turns the numbers into rows of RESULTS.md.
@@ -463,6 +465,43 @@ def drawing(method: str = "tsne", seconds: str = "20", epochs: str = "3") -> Non
     _emit(stalls=stalls, seconds=drew, moves=state["i"], sent=state["sent"],
           answered=state["answered"], method=method, placement=shown.get("placement"),
           top=shown.get("top"))
+
+
+# --- the measures in the window ------------------------------------------------------------
+def measures(n: str = "4443", epochs: str = "2") -> None:
+    """The default model on the bundled Fashion sample (``n`` samples, PCA map): the GUI event
+    loop's stalls while *Layers along depth* (every layer read, then kNN, probe, TwoNN, dead
+    units) and *Layer similarity (CKA)* (the matrix and each layer's PCA map) compute, shown
+    together; the stall probe runs from the moment both views are opened until both are drawn."""
+    from reprviz_gui.main_window import MainWindow
+    from reprviz_gui.workspace.controller import Controller, Settings
+
+    _app()
+    win = MainWindow(Controller(Settings(
+        source="fashion-mnist-sample", preset="dense", epochs=int(epochs), batch_size=64,
+        n_samples=int(n), split="test", method="pca", seed=0)), remember=False)
+    win.show()
+    win.start()
+    c = win.controller
+    _wait(lambda: bool(c.session().layer) and _shows(win, c.session().layer, "pca")
+          and not _busy(win), 400, "the first map")
+    win.controller_train()
+    _wait(lambda: not c.training_sessions() and not _busy(win), 400, "training")
+    probe = StallProbe()
+    probe.start()
+    t0 = time.perf_counter()
+    for view_id in ("depth", "cka"):
+        win.docks[view_id].show()
+        win.docks[view_id].raise_()
+    depth, cka = win.view("depth"), win.view("cka")
+    _wait(lambda: not depth.is_empty() and not cka.is_empty() and not _busy(win), 600,
+          "the layer metrics and the CKA matrix")
+    seconds = time.perf_counter() - t0
+    stalls = probe.stop()
+    rows = depth.displayed()
+    win.close()
+    _emit(stalls=stalls, seconds=seconds, layers=len(rows), samples=c.samples.n,
+          cka_layers=len(cka.displayed()["rows"]))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--select-cell", metavar="TRUE:PREDICTED", default=None,
                         help="select a confusion cell of the first model, by class names or "
                              "indices, e.g. Shirt:Pullover")
+    parser.add_argument("--colour-by", default=None,
+                        choices=("true", "predicted", "none", "kept", "change"),
+                        help="colour the maps by true/predicted class, neighbours kept or "
+                             "(comparing) neighbourhood change")
     parser.add_argument("--select-word", metavar="WORD", default=None,
                         help="select a word of a word table (its neighbours show)")
     parser.add_argument("--method", choices=METHODS, default="umap",

@@ -185,6 +185,9 @@ class DemoDriver(QObject):
                 for view in self.window.hosts[view_id].views.values():
                     if hasattr(view, "demo_input"):
                         view.demo_input()
+            if getattr(self.args, "colour_by", None):  # a measure colouring asks its product
+                for view in self.window.hosts["map"].views.values():
+                    view.set_colour_by(self.args.colour_by)
             QTimer.singleShot(250, self._wait_named_views)  # after the handler that called
 
     @Slot()
@@ -197,7 +200,10 @@ class DemoDriver(QObject):
         sched, ws = self.c.scheduler, self.c.workspace
         for view_id in self.args.view:
             spec = view_spec(view_id)
-            for kind in spec.products if spec is not None else ():
+            host = self.window.hosts.get(view_id)
+            kinds = () if spec is None else spec.products + tuple(
+                k for k in spec.on_demand if host is not None and host.wants(k))
+            for kind in kinds:
                 # a product made from the data alone (a word table's pairs) has one slot, ""
                 # even in a per-session view (the map): waiting on ("words", "A") never ended
                 product = REGISTRY.get(kind)

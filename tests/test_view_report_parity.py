@@ -166,8 +166,54 @@ def test_the_word_views_show_the_numbers_of_report_json(qtbot, open_window, tmp_
     assert "analogies.mean_offset_cosine" in compared["words"]
 
 
+@pytest.mark.slow
+def test_two_compared_models_show_the_numbers_of_report_json(qtbot, open_window,
+                                                             model_and_report, tmp_path):
+    """analyze --compare FILE against the window comparing the same two model files: B's layer
+    metrics, the neighbourhood change (agreement view and the map coloured by it) and the
+    map's neighbours kept."""
+    from reprviz_gui.core.io.report import AnalyzeOptions, analyze
+    from reprviz_gui.views.map_measures import CHANGE, KEPT
+
+    path, _ = model_and_report
+    path_b = tmp_path / "digits-multinomial.keras"
+    analyze(AnalyzeOptions(data="digits", model="multinomial", epochs=1, batch_size=64,
+                           samples=200, seed=0, out=tmp_path / "b", save_model=path_b,
+                           figures=False, history=False))
+    analyze(AnalyzeOptions(data="digits", model=str(path), epochs=0, samples=200, seed=0,
+                           layer=LAYER, projection="pca", out=tmp_path / "out", figures=False,
+                           history=False, compare=str(path_b)))
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    win = open_window(n_samples=200, method="pca", seed=0)
+    c = win.controller
+    c.load_model(str(path))
+    qtbot.waitUntil(lambda: session(win).file != "" and not session(win).building,
+                    timeout=60_000)
+    from test_course_views2_window import click_layer
+
+    qtbot.waitUntil(lambda: LAYER in [l.name for l in c.layers_of("A")], timeout=60_000)
+    click_layer(qtbot, win, LAYER)
+    wait_layer(qtbot, win, LAYER)
+    c.add_comparison(str(path_b))
+    qtbot.waitUntil(lambda: "B" in c.workspace.sessions and session(win, "B").file != ""
+                    and not session(win, "B").building, timeout=60_000)
+    assert session(win, "B").layer == report["model_difference"]["neighbourhood_change"][
+        "layer_b"]
+    map_a = win.view("map", "A")
+    map_a.set_colour_by(KEPT)
+    qtbot.waitUntil(lambda: map_a.measure_values() is not None, timeout=60_000)
+    kept = compare_views(qtbot, win, report, "compared")
+    map_a.set_colour_by(CHANGE)
+    qtbot.waitUntil(lambda: map_a.measure_values() is not None, timeout=60_000)
+    changed = compare_views(qtbot, win, report, "compared")
+    assert "map_quality.neighbours_kept_mean" in kept["map"]
+    assert "model_difference.neighbourhood_change.mean_jaccard" in changed["map"]
+    assert "model_difference.neighbourhood_change.mean_jaccard" in changed["agreement"]
+    assert "layer_metrics.model_b.layers.0.probe_accuracy" in changed["depth"]
+
+
 def test_every_view_with_numbers_was_compared():
-    """Runs after the two window tests of this file (xdist keeps a file on one worker)."""
+    """Runs after the three window tests of this file (xdist keeps a file on one worker)."""
     if not COVERED:
         pytest.skip("the window tests did not run (-m 'not slow')")
     missing = [v.id for v in VIEWS if v.numbers and v.id not in COVERED]

@@ -48,8 +48,8 @@ class CKAShown:
 class _PairMap(QWidget):
     """One layer's PCA map (the map view's point drawing), captioned with its layer."""
 
-    def __init__(self, owner: Panel) -> None:
-        super().__init__()
+    def __init__(self, owner: Panel, parent: QWidget) -> None:
+        super().__init__(parent)  # parented at once: the base deletes parentless widgets
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.view = pg.PlotWidget()
@@ -104,12 +104,9 @@ class CKAPanel(Panel):
         self.picked = QLabel()
         self.picked.setWordWrap(True)
         self.body_layout.addWidget(self.picked)
-        pair = QHBoxLayout()
-        self.pair = (_PairMap(self), _PairMap(self))
-        for m in self.pair:
-            pair.addWidget(m)
-        self.pair_box = QWidget()
-        self.pair_box.setLayout(pair)
+        self.pair_box = QWidget(self)
+        QHBoxLayout(self.pair_box).setContentsMargins(0, 0, 0, 0)
+        self.pair: tuple[_PairMap, ...] = ()  # made at the first click (see _pair_maps)
         self.pair_box.hide()
         self.body_layout.addWidget(self.pair_box, 2)
         self._within: dict[str, CKAResult] = {}  # session -> CKA between its own layers
@@ -197,6 +194,22 @@ class CKAPanel(Panel):
         self.picked.setText("")
         self._clear_pair()
 
+    def _pair_maps(self) -> tuple[_PairMap, ...]:
+        """The two maps, made when first needed: two plots built with the panel and never
+        shown crashed a later test's teardown (pyqtgraph's orphans, deleted with the panel,
+        are adopted here the same way)."""
+        if not self.pair:
+            from PySide6.QtWidgets import QApplication
+
+            from .base import _address
+
+            self._windows_before = {_address(w) for w in QApplication.topLevelWidgets()}
+            self.pair = (_PairMap(self, self.pair_box), _PairMap(self, self.pair_box))
+            for m in self.pair:
+                self.pair_box.layout().addWidget(m)
+            self.adopt_orphan_windows()
+        return self.pair
+
     def _clear_pair(self) -> None:
         for p in self.pair:
             p.clear()
@@ -229,9 +242,10 @@ class CKAPanel(Panel):
                 or ra.labels is None or rb.labels is None:
             self._clear_pair()
             return
-        self.pair[0].draw(f"{r.row_session}: {a} (PCA)", ra.maps[a], ra.labels)
-        self.pair[1].draw(f"{r.col_session}: {b} (PCA)", rb.maps[b], rb.labels)
+        left, right = self._pair_maps()
         self.pair_box.show()
+        left.draw(f"{r.row_session}: {a} (PCA)", ra.maps[a], ra.labels)
+        right.draw(f"{r.col_session}: {b} (PCA)", rb.maps[b], rb.labels)
 
     def displayed(self) -> dict:
         if self.is_empty():

@@ -53,8 +53,8 @@ class MapMeasures:
             return None
         if isinstance(r, MapQualityResult):
             values, samples = r.quality.kept, r.samples
-            if r.layer_name != self._result.layer_name:
-                return None
+            if r.layer_name != self._result.layer_name or r.method != self._result.method:
+                return None  # another layer's map, or the final map's over a PCA preview
         else:
             values, samples = r.change.jaccard, r.samples
         if samples.key != self._result.samples.key or len(values) != self._coords.shape[0]:
