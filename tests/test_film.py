@@ -57,11 +57,11 @@ def _drifting_frames(n=150, frames=4, seed=0):
     return out
 
 
-@pytest.mark.parametrize("method", ["tsne", "umap"])
+@pytest.mark.parametrize("method", ["tsne", "umap", "mds"])
 def test_frames_started_from_the_previous_one_move_less(method):
     frames = _drifting_frames()
-    quick = ({"max_iter": 150, "early_exaggeration_iter": 50} if method == "tsne"
-             else {"n_epochs": 100})
+    quick = {"tsne": {"max_iter": 150, "early_exaggeration_iter": 50},
+             "umap": {"n_epochs": 100}, "mds": {"max_iter": 100}}[method]
     seen = []
     aligned = film_maps(frames, method, seed=0, on_frame=lambda f: seen.append(f.n_frames),
                         **quick)
