@@ -51,6 +51,7 @@ class Command:
     # shown only while this holds (re-evaluated with enabled_when): e.g. the presets that can
     # take the data open now
     visible_when: Optional[Callable[["MainWindow"], bool]] = None
+    checkable: bool = False  # an on/off entry; the handler reads the action's isChecked()
 
 
 def _not_training(win: "MainWindow") -> bool:
@@ -151,6 +152,10 @@ COMMANDS: list[Command] = [
     Command("escape", "&Selection", "Clear selection (or cancel)", wa.on_escape, "Esc"),
     Command("reset_layout", "&View", "&Reset layout", lambda win: win.reset_layout(),
             separator=True),
+    Command("compare_tabs", "&View", "Compare in &tabs",
+            lambda win: win.set_compare_tabs(win.commands["compare_tabs"].isChecked()),
+            checkable=True, tip="two models: every view one tab per model (else the heatmap "
+            "and the confusion matrix in tabs, the other views side by side)"),
     Command("getting_started", "&Help", "&Getting started", wa.show_getting_started, "F1"),
     Command("lessons", "&Help", "&Lessons", fill=_fill_lessons),
     Command("shortcuts", "&Help", "&Keyboard shortcuts", wa.show_shortcuts),
@@ -242,6 +247,7 @@ def _action(win: "MainWindow", menu: QMenu, cmd: Command) -> QAction:
         action.setShortcut(QKeySequence(cmd.shortcut))
     if cmd.tip:
         action.setStatusTip(cmd.tip)
+    action.setCheckable(cmd.checkable)
     handler = cmd.handler
     if handler is not None:
         action.triggered.connect(lambda _=False, h=handler: run_command(win, h))

@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         sb.samples_changed.connect(c.set_samples)
         sb.method_changed.connect(c.set_method)
         sb.pca_components_changed.connect(c.set_pca_components)
-        sb.session_chosen.connect(c.set_active)
+        sb.session_chosen.connect(self.on_session_chosen)
         self.activity_bar.cancel_clicked.connect(c.cancel)
         self.selection_bar.clear_clicked.connect(c.clear_selection)
 
@@ -326,6 +326,19 @@ class MainWindow(QMainWindow):
             if any(drawn):
                 self.docks[view_id].show()
                 self.docks[view_id].raise_()
+
+    @Slot(str)
+    def on_session_chosen(self, session_id: str) -> None:
+        """The sidebar's model tab: it edits and trains that model, and the views in tabs
+        show it."""
+        self.controller.set_active(session_id)
+        for host in self.hosts.values():
+            host.show_session(session_id)
+
+    def set_compare_tabs(self, on: bool) -> None:
+        """Every per-model view in tabs (on), or each as its ``ViewSpec.compare`` says."""
+        for spec in VIEWS:
+            self.hosts[spec.id].set_mode("tabs" if on else spec.compare)
 
     @Slot(str)
     def on_split_requested(self, split: str) -> None:

@@ -164,6 +164,8 @@ def test_host_re_emits_cell_picked_with_the_session_id(qtbot):
     picks = []
     host.cell_picked.connect(lambda sid, t, p, additive: picks.append((sid, t, p, additive)))
     for sid, (row, col) in (("B", (2, 0)), ("A", (0, 1))):
+        host.show_session(sid)  # the confusion matrices of two models: one tab each
+        settle()
         table = host.view(sid).table
         rect = table.visualItemRect(table.item(row, col))
         qtbot.mouseClick(table.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, rect.center())

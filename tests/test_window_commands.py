@@ -33,7 +33,8 @@ def test_view_menu_has_one_submenu_per_registry_section(qtbot, window):
         assert [a.text() for a in sub.actions()] == wanted
     top = [a.text().replace("&", "") for a in view.actions()
            if a.menu() is None and not a.isSeparator()]
-    assert top == ["Controls"] + [s.title for s in VIEWS if not s.menu] + ["Reset layout"]
+    assert top == ["Controls"] + [s.title for s in VIEWS if not s.menu] + ["Reset layout",
+                                                                      "Compare in tabs"]
 
 
 def _front_tab(win, title: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..workspace.products import REGISTRY
 from ..workspace.state import Selection
@@ -42,9 +42,20 @@ class ViewHost(QWidget):
         self._splitter = QSplitter(Qt.Orientation.Vertical if spec.stack == "above"
                                    else Qt.Orientation.Horizontal, self)
         self._splitter.setChildrenCollapsible(False)
+        # "tabs": one tab per model, each view the whole dock (a confusion matrix keeps all
+        # its rows, a heatmap its width); "side": side by side (or stacked) in the splitter
+        self._tabs = QTabWidget(self)
+        self._tabs.setObjectName("modelTabs")
+        self._tabs.setTabBarAutoHide(True)  # one model: no tab bar
+        self._tabs.setDocumentMode(True)
+        self.mode = spec.compare
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._splitter)
+        layout.addWidget(self._tabs)
+        self._splitter.setVisible(self.mode == "side")
+        self._tabs.setVisible(self.mode == "tabs")
+        self._labels: dict[str, str] = {}
         self.views: dict[str, Panel] = {}  # session id ("" for a shared view) -> view
         self._captions: dict[str, QLabel] = {}
         self._busy: dict[tuple[str, str], str] = {}  # (session, kind) -> message
@@ -66,12 +77,52 @@ class ViewHost(QWidget):
         for sid in wanted:
             if sid not in self.views:
                 self._add_view(sid)
-        many = self.spec.per_session and len(wanted) > 1
-        for sid in wanted:
+        self._labels = dict(labels)
+        self._show_captions()
+
+    def _show_captions(self) -> None:
+        many = self.spec.per_session and len(self.views) > 1
+        for sid in self.views:
             caption = self._captions[sid]
-            caption.setVisible(many)
+            caption.setVisible(many and self.mode == "side")  # in tabs the tab names it
             if many:
-                caption.setText(f"<b>{sid}</b> · {labels.get(sid, '')}")
+                caption.setText(f"<b>{sid}</b> · {self._labels.get(sid, '')}")
+            at = self._tabs.indexOf(caption.parentWidget())
+            if at >= 0:
+                self._tabs.setTabText(at, f"{sid} · {self._labels.get(sid, '')}" if sid
+                                      else self.spec.title)
+
+    def set_mode(self, mode: str) -> None:
+        """Show the models' views side by side ("side") or one tab each ("tabs")."""
+        if mode not in ("side", "tabs") or mode == self.mode:
+            return
+        current = self.current_session()
+        self.mode = mode
+        for sid in self.views:
+            box = self._captions[sid].parentWidget()
+            if mode == "tabs":
+                self._tabs.addTab(box, sid)
+            else:
+                self._tabs.removeTab(self._tabs.indexOf(box))
+                self._splitter.addWidget(box)
+                box.show()
+        self._splitter.setVisible(mode == "side")
+        self._tabs.setVisible(mode == "tabs")
+        self._show_captions()
+        self.show_session(current)
+
+    def show_session(self, session_id: str) -> None:
+        """Bring this model's view to the front (tabs mode; side by side shows all)."""
+        view = self.views.get(session_id)
+        if self.mode == "tabs" and view is not None:
+            self._tabs.setCurrentWidget(self._captions[session_id].parentWidget())
+
+    def current_session(self) -> str:
+        if self.mode == "tabs":
+            box = self._tabs.currentWidget()
+            return next((sid for sid in self.views
+                         if self._captions[sid].parentWidget() is box), "A")
+        return "A"
 
     def _add_view(self, sid: str) -> None:
         box = QWidget()
@@ -87,7 +138,10 @@ class ViewHost(QWidget):
         install_view_menu(view)  # Export as PNG/SVG/PDF…, Copy image
         v.addWidget(caption)
         v.addWidget(view, 1)
-        self._splitter.addWidget(box)
+        if self.mode == "tabs":
+            self._tabs.addTab(box, sid or self.spec.title)
+        else:
+            self._splitter.addWidget(box)
         self.views[sid] = view
         self._captions[sid] = caption
         view.selection_requested.connect(self.selection_requested)

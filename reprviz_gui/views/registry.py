@@ -37,6 +37,10 @@ class ViewSpec:
     # two models: "side" by side, or one "above" the other (wide tables such as the confusion
     # matrix keep all their columns that way)
     stack: str = "side"
+    # two models: "side" (as ``stack`` says) or "tabs", one tab per model with the whole dock
+    # each (a heatmap 30 px wide or a confusion matrix showing 6 of 10 rows side by side at
+    # 1920 × 1080); View → "Compare in tabs" puts every view in tabs
+    compare: str = "side"
     # the report.json keys whose numbers the view shows (its ``report_numbers()``); () = it shows
     # none that analyze reports. None = undeclared: the parity test fails until a view says.
     numbers: Optional[tuple[str, ...]] = None
@@ -57,7 +61,7 @@ class ViewSpec:
 
 VIEWS: list[ViewSpec] = [
     ViewSpec("heatmap", "Activations", "reprviz_gui.views.heatmap", "HeatmapPanel",
-             products=("layer",), per_session=True, place=("right", ""),
+             products=("layer",), per_session=True, place=("right", ""), compare="tabs",
              description="the layer's activations, samples × units, rows grouped by class",
              numbers=()),
     # "words": a word table's pairs, drawn as arrows on the map (none for other data)
@@ -76,7 +80,7 @@ VIEWS: list[ViewSpec] = [
              numbers=()),
     ViewSpec("confusion", "Confusion matrix", "reprviz_gui.views.confusion", "ConfusionPanel",
              products=("evaluation", "confusion_split"), per_session=True,
-             place=("right-of", "map"), size=520, stack="above",
+             place=("right-of", "map"), size=520, stack="above", compare="tabs",
              description="true × predicted counts on the test, train or validation split; "
                          "click a cell to select",
              numbers=("confusion_matrix", "per_class_accuracy", "confusion")),
