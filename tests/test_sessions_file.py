@@ -222,3 +222,21 @@ def test_a_user_data_file_travels_in_the_session_unless_too_big(tmp_path, monkey
     moved.rename(tmp_path / "gone.csv")
     with pytest.raises(SessionFileError, match="no longer there .*put it back"):
         read_plan(named, extract_to=tmp_path / "open2")
+
+
+def test_a_damaged_stored_result_is_refused_before_anything_opens(tmp_path):
+    from reprviz_gui.workspace.session_io import read_plan, snapshot
+    from reprviz_gui.workspace.results import ResultStore
+    from reprviz_gui.workspace.settings import Settings
+    from reprviz_gui.core.data.types import LoadOptions
+
+    ds, samples = _samples()
+    ws = Workspace(source="digits", dataset=ds, dataset_id=1, samples=samples, n_samples=50,
+                   sessions={"A": Session("A", "none")})
+    snap = snapshot(ws, Settings(), ResultStore(), "A", LoadOptions())
+    manifest = {**snap.manifest, "results": [{"kind": "layer", "session": "A",
+                                              "with_samples": True, "params": [],
+                                              "value": {"$array": "missing"}}]}
+    path = write_session(tmp_path / "s.reprviz", manifest, {})
+    with pytest.raises(SessionFileError, match="is damaged: the array 'missing' is missing"):
+        read_plan(path, extract_to=tmp_path / "x")

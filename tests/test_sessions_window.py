@@ -211,12 +211,29 @@ def test_ctrl_s_saves_and_a_dropped_session_file_opens(qtbot, window, tmp_path):
     win, c = window, window.controller
     path = tmp_path / "again.reprviz"
     win.session_path = str(path)  # as after an earlier save: Ctrl+S saves there, no dialog
+    qtbot.waitUntil(lambda: map_result(win) is not None, timeout=60_000)
+    wait_idle(qtbot, win)
     saved = []
     c.session_saved.connect(saved.append)
     win.activateWindow()
     qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: saved == [str(path)], timeout=60_000)
     handle = c.workspace.sessions["A"].handle
+
+    # what `main.py export` writes from it: the views in three formats and the HTML report
+    import xml.etree.ElementTree as ET
+
+    from reprviz_gui.workspace.session_headless import export_session
+
+    export_session(path, figures=tmp_path / "figs", formats=("png", "svg", "pdf"),
+                   html=tmp_path / "report.html")
+    names = {p.name for p in (tmp_path / "figs").iterdir()}
+    for view in ("heatmap", "map", "cosine"):  # untrained: no confusion matrix yet
+        assert {f"{view}.png", f"{view}.svg", f"{view}.pdf"} <= names, names
+    assert ET.parse(tmp_path / "figs" / "map.svg").getroot().tag.endswith("svg")
+    assert (tmp_path / "figs" / "map.pdf").read_bytes().startswith(b"%PDF")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 3 and "digits" in html
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])

@@ -53,6 +53,7 @@ class Controller(WorkspaceSignals):
         self._method_before_words: Optional[str] = None
         self.data_options: Optional[LoadOptions] = None  # how the open dataset was read
         self._restoring: Optional[tuple] = None  # (LOAD job, RestorePlan, on_applied)
+        self._session_folders: list[Path] = []  # extracted session files, removed at shutdown
         self.lanes = {name: Lane(name, self) for name in LANES}
         for lane in self.lanes.values():
             lane.job_started.connect(self._on_job_started)
@@ -307,6 +308,10 @@ class Controller(WorkspaceSignals):
         from ..core.analysis.projection_process import close_shared_process
 
         close_shared_process(0.1)  # terminates a busy UMAP at once; its lane then returns
+        import shutil
+
+        for folder in self._session_folders:
+            shutil.rmtree(folder, ignore_errors=True)
         ok = True
         for lane in self.lanes.values():
             left = int(max(0.0, deadline - time.monotonic()) * 1000)
@@ -341,6 +346,8 @@ class Controller(WorkspaceSignals):
         job = Job(JobKind.LOAD, jobs.load_dataset_job(plan.data_source, plan.load_options),
                   f"opening {plan.path.name}", payload=(plan.data_source, plan.load_options))
         self._restoring = (job, plan, on_applied)
+        if plan.folder is not None:
+            self._session_folders.append(plan.folder)
         self.lanes["data"].submit(job)
 
     # --- helpers -----------------------------------------------------------------------------

@@ -185,6 +185,7 @@ def export_session(path: str | Path, *, projector: Optional[Path] = None,
                 lines.append(f"wrote {html}")
         finally:
             for _, p in panels:
+                p.close()
                 p.deleteLater()
     return lines
 

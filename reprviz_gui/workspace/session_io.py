@@ -60,6 +60,7 @@ class RestorePlan:
     layout: dict[str, str]  # "window_state" / "views_state": base64
     history_rows: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    folder: Optional[Path] = None  # where its models and data were extracted (removed at exit)
 
     def decode(self, samples: Any, tag_for: Any) -> list[tuple[ResultKey, Any]]:
         return [decode_result(e, self.arrays, samples, tag_for) for e in self.entries]
@@ -192,10 +193,21 @@ def save_job(path: str | Path, snap: Snapshot) -> Any:
 def read_plan(path: str | Path, trust: bool = False,
               extract_to: Optional[str | Path] = None) -> RestorePlan:
     """Read and check a session file completely; nothing in the window changes here."""
-    from ..core.model.files import check_model_file
-
     path = Path(path)
     folder = Path(extract_to) if extract_to else Path(tempfile.mkdtemp(prefix="reprviz-session-"))
+    try:
+        return _read_plan(path, trust, folder)
+    except BaseException:
+        if not extract_to:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)  # a refused file leaves nothing behind
+        raise
+
+
+def _read_plan(path: Path, trust: bool, folder: Path) -> RestorePlan:
+    from ..core.model.files import check_model_file
+
     contents = session_file.read_session(path, folder,
                                          check_model=lambda p: check_model_file(p, trust))
     m = contents.manifest
@@ -219,10 +231,15 @@ def read_plan(path: str | Path, trust: bool = False,
     except StateError as err:
         raise SessionFileError(f"{path.name} is damaged: {err}.") from None
     source, options = _data_to_open(path, m.get("dataset", {}), contents.files, options)
-    return RestorePlan(path, state, settings, source, options, entries, contents.arrays,
+    plan = RestorePlan(path, state, settings, source, options, entries, contents.arrays,
                        contents.models, trust, views,
                        {k: v for k, v in layout.items() if isinstance(v, str)}, rows,
-                       [n for n in m.get("notes", []) if isinstance(n, str)])
+                       [n for n in m.get("notes", []) if isinstance(n, str)], folder)
+    try:  # every stored result rebuilt once now: a damaged one fails here, not half-way
+        plan.decode(None, lambda sid, with_samples: ResultTag(0, ""))
+    except StateError as err:
+        raise SessionFileError(f"{path.name} is damaged: {err}.") from None
+    return plan
 
 
 def _data_to_open(path: Path, ref: Any, files: dict[str, Path], options: LoadOptions
