@@ -92,6 +92,12 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
     assert m.knn_accuracy[-1, m.layers.index(r.recording.layer)] > \
         m.knn_accuracy[0, m.layers.index(r.recording.layer)]  # the layer learned
 
+    # the probe accuracy instead, chosen in the view
+    view.along_combo.setCurrentIndex(view.along_combo.findText("probe"))
+    assert view.options.along == "probe"
+    np.testing.assert_array_equal(np.stack(view.displayed()["along"], axis=1),
+                                  m.probe_accuracy)
+
     # the film as a GIF: every frame, as the view draws it
     import imageio.v3 as iio
 

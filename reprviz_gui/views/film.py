@@ -13,7 +13,8 @@ from typing import Any, Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QSpinBox)
 
 from ..widgets.colormaps import class_colors
 from ..workspace.products_film import FilmResult
@@ -28,6 +29,7 @@ PLAY_MS = {1: 1000, 2: 500, 4: 250, 8: 125}  # frames per second -> ms per frame
 class FilmOptions(ViewOptions):
     fps: int = 2
     colour_by_prediction: bool = False  # each frame coloured by its own predictions
+    along: str = "kNN"  # the layers along training: "kNN" or "probe" accuracy
 
 
 class FilmPanel(Panel):
@@ -57,11 +59,15 @@ class FilmPanel(Panel):
         self.predicted_check = QCheckBox("Colour by prediction")
         self.predicted_check.setToolTip("Colour each point by the class the model predicted at "
                                         "that epoch (else by its true class)")
+        self.along_combo = QComboBox()
+        self.along_combo.addItems(["kNN", "probe"])
+        self.along_combo.setToolTip("The layers along training: kNN (k = 10, cosine) or "
+                                    "linear-probe accuracy of every layer at every epoch")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the film as an animated GIF or numbered PNGs")
         self.export_button.clicked.connect(self._export_dialog)
         for w in (self.play_button, self.epoch_label, self.fps_box, self.predicted_check,
-                  self.export_button):
+                  self.along_combo, self.export_button):
             row.addWidget(w)
         row.addStretch(1)
         self.body_layout.addLayout(row)
@@ -116,6 +122,8 @@ class FilmPanel(Panel):
         self.options = FilmOptions()
         bind(self.options, "fps", self.fps_box)
         bind(self.options, "colour_by_prediction", self.predicted_check)
+        bind(self.options, "along", self.along_combo)
+        self.options.signal("along").connect(self._draw_metrics)  # after the field changed
         self.fps_box.valueChanged.connect(self._set_speed)
         self.predicted_check.toggled.connect(lambda _on: self._show_frame(self.slider.value()))
         self.timer = QTimer(self)
@@ -139,7 +147,7 @@ class FilmPanel(Panel):
         else:
             super().product_unavailable(kind, session_id, why)
 
-    def _draw_metrics(self) -> None:
+    def _draw_metrics(self, *_args: Any) -> None:
         from ..widgets.colormaps import TAB10
 
         m = self._metrics
@@ -150,8 +158,11 @@ class FilmPanel(Panel):
             self.depth_plot.hide()
             return
         self.depth_plot.show()
+        probe = self.options.along == "probe"
+        values = m.probe_accuracy if probe else m.knn_accuracy
+        self.depth_plot.setLabel("left", "probe acc." if probe else "kNN acc.")
         for i, name in enumerate(m.layers):
-            item = self.depth_plot.plot(m.epochs.astype(float), m.knn_accuracy[:, i],
+            item = self.depth_plot.plot(m.epochs.astype(float), values[:, i],
                                         pen=pg.mkPen(TAB10[i % len(TAB10)], width=2))
             self.depth_legend.addItem(item, name)
         if self._frame >= 0:
@@ -291,6 +302,8 @@ class FilmPanel(Panel):
                            np.asarray(self.marked.getData()[1]).copy()),
                 "playing": self.timer.isActive(), "alignment": r.maps.alignment,
                 "confusion": self._cm.copy(),
+                "along": [np.asarray(i.getData()[1]).copy()
+                          for i in self.depth_plot.listDataItems()],
                 "epoch_text": self.epoch_label.text()}
 
 
