@@ -29,6 +29,20 @@ def test_pad_centres_the_images_with_zeros_and_adds_the_channel_axis():
     assert "zero-padded" in note and note in ds.notes
 
 
+def test_resize_keeps_the_aspect_and_pads_the_rest_with_zeros():
+    from PIL import Image
+
+    ds = _images(h=4, w=8)
+    before = ds.x_test.copy()
+    note = fit_images(ds, (16, 16), "resize")
+    # 4x8 -> 8x16 (scale 2 on both axes), centred: 4 zero rows above and below
+    want = np.stack([np.asarray(Image.fromarray(im).resize((16, 8), Image.Resampling.BILINEAR))
+                     for im in before])
+    np.testing.assert_array_equal(ds.x_test[:, 4:12], want)
+    assert not ds.x_test[:, :4].any() and not ds.x_test[:, 12:].any()
+    assert "aspect kept, the rest padded with zeros" in note
+
+
 def test_resize_and_the_cases_it_leaves_alone():
     ds = _images()
     note = fit_images(ds, (32, 32), "resize")
