@@ -252,3 +252,58 @@ def test_ctrl_s_saves_and_a_dropped_session_file_opens(qtbot, window, tmp_path):
     menu = win.findChild(QMenu, "menu_recent_sessions")
     menu.aboutToShow.emit()
     assert any(str(path) in a.text() for a in menu.actions())
+
+
+def test_a_comparison_reopens_with_both_models(qtbot, open_window, tmp_path):
+    win = open_window()
+    c = win.controller
+    c.add_comparison("multinomial")
+    qtbot.waitUntil(lambda: layer_result(win, "B") is not None
+                    and map_result(win, "B") is not None, timeout=60_000)
+    wait_idle(qtbot, win)
+    path = tmp_path / "compare.reprviz"
+    _save(qtbot, win, path)
+    before = {sid: (layer_result(win, sid), map_result(win, sid)) for sid in ("A", "B")}
+
+    started: list = []
+    win2 = _new_window(qtbot, started)
+    restored = []
+    win2.controller.session_restored.connect(restored.append)
+    win2.start(str(path))
+    qtbot.waitUntil(lambda: bool(restored) and all(
+        layer_result(win2, sid) is not None and map_result(win2, sid) is not None
+        for sid in ("A", "B")), timeout=60_000)
+    wait_idle(qtbot, win2)
+    assert JobKind.PRODUCT not in started and JobKind.BUILD not in started, started
+    assert set(win2.controller.workspace.sessions) == {"A", "B"}
+    for sid in ("A", "B"):
+        layer, proj = before[sid]
+        np.testing.assert_array_equal(layer_result(win2, sid).activations, layer.activations)
+        np.testing.assert_array_equal(map_result(win2, sid).coords, proj.coords)
+        assert win2.controller.workspace.sessions[sid].label == \
+            c.workspace.sessions[sid].label
+    assert win2.host("map")._captions["B"].isVisibleTo(win2.host("map"))
+
+
+def test_a_word_table_session_reopens_without_a_model(qtbot, open_window, tmp_path):
+    win = open_window(source="capitals", method="mds")
+    c = win.controller
+    qtbot.waitUntil(lambda: map_result(win) is not None, timeout=60_000)
+    wait_idle(qtbot, win)
+    path = tmp_path / "words.reprviz"
+    _save(qtbot, win, path)
+    layer, proj = layer_result(win), map_result(win)
+
+    started: list = []
+    win2 = _new_window(qtbot, started)
+    restored = []
+    win2.controller.session_restored.connect(restored.append)
+    win2.start(str(path))
+    qtbot.waitUntil(lambda: bool(restored) and layer_result(win2) is not None
+                    and map_result(win2) is not None, timeout=60_000)
+    wait_idle(qtbot, win2)
+    assert JobKind.BUILD not in started and JobKind.LOAD_MODEL not in started, started
+    assert not win2.controller.workspace.sessions["A"].has_model
+    assert win2.controller.dataset.words is not None and map_result(win2).method == "mds"
+    np.testing.assert_array_equal(layer_result(win2).activations, layer.activations)
+    np.testing.assert_array_equal(map_result(win2).coords, proj.coords)
