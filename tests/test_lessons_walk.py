@@ -119,3 +119,30 @@ do = [{ action = "clear_selection" }]
     click(qtbot, panel.do_button)
     qtbot.waitUntil(lambda: not panel.runner.running, timeout=60_000)
     assert c.workspace.selection.empty
+
+
+def test_stop_ends_do_it_and_the_window_keeps_what_was_done(qtbot, window, tmp_path):
+    from reprviz_gui.window_lessons import open_lesson
+
+    (tmp_path / "lesson.toml").write_text('''title = "t"
+course = "c"
+[[steps]]
+title = "long"
+text = "Train long, then open the weights."
+do = [
+  { action = "train", epochs = 500 },
+  { action = "show_view", view = "weights" },
+]
+''', encoding="utf-8")
+    win, c = window, window.controller
+    panel = open_lesson(win, tmp_path / "lesson.toml")
+    click(qtbot, panel.do_button)
+    qtbot.waitUntil(lambda: bool(c.training_sessions()), timeout=60_000)
+    assert panel.do_button.text() == "Stop" and panel.runner.running
+    click(qtbot, panel.do_button)
+    assert not panel.runner.running and panel.do_button.text() == "Do it"
+    assert panel.status.text().startswith("Stopped")
+    assert c.training_sessions()  # the training it started is the student's now
+    assert not win.docks["weights"].isVisible()  # the rest of the step was not done
+    c.cancel()
+    qtbot.waitUntil(lambda: not c.training_sessions(), timeout=60_000)
