@@ -47,6 +47,7 @@ def test_continue_training_counts_on_and_from_scratch_starts_over(qtbot, open_wi
     curves = win.view("curves").displayed()
     np.testing.assert_array_equal(curves["epochs"], [1, 2])
     assert session(win).curves.continued_at == (1,)
+    assert win.view("curves").continued_marks() == [1.5]  # drawn between the two runs
     second = _history(qtbot, win, 2)[1]
     assert (second.epochs_done, second.epochs_before, second.epochs_total) == (1, 1, 2)
     assert second.continued_from == first.id and first.continued_from is None

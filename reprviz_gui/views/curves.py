@@ -104,6 +104,8 @@ class CurvesPanel(Panel):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
 
+        # where a continued run started (Continue training): dashed lines between epochs
+        self._continue_lines: list = []
         self._x_span: Optional[int] = None
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
@@ -132,6 +134,7 @@ class CurvesPanel(Panel):
                 plot.enableAutoRange(axis="y")
             else:
                 plot.setYRange(0, 1, padding=0.05)
+        self._mark_continued(tuple(getattr(result, "continued_at", ())))
         span = max(int(result.epochs_planned), n, 1)
         if span != self._x_span:
             self._x_span = span
@@ -176,6 +179,23 @@ class CurvesPanel(Panel):
             parts.append(f"val acc {100 * vacc:.1f} %")
         return " \u00b7 ".join(part.replace(" ", "\u00a0") for part in parts)  # wrap between parts only
 
+    def _mark_continued(self, at: tuple[int, ...]) -> None:
+        """A dashed line after each epoch where a continued run started."""
+        for plot, line in self._continue_lines:
+            plot.removeItem(line)
+        self._continue_lines = []
+        pen = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine)
+        for epoch in at:
+            for plot in (self.loss_plot, self.acc_plot):
+                line = pg.InfiniteLine(pos=epoch + 0.5, angle=90, movable=False, pen=pen)
+                line.setToolTip(f"continued training after epoch {epoch}")
+                plot.addItem(line, ignoreBounds=True)
+                self._continue_lines.append((plot, line))
+
+    def continued_marks(self) -> list[float]:
+        """Where the dashed continued-run lines are (for tests)."""
+        return sorted({line.value() for _, line in self._continue_lines})
+
     def mark_epoch(self, epoch: Optional[int]) -> None:
         """Mark ``epoch`` on both plots (the frame a Film view shows); None or 0 hides it."""
         for line in self.film_lines:
@@ -190,6 +210,7 @@ class CurvesPanel(Panel):
     def _clear_content(self) -> None:
         for item in self.items.values():
             item.setData([], [])
+        self._mark_continued(())
         self._x_span = None
         self.subtitle.clear()
         self.cursor_line.hide()

@@ -128,6 +128,9 @@ class Session:
     compare_new: bool = False  # a comparison whose model was never built or loaded yet
     # (validation split, seed) of the last run on these weights: which train rows it held out
     held_out: Optional[tuple[float, int]] = None
+    # the epochs before the run whose film is kept: its epoch k is epoch film_offset + k on
+    # the curves (a film of a continued run)
+    film_offset: int = 0
 
     @property
     def label(self) -> str:

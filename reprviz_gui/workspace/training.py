@@ -158,6 +158,7 @@ class TrainingService:
             from .products_film import keep_film
 
             keep_film(s.id, p.dataset_id, p.handle, outcome.film, p.film.samples)
+            s.film_offset = len(p.before.history.get("loss", ()))
         s.partial_epoch = outcome.partial_batches > 0
         if outcome.epochs_done or outcome.partial_batches:
             s.held_out = (float(p.run.train_config.validation_split),
