@@ -226,8 +226,8 @@ def fig_extract_mobilenet(ctx: Ctx) -> list[Row]:
     return [Row("(r) all layers of MobileNetV2 (alpha 0.35, 96×96, weights=None), 10,000 "
                 "images", f"one `model.predict(x)`: {r.out['baseline']:.1f} s",
                 f"`extract_layers` of all {r.out['layers']} layers, global averages "
-                f"({r.out['width']:,} values per image): {r.out['ours']:.1f} s", ratio, "≤ 1.2×",
-                ratio <= 1.2, "one of each after a traced call; batches of 256")]
+                f"({r.out['width']:,} values per image): {r.out['ours']:.1f} s", ratio,
+                "≤ 1.2×", ratio <= 1.2, "one of each after a traced call; batches of 256")]
 
 
 def fig_cosine(ctx: Ctx) -> list[Row]:

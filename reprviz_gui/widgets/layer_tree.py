@@ -96,7 +96,8 @@ class LayerTree(QTreeWidget):
 
 
 REDUCTION_CHOICES = (("", "Default"), ("mean", "Global average"), ("max", "Global max"),
-                     ("flatten", "Flatten"), ("crop", f"Centre crop {DEFAULT_CROP}×{DEFAULT_CROP}"))
+                     ("flatten", "Flatten"),
+                     ("crop", f"Centre crop {DEFAULT_CROP}×{DEFAULT_CROP}"))
 
 
 def make_reduction_combo() -> QComboBox:
@@ -121,8 +122,8 @@ def make_preprocess_combo() -> QComboBox:
         combo.addItem(f"{family} preprocess_input", family)
         combo.setItemData(combo.count() - 1, pre_describe(family), Qt.ItemDataRole.ToolTipRole)
     combo.setToolTip("How images become the model's input: reprviz's own models take 0–1; a "
-                     "model trained elsewhere may want −1–1 or its Keras Applications family's "
-                     "preprocess_input")
+                     "model trained elsewhere may want −1–1 or its Keras Applications "
+                     "family's preprocess_input")
     return combo
 
 

@@ -3,10 +3,10 @@
 Researchers' models nest: a Keras Applications backbone (MobileNetV2, ResNet50) called as one
 layer of a classifier, a Sequential block inside a functional model. Keras 3 forbids ``/`` in
 layer names, so the path is unambiguous. ``get_layer_at`` finds a layer by path and
-``tap_tensors`` gives the tensors for ONE Keras model from the outer input to any set of layers, nested ones
-included, by running the outer graph again with every nested model that holds a requested
-layer *flattened*: its own layers are called on the outer tensors (sharing their weights), so
-one forward pass reads every requested layer, and nothing is computed twice.
+``tap_tensors`` gives the tensors for ONE Keras model from the outer input to any set of
+layers, nested ones included, by running the outer graph again with every nested model that
+holds a requested layer *flattened*: its own layers are called on the outer tensors (sharing
+their weights), so one forward pass reads every requested layer, and nothing is computed twice.
 """
 
 from __future__ import annotations
