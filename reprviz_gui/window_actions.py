@@ -50,7 +50,9 @@ def show_active_session(win: "MainWindow") -> None:
         sb.set_model_info("No model: the views show the data itself.")
         sb.set_can_train(False, "Choose a model preset to train")
         return
-    params = sum(l.params for l in s.layers)
+    # the model's own layers: a nested model's parameters are counted once, in it
+    own = [l for l in s.layers if not getattr(l, "parent", "")]
+    params = sum(l.params for l in own)
     ev = c.result("evaluation", s.id)
     acc = None if ev is None else ev.accuracy.get("test")
     if s.trained_epochs or s.partial_epoch:
@@ -65,7 +67,10 @@ def show_active_session(win: "MainWindow") -> None:
         state += f", test accuracy {acc:.1%}"
     elif s.file and not s.training:
         state += ", evaluating…"
-    sb.set_model_info(f"{s.label}: {len(s.layers)} layers, {params:,} parameters ({state})")
+    nested = len(s.layers) - len(own)
+    sb.set_model_info(f"{s.label}: {len(own)} layers"
+                      + (f" ({nested} more inside nested models)" if nested else "")
+                      + f", {params:,} parameters ({state})")
     can = ds is not None and len(ds.y_train) > 0
     sb.set_can_train(can and not s.training, "" if can else "This dataset has no training "
                      "split", continues=bool(s.trained_epochs or s.partial_epoch or s.file),

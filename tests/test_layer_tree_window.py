@@ -39,6 +39,9 @@ def test_a_nested_layer_is_chosen_in_the_tree_and_reduced_as_asked(qtbot, window
     assert [block.child(i).text(0) for i in range(block.childCount())] == \
         ["input_layer", "c1", "c2", "skip"]
     assert block.child(2).text(2) == "8×8×4" and tree.rootIsDecorated()
+    # the block's weights are counted once (in "block", not again in its layers)
+    assert f"5 layers (4 more inside nested models), {model.count_params():,} parameters" \
+        in win.sidebar.model_info.text()
     tree.expandItem(block)
     rect = tree.visualItemRect(block.child(2))
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
