@@ -85,8 +85,10 @@ def test_the_workspace_state_round_trips_and_checks_what_it_reads():
 
     ws = Workspace(source="digits", n_samples=50, method="pca", seed=3)
     ws.sessions = {"A": Session("A", "dense", {"hidden": [8]}, layer="hidden_1",
-                                trained_epochs=2,
-                                curves=TrainingCurves({"loss": (1.0, 0.5)}, 2))}
+                                trained_epochs=2, last_run_id="r2", partial_epoch=True,
+                                held_out=(0.2, 4),
+                                curves=TrainingCurves({"loss": (1.0, 0.5)}, 2,
+                                                      continued_at=(1,)))}
     ws.selection = Selection.of("test", [4, 2], "picked")
     state = WorkspaceState.capture(ws, "A", {"seed": 3})
     again = WorkspaceState.from_dict(json.loads(json.dumps(state.to_dict())))
@@ -94,6 +96,13 @@ def test_the_workspace_state_round_trips_and_checks_what_it_reads():
     np.testing.assert_array_equal(again.selection_of().indices, [2, 4])
     s = again.session_of(again.models[0])
     assert (s.layer, s.trained_epochs, s.curves.history) == ("hidden_1", 2, {"loss": (1.0, 0.5)})
+    # where training goes on from: Continue training counts on after a session is opened
+    assert (s.curves.continued_at, s.last_run_id, s.partial_epoch, s.held_out) == \
+        ((1,), "r2", True, (0.2, 4))
+    bad = state.to_dict()
+    bad["models"][0]["held_out"] = [0.2, "x"]
+    with pytest.raises(StateError, match="held_out"):
+        WorkspaceState.from_dict(bad)
     bad = state.to_dict()
     bad["n_samples"] = -5
     with pytest.raises(StateError, match="n_samples"):

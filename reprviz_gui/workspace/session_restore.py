@@ -61,6 +61,9 @@ def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
             s.preset, s.params, s.file, s.layer = saved.preset, saved.params, saved.file, \
                 saved.layer
             s.trained_epochs, s.curves = saved.trained_epochs, saved.curves
+            # training goes on where it was (Continue training counts on from there)
+            s.last_run_id, s.partial_epoch, s.held_out = saved.last_run_id, \
+                saved.partial_epoch, saved.held_out
             s.compiled = ()  # compiled again with the sidebar's optimizer when trained on
             if s.handle is not None and m.label:  # "dense (256-144)", not "model-A.keras"
                 s.handle = ModelHandle(s.handle.id, m.label)

@@ -58,6 +58,12 @@ class ModelState:
     history: dict[str, list[float]] = field(default_factory=dict)
     epochs_planned: int = 0
     stopped: bool = False
+    # how training went on (Continue training): where continued runs started, the last run's
+    # history id, an epoch stopped part-way, and the rows it held out ([fraction, seed])
+    continued_at: list = field(default_factory=list)
+    last_run_id: str = ""
+    partial_epoch: bool = False
+    held_out: list = field(default_factory=list)
 
 
 @evented
@@ -89,7 +95,9 @@ class WorkspaceState:
                 s.id, s.preset, dict(s.params), s.label, s.file, s.layer, int(s.trained_epochs),
                 bool(s.has_model), int(s.version),
                 {k: [float(v) for v in vs] for k, vs in s.curves.history.items()},
-                int(s.curves.epochs_planned), bool(s.curves.stopped)))
+                int(s.curves.epochs_planned), bool(s.curves.stopped),
+                [int(e) for e in s.curves.continued_at], str(s.last_run_id),
+                bool(s.partial_epoch), list(s.held_out) if s.held_out else []))
         sel = ws.selection
         return WorkspaceState(
             str(ws.source), dict(load_options or {}), int(ws.n_samples), ws.split, int(ws.seed),
@@ -137,9 +145,12 @@ class WorkspaceState:
     def session_of(self, m: ModelState) -> Session:
         """A workspace session for ``m`` (without its model: that is loaded on the lane)."""
         curves = TrainingCurves({k: tuple(v) for k, v in m.history.items()},
-                                m.epochs_planned, False, m.stopped)
+                                m.epochs_planned, False, m.stopped, tuple(m.continued_at))
+        held = (float(m.held_out[0]), int(m.held_out[1])) if len(m.held_out) == 2 else None
         return Session(m.id, preset=m.preset, params=dict(m.params), layer=m.layer,
-                       trained_epochs=m.trained_epochs, file=m.file, curves=curves)
+                       trained_epochs=m.trained_epochs, file=m.file, curves=curves,
+                       last_run_id=m.last_run_id, partial_epoch=m.partial_epoch,
+                       held_out=held)
 
 
 def _checked(name: str, value: Any, default: Any) -> Any:
@@ -156,6 +167,12 @@ def _checked(name: str, value: Any, default: Any) -> Any:
         ok = isinstance(value, list)
     else:
         ok = True
+    if name == "continued_at" and ok:
+        ok = all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)
+    if name == "held_out" and ok:
+        ok = value == [] or (len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
+            and value[0] < 1 and float(value[1]).is_integer())
     if name == "selection" and ok:
         ok = all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)
     if name == "history" and ok:
