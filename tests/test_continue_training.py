@@ -127,3 +127,34 @@ def test_a_refused_compare_changes_nothing_and_the_menu_offers_what_fits(qtbot, 
     assert list(win.host("map").views) == list(tabs_before)
     assert win.view("map", "B") is None
     wait_idle(qtbot, win)
+
+
+def test_a_comparison_whose_model_cannot_be_built_is_not_opened(qtbot, open_window,
+                                                                 monkeypatch):
+    """A preset the quick check lets through but whose build fails (the size check, a shape
+    rule): no "B" tab left showing the raw input, A untouched, the reason said."""
+    from reprviz_gui.core.errors import ShapeMismatchError
+    from reprviz_gui.workspace import jobs
+
+    win = open_window()
+    c = win.controller
+    a_before = (session(win).handle, session(win).version)
+    real = jobs.build_model_job
+
+    def failing(config, dataset, seed, label):
+        if config.preset != "multinomial":
+            return real(config, dataset, seed, label)
+
+        def run(on_progress, should_stop):
+            raise ShapeMismatchError("The multinomial preset cannot take this data (test).")
+
+        return run
+
+    monkeypatch.setattr(jobs, "build_model_job", failing)
+    with qtbot.waitSignal(c.failed, timeout=60_000) as failed:
+        win.commands["compare_multinomial"].trigger()
+    assert "The comparison was not opened" in failed.args[1].message
+    assert "B" not in c.workspace.sessions and win.view("map", "B") is None
+    assert (session(win).handle, session(win).version) == a_before
+    assert not session(win).training
+    wait_idle(qtbot, win)
