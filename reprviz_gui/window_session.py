@@ -1,5 +1,6 @@
-"""File → Save session / Open session… / Recent sessions, a session file dropped on the window and
-``python main.py SESSION``: the window's side of sessions (workspace/session_io.py holds the rest).
+"""File → Save session / Open session… / Recent sessions, a session file dropped on the window
+and ``python main.py SESSION``: the window's side of sessions (workspace/session_io.py holds the
+rest).
 
 Saving collects what only the window knows (each view's options, the dock layout) and hands the
 rest to the controller, which writes the file on the model lane. Opening reads and checks the

@@ -321,34 +321,16 @@ class Controller(WorkspaceSignals):
     # --- sessions (workspace/session_io.py, session_restore.py) -------------------------------
     def save_session(self, path: str | Path, views: dict | None = None,
                      layout: dict | None = None) -> None:
-        """Write the session file on the model lane (the models live there); ``session_saved``
-        then says where. Raises ``ReprvizError`` when there is nothing to save."""
-        from ..core.errors import ReprvizError
-        from .session_io import save_job, snapshot
+        """Write the session file (on the model lane); ``session_saved`` then says where."""
+        from .session_io import save_session
 
-        if self.training_sessions():
-            raise ReprvizError("A model is training: wait for it to end (or cancel it) before "
-                               "saving the session, so the file holds what the views show.")
-        snap = snapshot(self.workspace, self.settings, self.scheduler.store, self.active,
-                        self.data_options, views, layout, self.history.made_rows())
-        self.lanes["model"].submit(Job(JobKind.SAVE, save_job(path, snap),
-                                       f"saving {Path(path).name}", payload=("session", snap)),
-                                   supersede=False)
+        save_session(self, path, views, layout)
 
     def restore_session(self, plan: Any, on_applied: Any = None) -> None:
-        """Open a session read by ``session_io.read_plan``: its data is loaded (a stored copy
-        or the file it names), then its models, and its results go into the store, so the
-        views draw them without training or computing; ``on_applied(plan)`` runs once the
-        workspace holds the session (the window restores view options and layout there)."""
-        if self.training_sessions():
-            self.cancel_training()
-            self.message.emit("Training stopped: a session is being opened.")
-        job = Job(JobKind.LOAD, jobs.load_dataset_job(plan.data_source, plan.load_options),
-                  f"opening {plan.path.name}", payload=(plan.data_source, plan.load_options))
-        self._restoring = (job, plan, on_applied)
-        if plan.folder is not None:
-            self._session_folders.append(plan.folder)
-        self.lanes["data"].submit(job)
+        """Open a session read by ``session_io.read_plan`` (``session_restore.py``)."""
+        from .session_restore import start_restore
+
+        start_restore(self, plan, on_applied)
 
     # --- helpers -----------------------------------------------------------------------------
     def _make_samples(self) -> None:

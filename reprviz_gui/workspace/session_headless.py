@@ -1,6 +1,7 @@
-"""Sessions without a window: ``main.py analyze … --session FILE`` writes one that the window opens
-as it is, and ``main.py export SESSION --projector DIR | --csv DIR | --figures DIR | --html FILE``
-writes a session's exports without a display. Extract on a GPU machine, look on a laptop.
+"""Sessions without a window: ``main.py analyze … --session FILE`` writes one that the window
+opens as it is, and ``main.py export SESSION --projector DIR | --csv DIR | --figures DIR |
+--html FILE`` writes a session's exports without a display. Extract on a GPU machine, look on a
+laptop.
 
 The session ``analyze`` writes holds exactly the keys the window's products ask for (the layer,
 its map, the evaluation, under the params ``products.py`` computes), made by the same core

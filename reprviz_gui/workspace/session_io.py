@@ -95,7 +95,8 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
         arrays.update(part)
     data, files, notes = _data_reference(ws.source, load_options)
     if left_out:
-        notes.append(f"Not stored (computed again when shown): {', '.join(sorted(set(left_out)))}.")
+        kinds = ", ".join(sorted(set(left_out)))
+        notes.append(f"Not stored (computed again when shown): {kinds}.")
     manifest = {
         "app_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -110,6 +111,21 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
     }
     handles = {s.id: s.handle for s in ws.sessions.values() if s.handle is not None}
     return Snapshot(manifest, arrays, files, handles, notes)
+
+
+def save_session(c: Any, path: str | Path, views: Optional[dict] = None,
+                 layout: Optional[dict] = None) -> None:
+    """The controller's *Save session*: a snapshot now, written by a job on the model lane (the
+    models live there). ``ReprvizError`` when there is nothing to save or a model trains."""
+    from ..workers.lane import Job, JobKind
+
+    if c.training_sessions():
+        raise ReprvizError("A model is training: wait for it to end (or cancel it) before "
+                           "saving the session, so the file holds what the views show.")
+    snap = snapshot(c.workspace, c.settings, c.scheduler.store, c.active, c.data_options, views,
+                    layout, c.history.made_rows())
+    c.lanes["model"].submit(Job(JobKind.SAVE, save_job(path, snap), f"saving {Path(path).name}",
+                                payload=("session", snap)), supersede=False)
 
 
 def _safe_name(name: str) -> str:

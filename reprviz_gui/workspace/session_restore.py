@@ -20,6 +20,25 @@ if TYPE_CHECKING:
     from .controller import Controller
 
 
+def start_restore(c: "Controller", plan: RestorePlan,
+                  on_applied: Optional[Callable[[RestorePlan], Any]] = None) -> None:
+    """Load the session's data (a stored copy or the file it names); ``apply_restore`` follows
+    when it has loaded (``Controller._loaded``). A LOAD job, so a failure is the usual dialog
+    and nothing has changed yet."""
+    from ..workers.lane import Job, JobKind
+    from . import jobs
+
+    if c.training_sessions():
+        c.cancel_training()
+        c.message.emit("Training stopped: a session is being opened.")
+    job = Job(JobKind.LOAD, jobs.load_dataset_job(plan.data_source, plan.load_options),
+              f"opening {plan.path.name}", payload=(plan.data_source, plan.load_options))
+    c._restoring = (job, plan, on_applied)
+    if plan.folder is not None:
+        c._session_folders.append(plan.folder)
+    c.lanes["data"].submit(job)
+
+
 def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
                   on_applied: Optional[Callable[[RestorePlan], Any]] = None) -> None:
     ws, st = c.workspace, plan.state
