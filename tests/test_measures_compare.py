@@ -162,3 +162,30 @@ def test_dense_vs_lenet_compared_cka_agreement_and_neighbourhood_change(qtbot, w
     target = acts[1].names[1]
     click_cell(qtbot, depth.table, len(acts[0].names) + 1, 0)
     qtbot.waitUntil(lambda: session(win, "B").layer == target, timeout=10_000)
+
+
+def test_views_of_both_models_forget_a_removed_model(qtbot):
+    """Depth draws B's rows beside A's; when B is closed (the host's set_sessions) they go."""
+    from reprviz_gui.core.analysis.depth import LayerMetrics
+    from reprviz_gui.views.depth import DepthPanel
+    from reprviz_gui.workspace.products_measures import LayerMetricsResult
+    from reprviz_gui.workspace.state import ResultTag
+
+    def result(sid, names):
+        rows = tuple(LayerMetrics(n, 4, 0.5 + i / 10, 0.6, 0, 0.0, 2.0)
+                     for i, n in enumerate(names))
+        return LayerMetricsResult(ResultTag(1, "k", sid, 1), rows, 30)
+
+    view = DepthPanel()
+    qtbot.addWidget(view)
+    view.show_product("layer_metrics", "A", result("A", ["input", "dense"]))
+    view.show_product("layer_metrics", "B", result("B", ["input", "conv", "out"]))
+    assert list(view.displayed()) == ["input", "dense", "B · input", "B · conv", "B · out"]
+    np.testing.assert_allclose(view.knn_line_b.getData()[0], [0, 0.5, 1])  # relative depth
+    asked = []
+    view.session_layer_requested.connect(lambda sid, name: asked.append((sid, name)))
+    click_cell(qtbot, view.table, 3, 0)
+    assert asked == [("B", "conv")]
+    view.set_sessions(("A",))
+    assert list(view.displayed()) == ["input", "dense"]
+    assert not view.knn_line_b.isVisible()

@@ -70,6 +70,13 @@ class AgreementPanel(Panel):
         self._evaluations.clear()
         self.clear()
 
+    def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        if "B" not in session_ids and (self._evaluations.pop("B", None) is not None
+                                       or self._change is not None):
+            self._change = None
+            self._show_change()
+            self._update()
+
     def show_product(self, kind: str, session_id: str, result: Any) -> None:
         if kind == "neighbourhood_change":
             self._change = result

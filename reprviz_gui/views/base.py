@@ -324,6 +324,9 @@ class Panel(QWidget):
         """Show a word table's pairs as arrows; True if this view draws them."""
         return False
 
+    def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        """The models open now (a view of both models drops a removed model's results)."""
+
     def wanted_products(self) -> tuple[str, ...]:
         """Of its spec's ``on_demand`` products, those the view needs now."""
         return ()

@@ -137,6 +137,17 @@ class CKAPanel(Panel):
         self._within.clear()
         self._between = None
 
+    def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        gone = [sid for sid in self._within if sid not in session_ids]
+        if not gone and (self._between is None or "B" in session_ids):
+            return
+        for sid in gone:
+            del self._within[sid]
+        if "B" not in session_ids:
+            self._between = None
+        if self._available():
+            self._update()
+
     def _available(self) -> list[str]:
         out = [BETWEEN] if self._between is not None and "A" in self._within else []
         return out + [m for m, sid in ((WITHIN_A, "A"), (WITHIN_B, "B")) if sid in self._within]

@@ -90,6 +90,13 @@ class DepthPanel(Panel):
     def set_dataset(self, dataset: Any) -> None:
         self._results.clear()
 
+    def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        gone = [sid for sid in self._results if sid not in session_ids]
+        for sid in gone:
+            del self._results[sid]
+        if gone and "A" in self._results:
+            self._show_both()
+
     def _show_both(self) -> None:
         a = self._results.get("A")
         if a is None:

@@ -78,6 +78,8 @@ class ViewHost(QWidget):
             if sid not in self.views:
                 self._add_view(sid)
         self._labels = dict(labels)
+        for view in self.views.values():
+            view.set_sessions(tuple(labels))  # a view of both models forgets a removed one's
         self._show_captions()
 
     def _show_captions(self) -> None:
