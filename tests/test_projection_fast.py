@@ -249,3 +249,26 @@ def test_umap_kernels_are_cached_on_disk_and_reused(tmp_path):
     assert any("smooth_knn_dist" in ln for ln in loaded)
     assert not saved, f"the second process compiled again: {saved[:3]}"
     assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1]  # same map
+
+
+def test_approximate_neighbours_find_most_exact_ones_and_never_the_row_itself(monkeypatch):
+    pytest.importorskip("faiss")
+    from reprviz_gui.core.analysis import neighbors
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 5, (8, 10))
+    x = (centres[rng.integers(0, 8, 3000)] + rng.normal(0, 1, (3000, 10))).astype(np.float32)
+    x[1] = x[0]  # a duplicate: still not its own neighbour
+    exact_i, exact_d = neighbors.nearest_neighbours(x, 10)
+    monkeypatch.setattr(neighbors, "APPROXIMATE_FROM", 1000)
+    ind, dist = neighbors.nearest_neighbours(x, 10)
+    assert ind.shape == (3000, 10) and dist.dtype == np.float32
+    assert not (ind == np.arange(3000)[:, None]).any() and ind[0, 0] == 1
+    assert (np.diff(dist, axis=1) >= -1e-5).all()  # in order of distance
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ind, exact_i)])
+    assert recall > 0.9
+    same_first = np.isclose(dist[:, 0], exact_d[:, 0], rtol=1e-3, atol=1e-3)
+    assert same_first.mean() > 0.99  # the distances are true ones, the nearest nearly always
+    assert (dist[:, 0] >= exact_d[:, 0] - 1e-3).all()
+    again = neighbors.nearest_neighbours(x, 10)
+    assert np.array_equal(again[0], ind)  # seeded: the same table

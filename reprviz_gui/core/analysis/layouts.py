@@ -37,6 +37,12 @@ LayoutFn = Callable[[np.ndarray, float], None]
 LAYOUT_EVERY_S = 0.5  # how often an optimising layout is shown / progress reported
 
 UMAP_EPOCHS = 200
+# From this many points: UMAP_EPOCHS_LARGE epochs from a PCA start (projection._umap says so in
+# the map's note). On all 70,000 Fashion-MNIST images (same neighbour table) the spectral start,
+# an eigensolver on the whole graph, took 19 s of CPU and 200 epochs 36 s more: 10-NN accuracy
+# of the map 0.809; 100 epochs from a PCA start took 15 s in all: 0.811 (umap's own: 0.784)
+UMAP_LARGE_N = 20_000
+UMAP_EPOCHS_LARGE = 100
 TSNE_EARLY_ITER = 100
 TSNE_ITER = 250  # after the early exaggeration
 # Default affinities: uniform over each point's 15 nearest neighbours (openTSNE's ``Uniform``;
@@ -224,6 +230,11 @@ def umap_layout(points: np.ndarray, indices: np.ndarray, distances: np.ndarray,
     embedding = None
     if isinstance(init, np.ndarray):
         embedding, init = np.asarray(init, dtype=np.float64), "previous frame"
+    elif init == "pca":  # the points' first two principal components (cheap at any N)
+        from sklearn.decomposition import PCA
+
+        start = PCA(2, random_state=seed).fit_transform(points).astype(np.float64)
+        embedding = noisy_scale_coords(start, rs, max_coord=10, noise=0.0001)
     elif init == "spectral":
         try:
             with warnings.catch_warnings():

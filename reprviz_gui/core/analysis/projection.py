@@ -194,7 +194,7 @@ def _tsne_on(reduced: Reduced, seed: int, params: dict, watch: dict) -> tuple[np
         perplexity, note = _clip_perplexity(n, float(params["perplexity"]))
     want = layouts.TSNE_NEIGHBOURS if perplexity is None else round(3 * perplexity)
     k = int(min(n - 1, max(1, want)))
-    ind, dist = nearest_neighbours(reduced.points, k)
+    ind, dist = nearest_neighbours(reduced.points, k, seed)
     check_stop(watch.get("should_stop"))
     early = int(params.get("early_exaggeration_iter", layouts.TSNE_EARLY_ITER))
     rest = int(params.get("max_iter", early + layouts.TSNE_ITER)) - early
@@ -237,6 +237,14 @@ def _pca_tsne(arr: np.ndarray, seed: int, params: dict, watch: dict
     return coords, used, note, ev
 
 
+def neighbour_search(n: int) -> str:
+    """How the map's neighbour table of ``n`` rows is found (the map's parameters say it)."""
+    from .neighbors import APPROXIMATE_FROM, IVF_PROBE, has_faiss
+
+    return (f"approximate (faiss IVF, {IVF_PROBE} cells probed)"
+            if n >= APPROXIMATE_FROM and has_faiss() else "exact")
+
+
 def _umap_init(init: Any) -> str | np.ndarray:
     return np.asarray(init, dtype=np.float64) if isinstance(init, np.ndarray) else str(init)
 
@@ -254,13 +262,20 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
     metric = str(params.get("metric", "cosine"))
     reduced = prepare(arr, metric, int(params.get("pca_components", DEFAULT_PCA_COMPONENTS)),
                       seed)
-    ind, dist = nearest_neighbours(reduced.points, n_neighbors - 1)
+    ind, dist = nearest_neighbours(reduced.points, n_neighbors - 1, seed)
     check_stop(watch.get("should_stop"))
-    n_epochs = int(params.get("n_epochs", layouts.UMAP_EPOCHS))
+    large = n >= layouts.UMAP_LARGE_N  # a shorter schedule from a cheaper start, said below
+    n_epochs = int(params.get("n_epochs", layouts.UMAP_EPOCHS_LARGE if large
+                              else layouts.UMAP_EPOCHS))
+    start = params.get("init", "pca" if large else "spectral")
+    if large and "n_epochs" not in params and "init" not in params:
+        note = (f"{note} {_n_fmt(n)} points: {n_epochs} epochs from a PCA start (the spectral "
+                "start and 200 epochs cost three times as long for the same map; umap too "
+                "shortens its schedule as N grows).").strip()
     coords, init, init_note = layouts.umap_layout(
         reduced.points, ind, dist, n_neighbors=n_neighbors,
         min_dist=float(params.get("min_dist", 0.1)), seed=seed, n_epochs=n_epochs,
-        init=_umap_init(params.get("init", "spectral")), **watch)
+        init=_umap_init(start), **watch)
     if not np.isfinite(coords).all() and init != "random":
         coords, init, _ = layouts.umap_layout(
             reduced.points, ind, dist, n_neighbors=n_neighbors,
@@ -270,7 +285,7 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
     note = f"{note} {init_note}".strip()
     used = {"n_neighbors": n_neighbors, "min_dist": float(params.get("min_dist", 0.1)),
             "metric": metric, "init": init, "n_epochs": n_epochs,
-            "pca_components": reduced.n_components}
+            "pca_components": reduced.n_components, "neighbours": neighbour_search(n)}
     return coords, used, note, reduced.explained_variance
 
 
