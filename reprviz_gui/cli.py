@@ -546,6 +546,8 @@ def _dispatch(argv: list[str]) -> int:
         from .cli_lesson import run_lesson
 
         return run_lesson(argv[1:])
+    if argv and argv[0].lower().endswith(".reprviz") and not Path(argv[0]).exists():
+        raise UsageError(f"Session file not found: {argv[0]}")
     if argv and not argv[0].startswith("-") and not Path(argv[0]).exists():
         close = [c for c in COMMANDS if c[:4] == argv[0][:4].lower()]
         hint = f" (did you mean {close[0]!r}?)" if close else ""

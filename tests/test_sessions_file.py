@@ -249,3 +249,21 @@ def test_a_damaged_stored_result_is_refused_before_anything_opens(tmp_path):
     path = write_session(tmp_path / "s.reprviz", manifest, {})
     with pytest.raises(SessionFileError, match="is damaged: the array 'missing' is missing"):
         read_plan(path, extract_to=tmp_path / "x")
+
+
+def test_the_command_line_says_what_is_wrong_with_a_session_in_one_line(tmp_path):
+    def main_py(*args):
+        return subprocess.run([sys.executable, str(REPO / "main.py"), *map(str, args)],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    run = main_py(tmp_path / "missing.reprviz")
+    assert run.returncode == 2 and run.stderr.strip() == (
+        f"reprviz: error: Session file not found: {tmp_path / 'missing.reprviz'}")
+    (tmp_path / "notes.reprviz").write_text("not a zip")
+    run = main_py("export", tmp_path / "notes.reprviz", "--csv", tmp_path / "out")
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("reprviz: error: notes.reprviz is not a reprviz session; it "
+                                  "cannot be opened.")
+    run = main_py("export", tmp_path / "notes.reprviz")
+    assert run.returncode == 2 and "say what to export" in run.stderr
+    assert not (tmp_path / "out").exists()
