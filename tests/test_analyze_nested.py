@@ -21,13 +21,18 @@ def test_analyze_reads_a_nested_layer_reduced_and_preprocessed_as_asked(tmp_path
     code = cli.main(["analyze", "--data", "digits", "--samples", "60", "--no-figures", "-q",
                      "--no-history", "--no-measures", "--model", str(path), "--epochs", "0",
                      "--layer", "block/c2", "--reduction", "max", "--preprocess", "symmetric",
-                     "--out", str(out)])
+                     "--out", str(out), "--session", str(tmp_path / "s.reprviz")])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     layer = report["layer"]
     assert layer["name"] == "block/c2" and layer["width"] == 4
     assert layer["reduction"] == "global max per channel of 8x8x4 -> 4"
     assert any("scaled to −1–1" in n for n in report["notes"])
+    # the session's layer and map results say the reduction too, for the views that show them
+    from reprviz_gui.core.io.session_file import read_session
+
+    manifest = json.dumps(read_session(tmp_path / "s.reprviz", tmp_path / "x").manifest)
+    assert manifest.count("global max per channel of 8x8x4 -> 4") == 2
     tree = {row["name"]: row["parent"] for row in report["layers"]}
     assert tree["block/c2"] == "block" and tree["block"] == ""
     with np.load(out / "activations.npz") as z:

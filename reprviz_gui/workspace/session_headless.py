@@ -61,7 +61,7 @@ def write_analyze_session(path: str | Path, opts: Any, k: dict) -> Path:
     results = [(ResultKey.make("layer", tag, layer_params),
                 LayerResult(tag, layer.layer, samples, layer.activations, layer.cosine,
                             layer.centroid_cosine, preds, layer.note,
-                            cosine_rows=layer.cosine_rows))]
+                            cosine_rows=layer.cosine_rows, reduction=layer.reduction))]
     map_params = {**layer_params, "method": method, "seed": ws.seed}  # products._map_params
     if method == "pca-tsne":
         map_params["pca_components"] = ws.pca_components
@@ -70,7 +70,8 @@ def write_analyze_session(path: str | Path, opts: Any, k: dict) -> Path:
         tag, layer.layer, method, np.asarray(proj.coords, dtype=np.float32), samples, preds,
         proj.explained_variance, note=proj.note,
         pca_components=proj.params.get("pca_components") if pca else None,
-        pca_explained_variance=float(proj.pca_explained_variance) if pca else None)))
+        pca_explained_variance=float(proj.pca_explained_variance) if pca else None,
+        reduction=layer.reduction)))
     ev = k["evaluation"]
     if ev is not None and predict:
         etag = ws.tag(s, with_samples=False)
