@@ -90,6 +90,14 @@ def test_a_saved_session_reopens_identical_without_computing(qtbot, open_window,
     assert win2.session_path == str(path)
     # the model itself came back: training on goes on from the saved weights
     assert s2.has_model and s2.label == c.workspace.sessions["A"].label
+    # the run made in the session travelled in the file and is in the history once
+    from reprviz_gui.core.io.history import load_history
+
+    with zipfile.ZipFile(path) as z:
+        rows = json.loads(z.read("manifest.json"))["history_rows"]
+    assert len(rows) == 1 and rows[0]["epochs_done"] == 2
+    assert win2.controller.history.flush(10)
+    assert [r.id for r in load_history().records].count(rows[0]["id"]) == 1
 
 
 @pytest.mark.slow
