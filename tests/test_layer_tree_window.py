@@ -13,7 +13,7 @@ from reprviz_gui.core.model.runtime import keras_module
 
 def nested_digits_model(path):
     keras = keras_module()
-    inp = keras.Input((8, 8, 1))
+    inp = keras.Input((8, 8, 1), name="block_in")
     x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inp)
     y = keras.layers.Conv2D(4, 3, padding="same", name="c2")(x)
     block = keras.Model(inp, keras.layers.Add(name="skip")([x, y]), name="block")
@@ -37,7 +37,7 @@ def test_a_nested_layer_is_chosen_in_the_tree_and_reduced_as_asked(qtbot, window
     block = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
                  if tree.topLevelItem(i).text(0) == "block")
     assert [block.child(i).text(0) for i in range(block.childCount())] == \
-        ["input_layer", "c1", "c2", "skip"]
+        ["block_in", "c1", "c2", "skip"]
     assert block.child(2).text(2) == "8×8×4" and tree.rootIsDecorated()
     # the block's weights are counted once (in "block", not again in its layers)
     assert f"5 layers (4 more inside nested models), {model.count_params():,} parameters" \
