@@ -475,12 +475,27 @@ def fig_sessions(ctx: Ctx) -> list[Row]:
                 f"the results' arrays alone: {int(made.out['results_npz']) / mb:.2f} MiB")]
 
 
+def fig_input(ctx: Ctx) -> list[Row]:
+    """(i) Your input: the GUI thread while a pen draws on the canvas."""
+    load = f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    r = run([PY, WINDOW, "drawing", "tsne", "20"], ctx.env, timeout=500).out
+    st = r["stalls"]
+    return [Row("(w) drawing on the *Your input* canvas: longest GUI event-loop stall", "—",
+                f"p99 {st['p99_ms']:.0f} ms, max {st['max_ms']:.0f} ms (worst: "
+                f"{', '.join(f'{g:.0f}' for g in st['worst_ms'])} ms)", None, "p99 ≤ 100 ms",
+                st["p99_ms"] <= 100,
+                f"10 ms QTimer probe over {r['seconds']:.0f} s of drawing, {r['moves']} mouse "
+                f"moves (60 a second, a new stroke every 40): {r['sent']} inputs put through "
+                f"the dense model (3 epochs, Fashion sample) and onto the t-SNE map "
+                f"(openTSNE transform), {r['answered']} results drawn; {load}")]
+
+
 FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
                                              fig_window, fig_memory, fig_measures, fig_sessions,
-                                             fig_extract_mobilenet, fig_scale]
+                                             fig_extract_mobilenet, fig_scale, fig_input]
 LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
            fig_window: "w", fig_memory: "d", fig_measures: "m", fig_sessions: "s",
-           fig_extract_mobilenet: "r", fig_scale: "z"}
+           fig_extract_mobilenet: "r", fig_scale: "z", fig_input: "i"}
 
 
 # --- report ----------------------------------------------------------------------------------

@@ -459,7 +459,13 @@ def drawing(method: str = "tsne", seconds: str = "20", epochs: str = "3") -> Non
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*pos))
     stalls = probe.stop()
     drew = time.perf_counter() - t0
-    _wait(lambda: not view._in_flight and view._pending is None, 60, "the last stroke")
+    try:
+        _wait(lambda: not view._in_flight and view._pending is None, 120, "the last stroke")
+    except RuntimeError:
+        print("in flight", view._in_flight, "pending", view._pending, "jobs",
+              [(n, [j.description for j in lane.pending_jobs()]) for n, lane in c.lanes.items()],
+              "state", state, file=sys.stderr)
+        raise
     shown = view.displayed()
     win.close()
     _emit(stalls=stalls, seconds=drew, moves=state["i"], sent=state["sent"],

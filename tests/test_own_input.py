@@ -74,6 +74,35 @@ def test_placement_pca_is_the_maps_own_projection_and_neighbour_mean_for_mds():
     assert "mean position of its 10 nearest" in m.how
 
 
+# --- the view's flow control -------------------------------------------------------------------
+def test_one_input_in_flight_and_the_same_picture_is_not_sent_twice(qtbot):
+    from reprviz_gui.views.own_input import OwnInputView
+    from reprviz_gui.workspace.products_own_input import OwnInput, OwnInputResult
+    from reprviz_gui.workspace.state import ResultTag
+
+    view = OwnInputView()
+    qtbot.addWidget(view)
+    view.set_dataset(load_dataset("digits"))
+    sent = []
+    view.own_input_changed.connect(sent.append)
+    a = OwnInput("image", image=np.zeros((8, 8), np.uint8))
+    b = OwnInput("image", image=np.full((8, 8), 9, np.uint8))
+
+    def answer(own):
+        view.show_product("own_input", "A", OwnInputResult(ResultTag(1, ""), own, None, "pca",
+                                                           "input", None, None, "no model"))
+
+    view.send(a)
+    view.send(b)  # while a is in flight: kept
+    view.send(OwnInput("image", image=np.zeros((8, 8), np.uint8)))  # a again (the release)
+    assert sent == [a]
+    answer(a)  # the picture waiting is the one answered: nothing more goes out, nothing waits
+    assert sent == [a] and view._pending is None and not view._in_flight
+    view.send(b)
+    answer(b)
+    assert sent == [a, b] and "no model" in view.info.text()
+
+
 # --- the window ------------------------------------------------------------------------------
 def _draw_vertical_bars(qtbot, canvas) -> None:
     """Two vertical bars side by side (a pair of legs), each two strokes of the pen: press,

@@ -42,6 +42,9 @@ class OwnInputView(Panel):
         self._pending: Optional[OwnInput] = None
         self._last_sent: Optional[OwnInput] = None
         self._shown: Optional[OwnInputResult] = None
+        self._bars: Any = None  # the bar item, kept while the classes stay
+        self._bars_names: tuple = ()
+        self._map_coords: Any = None  # the map drawn (its coords array)
 
         # --- the input: a canvas with its tools, or a line of text -----------------------
         self.tools = QWidget()
@@ -156,9 +159,10 @@ class OwnInputView(Panel):
         if self._in_flight:
             self._pending = own
             return
+        self._pending = None
         if own == self._last_sent and self._shown is not None:
-            return
-        self._in_flight, self._pending, self._last_sent = True, None, own
+            return  # the release after a stroke: the same picture, already answered
+        self._in_flight, self._last_sent = True, own
         self._resend.start()
         self.own_input_changed.emit(own)
 
@@ -261,17 +265,25 @@ class OwnInputView(Panel):
         self.info.setText(self._describe(r))
 
     def _draw_bars(self, p) -> None:
-        self.bars_plot.clear()
         if p.probabilities is None:
+            self.bars_plot.clear()
+            self._bars = None
             return
         n = len(p.class_names)
         probs = np.asarray(p.probabilities, dtype=np.float64)
-        brushes = [pg.mkBrush(*c) for c in class_colors(n)]
-        self.bars_plot.addItem(pg.BarGraphItem(x0=0, y=np.arange(n), height=0.7, width=probs,
-                                               brushes=brushes))
-        self.bars_plot.getAxis("left").setTicks([list(enumerate(p.class_names))])
-        self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.bars_plot.invertY(True)
+        if self._bars is None or self._bars_names != p.class_names:
+            # made once per class list; each stroke only moves the bars' lengths
+            self.bars_plot.clear()
+            brushes = [pg.mkBrush(*c) for c in class_colors(n)]
+            self._bars = pg.BarGraphItem(x0=0, y=np.arange(n), height=0.7, width=probs,
+                                         brushes=brushes)
+            self._bars_names = p.class_names
+            self.bars_plot.addItem(self._bars)
+            self.bars_plot.getAxis("left").setTicks([list(enumerate(p.class_names))])
+            self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
+            self.bars_plot.invertY(True)
+        else:
+            self._bars.setOpts(width=probs)
 
     def _draw_saliency(self, p) -> None:
         if p.saliency is None:
@@ -285,17 +297,21 @@ class OwnInputView(Panel):
         if r.coords is None or p.placement is None:
             self.map_points.setData([])
             self.map_marker.setData([])
+            self._map_coords = None
             return
-        n = len(self._dataset.class_names) if self._dataset is not None else \
-            int(r.labels.max()) + 1
-        cols = class_colors(max(n, 1))[np.asarray(r.labels, dtype=np.int64)]
-        cols[:, 3] = 150
-        self.map_points.setData(pos=np.asarray(r.coords, dtype=np.float64),
-                                brush=[pg.mkBrush(*c) for c in cols])
+        if r.coords is not self._map_coords:  # a new map; each stroke only moves the star
+            n = len(self._dataset.class_names) if self._dataset is not None else \
+                int(r.labels.max()) + 1
+            cols = class_colors(max(n, 1))
+            brushes = [pg.mkBrush(*c[:3], 150) for c in cols]
+            labels = np.asarray(r.labels, dtype=np.int64)
+            self.map_points.setData(pos=np.asarray(r.coords, dtype=np.float64),
+                                    brush=[brushes[k] for k in labels])
+            self._map_coords = r.coords
+            label = {"tsne": "t-SNE", "pca-tsne": "PCA → t-SNE"}.get(r.method, r.method.upper())
+            self.map_plot.setTitle(f"{r.layer}: {label} map, ★ your input")
         x, y = (float(v) for v in p.placement.position)
         self.map_marker.setData([x], [y])
-        self.map_plot.setTitle(f"{r.layer}: {r.method.upper() if r.method != 'tsne' else 't-SNE'}"
-                               " map, ★ your input")
 
     def _describe(self, r: OwnInputResult) -> str:
         p = r.probe
@@ -321,6 +337,7 @@ class OwnInputView(Panel):
 
     def _clear_content(self) -> None:
         self._shown = None
+        self._bars, self._map_coords = None, None
         self.bars_plot.clear()
         self.sal_image.clear()
         self.map_points.setData([])

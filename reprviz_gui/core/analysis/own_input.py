@@ -56,8 +56,13 @@ def _pca_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray
 
     arr = np.asarray(activations, dtype=np.float32)
     k = min(2, arr.shape[0], arr.shape[1])
-    pca = PCA(n_components=k, random_state=seed).fit(arr)
-    refit = pca.transform(arr).astype(np.float64)
+    key = ("pca", id(activations), arr.shape, seed)
+    kept = _PCA_FITS.get(key)
+    if kept is None:  # fitted once per map: each stroke only projects its point
+        pca = PCA(n_components=k, random_state=seed).fit(arr)
+        _PCA_FITS.clear()
+        _PCA_FITS[key] = kept = (pca, pca.transform(arr).astype(np.float64), activations)
+    pca, refit = kept[0], kept[1]
     new = pca.transform(np.asarray(point, dtype=np.float32).reshape(1, -1)).astype(np.float64)
     if k < 2:
         refit = np.hstack([refit, np.zeros((len(refit), 2 - k))])
@@ -70,6 +75,7 @@ def _pca_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray
     return np.hstack([new[0], 1.0]) @ m
 
 
+_PCA_FITS: dict[tuple, Any] = {}  # the map's PCA, kept with its activations (their id)
 _TSNE_REFERENCES: dict[tuple, Any] = {}  # (id of coords, shape) -> openTSNE TSNEEmbedding
 
 
