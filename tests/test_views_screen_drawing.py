@@ -135,6 +135,34 @@ def test_a_point_lands_where_the_plot_maps_it(qtbot):
     assert (c.red(), c.green(), c.blue()) == (255, 255, 255)
 
 
+def test_a_zoom_of_a_large_cloud_rescales_first_and_sharpens_when_it_pauses(qtbot,
+                                                                             monkeypatch):
+    from reprviz_gui.views import point_cloud
+
+    monkeypatch.setattr(point_cloud, "DEFER_FROM", 1000)  # a large cloud, small for a test
+    pw = shown(qtbot, pg.PlotWidget(), (300, 240))
+    cloud = PointCloud("o", size=3)
+    rng = np.random.default_rng(5)
+    cloud.set_data(rng.normal(size=(2000, 2)), np.tile([30, 30, 200, 255], (2000, 1)))
+    pw.addItem(cloud)
+    pw.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    settle()
+    sharp_scale = cloud._cache[0][0]
+    pw.getViewBox().scaleBy((0.8, 0.8))  # a wheel step in
+    pw.viewport().repaint()
+    assert cloud.rescaled_paints >= 1 and cloud._cache[0][0] == sharp_scale  # the old image
+    qtbot.waitUntil(lambda: cloud._cache[0][0] != sharp_scale, timeout=5000)
+    assert cloud._cache[0][0] > sharp_scale * 1.1  # rasterised again, zoomed in
+    rescaled, now = cloud.rescaled_paints, cloud._cache[0]
+    pw.viewport().repaint()  # the sharp image is the current one: drawn as it is
+    assert cloud.rescaled_paints == rescaled and cloud._cache[0] == now
+    cloud.set_data(rng.normal(size=(500, 2)))  # a small cloud zooms sharp at once
+    settle()
+    pw.getViewBox().scaleBy((0.8, 0.8))
+    pw.viewport().repaint()
+    assert cloud.rescaled_paints == rescaled
+
+
 def test_nearest_point_agrees_with_a_full_scan():
     rng = np.random.default_rng(3)
     coords = rng.normal(size=(5_000, 2)) * [10.0, 0.1]  # very different axis scales
