@@ -5,7 +5,6 @@ Compare in tabs puts every view in tabs; the sidebar's model tab brings that mod
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from gui_support import is_training, session, wait_idle
@@ -24,8 +23,7 @@ def _fits(table) -> bool:
         table.verticalScrollBar().maximum() == 0
 
 
-@pytest.fixture
-def comparing(qtbot, open_window):
+def test_compared_confusion_matrices_and_heatmaps_fit_and_the_tabs_toggle(qtbot, open_window):
     win = open_window(epochs=1)
     c = win.controller
     c.add_comparison("multinomial", train=True)
@@ -35,37 +33,30 @@ def comparing(qtbot, open_window):
     qtbot.waitUntil(lambda: session(win).trained_epochs == 1 and not is_training(win),
                     timeout=90_000)
     wait_idle(qtbot, win)
-    return win
-
-
-@pytest.mark.parametrize("size", [(1280, 960), (1920, 1080)])
-def test_compared_confusion_matrices_and_heatmaps_fit(qtbot, comparing, size):
-    win = comparing
-    win.resize(*size)
-    win.reset_layout()
-    QApplication.processEvents()
-    for sid in ("A", "B"):
-        win.sidebar.session_chosen.emit(sid)  # the sidebar's model tab
+    for size in ((1280, 960), (1920, 1080)):
+        win.resize(*size)
+        win.reset_layout()
         QApplication.processEvents()
-        view = win.view("confusion", sid)
-        qtbot.waitUntil(lambda: view.isVisible() and view.displayed().get("counts") is not None
-                        and view.displayed()["counts"].sum() > 0, timeout=30_000)
-        qtbot.waitUntil(lambda: _fits(view.table), timeout=5_000)
-        assert view.table.rowCount() == 10
-        heat = win.view("heatmap", sid)
-        assert heat.isVisible()
-        # the heatmap has the dock's width, not half of it (30 px each at 1920 × 1080 before)
-        assert heat.width() >= 0.9 * win.host("heatmap").width()
-    # the maps stay side by side: both visible at once
-    assert win.view("map", "A").isVisible() and win.view("map", "B").isVisible()
+        for sid in ("A", "B"):
+            win.sidebar.session_chosen.emit(sid)  # the sidebar's model tab
+            QApplication.processEvents()
+            view = win.view("confusion", sid)
+            qtbot.waitUntil(lambda: view.isVisible() and view.displayed().get("counts")
+                            is not None and view.displayed()["counts"].sum() > 0,
+                            timeout=30_000)
+            qtbot.waitUntil(lambda: _fits(view.table), timeout=5_000)
+            assert view.table.rowCount() == 10
+            heat = win.view("heatmap", sid)
+            assert heat.isVisible()
+            # the heatmap has the dock's width, not half of it (30 px each at 1920 × 1080)
+            assert heat.width() >= 0.9 * win.host("heatmap").width()
+        # the maps stay side by side: both visible at once
+        assert win.view("map", "A").isVisible() and win.view("map", "B").isVisible()
 
-
-def test_compare_in_tabs_toggle(qtbot, comparing):
-    win = comparing
+    # View → Compare in tabs: every view one tab per model, and back
     action = win.commands["compare_tabs"]
     action.trigger()
-    assert action.isChecked()
-    assert win.host("map").mode == "tabs"
+    assert action.isChecked() and win.host("map").mode == "tabs"
     win.sidebar.session_chosen.emit("B")
     QApplication.processEvents()
     assert win.view("map", "B").isVisible() and not win.view("map", "A").isVisible()
