@@ -66,7 +66,11 @@ class Sidebar(ModelControls, QScrollArea):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
             combo.setMinimumWidth(110)
-        self.setMinimumWidth(290)
+        # never narrower than its controls: the horizontal bar is off, so a body wider than the
+        # viewport would be cut off at the right (the Train row's buttons, Open folder…)
+        body_min = body.minimumSizeHint().width()
+        scroll_bar = self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        self.setMinimumWidth(max(290, body_min + scroll_bar))
         for w in body.findChildren(QAbstractSpinBox) + body.findChildren(QComboBox):
             guard_wheel(w)  # scrolling the sidebar never edits a field under the cursor
         self._session_ids: list[str] = []
@@ -136,8 +140,13 @@ class Sidebar(ModelControls, QScrollArea):
         self.film_check.setToolTip("Keep the chosen layer for the samples after every epoch, "
                                    "and play the training as a film (View → Film)")
         self.film_check.toggled.connect(self.film_toggled)
-        row.addWidget(self.film_check)
         form.addRow(row)
+        # its own row: beside the three buttons it made the sidebar wider than its dock, which
+        # cut off the check box's label and Open folder… (tests/test_sidebar_fits.py)
+        film_row = QHBoxLayout()  # the box as wide as its label: a click beside it does nothing
+        film_row.addWidget(self.film_check)
+        film_row.addStretch(1)
+        form.addRow(film_row)
         self.film_cost = QLabel()
         self.film_cost.setObjectName("film_cost")
         self.film_cost.setWordWrap(True)
