@@ -5,6 +5,7 @@ the curves mark the epoch shown, and the film exports as a GIF of every frame.""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from gui_support import click, is_training
 
 from reprviz_gui.workspace.state import Selection
@@ -109,3 +110,41 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
     assert len(frames) == 11
     assert not np.array_equal(frames[0], frames[10])  # the points moved
     assert view.displayed()["frame"] == 3  # back where it was
+
+
+@pytest.mark.slow
+def test_a_saved_film_reopens_with_the_same_frames_without_computing(open_window, qtbot,
+                                                                     tmp_path):
+    """A film travels in a session file (its recording and maps as .npy): the window opening
+    it shows the same frames and layer metrics and runs no job to make them."""
+    from test_sessions_window import _new_window, _save
+
+    from reprviz_gui.workers.lane import JobKind
+
+    win = open_window(epochs=3, n_samples=120)
+    click(qtbot, win.sidebar.film_check)  # opens the Film view too
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: not is_training(win), timeout=120_000)
+    qtbot.waitUntil(lambda: _film(win) is not None
+                    and win.view("film").metrics_shown() is not None, timeout=60_000)
+    r, m = _film(win), win.view("film").metrics_shown()
+    path = tmp_path / "film.reprviz"
+    _save(qtbot, win, path)
+
+    started: list = []
+    win2 = _new_window(qtbot, started)
+    restored: list = []
+    win2.controller.session_restored.connect(restored.append)
+    win2.start(str(path))
+    qtbot.waitUntil(lambda: bool(restored) and _film(win2) is not None
+                    and win2.view("film").metrics_shown() is not None, timeout=60_000)
+    assert JobKind.TRAIN not in started and JobKind.PRODUCT not in started, started
+    r2, view2 = _film(win2), win2.view("film")
+    np.testing.assert_array_equal(r2.maps.coords, r.maps.coords)
+    np.testing.assert_array_equal(r2.maps.epochs, [0, 1, 2, 3])
+    np.testing.assert_array_equal(r2.recording.probabilities, r.recording.probabilities)
+    np.testing.assert_array_equal(view2.metrics_shown().knn_accuracy, m.knn_accuracy)
+    assert view2.displayed()["frame"] == 3
+    view2.slider.setValue(1)
+    np.testing.assert_array_equal(view2.displayed()["coords"], r.maps.coords[1])
+    assert view2.displayed()["epoch"] == 1

@@ -20,6 +20,7 @@ from ..core.errors import ReprvizError
 from ..core.model.film import FilmRecording
 from ..core.progress import ProgressFn, StopFn, report
 from .products import Product, ProductRequest
+from .results import ResultKey
 from .state import ModelHandle, ResultTag, Session, Workspace
 
 
@@ -66,6 +67,44 @@ def film_of(session_id: str) -> Optional[FilmData]:
 
 def forget_films() -> None:
     _FILMS.clear()
+
+
+# --- a film in a session file: the recording travels as a result of its own kind -------------
+RECORDING_KIND = "film_recording"  # never in the result store: kept here again when read
+
+
+def films_to_save(ws: Workspace) -> list[tuple[ResultKey, Any]]:
+    """(key, recording) of every session's current film, for a session file."""
+    out: list[tuple[ResultKey, Any]] = []
+    for s in ws.sessions.values():
+        film = _current(ws, s)
+        if film is not None:
+            tag = ResultTag(ws.dataset_id, "", s.id, s.version)
+            out.append((ResultKey.make(RECORDING_KIND, tag, {"film": film.serial}),
+                        film.recording))
+    return out
+
+
+def adopt_films(pairs: list[tuple[ResultKey, Any]], ws: Workspace, samples: SampleSet
+                ) -> list[tuple[ResultKey, Any]]:
+    """A session file's results with its films kept again (each under a new serial, which the
+    film's stored maps and layer metrics are keyed by from now on); the rest unchanged."""
+    serials: dict[tuple[str, Any], int] = {}
+    for key, value in pairs:
+        s = ws.sessions.get(key.tag.session_id)
+        if key.kind == RECORDING_KIND and isinstance(value, FilmRecording) and s is not None \
+                and s.handle is not None:
+            film = keep_film(s.id, ws.dataset_id, s.handle, value, samples)
+            serials[(s.id, key.param("film"))] = film.serial
+    out = []
+    for key, value in pairs:
+        if key.kind == RECORDING_KIND:
+            continue
+        new = serials.get((key.tag.session_id, key.param("film")))
+        if key.kind in ("film", "film_metrics") and new is not None:
+            key = ResultKey.make(key.kind, key.tag, {**dict(key.params), "film": new})
+        out.append((key, value))
+    return out
 
 
 def _current(ws: Workspace, s: Optional[Session]) -> Optional[FilmData]:
@@ -172,4 +211,5 @@ FILM_METRICS_PRODUCT = Product(
 PRODUCTS = (FILM_PRODUCT, FILM_METRICS_PRODUCT)
 
 __all__ = ["FilmData", "FilmMetricsResult", "FilmResult", "FILM_PRODUCT",
-           "FILM_METRICS_PRODUCT", "keep_film", "film_of", "forget_films"]
+           "FILM_METRICS_PRODUCT", "keep_film", "film_of", "forget_films", "films_to_save",
+           "adopt_films"]

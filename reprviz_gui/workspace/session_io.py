@@ -79,20 +79,25 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
     state = WorkspaceState.capture(ws, active, _options_dict(load_options or LoadOptions()))
     arrays: dict[str, np.ndarray] = {}
     entries, left_out = [], []
-    results = list(extra_results or []) + [(k, v) for k, v in store.items()
-                                           if ws.is_current(k.tag) and k.kind not in NOT_SAVED]
-    seen = set()
+    from .products_film import films_to_save
+
+    results = list(extra_results or []) + films_to_save(ws) + [
+        (k, v) for k, v in store.items() if ws.is_current(k.tag) and k.kind not in NOT_SAVED
+        and not getattr(v, "preview", False)]
+    seen: set = set()
+    shared: dict[int, str] = {}  # an array several results hold is written once
     for i, (key, value) in enumerate(results):
         if key in seen:
             continue
         seen.add(key)
         part: dict[str, np.ndarray] = {}
         try:
-            entries.append(encode_result(key, value, part, f"r{i}"))
+            entries.append(encode_result(key, value, part, f"r{i}", dict(shared)))
         except Unencodable:
             left_out.append(key.kind)
             continue
         arrays.update(part)
+        shared.update({id(a): name for name, a in part.items()})
     data, files, notes = _data_reference(ws.source, load_options)
     if left_out:
         kinds = ", ".join(sorted(set(left_out)))

@@ -83,6 +83,7 @@ def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
             # training goes on where it was (Continue training counts on from there)
             s.last_run_id, s.partial_epoch, s.held_out = saved.last_run_id, \
                 saved.partial_epoch, saved.held_out
+            s.film_offset = saved.film_offset
             s.compiled = ()  # compiled again with the sidebar's optimizer when trained on
             if s.handle is not None and m.label:  # "dense (256-144)", not "model-A.keras"
                 s.handle = ModelHandle(s.handle.id, m.label)
@@ -100,10 +101,12 @@ def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
 
 
 def _put(c: "Controller", plan: RestorePlan, entries: list, samples: Any, tag_for: Any) -> None:
+    from .products_film import adopt_films
     from .session_state import decode_result
 
-    for e in entries:
-        key, value = decode_result(e, plan.arrays, samples, tag_for)
+    pairs = [decode_result(e, plan.arrays, samples, tag_for) for e in entries]
+    # a stored film's recording is kept again for its session; its maps find it
+    for key, value in adopt_films(pairs, c.workspace, samples):
         c.scheduler.store.put(key, value)
 
 

@@ -30,7 +30,10 @@ def _result_modules() -> tuple[str, ...]:
     return ("reprviz_gui.workspace.results",
             *(f"reprviz_gui.workspace.{m}" for m in MODULES),
             "reprviz_gui.core.analysis.typical", "reprviz_gui.core.analysis.weights",
-            "reprviz_gui.core.model.layers")
+            "reprviz_gui.core.model.layers",
+            # a film: its recording (every layer at every epoch too) and its aligned maps
+            "reprviz_gui.core.model.film", "reprviz_gui.core.analysis.film",
+            "reprviz_gui.core.analysis.depth", "reprviz_gui.core.measures")
 
 
 RESULT_MODULES = _result_modules()
@@ -64,6 +67,7 @@ class ModelState:
     last_run_id: str = ""
     partial_epoch: bool = False
     held_out: list = field(default_factory=list)
+    film_offset: int = 0  # the epochs before the run whose film the session keeps
 
 
 @evented
@@ -97,7 +101,8 @@ class WorkspaceState:
                 {k: [float(v) for v in vs] for k, vs in s.curves.history.items()},
                 int(s.curves.epochs_planned), bool(s.curves.stopped),
                 [int(e) for e in s.curves.continued_at], str(s.last_run_id),
-                bool(s.partial_epoch), list(s.held_out) if s.held_out else []))
+                bool(s.partial_epoch), list(s.held_out) if s.held_out else [],
+                int(s.film_offset)))
         sel = ws.selection
         return WorkspaceState(
             str(ws.source), dict(load_options or {}), int(ws.n_samples), ws.split, int(ws.seed),
@@ -150,7 +155,7 @@ class WorkspaceState:
         return Session(m.id, preset=m.preset, params=dict(m.params), layer=m.layer,
                        trained_epochs=m.trained_epochs, file=m.file, curves=curves,
                        last_run_id=m.last_run_id, partial_epoch=m.partial_epoch,
-                       held_out=held)
+                       held_out=held, film_offset=m.film_offset)
 
 
 def _checked(name: str, value: Any, default: Any) -> Any:
@@ -199,9 +204,12 @@ def _allowed() -> dict[str, type]:
 
 
 def encode_result(key: ResultKey, value: Any, arrays: dict[str, np.ndarray],
-                  prefix: str) -> dict[str, Any]:
-    """``value`` as JSON with its arrays added to ``arrays`` (named ``prefix``-n)."""
+                  prefix: str, shared: Optional[dict[int, str]] = None) -> dict[str, Any]:
+    """``value`` as JSON with its arrays added to ``arrays`` (named ``prefix``-n). ``shared``
+    (array id -> name, kept across one session's results) writes an array that several
+    results hold (a film's recording and its maps' result) once."""
     counter = [0]
+    shared = {} if shared is None else shared
 
     def enc(v: Any, depth: int = 0) -> Any:
         if depth > 12:
@@ -215,9 +223,12 @@ def encode_result(key: ResultKey, value: Any, arrays: dict[str, np.ndarray],
         if isinstance(v, np.ndarray):
             if v.dtype.hasobject:
                 raise Unencodable("object array")
+            if id(v) in shared:
+                return {"$array": shared[id(v)]}
             name = f"{prefix}-{counter[0]}"
             counter[0] += 1
             arrays[name] = v
+            shared[id(v)] = name
             return {"$array": name}
         from ..core.data.samples import SampleSet
         from .state import ResultTag
