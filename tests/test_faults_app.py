@@ -108,7 +108,7 @@ def test_projection_too_big_is_refused_with_a_dialog(qtbot, open_window, monkeyp
 # --- cancel ---------------------------------------------------------------------------------
 def slow_extraction(entered: threading.Event):
     def fake(model, dataset, samples, layer_name, with_output=False, on_progress=None,
-             should_stop=None):
+             should_stop=None, **options):  # reduction=, stream=: whatever the real one takes
         entered.set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
