@@ -303,3 +303,49 @@ def test_typed_positive_review_is_positive_from_the_trained_bilstm(tmp_path):
     assert review["top_class"] == "positive", review
     assert "brilliant" in review["unknown_words"]  # beyond the sample's 500-word index
     assert [t["word"] for t in review["tokens"]][:2] == ["a", "wonderful"]
+
+
+@pytest.mark.slow  # a BiLSTM trained in the window: ~50 s on 2 shared cores
+def test_typing_a_review_shows_its_tokens_and_cores_prediction(qtbot):
+    """A review typed with real key clicks into the view, on imdb-sample with a tiny BiLSTM
+    (1 epoch): the tokens shown mark the unknown words, and the probabilities shown are
+    ``probe_input``'s for the same text and model, computed here again."""
+    from reprviz_gui.workspace import handles
+
+    win = open_main_window(qtbot, source="imdb-sample", preset="bilstm", epochs=1,
+                           model_params={"embed_dim": 8, "lstm_units": 4}, n_samples=60,
+                           method="pca")
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: session(win).trained_epochs == 1 and not session(win).training,
+                    timeout=120_000)
+    dock = win.docks["own_input"]
+    dock.show()
+    dock.raise_()
+    view = win.view("own_input")
+    qtbot.waitUntil(lambda: view.text.isVisible(), timeout=5000)
+    assert not view.canvas.isVisible()
+    text = "a wonderful film zzqxv brilliant acting"
+    qtbot.keyClicks(view.text, text)
+    qtbot.keyClick(view.text, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view._shown is not None and view._shown.probe is not None
+                    and view._shown.own_input.text == text and not view._in_flight,
+                    timeout=60_000)
+    shown = view.displayed()
+    ds = win.controller.dataset
+    index = {w: k for k, w in ds.vocabulary.items()}
+    s = session(win)
+    model = handles.resolve(s.handle)
+    # what the model's embedding accepts decides "known", as in tokenise_review
+    rows = next(int(l.input_dim) for l in model.layers if type(l).__name__ == "Embedding")
+    unknown = [w for w in text.split() if not (w in index and 2 < index[w] < rows)]
+    assert "zzqxv" in unknown and shown["unknown"] == unknown
+    info = view.info.text()
+    for w in text.split():  # every word shown; the unknown ones struck out in red
+        assert (f"<s>{w}</s>" in info) == (w in unknown), (w, info)
+    assert f"{len(unknown)} unknown" in info
+    r = view._shown
+    probe = oi.probe_input(ds, model, r.layer, win.view("heatmap").result().activations,
+                           r.coords, r.method, review=text)
+    np.testing.assert_allclose(shown["probabilities"], probe.probabilities, atol=1e-5)
+    assert shown["top"] == probe.class_names[probe.top]
+    np.testing.assert_allclose(shown["marker"], probe.placement.position, atol=1e-4)
