@@ -62,6 +62,15 @@ def _comparing(win: "MainWindow") -> bool:
     return "B" in win.controller.workspace.sessions
 
 
+def _select_moved_most(win: "MainWindow") -> None:
+    """What the Agreement view's button does; the view is brought to the front (it computes
+    the neighbourhood change when shown) and selects once it has it."""
+    dock = win.docks["agreement"]
+    dock.show()
+    dock.raise_()
+    win.view("agreement").select_moved_most(when_shown=True)
+
+
 def _export_dialog(win: "MainWindow") -> Any:
     from .window_export import export_dialog  # the dialog's module loads on first use
 
@@ -150,6 +159,10 @@ COMMANDS: list[Command] = [
     Command("stop_comparing", "&Run", "Stop comparing",
             lambda win: win.controller.remove_comparison(), enabled_when=_comparing),
     Command("escape", "&Selection", "Clear selection (or cancel)", wa.on_escape, "Esc"),
+    Command("moved_most", "&Selection", "Samples that &moved most", _select_moved_most,
+            enabled_when=_comparing,
+            tip="the samples whose nearest neighbours differ most between A's layer and B's, "
+            "most moved first (the Agreement view's button)"),
     Command("reset_layout", "&View", "&Reset layout", lambda win: win.reset_layout(),
             separator=True),
     Command("compare_tabs", "&View", "Compare in &tabs",

@@ -91,6 +91,7 @@ def test_dense_vs_lenet_compared_cka_agreement_and_neighbourhood_change(qtbot, w
     win, c = window, window.controller
     c.train("A")
     qtbot.waitUntil(lambda: session(win).trained_epochs == 2, timeout=120_000)
+    assert not win.commands["moved_most"].isEnabled()  # Selection → ...: when comparing
     c.add_comparison("lenet")
     qtbot.waitUntil(lambda: "B" in c.workspace.sessions and session(win, "B").has_model
                     and not session(win, "B").building, timeout=120_000)
@@ -125,6 +126,12 @@ def test_dense_vs_lenet_compared_cka_agreement_and_neighbourhood_change(qtbot, w
     moved = la.samples.indices[ref.moved_most()].tolist()
     qtbot.waitUntil(lambda: list(c.workspace.selection.order) == moved, timeout=10_000)
     assert win.view("gallery").displayed()["indices"] == moved  # most moved first
+    # Selection → Samples that moved most does the same from the menu
+    click_cell(qtbot, agree.table, 0, 1)
+    qtbot.waitUntil(lambda: c.workspace.selection.order == (), timeout=10_000)
+    assert win.commands["moved_most"].isEnabled()
+    win.commands["moved_most"].trigger()
+    qtbot.waitUntil(lambda: list(c.workspace.selection.order) == moved, timeout=10_000)
     map_a = win.view("map", "A")
     choose(qtbot, map_a.colour_combo, CHANGE)
     qtbot.waitUntil(lambda: map_a.measure_values() is not None, timeout=60_000)

@@ -89,11 +89,16 @@ def test_the_workspace_state_round_trips_and_checks_what_it_reads():
                                 held_out=(0.2, 4),
                                 curves=TrainingCurves({"loss": (1.0, 0.5)}, 2,
                                                       continued_at=(1,)))}
-    ws.selection = Selection.of("test", [4, 2], "picked")
+    # a ranked selection (the samples that moved most, most moved first) keeps its ranking
+    ws.selection = Selection.ranked("test", [4, 9, 2], "moved most")
     state = WorkspaceState.capture(ws, "A", {"seed": 3})
     again = WorkspaceState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert again.to_dict() == state.to_dict()
-    np.testing.assert_array_equal(again.selection_of().indices, [2, 4])
+    np.testing.assert_array_equal(again.selection_of().indices, [2, 4, 9])
+    assert again.selection_of().order == (4, 9, 2)
+    assert again.selection_of().source == "moved most"
+    wrong = WorkspaceState.from_dict({**state.to_dict(), "selection_order": [4, 7]})
+    assert wrong.selection_of().order == ()  # a ranking of other samples is not used
     s = again.session_of(again.models[0])
     assert (s.layer, s.trained_epochs, s.curves.history) == ("hidden_1", 2, {"loss": (1.0, 0.5)})
     # where training goes on from: Continue training counts on after a session is opened
@@ -102,6 +107,10 @@ def test_the_workspace_state_round_trips_and_checks_what_it_reads():
     bad = state.to_dict()
     bad["models"][0]["held_out"] = [0.2, "x"]
     with pytest.raises(StateError, match="held_out"):
+        WorkspaceState.from_dict(bad)
+    bad = state.to_dict()
+    bad["selection_order"] = [4, "x"]
+    with pytest.raises(StateError, match="selection_order"):
         WorkspaceState.from_dict(bad)
     bad = state.to_dict()
     bad["n_samples"] = -5

@@ -60,17 +60,20 @@ class AgreementPanel(Panel):
         self.moved_button.setToolTip("The samples whose 10 nearest neighbours differ most "
                                      "between A's layer and B's; the Selection view lists them "
                                      "most moved first")
-        self.moved_button.clicked.connect(self.select_moved_most)
+        self.moved_button.clicked.connect(lambda: self.select_moved_most())
         self.moved_button.setEnabled(False)
         self.body_layout.addWidget(self.moved_button)
         self._evaluations: dict[str, EvaluationResult] = {}
         self._change: NeighbourhoodChangeResult | None = None
+        self._select_when_shown = False  # Selection → Samples that moved most, before it was
 
     def set_dataset(self, dataset: Any) -> None:
         self._evaluations.clear()
         self.clear()
 
     def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        if "B" not in session_ids:
+            self._select_when_shown = False
         if "B" not in session_ids and (self._evaluations.pop("B", None) is not None
                                        or self._change is not None):
             self._change = None
@@ -81,6 +84,8 @@ class AgreementPanel(Panel):
         if kind == "neighbourhood_change":
             self._change = result
             self._show_change()
+            if self._select_when_shown:
+                self.select_moved_most()
         if kind == "evaluation" and isinstance(result, EvaluationResult):
             self._evaluations[session_id] = result
             self._update()
@@ -122,11 +127,14 @@ class AgreementPanel(Panel):
             f"{c.mean:.3f} of each sample's {c.k} nearest neighbours ({len(c.jaccard):,} "
             f"{r.samples.split} samples; 1 = the same neighbours)")
 
-    def select_moved_most(self) -> None:
-        """Select the samples that moved most, ranked (the gallery shows them in that order)."""
+    def select_moved_most(self, when_shown: bool = False) -> None:
+        """Select the samples that moved most, ranked (the gallery shows them in that order);
+        ``when_shown``: if the neighbourhood change is still computing, once it arrives."""
         r = self._change
         if r is None:
+            self._select_when_shown = bool(when_shown)
             return
+        self._select_when_shown = False
         rows = r.change.moved_most(MOVED_MOST)
         self.selection_requested.emit(
             Selection.ranked(r.samples.split, r.samples.indices[rows],

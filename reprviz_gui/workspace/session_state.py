@@ -87,6 +87,7 @@ class WorkspaceState:
     selection_split: str = "test"
     selection: list[int] = field(default_factory=list)
     selection_source: str = ""
+    selection_order: list[int] = field(default_factory=list)  # its ranking (moved most first)
     models: list[ModelState] = field(default_factory=list)
     active: str = "A"
 
@@ -107,7 +108,8 @@ class WorkspaceState:
         return WorkspaceState(
             str(ws.source), dict(load_options or {}), int(ws.n_samples), ws.split, int(ws.seed),
             ws.method, int(ws.pca_components), ws.samples.key if ws.samples is not None else "",
-            sel.split, [int(i) for i in sel.indices], sel.source, models, active)
+            sel.split, [int(i) for i in sel.indices], sel.source, [int(i) for i in sel.order],
+            models, active)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "models"}
@@ -144,8 +146,12 @@ class WorkspaceState:
         return state
 
     def selection_of(self) -> Selection:
-        return Selection.of(self.selection_split, np.asarray(self.selection, dtype=np.int64),
-                            self.selection_source)
+        sel = Selection.of(self.selection_split, np.asarray(self.selection, dtype=np.int64),
+                           self.selection_source)
+        order = list(dict.fromkeys(self.selection_order))
+        if order and sorted(order) == sel.indices.tolist():  # a ranking of exactly those
+            sel = Selection(sel.split, sel.indices, sel.source, tuple(order))
+        return sel
 
     def session_of(self, m: ModelState) -> Session:
         """A workspace session for ``m`` (without its model: that is loaded on the lane)."""
@@ -178,7 +184,7 @@ def _checked(name: str, value: Any, default: Any) -> Any:
         ok = value == [] or (len(value) == 2 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
             and value[0] < 1 and float(value[1]).is_integer())
-    if name == "selection" and ok:
+    if name in ("selection", "selection_order") and ok:
         ok = all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value)
     if name == "history" and ok:
         ok = all(isinstance(k, str) and isinstance(v, list) and
