@@ -286,6 +286,7 @@ def test_analyze_input_image_file(tmp_path):
     assert inputs[0]["input"] == "bar.png"
     assert inputs[0]["top_class"] in [str(i) for i in range(10)]
     assert abs(sum(inputs[0]["probabilities"].values()) - 1) < 1e-4
+    assert inputs[0]["saliency"]["method"] == "gradient"  # a dense model: no Grad-CAM
     assert main(["analyze", "--data", "digits", "--model", "dense", "--epochs", "1",
                  "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
                  "--no-measures", "--input", str(tmp_path / "fake.png")]) == 2

@@ -267,6 +267,7 @@ class InputProbe:
     probabilities: Optional[np.ndarray] = None  # (C,) float32; None without a model
     saliency: Optional[np.ndarray] = None  # (H, W) float32 gradient of the top class's score
     saliency_score: str = ""  # "logit" | "probability"
+    saliency_method: str = ""  # "gradient" | "grad-cam" (with its layer: "grad-cam:conv_2")
     activation: Optional[np.ndarray] = None  # (units,) float32 in the map's layer
     placement: Optional[Placement] = None
     image: Optional[np.ndarray] = None  # the input image as read (uint8, sample shape)
@@ -293,6 +294,10 @@ class InputProbe:
             out["unknown_words"] = sorted({w for w, k in zip(self.tokens.words,
                                                               self.tokens.known) if not k})
             out["cut_to_maxlen"] = self.tokens.cut
+        if self.saliency_method:
+            method, _, layer = self.saliency_method.partition(":")
+            out["saliency"] = {"method": method, "score": self.saliency_score,
+                               **({"layer": layer} if layer else {})}
         if self.neighbours:
             out["nearest_words"] = [{"word": w, "cosine": round(c, 6)}
                                     for w, c in self.neighbours]
@@ -318,22 +323,41 @@ def _forward(model, x: np.ndarray, layer: str, reduction: Optional[str] = None
     return np.asarray(probs, np.float32), np.asarray(act, np.float32)
 
 
-def _saliency(model, x: np.ndarray, cls: int, n_classes: int) -> tuple[np.ndarray, str]:
+SALIENCY_METHODS = ("auto", "gradient", "grad-cam")  # auto: Grad-CAM for convolutional models
+
+
+def _saliency(model, x: np.ndarray, cls: int, n_classes: int, method: str = "gradient",
+              size: Optional[Sequence[int]] = None) -> tuple[np.ndarray, str, str, list[str]]:
+    """(map (H, W), score kind, method used, notes): the input gradient of the class's score,
+    or Grad-CAM of the last convolution (``gradcam.py``) when asked and the model has one."""
+    from .gradcam import grad_cam, last_conv_layer
     from .regions import class_saliency
 
+    if method not in SALIENCY_METHODS:
+        raise ReprvizError(f"Unknown saliency method {method!r}: one of "
+                           f"{', '.join(SALIENCY_METHODS)}.")
+    notes = []
+    if method != "gradient":
+        if last_conv_layer(model) is not None:
+            cam = grad_cam(model, x, cls, tuple(size[:2]) if size is not None else None)
+            return cam.map, cam.score, f"grad-cam:{cam.layer}", notes
+        if method == "grad-cam":
+            notes.append("Grad-CAM needs a convolutional layer; this model has none, so the "
+                         "saliency shown is the input gradient.")
     sal = class_saliency(model, x, np.array([cls]), n_classes)
     m = np.asarray(sal.maps[cls], dtype=np.float32)
-    return (m.sum(axis=-1) if m.ndim == 3 else m), sal.score
+    return (m.sum(axis=-1) if m.ndim == 3 else m), sal.score, "gradient", notes
 
 
 def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Optional[np.ndarray],
                 method: str, seed: int = 0, *, reduction: Optional[str] = None,
                 image: Optional[np.ndarray] = None,
                 image_file: Optional[str | Path] = None, review: Optional[str] = None,
-                query: Optional[str] = None) -> InputProbe:
+                query: Optional[str] = None, saliency: str = "gradient") -> InputProbe:
     """Put one input through ``model`` (None: a word table, no model) and onto the map
     ``coords`` of ``layer`` (made from ``activations`` with ``method``). Exactly one of
-    ``image`` (uint8 in the data's sample shape), ``image_file``, ``review``, ``query``."""
+    ``image`` (uint8 in the data's sample shape), ``image_file``, ``review``, ``query``.
+    ``saliency``: "gradient", "grad-cam" or "auto" (Grad-CAM where there is a convolution)."""
     names = tuple(dataset.class_names)
     notes: list[str] = []
     if query is not None:
@@ -374,14 +398,16 @@ def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Opt
         x = dataset.inputs(img[None])
     probs, act = _forward(model, x, layer, reduction)
     top = int(np.argmax(probs))
-    sal, score = (None, "")
+    sal, score, how = (None, "", "")
     if img is not None:
-        sal, score = _saliency(model, x, top, len(names))
+        sal, score, how, more = _saliency(model, x, top, len(names), saliency,
+                                          dataset.sample_shape)
+        notes.extend(more)
     place = None
     if coords is not None and activations is not None and len(activations) >= 3:
         place = place_on_map(activations, coords, method, act, seed)
     return InputProbe("review" if review is not None else "image", label, names, probs, sal,
-                      score, act, place, img, tokens, (), tuple(notes))
+                      score, how, act, place, img, tokens, (), tuple(notes))
 
 
 def _embedding_rows(model) -> Optional[int]:
@@ -395,13 +421,17 @@ def _embedding_rows(model) -> Optional[int]:
 def inputs_section(dataset, model, layer: str, activations: np.ndarray, coords: np.ndarray,
                    method: str, seed: int = 0, files: Sequence[str | Path] = (),
                    queries: Sequence[str] = (), reviews: Sequence[str] = (),
-                   reduction: Optional[str] = None) -> Optional[list[dict]]:
+                   reduction: Optional[str] = None, saliency: str = "auto"
+                   ) -> Optional[list[dict]]:
     """report.json's ``inputs`` (``analyze --input/--query/--review``): one entry per input, in
-    the order given (files, then expressions, then reviews); None when none was given."""
+    the order given (files, then expressions, then reviews); None when none was given. An
+    image's entry says which saliency was computed (``saliency.method``: Grad-CAM for a
+    convolutional model, else the input gradient, by default)."""
     if not (files or queries or reviews):
         return None
     common = (dataset, model, layer, activations, coords, method, seed)
-    out = [probe_input(*common, reduction=reduction, image_file=f).to_json() for f in files]
+    out = [probe_input(*common, reduction=reduction, image_file=f, saliency=saliency).to_json()
+           for f in files]
     out += [probe_input(*common, reduction=reduction, query=q).to_json() for q in queries]
     out += [probe_input(*common, reduction=reduction, review=r).to_json() for r in reviews]
     return out
