@@ -50,6 +50,8 @@ def write_analyze_session(path: str | Path, opts: Any, k: dict) -> Path:
                 file=str(step.file or ""),
                 curves=TrainingCurves(history, int(trained.training.get("epochs_requested", 0)),
                                       False, bool(trained.training.get("stopped"))))
+    if model is not None and getattr(opts, "reduction", None):  # --reduction: kept for the layer
+        s.reductions[s.layer] = opts.reduction
     ws = Workspace(source=str(opts.data), dataset=dataset, dataset_id=1, samples=samples,
                    n_samples=int(samples.requested or samples.n), split=samples.split,
                    seed=int(opts.seed), method=method, pca_components=int(opts.pca_components),
@@ -57,6 +59,8 @@ def write_analyze_session(path: str | Path, opts: Any, k: dict) -> Path:
     tag = ws.tag(s)
     predict = bool(s.has_model and (s.trained_epochs or s.file))
     layer_params = {"layer": s.layer, "predict": predict}  # products._layer_params
+    if s.reductions.get(s.layer):
+        layer_params["reduction"] = s.reductions[s.layer]
     preds = layer.predictions if predict else None
     results = [(ResultKey.make("layer", tag, layer_params),
                 LayerResult(tag, layer.layer, samples, layer.activations, layer.cosine,
@@ -130,6 +134,8 @@ def open_for_export(path: str | Path, trust: bool = False) -> OpenedSession:
     plan = read_plan(path, trust=trust)
     st = plan.state
     dataset = load_dataset(plan.data_source, plan.load_options)
+    if dataset.kind == "image":
+        dataset.preprocess = st.preprocess
     samples = make_sample_set(dataset, st.n_samples, st.split, st.seed)
     versions = {m.id: m.version for m in st.models}
     layers = {m.id: m.layer for m in st.models}

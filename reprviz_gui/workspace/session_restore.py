@@ -47,6 +47,8 @@ def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
             c.models.release(s.handle)
     c.settings.update(plan.settings)
     c.settings.source = plan.data_source
+    if dataset.kind == "image":  # the inputs the stored results were computed on
+        dataset.preprocess = st.preprocess
     ws.new_dataset(dataset, plan.data_source)
     ws.n_samples, ws.split, ws.seed = st.n_samples, st.split, st.seed
     ws.method, ws.pca_components = st.method, st.pca_components
@@ -84,6 +86,7 @@ def apply_restore(c: "Controller", plan: RestorePlan, dataset: Dataset,
             s.last_run_id, s.partial_epoch, s.held_out = saved.last_run_id, \
                 saved.partial_epoch, saved.held_out
             s.film_offset = saved.film_offset
+            s.reductions = dict(saved.reductions)  # each layer read as it was chosen
             s.compiled = ()  # compiled again with the sidebar's optimizer when trained on
             if s.handle is not None and m.label:  # "dense (256-144)", not "model-A.keras"
                 s.handle = ModelHandle(s.handle.id, m.label)

@@ -68,6 +68,7 @@ class ModelState:
     partial_epoch: bool = False
     held_out: list = field(default_factory=list)
     film_offset: int = 0  # the epochs before the run whose film the session keeps
+    reductions: dict[str, str] = field(default_factory=dict)  # layer -> its chosen reduction
 
 
 @evented
@@ -88,6 +89,7 @@ class WorkspaceState:
     selection: list[int] = field(default_factory=list)
     selection_source: str = ""
     selection_order: list[int] = field(default_factory=list)  # its ranking (moved most first)
+    preprocess: str = "unit"  # how the dataset's images become model input (Dataset.preprocess)
     models: list[ModelState] = field(default_factory=list)
     active: str = "A"
 
@@ -103,13 +105,13 @@ class WorkspaceState:
                 int(s.curves.epochs_planned), bool(s.curves.stopped),
                 [int(e) for e in s.curves.continued_at], str(s.last_run_id),
                 bool(s.partial_epoch), list(s.held_out) if s.held_out else [],
-                int(s.film_offset)))
+                int(s.film_offset), {str(k): str(v) for k, v in s.reductions.items()}))
         sel = ws.selection
         return WorkspaceState(
             str(ws.source), dict(load_options or {}), int(ws.n_samples), ws.split, int(ws.seed),
             ws.method, int(ws.pca_components), ws.samples.key if ws.samples is not None else "",
             sel.split, [int(i) for i in sel.indices], sel.source, [int(i) for i in sel.order],
-            models, active)
+            str(getattr(ws.dataset, "preprocess", "unit") or "unit"), models, active)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "models"}
@@ -161,7 +163,8 @@ class WorkspaceState:
         return Session(m.id, preset=m.preset, params=dict(m.params), layer=m.layer,
                        trained_epochs=m.trained_epochs, file=m.file, curves=curves,
                        last_run_id=m.last_run_id, partial_epoch=m.partial_epoch,
-                       held_out=held, film_offset=m.film_offset)
+                       held_out=held, film_offset=m.film_offset,
+                       reductions=dict(m.reductions))
 
 
 def _checked(name: str, value: Any, default: Any) -> Any:
@@ -189,6 +192,17 @@ def _checked(name: str, value: Any, default: Any) -> Any:
     if name == "history" and ok:
         ok = all(isinstance(k, str) and isinstance(v, list) and
                  all(isinstance(x, (int, float)) for x in v) for k, v in value.items())
+    if name == "reductions" and ok:
+        from ..core.model.reduction import REDUCTIONS
+
+        ok = all(isinstance(k, str) and v in REDUCTIONS for k, v in value.items())
+    if name == "preprocess" and ok:
+        from ..core.data.preprocess import PreprocessError, check_preprocess
+
+        try:
+            check_preprocess(value)
+        except PreprocessError:
+            ok = False
     if not ok:
         raise StateError(f"its {name!r} is {type(value).__name__}, not what reprviz writes")
     return value
