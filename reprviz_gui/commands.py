@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from . import window_actions as wa
-from .core.model.preset_table import PRESETS
+from .core.model.preset_table import PRESET_LABELS, PRESETS  # the sidebar's names
 from .views.registry import VIEWS
 from .widgets.pending_edits import commit_pending_edits
 
@@ -150,7 +150,7 @@ COMMANDS: list[Command] = [
     Command("cancel", "&Run", "&Cancel", lambda win: win.controller.cancel(), "Ctrl+."),
     Command("sweep", "&Run", "S&weep…", lambda win: _sweep_dialog(win), enabled_when=_not_training,
             tip="one training run per combination of settings, each a row of the run history"),
-    *[Command(f"compare_{p}", "&Run/Compare &with", f"{p} preset", _compare_with(p),
+    *[Command(f"compare_{p}", "&Run/Compare &with", PRESET_LABELS.get(p, p), _compare_with(p),
               separator=(i == 0), visible_when=_suits_data(p),
               tip="trains it on the same data with A's training settings")
       for i, p in enumerate(COMPARE_PRESETS)],
