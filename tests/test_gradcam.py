@@ -101,3 +101,47 @@ def test_grad_cam_asked_of_a_dense_model_falls_back_and_says_so():
                            saliency="grad-cam")
     assert last_conv_layer(model) is None
     assert probe.saliency_method == "gradient" and "Grad-CAM needs" in probe.notes[0]
+
+
+@pytest.mark.slow  # LeNet trained in the window: ~45 s on 2 shared cores
+def test_the_view_switches_between_gradient_and_grad_cam(qtbot):
+    """The window on digits with the LeNet preset (2 epochs): a sample picked with a click, then
+    the saliency box set to Grad-CAM; the map shown is core's grad_cam of that picture, and
+    back on Gradient the plain input gradient comes back."""
+    from gui_support import click, open_main_window, session
+
+    from reprviz_gui.workspace import handles
+
+    win = open_main_window(qtbot, preset="lenet", model_params={}, epochs=2, n_samples=100)
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: session(win).trained_epochs == 2 and not session(win).training,
+                    timeout=120_000)
+    dock = win.docks["own_input"]
+    dock.show()
+    dock.raise_()
+    view = win.view("own_input")
+    qtbot.waitUntil(lambda: view.saliency_box.isVisible(), timeout=5000)
+
+    def shows(method: str) -> bool:
+        r = view._shown
+        return (r is not None and r.probe is not None and not view._in_flight
+                and view._pending is None and r.probe.saliency_method.startswith(method))
+
+    view.index_box.setValue(4)
+    click(qtbot, view.pick_button)
+    qtbot.waitUntil(lambda: shows("gradient"), timeout=60_000)
+    gradient = view.displayed()["saliency"]
+    view.saliency_box.setCurrentText("Grad-CAM")
+    assert view.options.saliency == "Grad-CAM"
+    qtbot.waitUntil(lambda: shows("grad-cam"), timeout=60_000)
+    shown = view.displayed()
+    ds = win.controller.dataset
+    model = handles.resolve(session(win).handle)
+    top = ds.class_names.index(shown["top"])
+    cam = grad_cam(model, ds.inputs(ds.x_train[4][None]), top, (8, 8))
+    assert shown["saliency_method"] == f"grad-cam:{cam.layer}"
+    np.testing.assert_allclose(shown["saliency"], cam.map, rtol=1e-4, atol=1e-6)
+    assert "Grad-CAM" in view.sal_plot.titleLabel.text
+    view.saliency_box.setCurrentText("Gradient")
+    qtbot.waitUntil(lambda: shows("gradient"), timeout=60_000)
+    np.testing.assert_allclose(view.displayed()["saliency"], gradient)

@@ -12,6 +12,7 @@ thread only ever draws a line into a tiny picture.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -25,11 +26,18 @@ from ..widgets.colormaps import class_colors
 from ..widgets.draw_canvas import DrawCanvas
 from ..workspace.products_own_input import OwnInput, OwnInputResult
 from .base import Panel
+from .options import ViewOptions, bind
 from .regions import signed
 from .theme import style_plot
 
 STALL_RESEND_MS = 1500  # a result that never came back (a cancelled job): send the input again
 TEXT_PAUSE_MS = 350  # typing: the input goes out once the keys pause this long
+SALIENCY_CHOICES = {"Gradient": "gradient", "Grad-CAM": "grad-cam"}  # box text -> core method
+
+
+@dataclass
+class OwnInputOptions(ViewOptions):
+    saliency: str = "Gradient"  # a box text of SALIENCY_CHOICES
 
 
 class OwnInputView(Panel):
@@ -63,9 +71,13 @@ class OwnInputView(Panel):
         self.split_box.addItems(["train", "test"])
         self.index_box = QSpinBox(minimum=0, maximum=0, toolTip="the sample's index")
         self.pick_button = QPushButton("Use sample")
+        self.saliency_box = QComboBox(toolTip="Gradient: the input gradient of the top class's "
+                                      "score. Grad-CAM: the last convolution's feature maps "
+                                      "weighted by their mean gradient (convolutional models)")
+        self.saliency_box.addItems(list(SALIENCY_CHOICES))
         for w in (self.brush_button, self.eraser_button, QLabel("width"), self.width_box,
                   self.colour_button, self.clear_button, QLabel("  sample"), self.split_box,
-                  self.index_box, self.pick_button):
+                  self.index_box, self.pick_button, QLabel("  saliency"), self.saliency_box):
             row.addWidget(w)
         row.addStretch(1)
         self.body_layout.addWidget(self.tools)
@@ -118,6 +130,9 @@ class OwnInputView(Panel):
         self.pick_button.clicked.connect(self.use_sample)
         self.text.textChanged.connect(self._typed)
         self.text.returnPressed.connect(self._send_text)
+        self.options = OwnInputOptions()
+        bind(self.options, "saliency", self.saliency_box)
+        self.options.events.saliency.connect(self._saliency_changed)
         self._tool_changed()
         self._set_mode(None)
 
@@ -166,8 +181,18 @@ class OwnInputView(Panel):
         self._resend.start()
         self.own_input_changed.emit(own)
 
+    def _saliency_method(self) -> str:
+        return SALIENCY_CHOICES.get(self.options.saliency, "gradient")
+
+    def _saliency_changed(self, *_args: Any) -> None:
+        """The same picture again, with the other saliency."""
+        own = self._pending or self._last_sent
+        if own is not None and own.kind in ("image", "file"):
+            self.send(replace(own, saliency=self._saliency_method()))
+
     def _send_canvas(self) -> None:
-        self.send(OwnInput("image", image=self.canvas.array()))
+        self.send(OwnInput("image", image=self.canvas.array(),
+                           saliency=self._saliency_method()))
 
     def _typed(self, _text: str) -> None:
         self._typing.start()
@@ -182,7 +207,7 @@ class OwnInputView(Panel):
 
     def open_file(self, path: str) -> None:
         """An image file dropped on the canvas: read on the model lane (allow-listed formats)."""
-        self.send(OwnInput("file", text=str(path)))
+        self.send(OwnInput("file", text=str(path), saliency=self._saliency_method()))
 
     def use_sample(self) -> None:
         if self._dataset is None or self._dataset.kind != "image":
@@ -290,7 +315,9 @@ class OwnInputView(Panel):
             self.sal_image.clear()
             return
         self.sal_image.setImage(signed(p.saliency))
-        self.sal_plot.setTitle(f"Saliency of {p.class_names[p.top]} ({p.saliency_score})")
+        method, _, layer = p.saliency_method.partition(":")
+        what = f"Grad-CAM ({layer})" if method == "grad-cam" else "Saliency"
+        self.sal_plot.setTitle(f"{what} of {p.class_names[p.top]} ({p.saliency_score})")
 
     def _draw_map(self, r: OwnInputResult) -> None:
         p = r.probe
@@ -357,6 +384,9 @@ class OwnInputView(Panel):
             out["placement"] = p.placement.rule
             out["coords"] = np.asarray(r.coords).copy()
             out["labels"] = np.asarray(r.labels).copy()
+        if p.saliency is not None:
+            out["saliency"] = np.asarray(p.saliency).copy()
+            out["saliency_method"] = p.saliency_method
         if p.neighbours:
             out["neighbours"] = [w for w, _ in p.neighbours]
         if p.tokens is not None:

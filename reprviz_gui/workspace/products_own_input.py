@@ -28,17 +28,20 @@ from .state import ResultTag, Session, Workspace
 @dataclass(frozen=True, eq=False)
 class OwnInput:
     """An input the user made: ``kind`` "image" (uint8 in the data's sample shape), "file" (an
-    image file, read on the lane), "review" or "query" (``text``). Equal when the content is."""
+    image file, read on the lane), "review" or "query" (``text``), and the saliency asked of an
+    image ("gradient" | "grad-cam"). Equal when the content and the saliency are."""
 
     kind: str
     image: Optional[np.ndarray] = None
     text: str = ""
+    saliency: str = "gradient"
 
     @property
     def digest(self) -> str:
         h = hashlib.blake2b(digest_size=12)
         h.update(self.kind.encode())
         h.update(self.text.encode("utf-8", "replace"))
+        h.update(self.saliency.encode())
         if self.image is not None:
             h.update(repr(self.image.shape).encode())
             h.update(np.ascontiguousarray(self.image).tobytes())
@@ -116,7 +119,8 @@ def _compute(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
     try:
         probe = probe_input(req.dataset, model, layer.layer_name, layer.activations,
                             proj.coords, method, int(req.param("seed", 0)),
-                            reduction=req.param("reduction"), **kwargs)
+                            reduction=req.param("reduction"), saliency=own.saliency,
+                            **kwargs)
     except ReprvizError as exc:
         return OwnInputResult(probe=None, error=str(exc), **base)
     return OwnInputResult(probe=probe, **base)
