@@ -145,3 +145,22 @@ def test_the_view_switches_between_gradient_and_grad_cam(qtbot):
     view.saliency_box.setCurrentText("Gradient")
     qtbot.waitUntil(lambda: shows("gradient"), timeout=60_000)
     np.testing.assert_allclose(view.displayed()["saliency"], gradient)
+
+
+def test_analyze_input_on_lenet_reports_grad_cam(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from reprviz_gui.cli import main
+
+    img = np.zeros((16, 16), np.uint8)
+    img[2:14, 7:10] = 255  # a vertical bar, twice the data's size
+    Image.fromarray(img).save(tmp_path / "bar.png")
+    out = tmp_path / "out"
+    assert main(["analyze", "--data", "digits", "--model", "lenet", "--epochs", "1",
+                 "--samples", "100", "--out", str(out), "--no-figures", "--no-history",
+                 "--no-measures", "--input", str(tmp_path / "bar.png")]) == 0
+    entry = json.loads((out / "report.json").read_text())["inputs"][0]
+    assert entry["saliency"]["method"] == "grad-cam", entry
+    assert entry["saliency"]["layer"].startswith("conv")
