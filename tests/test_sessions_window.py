@@ -182,7 +182,8 @@ def test_a_session_from_analyze_opens_in_the_window_as_it_is(qtbot, tmp_path):
     process) writes the same arrays from the same file."""
     session = tmp_path / "gpu-run.reprviz"
     run = _main_py("analyze", "--data", "digits", "--model", "dense", "--hidden", "32,16",
-                   "--epochs", "2", "--samples", "200", "--projection", "pca", "--out",
+                   "--epochs", "2", "--samples", "200", "--projection", "pca",
+                   "--reduction", "flatten", "--preprocess", "symmetric", "--out",
                    tmp_path / "out", "--session", session, "--no-figures", "--no-measures",
                    "--quiet")
     assert run.returncode == 0, run.stderr
@@ -200,6 +201,9 @@ def test_a_session_from_analyze_opens_in_the_window_as_it_is(qtbot, tmp_path):
     wait_idle(qtbot, win)
     assert JobKind.TRAIN not in started and JobKind.PRODUCT not in started, started
     assert c.workspace.sessions["A"].trained_epochs == 2
+    # read as analyze read it: its reduction and preprocessing (else the layer is extracted again)
+    assert c.workspace.sessions["A"].reductions == {"hidden_2": "flatten"}
+    assert c.dataset.preprocess == "symmetric"
     np.testing.assert_array_equal(c.samples.indices, saved["sample_indices"])
     np.testing.assert_array_equal(layer_result(win).activations, saved["activations"])
     np.testing.assert_array_equal(map_result(win).coords, saved["coords"])
