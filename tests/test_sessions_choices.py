@@ -63,3 +63,59 @@ def test_an_analyze_session_is_read_with_its_reduction_and_preprocessing(tmp_pat
     # max per channel: one column per convolution channel, not the flattened maps
     assert layer.activations.shape[0] == 60 and layer.activations.shape[1] < 64
     assert np.isfinite(layer.activations).all()
+
+
+def _token_file(path: Path) -> Path:
+    """A small .npz in the Keras imdb layout: object arrays of token lists (pickle only)."""
+    rng = np.random.default_rng(0)
+
+    def seqs(n: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            out[i] = [1] + [int(t) for t in rng.integers(3, 50, rng.integers(3, 20))]
+        return out
+
+    np.savez(path, x_train=seqs(40), y_train=rng.integers(0, 2, 40),
+             x_test=seqs(20), y_test=rng.integers(0, 2, 20))
+    return path
+
+
+def test_data_that_needs_pickle_is_stored_without_it_and_the_session_opens(tmp_path):
+    """A trusted object-array .npz travels as int32 ids + offsets: the session's copy opens
+    with pickle off (as a session always opens) and gives the same token rows."""
+    import zipfile
+
+    from reprviz_gui.core.data.npz import UnsafeFileError, inspect_npz
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+    from reprviz_gui.workspace.session_io import read_plan, save_job, snapshot
+    from reprviz_gui.workspace.settings import Settings
+    from reprviz_gui.workspace.state import NO_MODEL
+
+    src = _token_file(tmp_path / "reviews.npz")
+    with pytest.raises(UnsafeFileError):  # the file itself needs pickle
+        load_dataset(str(src), LoadOptions())
+    trusted = LoadOptions(allow_pickle=True)
+    ds = load_dataset(str(src), trusted)
+    ws = Workspace(source=str(src), dataset=ds, n_samples=30,
+                   sessions={"A": Session("A", NO_MODEL)})
+    path = tmp_path / "words.reprviz"
+    save_job(path, snapshot(ws, Settings(), {}, "A", trusted))(None, lambda: False)
+    with zipfile.ZipFile(path) as z:
+        z.extract("data/reviews.npz", tmp_path / "x")
+    members = inspect_npz(tmp_path / "x" / "data" / "reviews.npz")
+    assert not any(dt.hasobject for _, dt in members.values())
+    assert members["x_train"][1] == np.int32 and "x_train__offsets" in members
+
+    plan = read_plan(path, extract_to=tmp_path / "open")
+    assert not plan.load_options.allow_pickle
+    again = load_dataset(plan.data_source, plan.load_options)  # no UnsafeFileError
+    np.testing.assert_array_equal(again.x_train, ds.x_train)
+    np.testing.assert_array_equal(again.x_test, ds.x_test)
+    np.testing.assert_array_equal(again.y_train, ds.y_train)
+    assert again.kind == ds.kind == "sequence"
+    # offsets that do not fit the ids are one clear refusal, not a crash or a silent cut
+    from reprviz_gui.core.data.keras_cache import FileFormatError, from_ragged
+
+    with pytest.raises(FileFormatError, match="offsets"):
+        from_ragged(np.arange(5, dtype=np.int32), np.array([0, 3, 9]), "reviews.npz")

@@ -41,6 +41,9 @@ class Snapshot:
     files: dict[str, Path]  # stored data files: name in the session -> path
     handles: dict[str, ModelHandle]  # session id -> model to save
     notes: list[str] = field(default_factory=list)
+    # the data was opened with pickle (the user trusted it): a stored .npz holding object
+    # arrays is written without pickle (``_unpickled_copy``), so the session opens without it
+    trusted_data: bool = False
 
 
 @dataclass
@@ -115,7 +118,8 @@ def snapshot(ws: Workspace, settings: Settings, store: Any, active: str,
         "notes": notes,
     }
     handles = {s.id: s.handle for s in ws.sessions.values() if s.handle is not None}
-    return Snapshot(manifest, arrays, files, handles, notes)
+    return Snapshot(manifest, arrays, files, handles, notes,
+                    bool(load_options is not None and load_options.allow_pickle))
 
 
 def save_session(c: Any, path: str | Path, views: Optional[dict] = None,
@@ -204,10 +208,37 @@ def save_job(path: str | Path, snap: Snapshot) -> Any:
             models = {}
             for sid, handle in snap.handles.items():
                 models[sid] = save_model_file(handles.resolve(handle), Path(tmp) / f"{sid}.keras")
+            files = {name: _unpickled_copy(src, Path(tmp) / "data" / name)
+                     if snap.trusted_data else src for name, src in snap.files.items()}
             return session_file.write_session(path, snap.manifest, snap.arrays, models,
-                                              snap.files, should_stop)
+                                              files, should_stop)
 
     return run
+
+
+def _unpickled_copy(src: Path, target: Path) -> Path:
+    """``src`` itself, or for an .npz that only pickle reads (Keras's imdb.npz: object arrays of
+    token lists) a copy at ``target`` without pickle: each sequence array as int32 ids plus
+    offsets (``keras_cache.to_ragged``), read back by ``load_npz_dataset``. The user trusted
+    ``src`` when opening it; a session is never unpickled."""
+    from ..core.data.keras_cache import RAGGED_OFFSETS, to_ragged
+    from ..core.data.npz import inspect_npz, read_npz
+
+    if src.suffix.lower() != ".npz" or not any(
+            dt.hasobject for _, dt in inspect_npz(src).values()):
+        return src
+    out: dict[str, np.ndarray] = {}
+    for key, arr in read_npz(src, allow_pickle=True).items():
+        if not arr.dtype.hasobject:
+            out[key] = arr
+            continue
+        try:
+            out[key], out[f"{key}{RAGGED_OFFSETS}"] = to_ragged(arr)
+        except (ValueError, TypeError, ReprvizError):  # not token ids: kept as it is
+            return src
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(target, **out)
+    return target
 
 
 # --- opening -----------------------------------------------------------------------------------

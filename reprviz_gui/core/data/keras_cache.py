@@ -34,6 +34,7 @@ IMDB_CLASSES = ["negative", "positive"]
 IMDB_START, IMDB_OOV, IMDB_PAD, IMDB_INDEX_FROM = 1, 2, 0, 3
 _LAYOUT_KEYS = ("x_train", "y_train", "x_test", "y_test")
 WORD_INDEX_NAME = "imdb_word_index.json"
+RAGGED_OFFSETS = "__offsets"  # x_train + x_train__offsets: token sequences without pickle
 MAX_WORD_INDEX_BYTES = 64_000_000  # Keras's full index is 1.6 MB
 MAX_WORD_CHARS = 40  # the longest real IMDB "word" is shorter
 
@@ -79,6 +80,30 @@ def available() -> dict[str, bool]:
 
 
 # --- sequences -----------------------------------------------------------------------------------
+def to_ragged(seqs) -> tuple[np.ndarray, np.ndarray]:
+    """Token sequences (an object array of lists) as two plain arrays, readable without pickle:
+    every id in one int32 array and each sequence's start in an int64 array (n + 1 entries)."""
+    parts = [np.asarray(q, dtype=np.int64).ravel() for q in seqs]
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(a) for a in parts])
+    flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    if flat.size and (flat.min() < np.iinfo(np.int32).min or flat.max() > np.iinfo(np.int32).max):
+        raise ValueDataError("token ids do not fit 32 bits")
+    return flat.astype(np.int32), offsets
+
+
+def from_ragged(flat: np.ndarray, offsets: np.ndarray, name: str = "") -> np.ndarray:
+    """``to_ragged``'s arrays as an object array of int32 sequences (made here, not unpickled)."""
+    offsets = np.asarray(offsets)
+    if flat.ndim != 1 or offsets.ndim != 1 or offsets.size == 0 or offsets[0] != 0 or \
+            offsets[-1] != flat.size or np.any(np.diff(offsets) < 0):
+        raise FileFormatError(f"{name}: its token sequences and their offsets do not match.")
+    out = np.empty(offsets.size - 1, dtype=object)
+    for i in range(offsets.size - 1):
+        out[i] = flat[offsets[i]:offsets[i + 1]]
+    return out
+
+
 def pad_sequences(seqs, maxlen: int, name: str = "") -> np.ndarray:
     """Like ``keras.utils.pad_sequences`` with its defaults: pre-padding with 0, pre-truncation
     (keep the last ``maxlen`` tokens); int32 ``N×maxlen``."""
@@ -194,8 +219,14 @@ def load_npz_dataset(path: Path, options: LoadOptions = LoadOptions(),
                               f"{', '.join(sorted(members)[:8])}).")
     has_test = "x_test" in members and "y_test" in members
     keys = _LAYOUT_KEYS if has_test else ("x_train", "y_train")
+    ragged = tuple(f"{k}{RAGGED_OFFSETS}" for k in ("x_train", "x_test")
+                   if f"{k}{RAGGED_OFFSETS}" in members)
     arrays = read_npz(path, allow_pickle=trusted_bytes is not None or options.allow_pickle,
-                      data=trusted_bytes, keys=keys)
+                      data=trusted_bytes, keys=keys + ragged)
+    for name in ragged:  # token sequences stored without pickle (a session's copy)
+        key = name[:-len(RAGGED_OFFSETS)]
+        arrays[key] = from_ragged(arrays[key], arrays.pop(name), fname)
+        sequences = True
     check_stop(should_stop)
     report(on_progress, "load", 0.5, f"Checking {fname}")
     is_imdb = "imdb" in fname.lower()
