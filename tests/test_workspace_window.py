@@ -61,6 +61,11 @@ def test_a_confusion_cell_selects_exactly_those_samples_in_every_view(qtbot, win
 def test_a_map_box_selects_the_points_inside_in_every_view(qtbot, window):
     win, c = window, window.controller
     m = win.view("map")
+    # the fixture waits for the layer; its map (and the measures) may still be on their way,
+    # and a map that arrives mid-drag would move the points under the box
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: (r := m.result()) is not None and c.workspace.is_current(r.tag),
+                    timeout=60_000)
     coords = np.asarray(m.result().coords)
     x0, x1 = np.percentile(coords[:, 0], [20, 60])
     y0, y1 = np.percentile(coords[:, 1], [30, 70])
