@@ -94,6 +94,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.demo:
         # The demo is reproducible: default choices, nothing remembered, nothing overwritten.
         os.environ["REPRVIZ_CONFIG_DIR"] = tempfile.mkdtemp(prefix="reprviz-demo-")
+    from .core.io.temp_folders import remove_stale
+
+    remove_stale()  # what a killed reprviz extracted (opened sessions, a save cut short)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("reprviz")
     app.setOrganizationName("reprviz")

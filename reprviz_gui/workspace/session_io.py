@@ -204,7 +204,10 @@ def save_job(path: str | Path, snap: Snapshot) -> Any:
         from ..core.model.files import save_model_file
         from . import handles
 
+        from ..core.io.temp_folders import mark
+
         with tempfile.TemporaryDirectory(prefix="reprviz-save-") as tmp:
+            mark(Path(tmp))  # a killed save's folder is removed at the next start
             models = {}
             for sid, handle in snap.handles.items():
                 models[sid] = save_model_file(handles.resolve(handle), Path(tmp) / f"{sid}.keras")
@@ -246,7 +249,9 @@ def read_plan(path: str | Path, trust: bool = False,
               extract_to: Optional[str | Path] = None) -> RestorePlan:
     """Read and check a session file completely; nothing in the window changes here."""
     path = Path(path)
-    folder = Path(extract_to) if extract_to else Path(tempfile.mkdtemp(prefix="reprviz-session-"))
+    from ..core.io.temp_folders import make_temp_folder
+
+    folder = Path(extract_to) if extract_to else make_temp_folder("reprviz-session-")
     try:
         return _read_plan(path, trust, folder)
     except BaseException:
