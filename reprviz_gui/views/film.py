@@ -66,11 +66,16 @@ class FilmPanel(Panel):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the film as an animated GIF or numbered PNGs")
         self.export_button.clicked.connect(self._export_dialog)
-        for w in (self.play_button, self.epoch_label, self.fps_box, self.predicted_check,
-                  self.along_combo, self.export_button):
-            row.addWidget(w)
-        row.addStretch(1)
+        # two rows: in one the controls made the view 705 px at least, and two side by side
+        # (comparing A and B) made the window 1,982 px wide on a 1,600 px screen
+        row.addWidget(self.play_button)
+        row.addWidget(self.epoch_label, 1)
         self.body_layout.addLayout(row)
+        row2 = QHBoxLayout()
+        for w in (self.fps_box, self.predicted_check, self.along_combo, self.export_button):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        self.body_layout.addLayout(row2)
         self.body_layout.addWidget(self.slider)  # a line of its own: as long as the view
         self.view = pg.GraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.view.addPlot()
