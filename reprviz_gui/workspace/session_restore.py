@@ -31,6 +31,12 @@ def start_restore(c: "Controller", plan: RestorePlan,
     if c.training_sessions():
         c.cancel_training()
         c.message.emit("Training stopped: a session is being opened.")
+    # a session still opening is cancelled: its data load is superseded below (a LOAD job), and
+    # the hooks waiting for its models go, so a model of it arriving late restores nothing
+    if c._restoring is not None:
+        c._restoring[0].cancel()
+        c._restoring = None
+    c.models.restore_hooks.clear()
     job = Job(JobKind.LOAD, jobs.load_dataset_job(plan.data_source, plan.load_options),
               f"opening {plan.path.name}", payload=(plan.data_source, plan.load_options))
     c._restoring = (job, plan, on_applied)
