@@ -119,3 +119,29 @@ def test_data_that_needs_pickle_is_stored_without_it_and_the_session_opens(tmp_p
 
     with pytest.raises(FileFormatError, match="offsets"):
         from_ragged(np.arange(5, dtype=np.int32), np.array([0, 3, 9]), "reviews.npz")
+
+
+def test_keras_cached_imdb_opened_trusted_travels_without_pickle(tmp_path, monkeypatch):
+    """The Keras cache's imdb.npz needs pickle: a session of it stores a pickle-free copy and
+    opens with pickle off (before: the session named keras-imdb and the trust dialog opened the
+    data alone)."""
+    from reprviz_gui.core.data.sources import load_dataset
+    from reprviz_gui.core.data.types import LoadOptions
+    from reprviz_gui.workspace.session_io import read_plan, save_job, snapshot
+    from reprviz_gui.workspace.settings import Settings
+    from reprviz_gui.workspace.state import NO_MODEL
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "keras" / "datasets").mkdir(parents=True)
+    _token_file(tmp_path / "keras" / "datasets" / "imdb.npz")
+    trusted = LoadOptions(allow_pickle=True, maxlen=30)
+    ds = load_dataset("keras-imdb", trusted)
+    ws = Workspace(source="keras-imdb", dataset=ds, n_samples=30,
+                   sessions={"A": Session("A", NO_MODEL)})
+    path = tmp_path / "imdb.reprviz"
+    save_job(path, snapshot(ws, Settings(), {}, "A", trusted))(None, lambda: False)
+    plan = read_plan(path, extract_to=tmp_path / "open")
+    again = load_dataset(plan.data_source, plan.load_options)  # pickle off: no UnsafeFileError
+    np.testing.assert_array_equal(again.x_train, ds.x_train)
+    np.testing.assert_array_equal(again.y_test, ds.y_test)
+    assert again.class_names == ds.class_names

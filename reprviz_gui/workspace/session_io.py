@@ -157,6 +157,15 @@ def _data_reference(source: str, options: Optional[LoadOptions]
             notes.append(f"The data file {path} is larger than "
                          f"{MAX_EMBEDDED_DATA // 2**20} MB and is not stored in the session: "
                          "it must stay where it is to open the session.")
+    elif source == "keras-imdb" and options is not None and options.allow_pickle:
+        # Keras's cached imdb.npz, opened trusted: stored (without pickle, ``save_job``) so the
+        # session opens without asking again; the cache's word index still names its words
+        from ..core.data.keras_cache import imdb_path
+
+        cached = imdb_path()
+        if cached.is_file() and cached.stat().st_size <= MAX_EMBEDDED_DATA:
+            ref["stored"] = cached.name
+            files[cached.name] = cached
     elif path.is_dir():
         notes.append(f"The data folder {path} is not stored in the session: it must stay where "
                      "it is to open the session.")
