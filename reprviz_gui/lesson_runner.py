@@ -9,7 +9,6 @@ an action is looked up by name in ``_START`` — a file never names a Python fun
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -151,8 +150,7 @@ def _set(win: "MainWindow", p: dict, folder: Path) -> Wait:
     from .core.model.preset_table import FIELDS
 
     value = FIELDS[p["key"]].check(p["value"])
-    win.on_training_settings({p["key"]: value})  # the sidebar's training box
-    win.sidebar.set_training_settings(asdict(win.controller.settings))
+    win.on_training_settings({p["key"]: value})  # the sidebar's training rows follow
     return None
 
 

@@ -8,7 +8,6 @@ what the user does back to the controller.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
@@ -79,7 +78,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar()
         self.sidebar.set_preset_defaults(preset_defaults())
         self.sidebar.set_model_choice(s.preset, s.model_params)
-        self.sidebar.set_training_settings(asdict(s))
+        self.sidebar.bind_training(s)  # the training rows follow the evented settings
         self.sidebar.set_view_settings(s.n_samples, s.split, s.method, s.pca_components)
         from .core.data.sources import list_sources
 
@@ -108,7 +107,6 @@ class MainWindow(QMainWindow):
         sb.open_folder_requested.connect(self.commands["open_folder"].trigger)
         sb.load_model_requested.connect(self.commands["load_model"].trigger)
         sb.model_chosen.connect(self.on_model_chosen)
-        sb.training_settings_changed.connect(self.on_training_settings)
         sb.train_clicked.connect(self.controller_train)
         sb.scratch_clicked.connect(lambda: self.controller_train(scratch=True))
         sb.cancel_clicked.connect(c.cancel)
@@ -365,7 +363,6 @@ class MainWindow(QMainWindow):
         from .workspace import history_rows
 
         note = history_rows.restore_settings(self.controller, dict(settings))
-        self.sidebar.set_training_settings(asdict(self.controller.settings))
         self.show_message(note)
 
     @Slot(list)
@@ -451,10 +448,11 @@ class MainWindow(QMainWindow):
     def on_preprocess_chosen(self, how: str) -> None:
         self.controller.set_preprocess(how)
 
-    @Slot(dict)
     def on_training_settings(self, values: dict) -> None:
+        """Set training settings as the user would (the bound sidebar rows follow)."""
         for key, value in values.items():
-            setattr(self.controller.settings, key, value)
+            if getattr(self.controller.settings, key) != value:
+                setattr(self.controller.settings, key, value)
 
     @Slot()
     def controller_train(self, scratch: bool = False) -> None:

@@ -112,12 +112,10 @@ def open_session(win: "MainWindow", path: str | Path, trust: bool = False) -> bo
 
 
 def apply_window_state(win: "MainWindow", plan: Any) -> None:
-    """Once the workspace holds the session: the sidebar, each view's options, the layout."""
-    from dataclasses import asdict
-
+    """Once the workspace holds the session: the sidebar, each view's options, the layout
+    (the training rows follow the restored settings by themselves: they are bound)."""
     c, s = win.controller, win.controller.settings
     win.sidebar.set_model_choice(c.session("A").preset, c.session("A").params)
-    win.sidebar.set_training_settings(asdict(s))
     win.sidebar.set_view_settings(s.n_samples, s.split, s.method, s.pca_components)
     for key, options in plan.views.items():
         view_id, _, sid = key.partition("/")

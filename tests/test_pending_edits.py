@@ -76,3 +76,20 @@ def test_every_command_commits_typed_fields_first(qtbot, window):
     assert win.controller.settings.seed == 0
     win.commands["escape"].trigger()
     assert win.controller.settings.seed == 11
+
+
+def test_the_training_rows_are_bound_to_the_settings_both_ways(open_window, qtbot):
+    """Issue 19 §6: settings set from code reach the sidebar through their events, and the
+    user's edits reach the settings, with nothing copied by hand in between."""
+    win = open_window()
+    st, sb = win.controller.settings, win.sidebar
+    epochs = sb._training_rows["epochs"]
+    st.epochs = 17  # as a restored run, a session or a lesson sets it
+    assert epochs.value() == 17
+    st.learning_rate = 0.25
+    assert sb.training_settings()["learning_rate"] == 0.25
+    epochs.setFocus()
+    epochs.selectAll()
+    qtbot.keyClicks(epochs, "42")
+    epochs.clearFocus()  # commits the typed text, as leaving the field does
+    qtbot.waitUntil(lambda: st.epochs == 42, timeout=5_000)

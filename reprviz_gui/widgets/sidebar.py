@@ -6,8 +6,10 @@ blocked while they run); a user edit emits exactly one intent signal.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable, Optional
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from ..core.analysis.projection import METHOD_LABELS
 from ..core.model.preset_table import FIELDS, TRAINING_BOX, field_applies
@@ -229,11 +231,39 @@ class Sidebar(ModelControls, QScrollArea):
         self.dataset_info.setText(text)
 
     def set_training_settings(self, s: dict[str, Any]) -> None:
+        """Show these values in the training rows (widgets only; what is bound gets them when
+        the user trains, or through ``bind_training``)."""
         with _Blocked(*self._training_rows.values()):
             for key, widget in self._training_rows.items():
                 if key in s:
                     table_fields.set_value(FIELDS[key], widget, s[key])
         self._update_optimizer_fields()
+
+    def bind_training(self, settings: Any) -> None:
+        """Bind the training rows to ``settings`` (the evented ``Settings``) both ways: a value
+        set from code (a restored run, a session, a lesson, a sweep's run) reaches its widget
+        through the field's event, and the user's edits are written into it. Nothing re-syncs
+        the sidebar by hand."""
+        self._bound = settings
+        self.set_training_settings({k: getattr(settings, k) for k in self._training_rows})
+        for key in self._training_rows:
+            # a partial of a bound method: psygnal holds it weakly, so a closed window's
+            # sidebar is not kept alive by the controller's settings
+            getattr(settings.events, key).connect(functools.partial(self._on_bound_change, key))
+
+    def _on_bound_change(self, key: str, value: Any) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.set_training_settings({key: value})
+
+    def write_training(self) -> None:
+        """Write what the training rows show into the bound settings (one event per changed
+        value); commit pending edits first where a typed value must count."""
+        bound = getattr(self, "_bound", None)
+        if bound is not None:
+            for key, value in self.training_settings().items():
+                if getattr(bound, key) != value:
+                    setattr(bound, key, value)
 
     def set_sessions(self, labels: dict[str, str], active: str) -> None:
         """The models in the workspace (tabs shown only when comparing); set from code."""
@@ -327,13 +357,16 @@ class Sidebar(ModelControls, QScrollArea):
 
     def _on_training_edited(self, *_: Any) -> None:
         self._update_optimizer_fields()
+        self.write_training()
         self.training_settings_changed.emit(self.training_settings())
 
     def _on_train_clicked(self) -> None:
+        self.write_training()
         self.training_settings_changed.emit(self.training_settings())
         self.train_clicked.emit()
 
     def _on_scratch_clicked(self) -> None:
+        self.write_training()
         self.training_settings_changed.emit(self.training_settings())
         self.scratch_clicked.emit()
 

@@ -112,8 +112,5 @@ def start_sweep(win: "MainWindow", grid: dict[str, list], text: str = "") -> Swe
 def _show_settings(win: "MainWindow") -> None:
     """The sidebar shows the settings of the run in progress."""
     c = win.controller
-    st = c.settings
-    win.sidebar.set_training_settings({k: getattr(st, k) for k in win.sidebar.training_settings()
-                                       if hasattr(st, k)})
     s = c.session("A")
     win.sidebar.set_model_choice(s.preset, s.params, file=s.file)
