@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import (QButtonGroup, QColorDialog, QComboBox, QDoubleSpinBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QToolButton, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ..widgets.colormaps import class_colors
 from ..widgets.draw_canvas import DrawCanvas
@@ -56,8 +56,13 @@ class OwnInputView(Panel):
 
         # --- the input: a canvas with its tools, or a line of text -----------------------
         self.tools = QWidget()
-        row = QHBoxLayout(self.tools)
-        row.setContentsMargins(0, 0, 0, 0)
+        # two rows (drawing; sample and saliency): in one the view was 700+ px at least, and
+        # A's and B's side by side made the window 2,110 px wide on a 1,600 px screen
+        rows = QVBoxLayout(self.tools)
+        rows.setContentsMargins(0, 0, 0, 0)
+        row, row2 = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(row)
+        rows.addLayout(row2)
         self.brush_button = QToolButton(text="Brush", checkable=True, checked=True)
         self.eraser_button = QToolButton(text="Eraser", checkable=True)
         group = QButtonGroup(self)
@@ -76,10 +81,13 @@ class OwnInputView(Panel):
                                       "weighted by their mean gradient (convolutional models)")
         self.saliency_box.addItems(list(SALIENCY_CHOICES))
         for w in (self.brush_button, self.eraser_button, QLabel("width"), self.width_box,
-                  self.colour_button, self.clear_button, QLabel("  sample"), self.split_box,
-                  self.index_box, self.pick_button, QLabel("  saliency"), self.saliency_box):
+                  self.colour_button, self.clear_button):
             row.addWidget(w)
         row.addStretch(1)
+        for w in (QLabel("sample"), self.split_box, self.index_box, self.pick_button,
+                  QLabel("  saliency"), self.saliency_box):
+            row2.addWidget(w)
+        row2.addStretch(1)
         self.body_layout.addWidget(self.tools)
         self.text = QLineEdit()
         self.text.setClearButtonEnabled(True)
