@@ -33,6 +33,9 @@ def _progress(win: "MainWindow") -> LessonProgress:
     return win.lesson_progress
 
 
+WIDE_WINDOW = 1600  # px: from this width the Lesson dock goes right of the views
+
+
 def lesson_panel(win: "MainWindow") -> "LessonPanel":
     """The Lesson panel, made and docked on first use."""
     from .widgets.lesson_panel import LessonPanel
@@ -45,8 +48,13 @@ def lesson_panel(win: "MainWindow") -> "LessonPanel":
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.setMinimumWidth(340)
+        if win.width() < WIDE_WINDOW:
+            # beside the views it squeezed them (the heatmap ~10 px wide at 1280 px): a tab
+            # beside Controls instead, the views keep their room
+            win.tabifyDockWidget(win.sidebar_dock, dock)
+        else:
+            win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            dock.setMinimumWidth(340)
         win.lesson_panel, win.lesson_dock = panel, dock
     return panel
 

@@ -50,6 +50,8 @@ def test_compared_confusion_matrices_and_heatmaps_fit_and_the_tabs_toggle(qtbot,
             assert heat.isVisible()
             # the heatmap has the dock's width, not half of it (30 px each at 1920 × 1080)
             assert heat.width() >= 0.9 * win.host("heatmap").width()
+            cosine = win.view("cosine", sid)  # ~50 px each side by side at 1600 × 1000
+            assert cosine.isVisible() and cosine.width() >= 0.9 * win.host("cosine").width()
         # the maps stay side by side: both visible at once
         assert win.view("map", "A").isVisible() and win.view("map", "B").isVisible()
 

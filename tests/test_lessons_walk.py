@@ -14,12 +14,18 @@ def test_the_panel_without_do_it(qtbot, window):
     Images come from the lesson's folder; Back/Next move; progress is remembered; Restart."""
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QApplication
 
     from reprviz_gui.window_lessons import open_lesson
 
     win = window
+    win.resize(1280, 960)  # the default size: the views keep their room beside the lesson
+    QApplication.processEvents()
+    heat_before = win.view("heatmap").width()
     panel = open_lesson(win, LESSONS["fashion-practical"])
+    QApplication.processEvents()
     assert win.lesson_dock.isVisible() and panel.index == 0
+    assert win.view("heatmap").width() >= 0.9 * heat_before  # it was squeezed to ~10 px
     assert "the data is digits, the step uses fashion-mnist-sample" in panel.differs.text()
     assert not panel.back_button.isEnabled() and panel.next_button.isEnabled()
     click(qtbot, panel.next_button)

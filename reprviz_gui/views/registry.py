@@ -72,6 +72,7 @@ VIEWS: list[ViewSpec] = [
              on_demand=("map_quality", "neighbourhood_change")),
     ViewSpec("cosine", "Cosine similarity", "reprviz_gui.views.cosine", "CosinePanel",
              products=("layer",), per_session=True, place=("right-of", "heatmap"),
+             compare="tabs",  # side by side, each model's matrix was ~50 px wide at 1600 px
              description="cosine similarity between samples or class means",
              numbers=()),
     ViewSpec("curves", "Learning curves", "reprviz_gui.views.curves", "CurvesPanel",
