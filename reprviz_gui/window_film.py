@@ -48,9 +48,9 @@ class FilmWiring(QObject):
         host = self.window.hosts.get("curves")
         view = host.view(session_id) if host is not None else None
         if view is not None and hasattr(view, "mark_epoch"):
-            s = self.window.controller.workspace.sessions.get(session_id)
-            # a film of a continued run: the curves' epoch axis goes on from the earlier runs
-            view.mark_epoch(epoch + s.film_offset if epoch and s is not None else epoch)
+            # a film's epochs count on from earlier runs, as the curves' axis does (0: the
+            # untrained model, which the curves have no point for)
+            view.mark_epoch(epoch)
 
 
 def film_cost_text(controller: Any) -> str:

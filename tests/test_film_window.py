@@ -148,3 +148,25 @@ def test_a_saved_film_reopens_with_the_same_frames_without_computing(open_window
     view2.slider.setValue(1)
     np.testing.assert_array_equal(view2.displayed()["coords"], r.maps.coords[1])
     assert view2.displayed()["epoch"] == 1
+
+
+def test_a_film_of_a_continued_run_counts_its_epochs_on(open_window, qtbot):
+    """Train 1 epoch, then continue 2 with a film: its frames are epochs 1, 2, 3 in the view,
+    its label and on the curves (they counted from 0, and the first frame was not marked)."""
+    win = open_window(epochs=1, n_samples=60)
+    click(qtbot, win.sidebar.train_button)
+    qtbot.waitUntil(lambda: not is_training(win) and win.controller.session("A").trained_epochs
+                    == 1, timeout=120_000)
+    win.controller.settings.epochs = 2
+    click(qtbot, win.sidebar.film_check)
+    click(qtbot, win.sidebar.train_button)  # Continue training
+    qtbot.waitUntil(lambda: not is_training(win), timeout=120_000)
+    qtbot.waitUntil(lambda: _film(win) is not None, timeout=60_000)
+    view, r = win.view("film"), _film(win)
+    assert r.maps.epochs.tolist() == [1, 2, 3]
+    view.slider.setValue(0)
+    assert view.displayed()["epoch_text"].startswith("epoch 1 ")
+    assert win.view("curves").marked_epoch() == 1
+    view.slider.setValue(2)
+    assert view.displayed()["epoch_text"].startswith("epoch 3 ")
+    assert win.view("curves").marked_epoch() == 3

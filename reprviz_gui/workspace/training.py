@@ -155,10 +155,15 @@ class TrainingService:
         s.version = p.tag_after.model_version  # the weights changed (also when stopped)
         s.trained_epochs += outcome.epochs_done
         if outcome.film is not None and len(outcome.film.epochs):
+            from dataclasses import replace
+
             from .products_film import keep_film
 
-            keep_film(s.id, p.dataset_id, p.handle, outcome.film, p.film.samples)
+            # a film of a continued run counts its epochs on from the earlier runs, as the
+            # curves do: its first frame (before this run) is the epoch the run started from
             s.film_offset = len(p.before.history.get("loss", ()))
+            keep_film(s.id, p.dataset_id, p.handle, replace(
+                outcome.film, epochs=outcome.film.epochs + s.film_offset), p.film.samples)
         s.partial_epoch = outcome.partial_batches > 0
         if outcome.epochs_done or outcome.partial_batches:
             s.held_out = (float(p.run.train_config.validation_split),
