@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QButtonGroup, QColorDialog, QComboBox, QDoubleSpi
 
 from ..widgets.colormaps import class_colors
 from ..widgets.draw_canvas import DrawCanvas
+from ..widgets.plot_title import set_elided_title
 from ..workspace.products_own_input import OwnInput, OwnInputResult
 from .base import Panel
 from .options import ViewOptions, bind
@@ -97,17 +98,20 @@ class OwnInputView(Panel):
         self.canvas = DrawCanvas()
         panes.addWidget(self.canvas, 2)
         self.plots = pg.GraphicsLayoutWidget()
-        self.bars_plot = self.plots.addPlot(row=0, col=0, title="Probabilities")
+        self.bars_plot = self.plots.addPlot(row=0, col=0)
+        set_elided_title(self.bars_plot, "Probabilities")
         self.bars_plot.setMouseEnabled(False, False)
         self.bars_plot.setXRange(0, 1, padding=0.02)
-        self.sal_plot = self.plots.addPlot(row=0, col=1, title="Saliency")
+        self.sal_plot = self.plots.addPlot(row=0, col=1)
+        set_elided_title(self.sal_plot, "Saliency")
         self.sal_plot.setAspectLocked(True)
         self.sal_plot.invertY(True)
         self.sal_plot.hideAxis("left")
         self.sal_plot.hideAxis("bottom")
         self.sal_image = pg.ImageItem(axisOrder="row-major")
         self.sal_plot.addItem(self.sal_image)
-        self.map_plot = self.plots.addPlot(row=1, col=0, colspan=2, title="On the map")
+        self.map_plot = self.plots.addPlot(row=1, col=0, colspan=2)
+        set_elided_title(self.map_plot, "On the map")
         self.map_points = pg.ScatterPlotItem(size=4, pen=None)
         self.map_marker = pg.ScatterPlotItem(size=22, symbol="star", pen=pg.mkPen("k", width=1.5),
                                              brush=pg.mkBrush(255, 215, 0))
@@ -325,7 +329,7 @@ class OwnInputView(Panel):
         self.sal_image.setImage(signed(p.saliency))
         method, _, layer = p.saliency_method.partition(":")
         what = f"Grad-CAM ({layer})" if method == "grad-cam" else "Saliency"
-        self.sal_plot.setTitle(f"{what} of {p.class_names[p.top]} ({p.saliency_score})")
+        set_elided_title(self.sal_plot, f"{what} of {p.class_names[p.top]} ({p.saliency_score})")
 
     def _draw_map(self, r: OwnInputResult) -> None:
         p = r.probe
@@ -344,7 +348,7 @@ class OwnInputView(Panel):
                                     brush=[brushes[k] for k in labels])
             self._map_coords = r.coords
             label = {"tsne": "t-SNE", "pca-tsne": "PCA → t-SNE"}.get(r.method, r.method.upper())
-            self.map_plot.setTitle(f"{r.layer}: {label} map, ★ your input")
+            set_elided_title(self.map_plot, f"{r.layer}: {label} map, ★ your input")
         x, y = (float(v) for v in p.placement.position)
         self.map_marker.setData([x], [y])
 
