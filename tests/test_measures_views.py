@@ -86,6 +86,19 @@ def test_depth_and_cka_views_show_core_numbers_and_pick_layers(qtbot, window):
     assert cka.displayed()["picked"] == f"hidden_2:raw × output: CKA {ref[i, j]:.3f}"
     assert session(win).layer == "hidden_2:raw"
 
+    # "Debiased" (issue 15 §2): a real click asks for the debiased product on demand
+    wait_idle(qtbot, win)
+    debiased = measures.cka_of(acts, None, True).matrix
+    assert np.abs(np.round(debiased, 2) - np.round(ref, 2)).max() > 0.02  # they differ
+    qtbot.mouseClick(cka.debiased_check, Qt.MouseButton.LeftButton)
+    assert cka.options.debiased and "cka_debiased" in cka.wanted_products()
+    qtbot.waitUntil(lambda: "(debiased)" in cka.caption.text(), timeout=120_000)
+    np.testing.assert_allclose(cka.displayed()["matrix"], np.round(debiased, 2), atol=0.0051)
+    qtbot.mouseClick(cka.debiased_check, Qt.MouseButton.LeftButton)
+    assert not cka.options.debiased and cka.wanted_products() == ()
+    assert "(debiased)" not in cka.caption.text()
+    np.testing.assert_allclose(cka.displayed()["matrix"], np.round(ref, 2), atol=0.0051)
+
 
 def test_map_quality_view_and_select_worst_points(qtbot, window):
     win, c = window, window.controller

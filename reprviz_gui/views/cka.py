@@ -9,14 +9,14 @@ the maps ``core.measures.layer_maps``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QWidget)
 
 from ..core.analysis.cka import CKAMatrix
@@ -24,6 +24,7 @@ from ..core.pipeline import INPUT_LAYER
 from ..widgets.colormaps import class_colors
 from ..workspace.products_measures import CKABetweenResult, CKAResult
 from .base import Panel
+from .options import ViewOptions, bind
 from .point_cloud import PointCloud
 from .theme import style_plot
 
@@ -43,6 +44,14 @@ class CKAShown:
     show: str  # BETWEEN, WITHIN_A or WITHIN_B
     row_session: str
     col_session: str
+
+
+@dataclass
+class CKAOptions(ViewOptions):
+    debiased: bool = False  # the debiased estimate (Nguyen et al. 2021), computed on demand
+
+
+DEBIASED_KIND = {"cka_debiased": "cka", "cka_between_debiased": "cka_between"}
 
 
 class _PairMap(QWidget):
@@ -92,6 +101,10 @@ class CKAPanel(Panel):
         self.show_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.show_combo.activated.connect(self._on_show_activated)
         bar.addWidget(self.show_combo)
+        self.debiased_check = QCheckBox("Debiased")
+        self.debiased_check.setToolTip("The debiased CKA estimate (Nguyen et al. 2021), less "
+                                       "inflated for few samples and wide layers")
+        bar.addWidget(self.debiased_check)
         bar.addStretch(1)
         self.body_layout.addLayout(bar)
         self.table = QTableWidget(0, 0)
@@ -112,9 +125,37 @@ class CKAPanel(Panel):
         self._within: dict[str, CKAResult] = {}  # session -> CKA between its own layers
         self._between: Optional[CKABetweenResult] = None
         self._chosen = BETWEEN  # what the user asked to see (A × B while comparing)
+        # the debiased products, asked for (wanted_products) only while the box is ticked
+        self._within_d: dict[str, CKAResult] = {}
+        self._between_d: Optional[CKABetweenResult] = None
+        self.options = CKAOptions()
+        bind(self.options, "debiased", self.debiased_check)
+        self.options.events.debiased.connect(self._on_debiased)
+
+    def wanted_products(self) -> tuple[str, ...]:
+        return tuple(DEBIASED_KIND) if self.options.debiased else ()
+
+    def _on_debiased(self, *_: Any) -> None:
+        self.wanted_changed.emit()
+        if self._available():
+            self._update()
+
+    def _stores(self) -> tuple[dict, Optional[CKABetweenResult]]:
+        """The matrices to show: the debiased ones while ticked and computed, else plain."""
+        if self.options.debiased and self._within_d:
+            return self._within_d, self._between_d
+        return self._within, self._between
 
     # --- products: "cka" of each session, "cka_between" of both ----------------------------
     def show_product(self, kind: str, session_id: str, result: Any) -> None:
+        if kind == "cka_between_debiased":
+            self._between_d = result
+            self._update()
+            return
+        if kind == "cka_debiased":
+            self._within_d[session_id or "A"] = result
+            self._update()
+            return
         if kind == "cka_between":
             self._between = result
         else:
@@ -122,6 +163,14 @@ class CKAPanel(Panel):
         self._update()
 
     def product_unavailable(self, kind: str, session_id: str, why: str) -> None:
+        if kind in DEBIASED_KIND:  # the plain matrix stays
+            if kind == "cka_between_debiased":
+                self._between_d = None
+            else:
+                self._within_d.pop(session_id or "A", None)
+            if self._available():
+                self._update()
+            return
         if kind == "cka_between":
             gone, self._between = self._between, None
         else:
@@ -136,6 +185,8 @@ class CKAPanel(Panel):
     def set_dataset(self, dataset: Any) -> None:
         self._within.clear()
         self._between = None
+        self._within_d.clear()
+        self._between_d = None
 
     def set_sessions(self, session_ids: tuple[str, ...]) -> None:
         gone = [sid for sid in self._within if sid not in session_ids]
@@ -145,6 +196,9 @@ class CKAPanel(Panel):
             del self._within[sid]
         if "B" not in session_ids:
             self._between = None
+            self._between_d = None
+        for sid in [s for s in self._within_d if s not in session_ids]:
+            del self._within_d[sid]
         if self._available():
             self._update()
 
@@ -165,12 +219,14 @@ class CKAPanel(Panel):
         self.show_combo.blockSignals(False)
         for w in (self.show_label, self.show_combo):
             w.setVisible(len(modes) > 1)
+        within, between = self._stores()
         if show == BETWEEN:
-            assert self._between is not None
-            shown = CKAShown(self._between.cka, show, "A", "B")
+            between = between or self._between  # (debiased A × B not computed yet: plain)
+            assert between is not None
+            shown = CKAShown(between.cka, show, "A", "B")
         else:
             sid = "A" if show == WITHIN_A else "B"
-            shown = CKAShown(self._within[sid].cka, show, sid, sid)
+            shown = CKAShown((within.get(sid) or self._within[sid]).cka, show, sid, sid)
         old: Optional[CKAShown] = self.result()
         if old is None or self.is_empty() or old.matrix is not shown.matrix or \
                 old.show != shown.show:

@@ -98,6 +98,7 @@ VIEWS: list[ViewSpec] = [
              numbers=("layer_metrics",)),
     ViewSpec("cka", "Layer similarity (CKA)", "reprviz_gui.views.cka", "CKAPanel",
              products=("cka", "cka_between"), per_session=False, place=("tab", "cosine"),
+             on_demand=("cka_debiased", "cka_between_debiased"),
              visible=False, menu="Layer", description="linear CKA between every pair of "
              "layers (A's × B's while comparing); click a cell to see both layers' maps",
              numbers=()),

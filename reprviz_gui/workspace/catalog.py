@@ -41,6 +41,8 @@ class ProductKind(StrEnum):
     OWN_INPUT = "own_input"  # your drawn, dropped or typed input through the model, on the map
     NEIGHBOURHOOD_CHANGE = "neighbourhood_change"  # both compared models: Jaccard of neighbours
     CKA_BETWEEN = "cka_between"  # both compared models: CKA of A's layers x B's
+    CKA_DEBIASED = "cka_debiased"  # the CKA view's "Debiased" box (Nguyen et al. 2021)
+    CKA_BETWEEN_DEBIASED = "cka_between_debiased"
 
 
 # the modules whose PRODUCTS are the built-in products (the views import only their results)

@@ -232,6 +232,20 @@ CKA_BETWEEN_PRODUCT = Product(
     inputs=("depth_acts@A", "depth_acts@B"), busy="CKA between A's and B's layers…",
     why_not=_both_why_not)
 
+# the CKA view's "Debiased" box asks for these on demand (the plain ones stay the default)
+CKA_DEBIASED_PRODUCT = Product(
+    "cka_debiased", lambda ws, s: (None if (p := _depth_params(ws, s)) is None
+                                   else {**p, "debiased": True}),
+    _compute_cka, lane="measure", inputs=("depth_acts",), busy="Comparing layers (CKA)…",
+    why_not=_why_not)
+CKA_BETWEEN_DEBIASED_PRODUCT = Product(
+    "cka_between_debiased",
+    lambda ws, s: None if (p := _cka_between_params(ws, s)) is None else {**p, "debiased": True},
+    _compute_cka_between, lane="measure", per_session=False,
+    inputs=("depth_acts@A", "depth_acts@B"), busy="CKA between A's and B's layers…",
+    why_not=_both_why_not)
+
 # registered by catalog.load(), with every other module's
 PRODUCTS = (DEPTH_ACTS_PRODUCT, LAYER_METRICS_PRODUCT, CKA_PRODUCT, MAP_QUALITY_PRODUCT,
-            SIMILARITY_CONFUSION_PRODUCT, NEIGHBOURHOOD_CHANGE_PRODUCT, CKA_BETWEEN_PRODUCT)
+            SIMILARITY_CONFUSION_PRODUCT, NEIGHBOURHOOD_CHANGE_PRODUCT, CKA_BETWEEN_PRODUCT,
+            CKA_DEBIASED_PRODUCT, CKA_BETWEEN_DEBIASED_PRODUCT)
