@@ -113,10 +113,10 @@ class FilmPanel(Panel):
         self.depth_plot.setMaximumHeight(150)
         self.depth_plot.getAxis("left").enableAutoSIPrefix(False)
         self.depth_plot.setYRange(0.0, 1.0, padding=0.02)
-        # bottom right, in rows of four: below the curves, which rise above 0.5 at once
-        self.depth_legend = pg.LegendItem(offset=(-4, -4), labelTextSize="7pt", colCount=4,
-                                          brush=pg.mkBrush(255, 255, 255, 200))
-        self.depth_legend.setParentItem(self.depth_plot.getViewBox())
+        # in its own row below the plot, in rows of four: inside the plot it covered the curves
+        self.depth_legend = pg.LegendItem(labelTextSize="7pt", colCount=4)
+        self.view.addItem(self.depth_legend, row=2, col=0, colspan=2)
+        self.depth_legend.hide()
         self.depth_line = pg.InfiniteLine(angle=90, movable=False,
                                           pen=pg.mkPen(200, 40, 40, 200, width=2))
         self.depth_plot.addItem(self.depth_line, ignoreBounds=True)
@@ -161,8 +161,11 @@ class FilmPanel(Panel):
         self.depth_legend.clear()
         if m is None or len(m.layers) == 0:
             self.depth_plot.hide()
+            self.depth_legend.hide()
             return
         self.depth_plot.show()
+        self.depth_legend.show()
+        self.depth_plot.getAxis("bottom").setTicks([_epoch_ticks(m.epochs)])
         probe = self.options.along == "probe"
         values = m.probe_accuracy if probe else m.knn_accuracy
         self.depth_plot.setLabel("left", "probe acc." if probe else "kNN acc.")
@@ -241,6 +244,11 @@ class FilmPanel(Panel):
         self._cm = confusion_matrix(r.samples.labels, preds, n)
         rows = np.maximum(self._cm.sum(axis=1, keepdims=True), 1)
         self.cm_image.setImage((self._cm / rows).astype(np.float32), levels=(0.0, 1.0))
+        # the classes as ticks at the cells' centres, not pyqtgraph's numbered range (-5..15)
+        ticks = [(i + 0.5, name[:4]) for i, name in enumerate(r.samples.class_names)]
+        for side in ("left", "bottom"):
+            self.cm_plot.getAxis(side).setTicks([ticks])
+        self.cm_plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
         self.cm_plot.setTitle(f"confusions, epoch {int(r.maps.epochs[frame])}", size="8pt")
 
     def _apply_highlight(self) -> None:
@@ -316,3 +324,10 @@ def _method(method: str) -> str:
     from ..core.analysis.projection import METHOD_LABELS
 
     return METHOD_LABELS.get(method, method)
+
+
+def _epoch_ticks(epochs: np.ndarray, most: int = 8) -> list[tuple[float, str]]:
+    """Whole epochs only, at most ``most`` of them (pyqtgraph's own ticks showed 0.5, 1.5 …)."""
+    lo, hi = int(np.min(epochs)), int(np.max(epochs))
+    step = max(1, -(-(hi - lo) // most))
+    return [(float(e), str(e)) for e in range(lo, hi + 1, step)]
