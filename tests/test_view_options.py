@@ -71,19 +71,26 @@ def test_weights_and_regions_options_round_trip(qtbot):
 
 def test_map_options_round_trip(qtbot):
     view = _view(qtbot, MapPanel)
-    _pick_last(qtbot, view.colour_combo)  # "Neighbourhood change (A ↔ B)"
-    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Up)  # "Neighbours kept"
-    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Up)  # "None"
+    _pick_last(qtbot, view.colour_combo)  # "None", the last entry
     qtbot.mouseClick(view.errors_check, Qt.MouseButton.LeftButton,
                      pos=QPoint(4, view.errors_check.height() // 2))
     state, fresh = _round_trip(qtbot, MapPanel, view)
     assert state == {"colour_by": "none", "show_errors": view.errors_check.isChecked()}
     assert fresh.colour_by() == "none" and fresh.colour_combo.currentText() == "None"
     assert fresh.errors_check.isChecked() == view.errors_check.isChecked()
-    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Down)  # a measure colouring is saved too
+    # a measure colouring is saved too; Up passes over "Neighbourhood change (A ↔ B)", which is
+    # offered only while two models are compared
+    assert not view.colour_combo.model().item(view.colour_combo.findData("change")).isEnabled()
+    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Up)
     state, fresh = _round_trip(qtbot, MapPanel, view)
     assert state["colour_by"] == "kept" and fresh.colour_by() == "kept"
     assert fresh.wanted_products() == ("map_quality",)  # and asks for its product again
+    view.set_sessions(("A", "B"))  # comparing: the change colouring is offered
+    assert view.colour_combo.model().item(view.colour_combo.findData("change")).isEnabled()
+    qtbot.keyClick(view.colour_combo, Qt.Key.Key_Down)
+    assert view.colour_by() == "change"
+    view.set_sessions(("A",))  # the comparison closed: back to the true class
+    assert view.colour_by() == "true" and view.colour_combo.currentData() == "true"
 
 
 def test_damaged_options_keep_the_defaults(qtbot):

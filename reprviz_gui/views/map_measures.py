@@ -45,6 +45,20 @@ class MapMeasures:
             "While comparing: the overlap (Jaccard) of each sample's 10 nearest neighbours in "
             "A's layer and in B's (dark: its neighbours changed most)", 3)
         self._measures: dict[str, Any] = {}  # colouring -> its result, for the map shown
+        self._enable_colouring(CHANGE, False)  # two models needed: see set_sessions
+
+    def _enable_colouring(self, mode: str, on: bool) -> None:
+        self.colour_combo.model().item(self.colour_combo.findData(mode)).setEnabled(on)
+
+    def set_sessions(self, session_ids: tuple[str, ...]) -> None:
+        """Neighbourhood change is offered only while two models are compared (alone it had
+        nothing to show); a map coloured by it goes back to the true class."""
+        comparing = len(session_ids) > 1
+        self._enable_colouring(CHANGE, comparing)
+        if not comparing and self._colour_by == CHANGE:
+            index = self.colour_combo.findData(self.TRUE)
+            self.colour_combo.setCurrentIndex(index)
+            self._on_colour_activated(index)
 
     def measure_values(self) -> Optional[np.ndarray]:
         """(N,) the current measure colouring's value per row of the map, None if none yet."""

@@ -73,8 +73,8 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
         self.colour_combo = QComboBox()
         self.colour_combo.addItem("True class", self.TRUE)
         self.colour_combo.addItem("Predicted class", self.PREDICTED)
-        self.colour_combo.addItem("None", self.NONE)
         self._init_measures()  # neighbours kept, neighbourhood change (map_measures.py)
+        self.colour_combo.addItem("None", self.NONE)  # last, where End finds it
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.colour_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.colour_combo.activated.connect(self._on_colour_activated)
