@@ -68,11 +68,7 @@ class Sidebar(ModelControls, QScrollArea):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
             combo.setMinimumWidth(110)
-        # never narrower than its controls: the horizontal bar is off, so a body wider than the
-        # viewport would be cut off at the right (the Train row's buttons, Open folder…)
-        body_min = body.minimumSizeHint().width()
-        scroll_bar = self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
-        self.setMinimumWidth(max(290, body_min + scroll_bar))
+        self.setMinimumWidth(290)  # and its controls' width once shown (_fit_body_width)
         for w in body.findChildren(QAbstractSpinBox) + body.findChildren(QComboBox):
             guard_wheel(w)  # scrolling the sidebar never edits a field under the cursor
         self._session_ids: list[str] = []
@@ -318,6 +314,19 @@ class Sidebar(ModelControls, QScrollArea):
         shape = tuple(d for d in info.output_shape) if info is not None else ()
         applies = set_reduction(self.reduction_combo, shape, reduction)
         self._layers_form.setRowVisible(self.reduction_combo, applies)
+
+    def _fit_body_width(self) -> None:
+        """Never narrower than its controls: the horizontal bar is off, so a body wider than
+        the viewport would be cut off at the right (the Train row's buttons, Open folder…).
+        Measured once shown: before the style polishes the widgets the body asks for 400 px
+        (300 after), which made the sidebar squeeze the views at the default window size."""
+        body_min = self.widget().minimumSizeHint().width()
+        scroll_bar = self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        self.setMinimumWidth(max(290, body_min + scroll_bar))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._fit_body_width()
 
     def set_training(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
