@@ -9,9 +9,17 @@ from lesson_support import walk
 
 @pytest.mark.slow
 def test_imdb_bilstm_lesson(qtbot, open_window):
-    walk(qtbot, open_window(), "imdb-bilstm")
+    win = open_window()
+    feedback = walk(qtbot, win, "imdb-bilstm")
+    # both number questions were answered right, and the window is where the lesson left it
+    assert len(feedback) == 2 and all(f.startswith("✔") for f in feedback), feedback
+    assert win.controller.session("A").preset == "bilstm"
+    assert win.controller.dataset.kind == "sequence"
 
 
 @pytest.mark.slow
 def test_hand_made_network_lesson(qtbot, open_window):
-    walk(qtbot, open_window(), "hand-made-network")
+    win = open_window()
+    feedback = walk(qtbot, win, "hand-made-network")
+    assert len(feedback) == 3 and all(f.startswith("✔") for f in feedback), feedback
+    assert win.controller.session("A").preset == "sigmoid-mlp"
