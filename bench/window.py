@@ -147,11 +147,11 @@ class EventLog:
 
         from reprviz_gui.main_window import MainWindow
         from reprviz_gui.views.base import Panel
-        from reprviz_gui.workspace.controller import Controller
+        from reprviz_gui.workspace.job_routing import JobRouter
 
         for cls, name in ((pg.GraphicsView, "paintEvent"), (Panel, "show_result"),
                           (MainWindow, "on_product_ready"), (MainWindow, "on_layer_chosen"),
-                          (Controller, "_on_job_finished")):
+                          (JobRouter, "finished")):
             self._time_calls(cls, name)
 
     def _time_calls(self, cls: type, name: str) -> None:

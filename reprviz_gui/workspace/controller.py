@@ -9,8 +9,9 @@ background lanes and these services, each with a narrow interface:
 - ``training`` (``TrainingService``): training runs, their curves and new weights;
 - ``history`` (``HistoryService``): the run history file, written off the GUI thread.
 
-The controller itself is the ``WorkspaceSignals`` the services report through, opens data and
-routes every finished job (typed by ``JobKind``) to the service that made it. Results are applied
+The controller itself is the ``WorkspaceSignals`` the services report through and opens data;
+``jobs`` (``JobRouter``, job_routing.py) routes every lane's job signals (typed by ``JobKind``)
+to the service that made the job. Results are applied
 only while the workspace still matches what the job was made for (dataset id, model handle), so
 opening another dataset while a model trains can never mix the two.
 """
@@ -20,14 +21,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject
 
 from ..core.data.types import Dataset, LoadOptions
 from ..core.pipeline import INPUT_LAYER
-from ..core.progress import Progress
-from ..workers.lane import Job, JobFailure, JobKind, Lane
+from ..workers.lane import Job, JobKind, Lane
 from . import catalog, jobs
 from .history_rows import HistoryService
+from .job_routing import JobRouter
 from .models import ModelService
 from .products import LANES, REGISTRY, method_label
 from .scheduler import ProductScheduler, Slot as ProductSlot
@@ -49,18 +50,11 @@ class Controller(WorkspaceSignals):
         self.workspace = Workspace(source=s.source, n_samples=s.n_samples, split=s.split,
                                    seed=s.seed, method=s.method,
                                    pca_components=s.pca_components)
-        self._activity: dict[int, tuple[str, float, Optional[float]]] = {}  # per running job
         self._method_before_words: Optional[str] = None
         self.data_options: Optional[LoadOptions] = None  # how the open dataset was read
         self._restoring: Optional[tuple] = None  # (LOAD job, RestorePlan, on_applied)
         self._session_folders: list[Path] = []  # extracted session files, removed at shutdown
         self.lanes = {name: Lane(name, self) for name in LANES}
-        for lane in self.lanes.values():
-            lane.job_started.connect(self._on_job_started)
-            lane.job_progress.connect(self._on_job_progress)
-            lane.job_finished.connect(self._on_job_finished)
-            lane.job_failed.connect(self._on_job_failed)
-            lane.job_cancelled.connect(self._on_job_cancelled)
         self.scheduler = ProductScheduler(self.workspace,
                                           lambda lane, job: self.lanes[lane].submit(job),
                                           pushed=_pushed_value)
@@ -74,6 +68,15 @@ class Controller(WorkspaceSignals):
         self.history = HistoryService(self.workspace, self.scheduler, self)
         self.training = TrainingService(self.workspace, self.settings, self.lanes,
                                         self.scheduler, self, self.history)
+        self.jobs = JobRouter(self, {
+            JobKind.LOAD: self._loaded,
+            JobKind.SAMPLES: self._samples_made,
+            JobKind.BUILD: self._model_ready,
+            JobKind.LOAD_MODEL: self._model_ready,
+            JobKind.TRAIN: self.training.trained,
+            JobKind.SAVE: self._saved,
+            JobKind.PRODUCT: self.scheduler.finished,
+        })
 
     # --- convenience for the window and tests ------------------------------------------------
     @property
@@ -341,90 +344,6 @@ class Controller(WorkspaceSignals):
             JobKind.SAMPLES, jobs.sample_set_job(ws.dataset, ws.n_samples, ws.split, ws.seed),
             "choosing samples", payload=ws.dataset_id))
 
-    # --- lane signals (GUI thread) -----------------------------------------------------------
-    @Slot(object)
-    def _on_job_started(self, job: Job) -> None:
-        if job.kind != JobKind.WARMUP:
-            self._activity[job.request_id] = (_capitalise(job.description) + "…", -1.0, None)
-            self.activity.emit(*self._activity[job.request_id])
-
-    @Slot(object, object)
-    def _on_job_progress(self, job: Job, p: Progress) -> None:
-        if job.kind == JobKind.PRODUCT and p.details.get("kind") == "layout":
-            self.scheduler.partial(job, p.details.get("result"))  # a map while it forms
-            return
-        if job.kind == JobKind.WARMUP:
-            return
-        if job.kind == JobKind.TRAIN and p.stage == "train" and p.details.get("kind") == "epoch":
-            self.training.epoch(job, p.details)
-        self._activity[job.request_id] = (p.message or _capitalise(job.description) + "…",
-                                          p.fraction, p.eta_seconds)
-        self.activity.emit(*self._activity[job.request_id])
-
-    @Slot(object, object)
-    def _on_job_finished(self, job: Job, result: Any) -> None:
-        handler = {
-            JobKind.LOAD: self._loaded,
-            JobKind.SAMPLES: self._samples_made,
-            JobKind.BUILD: self._model_ready,
-            JobKind.LOAD_MODEL: self._model_ready,
-            JobKind.TRAIN: self.training.trained,
-            JobKind.SAVE: self._saved,
-            JobKind.PRODUCT: self.scheduler.finished,
-        }.get(job.kind)
-        if handler is not None:
-            handler(job, result)
-        self._job_ended(job)
-
-    @Slot(object, object)
-    def _on_job_failed(self, job: Job, failure: JobFailure) -> None:
-        if job.kind == JobKind.PRODUCT:
-            if self.scheduler.ended_without_result(job, failure):
-                self.failed.emit(job.description, failure)
-        elif job.kind == JobKind.WARMUP:
-            self.message.emit(f"Background start-up failed: {failure.message}")
-        elif job.kind == JobKind.LOAD and failure.category == "unsafe":
-            self.unsafe_data.emit(job.payload[0], failure.message)
-        elif job.kind == JobKind.TRAIN:
-            self.training.failed(job, failure)
-        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
-            self._forget_train_request(job)
-            self.models.job_failed(job, failure)
-        else:
-            self.failed.emit(job.description or job.kind.value, failure)
-        self._job_ended(job)
-
-    @Slot(object)
-    def _on_job_cancelled(self, job: Job) -> None:
-        if job.kind == JobKind.PRODUCT:
-            if self.scheduler.ended_without_result(job, None):
-                self.message.emit(f"Cancelled {job.description}.")
-        elif job.kind == JobKind.TRAIN:
-            self.training.cancelled(job)
-        elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
-            self.models.job_cancelled(job)
-            s = self.workspace.sessions.get(job.payload.session_id)
-            if s is not None and not s.building:
-                self._forget_train_request(job)
-        elif job.kind == JobKind.LOAD:
-            self.message.emit(f"Cancelled {job.description}.")
-        self._job_ended(job)
-
-    def _job_ended(self, job: Job) -> None:
-        """Show what is still running (never a finished job's last progress), or idle."""
-        self._activity.pop(job.request_id, None)
-        running = [j for lane in self.lanes.values() for j in lane.pending_jobs()
-                   if j.kind != JobKind.WARMUP]
-        if not running:
-            self._activity.clear()
-            self.idle.emit()
-            return
-        for j in running:
-            if j.request_id in self._activity:
-                self.activity.emit(*self._activity[j.request_id])
-                return
-        self.activity.emit(_capitalise(running[0].description) + "…", -1.0, None)
-
     # --- finished jobs -------------------------------------------------------------------------
     def _saved(self, job: Job, path: Any) -> None:
         if isinstance(job.payload, tuple) and job.payload[0] == "session":
@@ -443,7 +362,7 @@ class Controller(WorkspaceSignals):
             if s.has_model:
                 self.training.train(s, why=why)
 
-    def _forget_train_request(self, job: Job) -> None:
+    def forget_train_request(self, job: Job) -> None:
         s = self.workspace.sessions.get(job.payload.session_id)
         if s is not None:
             s.train_when_ready = ""
@@ -503,10 +422,6 @@ class Controller(WorkspaceSignals):
 def _pushed_value(kind: str, session: Optional[Session]) -> Any:
     """Products pushed rather than computed: the training curves, live."""
     return session.curves if kind == "curves" and session is not None else None
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
 
 
 __all__ = ["Controller", "Settings", "NO_MODEL", "INPUT_LAYER", "REGISTRY", "method_label"]
