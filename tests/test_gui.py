@@ -105,7 +105,9 @@ def test_cancel_mid_training_evaluates_and_refreshes_every_view(qtbot, window):
     assert f"trained {done} epoch(s)" in win.sidebar.model_info.text()
     assert f"{ev.accuracy['test']:.1%}" in win.sidebar.model_info.text()
     assert win.sidebar.train_button.isEnabled() and not win.sidebar.cancel_button.isEnabled()
-    assert "Training stopped" in win.statusBar().currentMessage()
+    said = win.statusBar().currentMessage()
+    assert said.startswith("Training stopped")
+    assert f"test accuracy of A ({s.label}) {ev.accuracy['test']:.1%}" in said, said
 
 
 def test_rapid_layer_switching_ends_on_the_last_layer(qtbot, window):

@@ -177,8 +177,9 @@ class TrainingService:
         self.signals.session_changed.emit(s.id)
         self.scheduler.refresh(s.id)
         acc = outcome.evaluation.accuracy.get("test") if outcome.evaluation else None
+        # named: with two models the last message would otherwise read as A's accuracy
         self.signals.message.emit(end_text(outcome, s.trained_epochs) + (
-            f"; test accuracy {acc:.1%}" if acc is not None else "") + ".")
+            f"; test accuracy of {s.id} ({s.label}) {acc:.1%}" if acc is not None else "") + ".")
 
     def failed(self, job: Job, failure: JobFailure) -> None:
         self._ended(job)
