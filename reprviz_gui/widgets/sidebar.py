@@ -10,7 +10,7 @@ import functools
 from typing import Any, Iterable, Optional
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from ..core.analysis.projection import METHOD_LABELS
 from ..core.model.preset_table import FIELDS, TRAINING_BOX, field_applies
 from . import table_fields
@@ -327,6 +327,14 @@ class Sidebar(ModelControls, QScrollArea):
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         self._fit_body_width()
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
+        # QScrollArea filters its body's events; the body asks for more room after it is shown
+        # too: "Train" becomes "Continue training" once trained (docs/lesson.png cut Cancel)
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest and \
+                self.isVisible():
+            self._fit_body_width()
+        return super().eventFilter(obj, event)
 
     def set_training(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
