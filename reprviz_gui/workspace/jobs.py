@@ -102,7 +102,8 @@ def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> JobFn:
         from ..core.model.files import load_model_file
         from ..core.model.layers import check_compatible
 
-        from ..core.data.fit_input import pad_model_input, resize_model_input
+        from ..core.data.fit_input import (channel_model_input, pad_model_input,
+                                           resize_model_input)
         from ..core.errors import ShapeMismatchError
 
         model = load_model_file(path, trust=trust)
@@ -110,7 +111,8 @@ def load_model_job(path: str | Path, dataset: Dataset, trust: bool) -> JobFn:
         try:
             check_compatible(model, dataset, Path(path).name)
         except ShapeMismatchError:
-            fitted = (pad_model_input(model, dataset.sample_shape)
+            fitted = (channel_model_input(model, dataset.sample_shape)
+                      or pad_model_input(model, dataset.sample_shape)
                       or resize_model_input(model, dataset.sample_shape)) \
                 if dataset.kind == "image" else None
             if fitted is None:

@@ -153,3 +153,50 @@ def resize_model_input(model, have: Sequence[int]):
             f"(aspect kept, bilinear) by a first layer, fit_input_resize; the model's own layers "
             f"are under {model.name} in the layer list.")
     return wrapped, note
+
+
+def wants_channel_only(want: Sequence[Optional[int]], have: Sequence[int]) -> bool:
+    """Whether a model input ``want`` (H, W, 1) differs from grey images ``have`` (H, W) only by
+    the channel axis of 1: the usual Keras CNN trained on MNIST-like data."""
+    want, have = tuple(want), tuple(int(h) for h in have)
+    return (len(have) == 2 and len(want) == 3 and want[2] == 1
+            and all(w is None or w == h for w, h in zip(want[:2], have)))
+
+
+def add_channel_axis(dataset: Dataset, want: Sequence[Optional[int]]) -> Optional[str]:
+    """The CLI's way (as ``fit_images``): grey H×W images get the channel axis of 1 a model
+    reading H×W×1 wants, in place (lossless); the note, or None when that is not the case."""
+    if dataset.kind != "image" or not wants_channel_only(want, dataset.sample_shape):
+        return None
+    dataset.x_train, dataset.x_test = dataset.x_train[..., None], dataset.x_test[..., None]
+    h, w = (int(d) for d in dataset.sample_shape[:2])
+    note = f"The model reads {h}×{w}×1 input: the grey images were given a channel axis of 1."
+    dataset.notes = list(dataset.notes) + [note]
+    return note
+
+
+def channel_model_input(model, have: Sequence[int]):
+    """The window's way for a model reading H×W×1 on grey H×W images (the data stays shared by
+    both compared models): a ``fit_channel`` Reshape in front of the model, sharing its weights
+    — a Sequential's layers stay flat, a functional model is nested under its name. ``(model,
+    note)``, or None when that is not the case (the shape check then says what is wrong)."""
+    from ..model.layers import input_shape
+    from ..model.presets import compile_model
+    from ..model.runtime import keras_module
+
+    keras = keras_module()
+    want, have = input_shape(model), tuple(int(d) for d in have)
+    if not wants_channel_only(want, have):
+        return None
+    inp = keras.Input(have, name="input")
+    reshape = keras.layers.Reshape(have + (1,), name="fit_channel")
+    if isinstance(model, keras.Sequential):
+        fitted = keras.Sequential([inp, reshape] + list(model.layers), name=model.name)
+        where = ""
+    else:
+        fitted = keras.Model(inp, model(reshape(inp)), name=f"{model.name}_fitted")
+        where = f"; the model's own layers are under {model.name} in the layer list"
+    compile_model(fitted)
+    note = (f"The model reads {have[0]}×{have[1]}×1 input: its first layer, fit_channel, gives "
+            f"the grey images their channel axis of 1{where}.")
+    return fitted, note

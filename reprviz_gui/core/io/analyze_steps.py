@@ -216,6 +216,11 @@ def prepare_model(opts: AnalyzeOptions, dataset: Dataset, notes: list[str]) -> M
 
     if _looks_like_path(spec):
         model = models.load_model_file(spec, trust=opts.trust_model)
+        from ..data.fit_input import add_channel_axis
+
+        channel = add_channel_axis(dataset, models.input_shape(model))  # (28,28) -> (28,28,1)
+        if channel:
+            notes.append(channel)
         if opts.fit_input:
             from ..data.fit_input import fit_images
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ModelError, ShapeMismatchError, UnknownLayerError
 from ..progress import ProgressFn, StopFn, check_stop, report
-from .nested import get_layer_at, is_nested, tap_tensors
+from .nested import get_layer_at, inner_graph, is_nested, tap_tensors
 from .reduction import DEFAULT_CROP, check_reduction, default_reduction, graph_reduce, \
     reduce_activations, reduced_width
 from .runtime import keras_module
@@ -142,7 +142,7 @@ def _extractor(model, keys: tuple[tuple[str, str], ...]):
         raise ModelError("The model has no defined input; it must be built with "
                          "keras.Input(shape) before its layers can be read.")
     taps = [(name, "input" if part == "input" else "output") for name, part in keys]
-    if any(is_nested(name) for name, _ in keys):
+    if any(is_nested(name) or _is_sub_model(model, name) for name, _ in keys):
         tensors = tap_tensors(model, taps)
     else:
         tensors = []
@@ -165,6 +165,17 @@ def _extractor(model, keys: tuple[tuple[str, str], ...]):
             per_model.pop(next(iter(per_model)))
         per_model[keys] = extractor
     return extractor
+
+
+def _is_sub_model(model, name: str) -> bool:
+    """A top-level layer that is itself a model: its ``.output`` lies on its own inner graph,
+    not on the outer model's (Keras: "Output ... is not connected to inputs"), so it is read
+    from the flattened graph too (found with a CNN holding a functional block and a
+    Sequential, whose depth metrics read every top-level layer)."""
+    try:
+        return inner_graph(model.get_layer(name)) is not None
+    except ValueError:
+        return False
 
 
 def _check_single(keys, tensors) -> None:
