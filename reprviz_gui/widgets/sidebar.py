@@ -175,7 +175,7 @@ class Sidebar(ModelControls, QScrollArea):
         self.preprocess_combo = make_preprocess_combo()
         self.preprocess_combo.activated.connect(self._on_preprocess_activated)
         form.addRow("Input", self.preprocess_combo)
-        self.samples_spin = _int_spin(10, 100_000, 1000)
+        self.samples_spin = _int_spin(10, 10_000_000, 1000)
         self.samples_spin.setSingleStep(100)
         self.samples_spin.setToolTip("Samples shown in every panel (class-stratified)")
         self.samples_spin.editingFinished.connect(self._on_samples_edited)
@@ -278,10 +278,12 @@ class Sidebar(ModelControls, QScrollArea):
         self.session_tabs.setVisible(len(ids) > 1)
 
     def set_sample_limits(self, dataset: Any) -> None:
-        """The sample box offers at most what the larger split holds."""
-        most = max(len(dataset.y_train), len(dataset.y_test), 1)
-        with _Blocked(self.samples_spin):
-            self.samples_spin.setMaximum(max(self.samples_spin.minimum(), most))
+        """Say what each split holds. The box's maximum stays high: a spin box silently drops a
+        keystroke past its maximum (70000 typed read 7000), so more than a split holds is
+        accepted and the window shows all of it, saying so."""
+        self.samples_spin.setToolTip(
+            f"Samples shown in every panel (class-stratified); the test split holds "
+            f"{len(dataset.y_test):,}, the train split {len(dataset.y_train):,}")
 
     def set_samples_used(self, n: int, split: str) -> None:
         """Show the count actually used (a split may hold fewer than asked for)."""
