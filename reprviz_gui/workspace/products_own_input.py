@@ -120,7 +120,7 @@ def _compute(req: ProductRequest, on_progress: ProgressFn, should_stop: StopFn
         probe = probe_input(req.dataset, model, layer.layer_name, layer.activations,
                             proj.coords, method, int(req.param("seed", 0)),
                             reduction=req.param("reduction"), saliency=own.saliency,
-                            **kwargs)
+                            should_stop=should_stop, **kwargs)
     except ReprvizError as exc:
         return OwnInputResult(probe=None, error=str(exc), **base)
     return OwnInputResult(probe=probe, **base)

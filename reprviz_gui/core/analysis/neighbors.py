@@ -13,7 +13,8 @@ Cosine neighbours are found as Euclidean neighbours of unit-length rows: for uni
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,23 @@ class Reduced:
     points: np.ndarray  # (N, k) float32
     n_components: int  # k; equal to the input width when no PCA was applied
     explained_variance: float | None  # fraction of variance kept by the PCA; None: no PCA
+    pca: Any = None  # the fitted PCA (None: none applied): new rows go through it too
+    unit: bool = False  # rows were scaled to unit length first (the cosine metric)
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        """New rows reduced exactly as ``points`` were (unit length, the same fitted PCA)."""
+        r = np.atleast_2d(np.asarray(rows, dtype=np.float32))
+        if self.unit:
+            r = unit_rows(r)
+        if self.pca is not None:
+            r = self.pca.transform(r)
+        return np.ascontiguousarray(r, dtype=np.float32)
+
+
+def effective_components(n: int, d: int, n_components: int) -> int:
+    """The width ``pca_reduce`` gives ``n`` rows of ``d`` values asked for ``n_components``."""
+    k = int(min(n_components, d, n))
+    return d if k >= d or k < 1 else k
 
 
 def unit_rows(a: np.ndarray) -> np.ndarray:
@@ -42,15 +60,15 @@ def pca_reduce(a: np.ndarray, n_components: int, seed: int = 0) -> Reduced:
     """PCA of the rows to ``n_components`` (float32, seeded). Returns the input unchanged when it
     is already that narrow."""
     n, d = a.shape
-    k = int(min(n_components, d, n))
-    if k >= d or k < 1:
+    k = effective_components(n, d, n_components)
+    if k >= d:
         return Reduced(np.ascontiguousarray(a, dtype=np.float32), d, None)
     from sklearn.decomposition import PCA
 
     pca = PCA(n_components=k, random_state=seed)
     points = pca.fit_transform(a).astype(np.float32)
     ev = float(np.nan_to_num(pca.explained_variance_ratio_.astype(np.float64)).sum())
-    return Reduced(np.ascontiguousarray(points), k, ev)
+    return Reduced(np.ascontiguousarray(points), k, ev, pca)
 
 
 def prepare(a: np.ndarray, metric: str, n_components: int = DEFAULT_PCA_COMPONENTS,
@@ -64,7 +82,7 @@ def prepare(a: np.ndarray, metric: str, n_components: int = DEFAULT_PCA_COMPONEN
         from ..errors import ReprvizError
 
         raise ReprvizError(f"Unknown metric {metric!r} for a map; choose cosine or euclidean")
-    return pca_reduce(a, n_components, seed)
+    return replace(pca_reduce(a, n_components, seed), unit=metric == "cosine")
 
 
 # From this many rows the table is approximate (faiss's inverted file: the rows are split into

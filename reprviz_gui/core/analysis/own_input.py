@@ -3,9 +3,8 @@ word expression — its class probabilities, saliency, and where it lands on the
 
 One function, ``probe_input``, serves the window's *Your input* view (on the model lane) and
 ``analyze --input/--review/--query`` alike. The marker is placed with the map method's own
-out-of-sample rule: PCA's projection (the same seeded fit as the map), openTSNE's ``transform``
-for t-SNE (the shown map as the reference embedding, affinities refitted), and for MDS and UMAP
-the mean map position of the input's nearest samples (cosine), said as such. Keras is imported
+out-of-sample rule (``placement.place_on_map``: PCA's projection, openTSNE's and umap's
+``transform``; MDS: the nearest samples' mean position, said as such). Keras is imported
 lazily inside the functions; no Qt.
 """
 
@@ -19,119 +18,17 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..errors import DataError, ReprvizError
+from ..progress import StopFn
+from .placement import NEIGHBOURS_FOR_MEAN, Placement, _unit, neighbour_mean, place_on_map
 
-NEIGHBOURS_FOR_MEAN = 10  # the k of "mean position of the k nearest samples"
+__all__ = [  # the placement lived here first: its names stay importable from here
+    "NEIGHBOURS_FOR_MEAN", "Placement", "neighbour_mean", "place_on_map", "WORDS_SHOWN",
+    "MAX_REVIEW_CHARS", "as_sample", "read_input_image", "ReviewTokens", "tokenise_review",
+    "parse_expression", "expression_vector", "nearest_to_vector", "InputProbe",
+    "SALIENCY_METHODS", "probe_input", "inputs_section"]
+
 WORDS_SHOWN = 10  # nearest words listed for an expression
 MAX_REVIEW_CHARS = 20_000
-
-
-# --- placing a new point on an existing map -------------------------------------------------
-@dataclass(frozen=True)
-class Placement:
-    position: np.ndarray  # (2,) float64 map coordinates
-    how: str  # what was used, in words the view shows
-    rule: str  # "pca-projection" | "tsne-transform" | "neighbour-mean"
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    norm = np.linalg.norm(a, axis=-1, keepdims=True)
-    return a / np.where(norm > 0, norm, 1.0)
-
-
-def neighbour_mean(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
-                   k: int = NEIGHBOURS_FOR_MEAN) -> tuple[np.ndarray, np.ndarray]:
-    """(mean map position of the ``k`` samples nearest ``point`` by cosine, their rows)."""
-    sims = _unit(activations) @ _unit(point.reshape(-1))
-    k = max(1, min(int(k), len(sims)))
-    rows = np.argsort(-sims, kind="stable")[:k]
-    return np.asarray(coords, dtype=np.float64)[rows].mean(axis=0), rows
-
-
-def _pca_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
-                  seed: int) -> np.ndarray:
-    """The map's own PCA (same data, same seed: ``projection._pca``) applied to the point. Should
-    the refit ever differ from the shown map (a sign), an affine fit maps it onto the map."""
-    from sklearn.decomposition import PCA
-
-    arr = np.asarray(activations, dtype=np.float32)
-    k = min(2, arr.shape[0], arr.shape[1])
-    key = ("pca", id(activations), arr.shape, seed)
-    kept = _PCA_FITS.get(key)
-    if kept is None:  # fitted once per map: each stroke only projects its point
-        pca = PCA(n_components=k, random_state=seed).fit(arr)
-        _PCA_FITS.clear()
-        _PCA_FITS[key] = kept = (pca, pca.transform(arr).astype(np.float64), activations)
-    pca, refit = kept[0], kept[1]
-    new = pca.transform(np.asarray(point, dtype=np.float32).reshape(1, -1)).astype(np.float64)
-    if k < 2:
-        refit = np.hstack([refit, np.zeros((len(refit), 2 - k))])
-        new = np.hstack([new, np.zeros((1, 2 - k))])
-    shown = np.asarray(coords, dtype=np.float64)
-    if np.allclose(refit, shown, rtol=1e-3, atol=1e-3 * (np.abs(shown).max() + 1e-12)):
-        return new[0]
-    design = np.hstack([refit, np.ones((len(refit), 1))])
-    m, *_ = np.linalg.lstsq(design, shown, rcond=None)
-    return np.hstack([new[0], 1.0]) @ m
-
-
-_PCA_FITS: dict[tuple, Any] = {}  # the map's PCA, kept with its activations (their id)
-_TSNE_REFERENCES: dict[tuple, Any] = {}  # (id of coords, shape) -> openTSNE TSNEEmbedding
-
-
-def _tsne_position(activations: np.ndarray, coords: np.ndarray, point: np.ndarray,
-                   seed: int) -> np.ndarray:
-    """openTSNE's ``transform``: the shown map is the reference embedding; its affinities are
-    refitted once per map (cosine, perplexity 30) and kept; the new point starts at its
-    neighbours' positions and is optimised against the fixed map."""
-    from openTSNE import TSNEEmbedding
-    from openTSNE.affinity import PerplexityBasedNN
-
-    key = (id(coords), coords.shape, id(activations))
-    ref = _TSNE_REFERENCES.get(key)
-    if ref is None:
-        unit = _unit(activations)
-        perplexity = float(max(2, min(30, (len(unit) - 1) // 3)))
-        aff = PerplexityBasedNN(unit, perplexity=perplexity, metric="euclidean",
-                                method="exact", random_state=seed, n_jobs=1)
-        ref = TSNEEmbedding(np.asarray(coords, dtype=np.float64), aff, random_state=seed,
-                            n_jobs=1)
-        _TSNE_REFERENCES.clear()  # one map at a time: the one shown
-        _TSNE_REFERENCES[key] = (ref, coords, activations)  # keep the ids alive with it
-    else:
-        ref = ref[0]
-    moved = ref.transform(_unit(point.reshape(1, -1)), n_iter=100)
-    return np.asarray(moved, dtype=np.float64)[0]
-
-
-def place_on_map(activations: np.ndarray, coords: np.ndarray, method: str, point: np.ndarray,
-                 seed: int = 0) -> Placement:
-    """Where ``point`` (one row of the layer, like ``activations``' rows) lands on the map
-    ``coords`` made from ``activations`` with ``method``."""
-    activations = np.asarray(activations)
-    coords = np.asarray(coords)
-    point = np.asarray(point, dtype=np.float64).reshape(-1)
-    if activations.ndim != 2 or point.size != activations.shape[1]:
-        raise ReprvizError(f"The input has {point.size} values in this layer, the map's samples "
-                           f"{activations.shape[1] if activations.ndim == 2 else '?'}.")
-    if method == "pca":
-        return Placement(_pca_position(activations, coords, point, seed),
-                         "PCA: the map's own projection applied to the input", "pca-projection")
-    if method in ("tsne", "pca-tsne"):
-        try:
-            pos = _tsne_position(activations, coords, point, seed)
-            return Placement(pos, "t-SNE: openTSNE's transform against the shown map "
-                                  "(affinities refitted on cosine, perplexity 30)",
-                             "tsne-transform")
-        except Exception as exc:  # noqa: BLE001 - fall back to the neighbours, said as such
-            pos, _ = neighbour_mean(activations, coords, point)
-            return Placement(pos, f"t-SNE transform failed ({type(exc).__name__}); the mean "
-                                  f"position of its {NEIGHBOURS_FOR_MEAN} nearest samples",
-                             "neighbour-mean")
-    pos, _ = neighbour_mean(activations, coords, point)
-    label = {"mds": "MDS", "umap": "UMAP"}.get(method, method)
-    return Placement(pos, f"{label}: the mean position of its {NEIGHBOURS_FOR_MEAN} nearest "
-                          "samples (cosine) — not the method's own transform", "neighbour-mean")
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -353,11 +250,14 @@ def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Opt
                 method: str, seed: int = 0, *, reduction: Optional[str] = None,
                 image: Optional[np.ndarray] = None,
                 image_file: Optional[str | Path] = None, review: Optional[str] = None,
-                query: Optional[str] = None, saliency: str = "gradient") -> InputProbe:
+                query: Optional[str] = None, saliency: str = "gradient",
+                map_params: Optional[dict] = None, should_stop: StopFn | None = None
+                ) -> InputProbe:
     """Put one input through ``model`` (None: a word table, no model) and onto the map
     ``coords`` of ``layer`` (made from ``activations`` with ``method``). Exactly one of
     ``image`` (uint8 in the data's sample shape), ``image_file``, ``review``, ``query``.
-    ``saliency``: "gradient", "grad-cam" or "auto" (Grad-CAM where there is a convolution)."""
+    ``saliency``: "gradient", "grad-cam" or "auto" (Grad-CAM where there is a convolution).
+    ``map_params``: the map's parameters (UMAP's transform; None: the defaults)."""
     names = tuple(dataset.class_names)
     notes: list[str] = []
     if query is not None:
@@ -366,8 +266,8 @@ def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Opt
         vectors = np.asarray(dataset.x_test, dtype=np.float64)
         vec, used = expression_vector(query, dataset.words, vectors)
         near = nearest_to_vector(vec, dataset.words, vectors, exclude=used)
-        place = place_on_map(activations, coords, method, vec, seed) if coords is not None \
-            else None
+        place = place_on_map(activations, coords, method, vec, seed, map_params,
+                             should_stop) if coords is not None else None
         return InputProbe("query", str(query), names, activation=vec.astype(np.float32),
                           placement=place, neighbours=tuple(near))
     if model is None:
@@ -405,7 +305,7 @@ def probe_input(dataset, model, layer: str, activations: np.ndarray, coords: Opt
         notes.extend(more)
     place = None
     if coords is not None and activations is not None and len(activations) >= 3:
-        place = place_on_map(activations, coords, method, act, seed)
+        place = place_on_map(activations, coords, method, act, seed, map_params, should_stop)
     return InputProbe("review" if review is not None else "image", label, names, probs, sal,
                       score, how, act, place, img, tokens, (), tuple(notes))
 
@@ -421,7 +321,8 @@ def _embedding_rows(model) -> Optional[int]:
 def inputs_section(dataset, model, layer: str, activations: np.ndarray, coords: np.ndarray,
                    method: str, seed: int = 0, files: Sequence[str | Path] = (),
                    queries: Sequence[str] = (), reviews: Sequence[str] = (),
-                   reduction: Optional[str] = None, saliency: str = "auto"
+                   reduction: Optional[str] = None, saliency: str = "auto",
+                   map_params: Optional[dict] = None, should_stop: StopFn | None = None
                    ) -> Optional[list[dict]]:
     """report.json's ``inputs`` (``analyze --input/--query/--review``): one entry per input, in
     the order given (files, then expressions, then reviews); None when none was given. An
@@ -430,8 +331,8 @@ def inputs_section(dataset, model, layer: str, activations: np.ndarray, coords: 
     if not (files or queries or reviews):
         return None
     common = (dataset, model, layer, activations, coords, method, seed)
-    out = [probe_input(*common, reduction=reduction, image_file=f, saliency=saliency).to_json()
-           for f in files]
-    out += [probe_input(*common, reduction=reduction, query=q).to_json() for q in queries]
-    out += [probe_input(*common, reduction=reduction, review=r).to_json() for r in reviews]
+    kw = {"reduction": reduction, "map_params": map_params, "should_stop": should_stop}
+    out = [probe_input(*common, image_file=f, saliency=saliency, **kw).to_json() for f in files]
+    out += [probe_input(*common, query=q, **kw).to_json() for q in queries]
+    out += [probe_input(*common, review=r, **kw).to_json() for r in reviews]
     return out

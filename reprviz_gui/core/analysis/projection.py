@@ -15,7 +15,7 @@ import inspect
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -56,8 +56,35 @@ class Projection:
     pca_explained_variance: Optional[float] = None
 
 
+@dataclass(frozen=True)
+class UmapFit:
+    """What a UMAP map was made from: enough to place new rows against it with umap's own
+    ``transform`` (``umap_transform``; the projection process keeps the recent ones)."""
+
+    reduced: Reduced  # the rows as the neighbour search saw them (unit length, PCA)
+    n_neighbors: int
+    min_dist: float
+    n_epochs: int
+    metric: str
+    seed: int
+
+
+def umap_settings(n: int, params: dict) -> dict:
+    """The UMAP parameters a map of ``n`` rows is made with, from the caller's ``params``
+    (defaults filled in, ``n_neighbors`` clipped to the rows there are)."""
+    want = int(params.get("n_neighbors", 15))
+    large = n >= layouts.UMAP_LARGE_N  # a shorter schedule from a cheaper start, said below
+    return {"want_neighbors": want, "n_neighbors": max(2, min(want, n - 1)),
+            "min_dist": float(params.get("min_dist", 0.1)),
+            "metric": str(params.get("metric", "cosine")),
+            "pca_components": int(params.get("pca_components", DEFAULT_PCA_COMPONENTS)),
+            "n_epochs": int(params.get("n_epochs", layouts.UMAP_EPOCHS_LARGE if large
+                                       else layouts.UMAP_EPOCHS)), "large": large}
+
+
 def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn | None = None,
             should_stop: StopFn | None = None, on_layout: Optional[LayoutFn] = None,
+            on_fitted: Optional[Callable[[UmapFit], None]] = None,
             **params: Any) -> Projection:
     """Map the rows of ``a`` to 2-D with PCA, metric MDS on 1 − cosine, t-SNE, PCA → t-SNE or
     UMAP.
@@ -69,7 +96,7 @@ def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn 
     ``n_epochs`` (UMAP), ``max_iter``/``n_init`` (MDS), ``metric`` (t-SNE/UMAP: cosine or
     euclidean; default cosine). ``on_layout(coords, fraction)`` (t-SNE/UMAP) receives the
     layout while it optimises, about twice a second. Seeded: the same input and seed give the
-    same map.
+    same map. ``on_fitted(UmapFit)`` (UMAP) receives what the map was fitted on.
     """
     method = _normalise_method(method)
     if method not in METHODS:
@@ -107,7 +134,7 @@ def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn 
     elif method == "pca-tsne":
         coords, used, note, pca_ev = _pca_tsne(arr, seed, params, watch)
     else:
-        coords, used, note, pca_ev = _umap(arr, seed, params, watch)
+        coords, used, note, pca_ev = _umap(arr, seed, params, watch, on_fitted)
     check_stop(should_stop)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
@@ -249,24 +276,22 @@ def _umap_init(init: Any) -> str | np.ndarray:
     return np.asarray(init, dtype=np.float64) if isinstance(init, np.ndarray) else str(init)
 
 
-def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
+def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict,
+          on_fitted: Optional[Callable[[UmapFit], None]] = None
           ) -> tuple[np.ndarray, dict, str, Optional[float]]:
     n = len(arr)
-    want = int(params.get("n_neighbors", 15))
-    n_neighbors = max(2, min(want, n - 1))
+    set_ = umap_settings(n, params)
+    want, n_neighbors, large = set_["want_neighbors"], set_["n_neighbors"], set_["large"]
     # the neighbour table, the fuzzy graph (about 3 × k edges) and its float64 weights
     check_fits(n * n_neighbors * 8 * 6, f"UMAP neighbour graph of {_n_fmt(n)} samples")
     note = ""
     if n_neighbors < want:
         note = f"n_neighbors lowered from {want} to {n_neighbors} for {n} samples."
-    metric = str(params.get("metric", "cosine"))
-    reduced = prepare(arr, metric, int(params.get("pca_components", DEFAULT_PCA_COMPONENTS)),
-                      seed)
+    metric = set_["metric"]
+    reduced = prepare(arr, metric, set_["pca_components"], seed)
     ind, dist = nearest_neighbours(reduced.points, n_neighbors - 1, seed)
     check_stop(watch.get("should_stop"))
-    large = n >= layouts.UMAP_LARGE_N  # a shorter schedule from a cheaper start, said below
-    n_epochs = int(params.get("n_epochs", layouts.UMAP_EPOCHS_LARGE if large
-                              else layouts.UMAP_EPOCHS))
+    n_epochs = set_["n_epochs"]
     start = params.get("init", "pca" if large else "spectral")
     if large and "n_epochs" not in params and "init" not in params:
         note = (f"{note} {_n_fmt(n)} points: {n_epochs} epochs from a PCA start (the spectral "
@@ -286,6 +311,8 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict
     used = {"n_neighbors": n_neighbors, "min_dist": float(params.get("min_dist", 0.1)),
             "metric": metric, "init": init, "n_epochs": n_epochs,
             "pca_components": reduced.n_components, "neighbours": neighbour_search(n)}
+    if on_fitted is not None:
+        on_fitted(UmapFit(reduced, n_neighbors, used["min_dist"], n_epochs, metric, seed))
     return coords, used, note, reduced.explained_variance
 
 

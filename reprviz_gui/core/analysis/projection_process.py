@@ -11,6 +11,9 @@ on disk per user (``jit_cache``), so a later launch loads it instead of compilin
 While a t-SNE or UMAP layout optimises, the child sends it about twice a second
 (``on_layout(coords, fraction)``), so the window can draw the map as it forms.
 
+The child keeps what its last few UMAP maps were fitted on, so your own input is placed on a
+UMAP map by umap's own ``transform`` here (``transform_in_process``; ``umap_transform``).
+
 Messages cross a multiprocessing pipe between this app and its own child; no user file is ever
 unpickled here.
 """
@@ -39,6 +42,7 @@ def _serve(conn: Any) -> None:
 
     use_persistent_numba_cache()  # before anything imports numba
     from .. import analysis
+    from . import umap_transform
     from .projection import warm_up
 
     while True:
@@ -66,9 +70,18 @@ def _serve(conn: Any) -> None:
                 def on_layout(coords: np.ndarray, fraction: float) -> None:
                     conn.send(("layout", coords, fraction))
 
+                def on_fitted(fit: Any) -> None:  # kept for placing new rows on this map
+                    umap_transform.keep(umap_transform.fit_key(
+                        umap_transform.digest(a), a.shape, seed, params), fit)
+
                 conn.send(("result", analysis.project(
                     a, method, seed=seed, on_progress=on_progress,
-                    on_layout=on_layout if want_layout else None, **params)))
+                    on_layout=on_layout if want_layout else None, on_fitted=on_fitted,
+                    **params)))
+            elif kind == "transform":  # new rows on a UMAP map (None: send the activations)
+                _, key, coords, rows, a, seed, params = request
+                conn.send(("result", umap_transform.transform(key, coords, rows, a, seed,
+                                                              params)))
             else:
                 conn.send(("error", "ReprvizError", f"unknown request {kind!r}", ""))
         except ReprvizError as exc:
@@ -149,41 +162,73 @@ class ProjectionProcess:
         request = ("project", a, method, int(seed), params, on_layout is not None)
         return self._call(request, on_progress, should_stop, on_layout)
 
+    def transform(self, a: np.ndarray, coords: np.ndarray, rows: np.ndarray, seed: int = 0,
+                  params: Optional[dict] = None, should_stop: StopFn | None = None) -> dict:
+        """``rows`` placed on the UMAP map ``coords`` of ``a`` by umap's ``transform`` in the
+        child (``umap_transform.transform``): against the fit the child kept from computing
+        that map, else one refitted there on ``a`` (sent only then)."""
+        from . import umap_transform
+
+        params = dict(params or {})
+        key = umap_transform.fit_key(_digest_of(a), np.shape(a), seed, params)
+        coords = np.ascontiguousarray(coords, dtype=np.float32)
+        rows = np.ascontiguousarray(np.atleast_2d(rows), dtype=np.float32)
+        out = self._call(("transform", key, coords, rows, None, int(seed), params), None,
+                         should_stop)
+        if out is None:  # not kept there: send the activations once, to refit on
+            a32 = np.ascontiguousarray(a, dtype=np.float32)
+            out = self._call(("transform", key, coords, rows, a32, int(seed), params), None,
+                             should_stop)
+        return out
+
+    def _acquire(self, should_stop: StopFn | None) -> None:
+        """Wait for the child (another lane may be mapping), checking ``should_stop``."""
+        while not self._lock.acquire(timeout=_POLL_S):
+            if should_stop is not None and should_stop():
+                raise Cancelled("Cancelled by the user.")
+
     def _call(self, request: tuple, on_progress: ProgressFn | None,
               should_stop: StopFn | None, on_layout: Optional[LayoutFn] = None) -> Any:
-        with self._lock:
-            self._ensure_started()
-            conn, proc = self._conn, self._proc
-            conn.send(request)
-            while True:
-                if should_stop is not None and should_stop():
-                    # the only way to interrupt numba or sklearn mid-call; restarted lazily
-                    self.close(timeout=0.0)
-                    raise Cancelled("Cancelled by the user.")
-                try:
-                    ready = conn.poll(_POLL_S)
-                    message = conn.recv() if ready else False
-                except (EOFError, OSError, ValueError):  # closed under us (app closing)
-                    message = None
-                if message is not False:
-                    if message is None:
-                        if should_stop is not None and should_stop():
-                            raise Cancelled("Cancelled by the user.")  # closed on purpose
-                        return self._died(proc)
-                    kind = message[0]
-                    if kind == "progress":
-                        if on_progress is not None:
-                            on_progress(message[1])
-                    elif kind == "layout":
-                        if on_layout is not None:
-                            on_layout(message[1], float(message[2]))
-                    elif kind == "result":
-                        return message[1]
-                    elif kind == "error":
-                        _, name, text, details = message
-                        raise _rebuild_error(name, text, details)
-                elif not proc.is_alive():
+        self._acquire(should_stop)
+        try:
+            return self._call_locked(request, on_progress, should_stop, on_layout)
+        finally:
+            self._lock.release()
+
+    def _call_locked(self, request: tuple, on_progress: ProgressFn | None,
+                     should_stop: StopFn | None, on_layout: Optional[LayoutFn] = None) -> Any:
+        self._ensure_started()
+        conn, proc = self._conn, self._proc
+        conn.send(request)
+        while True:
+            if should_stop is not None and should_stop():
+                # the only way to interrupt numba or sklearn mid-call; restarted lazily
+                self.close(timeout=0.0)
+                raise Cancelled("Cancelled by the user.")
+            try:
+                ready = conn.poll(_POLL_S)
+                message = conn.recv() if ready else False
+            except (EOFError, OSError, ValueError):  # closed under us (app closing)
+                message = None
+            if message is not False:
+                if message is None:
+                    if should_stop is not None and should_stop():
+                        raise Cancelled("Cancelled by the user.")  # closed on purpose
                     return self._died(proc)
+                kind = message[0]
+                if kind == "progress":
+                    if on_progress is not None:
+                        on_progress(message[1])
+                elif kind == "layout":
+                    if on_layout is not None:
+                        on_layout(message[1], float(message[2]))
+                elif kind == "result":
+                    return message[1]
+                elif kind == "error":
+                    _, name, text, details = message
+                    raise _rebuild_error(name, text, details)
+            elif not proc.is_alive():
+                return self._died(proc)
 
     def _died(self, proc: Any) -> Any:
         proc.join(0.5)  # collect it, or exitcode still reads None
@@ -198,6 +243,22 @@ def _rebuild_error(name: str, text: str, details: str) -> Exception:
     if isinstance(cls, type) and issubclass(cls, ReprvizError):
         return cls(text)
     return RuntimeError(text + ("\n\n" + details if details else ""))
+
+
+_digests: dict[tuple, tuple[str, np.ndarray]] = {}  # (id, shape) -> (digest, the array)
+
+
+def _digest_of(a: np.ndarray) -> str:
+    """``umap_transform.digest`` of the map's activations, computed once per array (each
+    stroke of a drawing places one row on the same map)."""
+    from .umap_transform import digest
+
+    key = (id(a), np.shape(a))
+    hit = _digests.get(key)
+    if hit is None or hit[1] is not a:
+        _digests.clear()  # one map at a time: the one shown
+        _digests[key] = hit = (digest(a), a)  # the array kept so its id stays its own
+    return hit[0]
 
 
 _shared: Optional[ProjectionProcess] = None
@@ -241,3 +302,11 @@ def project_in_process(a: np.ndarray, method: str, seed: int = 0,
                                       **params)
     report(on_progress, "project", 1.0, f"{label} map in {time.monotonic() - started:.1f} s")
     return result
+
+
+def transform_in_process(a: np.ndarray, coords: np.ndarray, rows: np.ndarray, seed: int = 0,
+                         params: Optional[dict] = None, should_stop: StopFn | None = None
+                         ) -> dict:
+    """umap's ``transform`` of ``rows`` onto the UMAP map ``coords`` of ``a``, in the child
+    (``ProjectionProcess.transform``)."""
+    return shared_process().transform(a, coords, rows, seed, params, should_stop)

@@ -157,7 +157,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
 
     own_inputs = inputs_section(dataset, model, layer_name, acts, proj.coords, proj.method,
                                 opts.seed, opts.inputs, opts.queries, opts.reviews,
-                                reduction=opts.reduction)
+                                reduction=opts.reduction, map_params=map_params,
+                                should_stop=should_stop)
 
     # 8. word tables: nearest target of each query word, nearest neighbours, analogies; the
     # first selected samples
