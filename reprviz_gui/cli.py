@@ -287,6 +287,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: this is a bug; please report it with the traceback above",
               file=sys.stderr)
         return EXIT_BUG
+    finally:
+        _close_map_worker()
+
+
+def _close_map_worker() -> None:
+    """Stop the projection process if a command started one (``--input`` on a UMAP map asks
+    it for umap's transform): stopped, not killed at exit, it leaves no semaphore behind."""
+    module = sys.modules.get("reprviz_gui.core.analysis.projection_process")
+    if module is not None:
+        module.close_shared_process(2.0)
 
 
 def _error_line(message: str) -> None:

@@ -246,6 +246,7 @@ def test_typing_an_expression_on_a_word_table(qtbot):
     assert view.displayed()["neighbours"][0] == "rome"
     method = win.controller.workspace.method  # a word table picks its own map (MDS)
     assert view.displayed()["placement"] == {"pca": "pca-projection", "tsne": "tsne-transform",
+                                             "umap": "umap-transform",
                                              }.get(method, "neighbour-mean")
     assert "<b>rome</b>" in view.info.text()
     qtbot.keyClick(view.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)

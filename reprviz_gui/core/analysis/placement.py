@@ -112,9 +112,9 @@ def _umap_placement(activations: np.ndarray, coords: np.ndarray, point: np.ndarr
         return Placement(pos, f"UMAP transform failed ({type(exc).__name__}: {exc}); the mean "
                               f"position of its {NEIGHBOURS_FOR_MEAN} nearest samples (cosine)",
                          "neighbour-mean")
-    fit = ("the map's own fit, kept by the map worker" if out["fit"] == "kept" else
-           "refitted by the map worker on the same activations and parameters: this map was "
-           "made elsewhere")
+    fit = ("the map's own fit, kept by the map worker" if out["fit"] == "map" else
+           "refitted in the map worker on the same activations and parameters: the map was "
+           "drawn in another process")
     how = (f"UMAP: umap's transform against the shown map ({out['n_neighbors']} neighbours "
            f"by {out['metric']} on {out['pca_components']} PCA components, {out['epochs']} "
            f"epochs; {fit})")

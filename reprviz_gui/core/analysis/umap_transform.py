@@ -30,7 +30,8 @@ from .neighbors import effective_components, prepare
 from .projection import UmapFit, umap_settings
 
 KEPT = 3  # UMAP fits kept in the projection process (a film's frames pass through here too)
-_kept: "OrderedDict[tuple, tuple[UmapFit, Any]]" = OrderedDict()
+# key -> [fit, its umap.UMAP (built on first use), "map" (kept from drawing the map) | "refit"]
+_kept: "OrderedDict[tuple, list]" = OrderedDict()
 
 
 def digest(a: np.ndarray) -> str:
@@ -49,9 +50,10 @@ def fit_key(a_digest: str, shape: tuple[int, int], seed: int, params: dict) -> t
     return (a_digest, s["metric"], k, int(seed))
 
 
-def keep(key: tuple, fit: UmapFit) -> None:
-    """Remember ``fit`` (the reducer is built on the first transform)."""
-    _kept[key] = (fit, None)
+def keep(key: tuple, fit: UmapFit, origin: str = "map") -> None:
+    """Remember ``fit`` (the reducer is built on the first transform); ``origin``: "map" (the
+    fit the map was drawn with) or "refit" (made here for a map drawn elsewhere)."""
+    _kept[key] = [fit, None, origin]
     _kept.move_to_end(key)
     while len(_kept) > KEPT:
         _kept.popitem(last=False)
@@ -137,25 +139,23 @@ def transform(key: tuple, coords: np.ndarray, rows: np.ndarray,
     transform. The fit is the kept one under ``key``, else refitted from ``a`` (the map's
     activations); None when neither (the caller then sends ``a``)."""
     entry = _kept.get(key)
-    how = "kept"
     if entry is None:
         if a is None:
             return None
-        keep(key, refit(a, seed, params or {}))
-        entry, how = _kept[key], "refit"
-    fit, r = entry
+        keep(key, refit(a, seed, params or {}), "refit")
+        entry = _kept[key]
+    fit, r, origin = entry
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     if coords.shape != (len(fit.reduced.points), 2):
         raise ValueError(f"the map has {coords.shape[0]} points, its fit "
                          f"{len(fit.reduced.points)} rows")
     if r is None:
-        r = reducer(fit)
-        _kept[key] = (fit, r)
+        r = entry[1] = reducer(fit)
     _kept.move_to_end(key)
     r.embedding_ = coords
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = r.transform(fit.reduced.transform(rows))
-    return {"positions": np.asarray(out, dtype=np.float64), "fit": how,
+    return {"positions": np.asarray(out, dtype=np.float64), "fit": origin,
             "n_neighbors": fit.n_neighbors, "epochs": int(fit.n_epochs // 3),
             "metric": fit.metric, "pca_components": fit.reduced.n_components}
