@@ -105,6 +105,9 @@ def _umap_placement(activations: np.ndarray, coords: np.ndarray, point: np.ndarr
     try:
         out = transform_in_process(activations, coords, point[None, :], seed, params,
                                    should_stop)
+        pos = np.asarray(out["positions"], dtype=np.float64)[0]
+        if not np.isfinite(pos).all():  # e.g. every sample the same: no neighbourhood to use
+            raise ReprvizError("no finite position")
     except Cancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - fall back to the neighbours, said as such
@@ -115,10 +118,11 @@ def _umap_placement(activations: np.ndarray, coords: np.ndarray, point: np.ndarr
     fit = ("the map's own fit, kept by the map worker" if out["fit"] == "map" else
            "refitted in the map worker on the same activations and parameters: the map was "
            "drawn in another process")
+    width = (f"{out['pca_components']} PCA components" if out.get("pca") else
+             f"its {out['pca_components']} value" + ("s" if out["pca_components"] != 1 else ""))
     how = (f"UMAP: umap's transform against the shown map ({out['n_neighbors']} neighbours "
-           f"by {out['metric']} on {out['pca_components']} PCA components, {out['epochs']} "
-           f"epochs; {fit})")
-    return Placement(np.asarray(out["positions"], dtype=np.float64)[0], how, "umap-transform")
+           f"by {out['metric']} on {width}, {out['epochs']} epochs; {fit})")
+    return Placement(pos, how, "umap-transform")
 
 
 def place_on_map(activations: np.ndarray, coords: np.ndarray, method: str, point: np.ndarray,

@@ -158,4 +158,5 @@ def transform(key: tuple, coords: np.ndarray, rows: np.ndarray,
         out = r.transform(fit.reduced.transform(rows))
     return {"positions": np.asarray(out, dtype=np.float64), "fit": origin,
             "n_neighbors": fit.n_neighbors, "epochs": int(fit.n_epochs // 3),
-            "metric": fit.metric, "pca_components": fit.reduced.n_components}
+            "metric": fit.metric, "pca_components": fit.reduced.n_components,
+            "pca": fit.reduced.pca is not None}
