@@ -27,3 +27,23 @@ def test_typed_count_over_the_split_shows_all_of_it_and_says_so(qtbot):
     assert f"{n_test:,}" in win.statusBar().currentMessage()
     qtbot.waitUntil(lambda: spin.value() == n_test, timeout=10_000)  # the count used
     assert str(n_test) in spin.toolTip().replace(",", "")
+
+
+def test_choosing_the_larger_split_after_typing_uses_the_count_typed(qtbot):
+    """60000 typed on Fashion's test split shows its 10,000; choosing train next means the
+    60,000 typed, not the 10,000 the box shows for the test split (found in the real window)."""
+    win = open_main_window(qtbot, source="digits", n_samples=100)
+    c, spin, split = win.controller, win.sidebar.samples_spin, win.sidebar.split_combo
+    n_test, n_train = len(c.dataset.y_test), len(c.dataset.y_train)
+    assert n_test < n_train
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, str(n_train))
+    qtbot.keyClick(spin, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: c.samples.requested == n_train and spin.value() == n_test,
+                    timeout=30_000)
+    split.setFocus()
+    qtbot.keyClick(split, Qt.Key.Key_Down)  # test -> train, as a user picks it by keyboard
+    assert split.currentText() == "train"
+    qtbot.waitUntil(lambda: c.samples.split == "train", timeout=30_000)
+    assert c.samples.n == n_train and spin.value() == n_train

@@ -176,12 +176,14 @@ class Sidebar(ModelControls, QScrollArea):
         self.preprocess_combo.activated.connect(self._on_preprocess_activated)
         form.addRow("Input", self.preprocess_combo)
         self.samples_spin = _int_spin(10, 10_000_000, 1000)
+        self._samples_asked = self._samples_used = 1000  # typed vs shown (a split may hold less)
+        self._split_sizes = ""
         self.samples_spin.setSingleStep(100)
         self.samples_spin.setToolTip("Samples shown in every panel (class-stratified)")
         self.samples_spin.editingFinished.connect(self._on_samples_edited)
         self.split_combo = QComboBox()
         self.split_combo.addItems(["test", "train"])
-        self.split_combo.activated.connect(self._on_samples_edited)
+        self.split_combo.activated.connect(self._on_split_activated)
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("method_combo")
         for key, label in METHOD_LABELS.items():
@@ -281,20 +283,23 @@ class Sidebar(ModelControls, QScrollArea):
         """Say what each split holds. The box's maximum stays high: a spin box silently drops a
         keystroke past its maximum (70000 typed read 7000), so more than a split holds is
         accepted and the window shows all of it, saying so."""
-        self.samples_spin.setToolTip(
-            f"Samples shown in every panel (class-stratified); the test split holds "
-            f"{len(dataset.y_test):,}, the train split {len(dataset.y_train):,}")
+        self._split_sizes = (f"the test split holds {len(dataset.y_test):,}, the train split "
+                             f"{len(dataset.y_train):,}")
+        self.samples_spin.setToolTip(f"Samples shown in every panel (class-stratified); "
+                                     f"{self._split_sizes}")
 
     def set_samples_used(self, n: int, split: str) -> None:
         """Show the count actually used (a split may hold fewer than asked for)."""
         with _Blocked(self.samples_spin, self.split_combo):
             self.samples_spin.setValue(int(n))
             self.split_combo.setCurrentText(split)
+        self._samples_used = int(n)
         self.samples_spin.setToolTip(f"{n:,} samples of the {split} split are shown in every "
-                                     "view (class-stratified)")
+                                     f"view (class-stratified); {self._split_sizes}")
 
     def set_view_settings(self, n_samples: int, split: str, method: str,
                           pca_components: Optional[int] = None) -> None:
+        self._samples_asked = int(n_samples)
         with _Blocked(self.samples_spin, self.split_combo, self.method_combo, self.pca_spin):
             self.samples_spin.setValue(int(n_samples))
             self.split_combo.setCurrentText(split)
@@ -407,7 +412,15 @@ class Sidebar(ModelControls, QScrollArea):
         self.reduction_chosen.emit(self.reduction_combo.itemData(index) or "")
 
     def _on_samples_edited(self, *_: Any) -> None:
-        self.samples_changed.emit(self.samples_spin.value(), self.split_combo.currentText())
+        self._samples_asked = self.samples_spin.value()
+        self.samples_changed.emit(self._samples_asked, self.split_combo.currentText())
+
+    def _on_split_activated(self, *_: Any) -> None:
+        # 60000 typed on the test split shows its 10,000; choosing train then means 60,000
+        n = self.samples_spin.value()
+        if n == self._samples_used and self._samples_asked > n:
+            n = self._samples_asked
+        self.samples_changed.emit(n, self.split_combo.currentText())
 
     def _on_session_tab(self, index: int) -> None:
         if 0 <= index < len(self._session_ids):
