@@ -272,3 +272,45 @@ def test_approximate_neighbours_find_most_exact_ones_and_never_the_row_itself(mo
     assert (dist[:, 0] >= exact_d[:, 0] - 1e-3).all()
     again = neighbors.nearest_neighbours(x, 10)
     assert np.array_equal(again[0], ind)  # seeded: the same table
+
+
+def test_approximate_search_in_blocks_gives_the_same_table_reports_and_stops(monkeypatch):
+    """100,000 rows searched in one call gave no progress and no cancel for seconds: the search
+    goes in blocks, the same table, progress said within its span, a stop landing between."""
+    pytest.importorskip("faiss")
+    from reprviz_gui.core.analysis import neighbors
+    from reprviz_gui.core.errors import Cancelled
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (2500, 8)).astype(np.float32)
+    monkeypatch.setattr(neighbors, "APPROXIMATE_FROM", 1000)
+    whole = neighbors.nearest_neighbours(x, 5)  # one block (2,500 < SEARCH_BLOCK)
+    monkeypatch.setattr(neighbors, "SEARCH_BLOCK", 700)
+    seen = []
+    blocks = neighbors.nearest_neighbours(x, 5, on_progress=seen.append, span=(0.05, 0.2))
+    assert np.array_equal(blocks[0], whole[0]) and np.array_equal(blocks[1], whole[1])
+    assert [round(p.fraction, 4) for p in seen] == [
+        round(0.05 + 0.15 * hi / 2500, 4) for hi in (700, 1400, 2100, 2500)]
+    assert seen[-1].message == "Nearest neighbours: 2,500 of 2,500 rows"
+    with pytest.raises(Cancelled):
+        neighbors.nearest_neighbours(x, 5, on_progress=seen.append,
+                                     should_stop=lambda: len(seen) > 4)
+    assert len(seen) == 5  # stopped after the first block of the second search
+
+
+def test_a_large_maps_neighbour_search_is_in_its_progress_and_can_be_stopped(monkeypatch):
+    pytest.importorskip("faiss")
+    from reprviz_gui.core.analysis import neighbors
+    from reprviz_gui.core.errors import Cancelled
+
+    x, _ = blobs(600, 4, 10)
+    monkeypatch.setattr(neighbors, "APPROXIMATE_FROM", 1000)
+    monkeypatch.setattr(neighbors, "SEARCH_BLOCK", 256)
+    seen, frames = [], []
+    with pytest.raises(Cancelled):
+        project(x, "tsne", seed=0, on_progress=seen.append, on_layout=lambda c, f: frames.append(f),
+                should_stop=lambda: any("Nearest" in p.message for p in seen))
+    assert [p.message for p in seen][1:] == [
+        "10 values a row; nearest neighbours of 2,400 rows…",
+        "Nearest neighbours: 256 of 2,400 rows"]
+    assert frames == []  # stopped before the layout began

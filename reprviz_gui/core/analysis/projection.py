@@ -221,8 +221,7 @@ def _tsne_on(reduced: Reduced, seed: int, params: dict, watch: dict) -> tuple[np
         perplexity, note = _clip_perplexity(n, float(params["perplexity"]))
     want = layouts.TSNE_NEIGHBOURS if perplexity is None else round(3 * perplexity)
     k = int(min(n - 1, max(1, want)))
-    ind, dist = nearest_neighbours(reduced.points, k, seed)
-    check_stop(watch.get("should_stop"))
+    ind, dist = _neighbours(reduced, k, seed, watch)
     early = int(params.get("early_exaggeration_iter", layouts.TSNE_EARLY_ITER))
     rest = int(params.get("max_iter", early + layouts.TSNE_ITER)) - early
     start = params.get("init")  # a film's previous frame
@@ -236,6 +235,22 @@ def _tsne_on(reduced: Reduced, seed: int, params: dict, watch: dict) -> tuple[np
     if perplexity is not None:
         used["perplexity"] = round(perplexity, 3)
     return coords, used, note
+
+
+def _neighbours(reduced: Reduced, k: int, seed: int, watch: dict
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The layout's neighbour table, said in the progress (the first fifth of the stage; the
+    layout reports the rest) and stoppable between blocks of the search."""
+    on_progress, should_stop = watch.get("on_progress"), watch.get("should_stop")
+    check_stop(should_stop)
+    n = len(reduced.points)
+    kept = (f"PCA to {reduced.n_components} components" if reduced.explained_variance is not None
+            else f"{reduced.n_components} values a row")
+    report(on_progress, "project", 0.05, f"{kept}; nearest neighbours of {_n_fmt(n)} rows…")
+    ind, dist = nearest_neighbours(reduced.points, k, seed, on_progress, should_stop,
+                                   (0.05, 0.2))
+    check_stop(should_stop)
+    return ind, dist
 
 
 def _tsne(arr: np.ndarray, seed: int, params: dict, watch: dict
@@ -289,8 +304,7 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict,
         note = f"n_neighbors lowered from {want} to {n_neighbors} for {n} samples."
     metric = set_["metric"]
     reduced = prepare(arr, metric, set_["pca_components"], seed)
-    ind, dist = nearest_neighbours(reduced.points, n_neighbors - 1, seed)
-    check_stop(watch.get("should_stop"))
+    ind, dist = _neighbours(reduced, n_neighbors - 1, seed, watch)
     n_epochs = set_["n_epochs"]
     start = params.get("init", "pca" if large else "spectral")
     if large and "n_epochs" not in params and "init" not in params:
