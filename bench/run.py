@@ -295,6 +295,25 @@ def make_full_fashion(work: Path) -> tuple[Path, Path]:
     return folder, npz
 
 
+def make_clusters_idx(work: Path, n: int = 100_000, seed: int = 0) -> Path:
+    """``n`` synthetic 16 × 16 grey "images" in 10 overlapping classes (each pixel a class
+    centre plus noise, clipped to 0-255; 256 values wide as the size curves) as the test split
+    of an IDX folder, for ``analyze --samples all`` without the data set package."""
+    from reprviz_gui.core.data.idx import write_idx
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    centres = 128.0 + 15.0 * rng.standard_normal((10, 16, 16))  # 10-NN acc 0.8 at 5,000
+    x = np.clip(centres[y] + 60.0 * rng.standard_normal((n, 16, 16)), 0, 255).astype(np.uint8)
+    folder = work / f"clusters{n // 1000}k"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(folder / "t10k-images-idx3-ubyte", x)
+    write_idx(folder / "t10k-labels-idx1-ubyte", y)
+    write_idx(folder / "train-images-idx3-ubyte", x[:100])  # analyze wants a train split
+    write_idx(folder / "train-labels-idx1-ubyte", y[:100])
+    return folder
+
+
 def fig_scale(ctx: Ctx) -> list[Row]:
     """(z) data at full size (issue 18 §2): the 70,000-image UMAP map, its peak memory, a
     1,000,000-point map in the window. Not in the default set (half an hour on two cores)."""
@@ -347,6 +366,43 @@ def fig_scale(ctx: Ctx) -> list[Row]:
                     f"hover with its tooltip: median {m['hover']['median_ms']:.1f} ms"))
     return rows
 
+
+
+def fig_scale_tsne(ctx: Ctx, n: int = 100_000) -> list[Row]:
+    """(z) t-SNE of 100,000 points (issue 18 §2): all of them, through ``analyze``, then the same
+    map cancelled a third of the way through its layout (progress and the stop's delay)."""
+    from reprviz_gui.core.analysis.projection import neighbour_search
+
+    n = int(os.environ.get("BENCH_TSNE_N", n))  # a smaller N to try the figure quickly
+    folder = make_clusters_idx(ctx.work, n)
+    out = ctx.work / f"ours_tsne{n // 1000}k"
+    ours = timed([PY, str(ROOT / "main.py"), "analyze", "--model", "none", "--data",
+                  str(folder), "--samples", "all", "--projection", "tsne", "--out", str(out),
+                  "--no-figures", "--no-measures", "-q"], ctx.env, timeout=7200)
+    saved = np.load(out / "activations.npz")
+    report = json.loads((out / "report.json").read_text())
+    proj = report.get("projection") or {}
+    params = proj.get("params") or {}
+    coords = saved["coords"]
+    acc = knn_accuracy(coords, saved["labels"])
+    cut = timed([PY, TASKS, "map_cancel", str(folder), "tsne", "0.33"], timeout=7200).out
+    return [Row(f"(z) t-SNE map of all {len(coords):,} points (synthetic 10-class 16 × 16 "
+                "images, 256 values), fresh process", "—",
+                f"`analyze --samples all --projection tsne --no-measures`: {ours.wall:.1f} s "
+                f"(CPU {ours.cpu:.0f} s), peak RSS {ours.rss / 2**20:,.0f} MiB, 10-NN acc "
+                f"{acc:.3f}", None, "all points mapped (no sampling), said how",
+                len(coords) == n,
+                f"neighbours: {params.get('neighbours', '?')} ({n:,} rows: "
+                f"{neighbour_search(n)}), "
+                f"gradient {params.get('gradient', '?')}, {params.get('max_iter', '?')} "
+                f"iterations; load average {os.getloadavg()[0]:.1f}"),
+            Row(f"(z) t-SNE of {n:,} points: progress and cancel", "—",
+                f"{cut['reports']} progress reports, longest gap {cut['max_gap_s']:.1f} s; "
+                f"cancelled at a third of the layout ({cut['asked_at_s']:.0f} s in): stopped "
+                f"{(cut['stop_latency_s'] or float('nan')):.2f} s later", None,
+                "progress shown; cancel lands", bool(cut["cancelled"]),
+                f"`bench/tasks.py map_cancel`, in-process `project`; first messages: "
+                f"{'; '.join(cut['messages'][:3])}")]
 
 WINDOW_ROWS = (  # (figure, target) of the window's rows, also when they could not be run
     ("(w) 70,000-point map (synthetic clusters): pan / zoom repaint", "≤ 30 ms"),
@@ -497,10 +553,12 @@ def fig_input(ctx: Ctx) -> list[Row]:
 
 FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
                                              fig_window, fig_memory, fig_measures, fig_sessions,
-                                             fig_extract_mobilenet, fig_scale, fig_input]
+                                             fig_extract_mobilenet, fig_scale, fig_input,
+                                             fig_scale_tsne]
 LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
            fig_window: "w", fig_memory: "d", fig_measures: "m", fig_sessions: "s",
-           fig_extract_mobilenet: "r", fig_scale: "z", fig_input: "i"}
+           fig_extract_mobilenet: "r", fig_scale: "z", fig_input: "i",
+           fig_scale_tsne: "t"}
 
 
 # --- report ----------------------------------------------------------------------------------

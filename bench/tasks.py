@@ -340,6 +340,42 @@ def session_open(session: str) -> None:
     _emit(seconds=seconds, results=len(results), models=len(models))
 
 
+
+def map_cancel(folder: str, method: str = "tsne", at: str = "0.3") -> None:
+    """The map of every test image in an IDX folder (the pixels, as ``analyze --model none``
+    maps them), cancelled once its layout is ``at`` done: the progress it reported (stage,
+    fraction, how often) and how long the stop took to land."""
+    import numpy as np
+
+    from reprviz_gui.core.analysis.projection import project
+    from reprviz_gui.core.data.idx import read_idx
+    from reprviz_gui.core.errors import Cancelled
+
+    x = read_idx(Path(folder) / "t10k-images-idx3-ubyte")
+    x = (x.reshape(len(x), -1) / np.float32(255.0)).astype(np.float32)
+    seen: list = []
+    asked: list = []
+    t0 = time.perf_counter()
+
+    def progress(p) -> None:
+        seen.append((time.perf_counter() - t0, p.stage, p.fraction, p.message))
+
+    def stop() -> bool:
+        if not asked and seen and seen[-1][2] >= 0.2 + 0.8 * float(at):  # layout fraction
+            asked.append(time.perf_counter())
+        return bool(asked)
+
+    try:
+        project(x, method, seed=0, on_progress=progress, should_stop=stop)
+        stopped = None
+    except Cancelled:
+        stopped = time.perf_counter()
+    gaps = np.diff([t for t, *_ in seen]) if len(seen) > 1 else np.zeros(1)
+    _emit(n=len(x), reports=len(seen), messages=[m for *_, m in seen[:3]] + [seen[-1][3]],
+          max_gap_s=float(gaps.max()), cancelled=stopped is not None,
+          stop_latency_s=(stopped - asked[0]) if stopped and asked else None,
+          asked_at_s=(asked[0] - t0) if asked else None)
+
 if __name__ == "__main__":
     task, *args = sys.argv[1:]
     globals()[task](*args)
