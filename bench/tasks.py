@@ -372,7 +372,8 @@ def map_cancel(folder: str, method: str = "tsne", at: str = "0.3") -> None:
         stopped = time.perf_counter()
     gaps = np.diff([t for t, *_ in seen]) if len(seen) > 1 else np.zeros(1)
     _emit(n=len(x), reports=len(seen), messages=[m for *_, m in seen[:3]] + [seen[-1][3]],
-          max_gap_s=float(gaps.max()), cancelled=stopped is not None,
+          max_gap_s=float(gaps.max()), gap_after=seen[int(np.argmax(gaps))][3],
+          times=[round(t, 1) for t, *_ in seen], cancelled=stopped is not None,
           stop_latency_s=(stopped - asked[0]) if stopped and asked else None,
           asked_at_s=(asked[0] - t0) if asked else None)
 

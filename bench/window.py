@@ -3,6 +3,8 @@
 
 - ``map70k [N]``: a 70,000-point map (synthetic clusters) in the map view: pan and zoom (the
   view box's range changes, then its one paint) and the lookup of the point under the mouse.
+- ``select_map [N]``: box and lasso selections with real mouse drags on an N-point map (default
+  1,000,000): release → selection applied and painted, and each move of the drag.
 - ``session FOLDER``: one window on real images, in the order a user meets them:
   1. the default model, 8,000 samples, UMAP: the GUI event loop's stalls (a 10 ms QTimer probe)
      while it trains, reads the layers again, projects, and reads and projects another layer;
@@ -307,6 +309,115 @@ def map70k(n: str = "70000", repeats: str = "15") -> None:
           lookup=_ms(lookups), first_lookup_ms=first_lookup * 1000, hover=_ms(hovers),
           hits=hits, viewport=[vp.width(), vp.height()], sharp=_ms(sharp) if sharp else None)
 
+
+
+def select_map(n: str = "1000000", repeats: str = "3") -> None:
+    """Box and lasso selections on an ``n``-point map, with real mouse events on the map view
+    in its box and lasso modes, the selection handed back as the window does (the shared
+    selection, union when shift is held, to the map and the selection bar). Timed from the
+    button's release to the selection applied (the rows found, the map's highlight set, the bar
+    updated) and to the map's next paint; and each mouse move of the drag with its paint."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    import reprviz_gui.views.map_view as map_view
+    from reprviz_gui.views.map_view import MapPanel
+    from reprviz_gui.widgets.selection_bar import SelectionBar
+    from reprviz_gui.workspace.state import Selection
+
+    app = _app()
+    panel = MapPanel()
+    panel.resize(900, 700)
+    panel.show()
+    bar = SelectionBar()
+    bar.show()
+    result = clusters(int(n))
+    panel.show_result(result)
+    app.processEvents()
+    vb, vp = panel.viewbox, panel.view.viewport()
+    paints = PaintCounter(vp)
+    labels = result.samples.labels
+
+    class Data:  # what the bar reads of the data set: the split's labels and the class names
+        class_names = result.samples.class_names
+
+        @staticmethod
+        def split(_name: str):
+            return None, labels
+
+    found: list[float] = []
+    real_points_in = map_view.points_in
+
+    def timed_points_in(polygon, coords):
+        t = time.perf_counter()
+        rows = real_points_in(polygon, coords)
+        found.append(time.perf_counter() - t)
+        return rows
+
+    map_view.points_in = timed_points_in
+    state = {"sel": Selection(), "applied": 0.0}
+
+    def on_request(sel: Selection, additive: bool) -> None:  # controller.select, then the views
+        new = state["sel"].union(sel) if additive else sel
+        state["sel"] = new
+        panel.set_selection(new)
+        bar.set_selection(new, Data)
+        state["applied"] = time.perf_counter()
+
+    panel.selection_requested.connect(on_request)
+
+    def px(x: float, y: float) -> QPoint:
+        return panel.view.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+
+    moves: list[float] = []
+
+    def drag(points: list[QPoint], modifier=Qt.KeyboardModifier.NoModifier) -> dict:
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, modifier, points[0])
+        for p in points[1:]:
+            QTest.qWait(12)  # pyqtgraph drops moves closer than 10 ms apart
+            t = time.perf_counter()
+            QTest.mouseMove(vp, p)
+            app.processEvents()  # the outline drawn
+            moves.append(time.perf_counter() - t)
+        QTest.qWait(12)
+        app.processEvents()
+        before, state["applied"], found_before = paints.count, 0.0, len(found)
+        t = time.perf_counter()
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, points[-1])
+        while paints.count == before and time.perf_counter() - t < 10:
+            app.processEvents()
+        painted = time.perf_counter()
+        assert state["applied"] and len(found) == found_before + 1, "no selection applied"
+        return {"applied": state["applied"] - t, "painted": painted - t,
+                "points_in": found[-1], "n": state["sel"].n, "bar": bar.text()}
+
+    rng = np.random.default_rng(2)
+    c = result.coords
+    k = int(repeats)
+    out: dict = {}
+    # a box around one cluster (about a tenth of the points), then half the map
+    cx, cy = np.median(c[labels == 3], axis=0)
+    panel.set_tool("box")
+    boxes = [drag([px(cx - 6, cy + 6), px(cx, cy), px(cx + 6, cy - 6)]) for _ in range(k)]
+    lo, hi = c.min(axis=0), c.max(axis=0)
+    mid = (lo[0] + hi[0]) / 2
+    halves = [drag([px(lo[0] - 1, hi[1] + 1), px(mid, 0), px(mid, lo[1] - 1)])
+              for _ in range(k)]
+    # a lasso: a 60-vertex wobbly loop around the middle of the map, then shift adds a second
+    panel.set_tool("lasso")
+    ang = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    loop = [(r * np.cos(a), r * np.sin(a))
+            for a, r in zip(ang, 18 + 5 * np.sin(5 * ang) + rng.uniform(-1, 1, 60))]
+    lassos = [drag([px(x, y) for x, y in loop]) for _ in range(k)]
+    added = drag([px(x + 20, y + 20) for x, y in loop], Qt.KeyboardModifier.ShiftModifier)
+    for name, runs in (("box", boxes), ("half", halves), ("lasso", lassos)):
+        out[name] = {"applied": _ms([r["applied"] for r in runs]),
+                     "painted": _ms([r["painted"] for r in runs]),
+                     "points_in": _ms([r["points_in"] for r in runs]), "n": runs[-1]["n"]}
+    out["lasso_added"] = {key: (v * 1000 if key in ("applied", "painted", "points_in") else v)
+                          for key, v in added.items()}
+    panel.close()
+    _emit(points=int(n), moves=_ms(moves), viewport=[vp.width(), vp.height()], **out)
 
 # --- one window session ---------------------------------------------------------------------
 def _busy(win: Any) -> bool:
