@@ -153,6 +153,10 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
         self._class_colors = np.zeros((0, 4), dtype=np.uint8)
         self._colour_by = self.TRUE
         self._alpha = 230
+        # what the scatter's colours are: "plain", "faded" (a selection shown) or None (unknown,
+        # recoloured): a new selection over a faded map keeps its colours (1,000,000 points:
+        # 40 ms of colours and palette at every box or lasso otherwise)
+        self._scatter_shows: Optional[str] = None
 
         self._hover_throttled = qthrottled(self._hover_scene_pos, timeout=25, parent=self)
         self.view.scene().sigMouseMoved.connect(lambda pos: self._hover_throttled(QPointF(pos)))
@@ -261,6 +265,7 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
         size, self._alpha = point_style(n)
         self.scatter.set_size(size)
         self.scatter.set_data(self._coords[self._order], self._colors(self._order), self._order)
+        self._scatter_shows = "plain"
         self.selected.set_size(size + 2)
         self.error_marks.set_size(size + 1)  # a cross the size of its point, not a blot
         if has_pred:
@@ -295,6 +300,7 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
     def _recolour(self) -> None:
         if self._result is None or not self._coords.shape[0]:
             return
+        self._scatter_shows = None
         self._apply_highlight()
         self._fill_legend()
         self._set_subtitle(self._result)
@@ -309,11 +315,15 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
             rows = rows[(rows >= 0) & (rows < n)]
         if rows is None or not len(rows):
             self.selected.clear()
-            self.scatter.set_colors(self._colors(self._order))
+            if self._scatter_shows != "plain":
+                self.scatter.set_colors(self._colors(self._order))
+                self._scatter_shows = "plain"
             self.error_marks.setOpacity(1.0)
             return
         # the rest fades, crosses included, so the selection reads at a glance in a dense map
-        self.scatter.set_colors(self._colors(self._order, alpha=max(35, self._alpha // 4)))
+        if self._scatter_shows != "faded":
+            self.scatter.set_colors(self._colors(self._order, alpha=max(35, self._alpha // 4)))
+            self._scatter_shows = "faded"
         self.error_marks.setOpacity(0.25)
         self.selected.set_data(self._coords[rows], self._colors(rows, alpha=255), rows)
 
@@ -383,6 +393,7 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
         self._coords = np.zeros((0, 2), dtype=np.float32)
         self._index = PointIndex(self._coords)
         self._order = np.zeros(0, dtype=np.int64)
+        self._scatter_shows = None
 
     def displayed(self) -> dict:
         r: Optional[ProjectionResult] = self._result
