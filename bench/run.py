@@ -404,6 +404,40 @@ def fig_scale_tsne(ctx: Ctx, n: int = 100_000) -> list[Row]:
                 f"`bench/tasks.py map_cancel`, in-process `project`; first messages: "
                 f"{'; '.join(cut['messages'][:3])}")]
 
+
+def fig_scale_select(ctx: Ctx) -> list[Row]:
+    """(z) box and lasso selections on a 1,000,000-point map with real mouse drags (issue 18 §2,
+    "stays interactive ... box and lasso selection")."""
+    m = run([PY, WINDOW, "select_map", "1000000", "3"], {"QT_QPA_PLATFORM": "offscreen"},
+            timeout=1800).out
+    load = f"load average {os.getloadavg()[0]:.1f}"
+    rows = []
+    for key, what in (("box", "a box around one cluster"), ("half", "a box over the left half"),
+                      ("lasso", "a 60-vertex lasso around the middle")):
+        r = m[key]
+        rows.append(Row(f"(z) {m['points']:,}-point map: {what} ({r['n']:,} points selected), "
+                        "release → selection applied / painted", "—",
+                        f"{r['applied']['median_ms']:.0f} / {r['painted']['median_ms']:.0f} ms "
+                        f"(median of {r['applied']['n']}; max {r['applied']['max_ms']:.0f} / "
+                        f"{r['painted']['max_ms']:.0f} ms)", None, "≤ 100 ms applied",
+                        r["applied"]["median_ms"] <= 100,
+                        f"real mouse drag in the map's {'lasso' if key == 'lasso' else 'box'} "
+                        f"mode; the points found in {r['points_in']['median_ms']:.0f} ms (the "
+                        f"first box of a process imports matplotlib: {r['points_in']['max_ms']:.0f}"
+                        f" ms); applied = the shared selection set, the map's highlight and the "
+                        f"selection bar updated; {load}"))
+    a = m["lasso_added"]
+    mv = m["moves"]
+    rows.append(Row(f"(z) {m['points']:,}-point map: shift + lasso adds ({a['n']:,} selected), "
+                    "and each mouse move while drawing", "—",
+                    f"added: {a['applied']:.0f} / {a['painted']:.0f} ms; a move with its outline "
+                    f"drawn: median {mv['median_ms']:.1f} ms (p90 {mv['p90_ms']:.1f}, max "
+                    f"{mv['max_ms']:.0f} ms, {mv['n']} moves)", None, "moves ≤ 50 ms",
+                    mv["p90_ms"] <= 50,
+                    f"the first move of each drag (pyqtgraph starts the drag): "
+                    f"{', '.join(f'{x:.0f}' for x in m['first_moves'])} ms; {load}"))
+    return rows
+
 WINDOW_ROWS = (  # (figure, target) of the window's rows, also when they could not be run
     ("(w) 70,000-point map (synthetic clusters): pan / zoom repaint", "≤ 30 ms"),
     ("(w) 70,000-point map: hover lookup (the point under the mouse)", "≤ 5 ms"),
@@ -554,11 +588,11 @@ def fig_input(ctx: Ctx) -> list[Row]:
 FIGURES: list[Callable[[Ctx], list[Row]]] = [fig_first_map, fig_maps, fig_extract, fig_cosine,
                                              fig_window, fig_memory, fig_measures, fig_sessions,
                                              fig_extract_mobilenet, fig_scale, fig_input,
-                                             fig_scale_tsne]
+                                             fig_scale_tsne, fig_scale_select]
 LETTERS = {fig_first_map: "e", fig_maps: "a", fig_extract: "b", fig_cosine: "c",
            fig_window: "w", fig_memory: "d", fig_measures: "m", fig_sessions: "s",
            fig_extract_mobilenet: "r", fig_scale: "z", fig_input: "i",
-           fig_scale_tsne: "t"}
+           fig_scale_tsne: "t", fig_scale_select: "l"}
 
 
 # --- report ----------------------------------------------------------------------------------
