@@ -419,7 +419,8 @@ def select_map(n: str = "1000000", repeats: str = "3") -> None:
     out["lasso_added"] = {key: (v * 1000 if key in ("applied", "painted", "points_in") else v)
                           for key, v in added.items()}
     panel.close()
-    _emit(points=int(n), moves=_ms(moves), first_moves=[round(m * 1000, 1) for m in first_moves], viewport=[vp.width(), vp.height()], **out)
+    _emit(points=int(n), moves=_ms(moves), first_moves=[round(m * 1000, 1) for m in first_moves],
+          viewport=[vp.width(), vp.height()], **out)
 
 # --- one window session ---------------------------------------------------------------------
 def _busy(win: Any) -> bool:
