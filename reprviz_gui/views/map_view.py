@@ -9,37 +9,26 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QFrame,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton)
 from superqt.utils import qthrottled
 
-from ..core.analysis.projection import METHOD_LABELS
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.colormaps import class_colors
 from ..workspace.results import ProjectionResult
 from .base import Panel, shown_number
 from .options import ViewOptions, bind_value
-from .describe import layer_caption, sample_lines, sample_thumbnail
+from .describe import sample_lines, sample_thumbnail
+from .map_look import fill_class_legend, map_caption, point_style
 from .map_measures import CHANGE, KEPT, MapMeasures
-from .map_overlays import MAX_WORD_LABELS, MapOverlays, swatch  # noqa: F401
+from .map_overlays import MapOverlays
 from .map_tools import BOX, LASSO, PAN, PointIndex, SelectViewBox, points_in
 from .point_cloud import PointCloud
-from .theme import fmt_count, make_subtitle, scene_to_panel, style_plot, tick_font
+from .theme import make_subtitle, scene_to_panel, style_plot, tick_font
 
 HIT_RADIUS_PX = 8
 NO_COLOUR = (110, 110, 110)  # "colour by: none" (word tables, as the practical draws them)
 ERRORS_ON_UP_TO = 2_000  # misclassified marks are on by default only up to this many points
-
-
-def point_style(n: int) -> tuple[int, int]:
-    """(point size in px, opacity 0-255) that keep n points readable: big and solid for a few
-    hundred, small and translucent for tens of thousands (so dense clusters show density)."""
-    for limit, size, alpha in ((1_000, 7, 230), (3_000, 6, 210), (10_000, 5, 180),
-                               (30_000, 4, 150)):
-        if n <= limit:
-            return size, alpha
-    return 3, 120
 
 
 @dataclass
@@ -331,53 +320,18 @@ class MapPanel(MapMeasures, MapOverlays, Panel):
         if self._colour_by in (KEPT, CHANGE):
             self._fill_measure_legend()
             return
-        s = self._result.samples
         counts = np.bincount(self._classes(), minlength=len(self._class_colors))
-        self.legend.clear()
         self.legend.setVisible(self._colour_by != self.NONE)
-        fm = self.legend.fontMetrics()
-        widest = 0
-        which = "true" if self._colour_by == self.TRUE else "predicted"
-        for k in range(len(self._class_colors)):
-            name = s.class_names[k] if k < len(s.class_names) else f"class {k}"
-            if counts[k] == 0 and k >= len(s.class_names):
-                continue
-            it = QListWidgetItem(swatch(QColor(*(int(v) for v in self._class_colors[k]))), name)
-            it.setData(Qt.ItemDataRole.UserRole, k)
-            it.setToolTip(f"{name}: {fmt_count(counts[k])} samples ({which} class). Click to "
-                          "select them (shift adds).")
-            if counts[k] == 0:
-                it.setForeground(self.palette().color(self.palette().ColorGroup.Disabled,
-                                                      self.palette().ColorRole.Text))
-            self.legend.addItem(it)
-            widest = max(widest, fm.horizontalAdvance(name))
-        self.legend.setFixedWidth(min(150, widest + 12 + 22))
+        fill_class_legend(self.legend, self._result.samples.class_names, self._class_colors,
+                          counts, "true" if self._colour_by == self.TRUE else "predicted")
 
     def _set_subtitle(self, r: ProjectionResult) -> None:
-        method = METHOD_LABELS.get(r.method.lower(), r.method)
-        parts = [layer_caption(r), method]
-        ev = None if r.explained_variance is None else \
-            np.asarray(r.explained_variance, dtype=float).ravel()
-        bottom, left = "", ""
-        if r.method.lower() == "pca" and ev is not None and ev.size >= 2 and \
-                np.all(np.isfinite(ev[:2])) and ev[:2].sum() <= 1.0 + 1e-6:
-            parts.append(f"2 components explain {100 * ev[:2].sum():.0f} % of the variance")
-            bottom, left = f"PC1 ({100 * ev[0]:.0f} %)", f"PC2 ({100 * ev[1]:.0f} %)"
-        elif r.method.lower() == "pca":
-            bottom, left = "PC1", "PC2"
-        if r.pca_explained_variance is not None and r.pca_components:  # PCA before the layout
-            parts.append(f"{r.pca_components} PCA components explain "
-                         f"{100 * r.pca_explained_variance:.1f} % of the variance")
-        text = " \u00b7 ".join(parts) + f" \u00b7 {fmt_count(self._coords.shape[0])} samples"
-        if r.preview:  # the PCA map meanwhile, or the chosen map while it forms
-            text += " <i>(PCA preview while the chosen map computes)</i>" \
-                if r.method.lower() == "pca" else " <i>(forming: a preview while it optimises)</i>"
-        if r.note:
-            text += f" \u00b7 <i>{r.note}</i>"
+        cap = map_caption(r, self._coords.shape[0])
+        text = cap.text
         if self._colour_by in (KEPT, CHANGE) and self.measure_text():
             text += f"<br>{self.measure_text()}"
         self.subtitle.setText(text)
-        for side, label in (("bottom", bottom), ("left", left)):
+        for side, label in (("bottom", cap.bottom), ("left", cap.left)):
             if label:
                 self.plot.setLabel(side, label)
             else:
