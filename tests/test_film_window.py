@@ -4,6 +4,8 @@ the curves mark the epoch shown, and the film exports as a GIF of every frame.""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from gui_support import click, is_training
@@ -86,6 +88,11 @@ def test_a_film_of_ten_epochs_records_plays_and_follows_the_selection(open_windo
     qtbot.waitUntil(lambda: view.metrics_shown() is not None, timeout=60_000)
     m = view.metrics_shown()
     assert m.epochs.tolist() == list(range(11)) and m.layers[0] == "input"
+    # metrics that come (again) while a frame is shown relabel it without saying the epoch twice
+    # (they came mid-play once, and the curves heard epoch 10 twice)
+    before = list(shown)
+    view.show_product("film_metrics", "A", SimpleNamespace(metrics=m))
+    assert shown == before and "kNN" in view.displayed()["epoch_text"]
     last = {row.layer: row.knn_accuracy for row in layer_metrics_of(r.recording.depth[-1])}
     assert m.knn_accuracy[-1].tolist() == [last[name] for name in m.layers]
     knn = m.knn_accuracy[view.displayed()["frame"], m.layers.index(r.recording.layer)]

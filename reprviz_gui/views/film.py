@@ -173,8 +173,12 @@ class FilmPanel(Panel):
             item = self.depth_plot.plot(m.epochs.astype(float), values[:, i],
                                         pen=pg.mkPen(TAB10[i % len(TAB10)], width=2))
             self.depth_legend.addItem(item, name)
-        if self._frame >= 0:
-            self._show_frame(self._frame)  # the label gains the frame's kNN accuracy
+        r: Optional[FilmResult] = self.result()
+        if r is not None and 0 <= self._frame < r.maps.n_frames:
+            # the label gains the frame's kNN accuracy; the frame itself is unchanged, so
+            # epoch_shown is not said again (a film playing when the metrics came said it twice)
+            self.epoch_label.setText(self._epoch_text(r, self._frame))
+            self._mark_depth_epoch()
 
     def _mark_depth_epoch(self) -> None:
         r: Optional[FilmResult] = self.result()
@@ -225,16 +229,20 @@ class FilmPanel(Panel):
         self.points.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
         self._apply_highlight()
         epoch = int(r.maps.epochs[frame])
-        acc = float(r.accuracy[frame]) if frame < len(r.accuracy) else float("nan")
         self._draw_confusion(r, frame)
+        self.epoch_label.setText(self._epoch_text(r, frame))
+        self._mark_depth_epoch()
+        self.epoch_shown.emit(epoch)
+
+    def _epoch_text(self, r: FilmResult, frame: int) -> str:
+        epoch = int(r.maps.epochs[frame])
+        acc = float(r.accuracy[frame]) if frame < len(r.accuracy) else float("nan")
         text = f"epoch {epoch} · accuracy {acc:.1%}"
         m = self._metrics
         if m is not None and frame < len(m.epochs) and r.recording.layer in m.layers:
             knn = m.knn_accuracy[frame, m.layers.index(r.recording.layer)]
             text += f" · kNN {knn:.1%}"
-        self.epoch_label.setText(text)
-        self._mark_depth_epoch()
-        self.epoch_shown.emit(epoch)
+        return text
 
     def _draw_confusion(self, r: FilmResult, frame: int) -> None:
         from ..core.analysis.metrics import confusion_matrix
