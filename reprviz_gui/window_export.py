@@ -1,10 +1,12 @@
 """*File → Export…*: what (the projector bundle, tables, figures, an HTML report) and where, with
 progress and Cancel; and each view's context menu (*Export as PNG/SVG/PDF…*, *Copy image*).
 
-The writing is ``workspace/exports.py`` (from the results the views show) and
-``views/export.py`` (the drawn views). It runs in the GUI thread under a progress dialog that
-pumps events, so Cancel works between files and between blocks of a big TSV; the views must be
-painted in the GUI thread anyway.
+The GUI thread only takes a snapshot (``snapshot``: the frozen results shown, and the views
+painted into bytes by ``views/export.py``, which needs the GUI thread); the files are written on
+the controller's export lane by ``workspace/export_job.py`` through ``workspace/exports.py``,
+the functions ``analyze`` uses. ``ExportRun`` shows its progress (a non-modal dialog whose Cancel
+stops it between files and TSV blocks, and the status bar) and says how it ended; a cancelled or
+failed export leaves no files (they are staged, then moved into place).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLineEdit, QProgressDialog, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from .core.errors import Cancelled, ReprvizError
+from .core.errors import ReprvizError
 from .core.progress import Progress
 from .views import export as figures
 from .views.registry import VIEWS
+from .workers.lane import Job, JobFailure, JobKind
+from .workspace.export_job import ExportOutcome, ExportPlan, SessionExport, export_job
 
 if TYPE_CHECKING:  # pragma: no cover
     from .main_window import MainWindow
@@ -118,103 +122,137 @@ def _model_text(win: "MainWindow", sid: str) -> str:
     return f"{name}, {session.trained_epochs} epoch(s) trained"
 
 
-class _Progress:
-    """Progress and Cancel of the dialog, as core's on_progress/should_stop."""
-
-    def __init__(self, dialog: QProgressDialog, steps: int) -> None:
-        self.dialog, self.steps, self.step = dialog, max(1, steps), 0
-
-    def next(self, text: str) -> None:
-        self.dialog.setLabelText(text)
-        self.dialog.setValue(int(100 * self.step / self.steps))
-        self.step += 1
-        self.pump()
-
-    def on_progress(self, p: Progress) -> None:
-        self.dialog.setValue(int(100 * (self.step - 1 + p.fraction) / self.steps))
-        self.pump()
-
-    def should_stop(self) -> bool:
-        self.pump()
-        return self.dialog.wasCanceled()
-
-    def pump(self) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.processEvents()
-
-
-def run_export(win: "MainWindow", choices: ExportChoices) -> tuple[list[Path], list[str]]:
-    """Write what ``choices`` asks for; (files written, notes). Raises ``ReprvizError`` for a
-    folder that cannot be used, ``Cancelled`` when the user cancels."""
+def snapshot(win: "MainWindow", choices: ExportChoices) -> ExportPlan:
+    """What ``choices`` asks for, fixed now in the GUI thread: the results shown (frozen), the
+    run history, and the views painted into bytes (painting must happen in the GUI thread)."""
     from .core.io.history import load_history
-    from .workspace.exports import export_html, export_projector, export_tables
 
     if not choices.folder:
         raise ReprvizError("Choose a folder to export into.")
-    folder = Path(choices.folder).expanduser()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ReprvizError(f"Cannot make the folder {folder}: {err.strerror or err}") from None
     ctl = win.controller
-    sessions = list(ctl.workspace.sessions)
-    steps = (len(sessions) * (choices.projector + choices.tables) + choices.figures
-             + choices.html)
-    dialog = QProgressDialog("Exporting…", "Cancel", 0, 100, win)
-    dialog.setObjectName("export_progress")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(400)
-    prog = _Progress(dialog, steps)
-    files: list[Path] = []
-    notes: list[str] = []
-    history = load_history().records if (choices.tables or choices.html) else ()
-    try:
-        for sid in sessions:
-            suffix = "" if sid == "A" else f"-{sid}"
-            layer = ctl.result("layer", sid)
-            if choices.projector:
-                prog.next(f"Projector bundle{suffix}…")
-                if layer is None:
-                    notes.append(f"No layer shown for model {sid}: no projector bundle.")
-                else:
-                    bundle = export_projector(folder / f"projector{suffix}", layer,
-                                              binary=choices.binary,
-                                              on_progress=prog.on_progress,
-                                              should_stop=prog.should_stop)
-                    files.extend(bundle.files)
-                    notes.extend(bundle.notes)
-            if choices.tables:
-                prog.next(f"Tables{suffix}…")
-                out = export_tables(folder, layer=layer, projection=ctl.result("map", sid),
-                                    evaluation=ctl.result("evaluation", sid),
-                                    selection=ctl.workspace.selection,
-                                    history=history if sid == "A" else (),
-                                    prefix=f"{sid}-" if sid != "A" else "",
-                                    should_stop=prog.should_stop)
-                files.extend(out.files)
-                notes.extend(out.notes)
-        panels = _panels(win) if (choices.figures or choices.html) else []
-        if choices.figures:
-            prog.next("Figures…")
-            files.extend(figures.export_figures(folder, panels, (choices.fmt,), choices.scale,
-                                                should_stop=prog.should_stop))
-            if prog.should_stop():
-                raise Cancelled("Cancelled by the user.")
-        if choices.html:
-            prog.next("HTML report…")
-            session = ctl.workspace.sessions.get("A")
-            dataset = ctl.dataset.name if ctl.dataset is not None else ""
-            files.append(export_html(
-                folder / "report.html", dataset=dataset, model=_model_text(win, "A"),
-                layer=ctl.result("layer", "A"), evaluation=ctl.result("evaluation", "A"),
-                curves=dict(session.curves.history) if session is not None else None,
-                figures=figures.report_figures(panels), history=history))
-    finally:
-        dialog.setValue(100)
-        dialog.close()
-        dialog.deleteLater()
-    return files, notes
+    sessions = tuple(SessionExport(sid, ctl.result("layer", sid), ctl.result("map", sid),
+                                   ctl.result("evaluation", sid))
+                     for sid in ctl.workspace.sessions)
+    history = tuple(load_history().records) if (choices.tables or choices.html) else ()
+    panels = _panels(win) if (choices.figures or choices.html) else []
+    shown = [(name, panel) for name, panel in panels if not panel.is_empty()]
+    drawn = tuple((f"{name}.{choices.fmt}",
+                   figures.export_bytes(panel, choices.fmt, choices.scale))
+                  for name, panel in shown) if choices.figures else ()
+    session = ctl.workspace.sessions.get("A")
+    return ExportPlan(
+        Path(choices.folder).expanduser(), sessions, choices.projector, choices.tables,
+        choices.html, choices.binary, ctl.workspace.selection, history, drawn,
+        tuple(figures.report_figures(shown)) if choices.html else (),
+        ctl.dataset.name if ctl.dataset is not None else "", _model_text(win, "A"),
+        {k: tuple(v) for k, v in session.curves.history.items()} if session is not None
+        else None)
+
+
+class ExportRun(QObject):
+    """One export on the controller's export lane, told to the user: the progress dialog
+    (Cancel stops it between files and TSV blocks), the status bar, an error dialog.
+
+    Signals, in this order: ``started``, ``progress``…, then one of ``finished`` (files,
+    notes), ``failed`` (message) or ``cancelled``."""
+
+    started = Signal()
+    progress = Signal(float, str)
+    finished = Signal(object, object)  # list[Path], list[str]
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, win: "MainWindow", plan: ExportPlan) -> None:
+        super().__init__(win)
+        self.win, self.plan = win, plan
+        self.dialog = QProgressDialog(f"Exporting into {plan.folder}…", "Cancel", 0, 100, win)
+        self.dialog.setObjectName("export_progress")
+        # not modal: the window stays usable while the files are written
+        self.dialog.setWindowModality(Qt.WindowModality.NonModal)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.setMinimumDuration(400)
+        self.dialog.setValue(0)
+        self.dialog.canceled.connect(self.cancel)
+        self.lane = win.controller.lanes["export"]
+        for sig, slot in ((self.lane.job_started, self._on_started),
+                          (self.lane.job_progress, self._on_progress),
+                          (self.lane.job_finished, self._on_finished),
+                          (self.lane.job_failed, self._on_failed),
+                          (self.lane.job_cancelled, self._on_cancelled)):
+            sig.connect(slot)
+        self.job = self.lane.submit(Job(JobKind.EXPORT, export_job(plan), "exporting",
+                                        payload=plan), supersede=False)
+
+    @Slot()
+    def cancel(self) -> None:
+        self.job.cancel()
+        self.dialog.setLabelText("Cancelling the export…")
+
+    @property
+    def running(self) -> bool:
+        return self.job in self.lane.pending_jobs()
+
+    @Slot(object)
+    def _on_started(self, job: Job) -> None:
+        if job is self.job:
+            self.win.show_message(f"Exporting into {self.plan.folder}…")
+            self.started.emit()
+
+    @Slot(object, object)
+    def _on_progress(self, job: Job, p: Progress) -> None:
+        if job is self.job:
+            if not self.dialog.wasCanceled():
+                self.dialog.setLabelText(p.message or "Exporting…")
+                self.dialog.setValue(min(99, int(100 * p.fraction)))
+            self.progress.emit(p.fraction, p.message)
+
+    @Slot(object, object)
+    def _on_finished(self, job: Job, outcome: ExportOutcome) -> None:
+        if job is not self.job:
+            return
+        self._end()
+        files, notes = list(outcome.files), list(outcome.notes)
+        self.win.last_export = (files, notes)
+        text = f"Exported {len(files)} file(s) into {outcome.folder}"
+        self.win.show_message(text + (" — " + " ".join(notes) if notes else ""))
+        self.finished.emit(files, notes)
+
+    @Slot(object, object)
+    def _on_failed(self, job: Job, failure: JobFailure) -> None:
+        if job is not self.job:
+            return
+        self._end()
+        self.win.show_message(f"Export failed: {failure.message}")
+        _warn(self.win, failure.message)
+        self.failed.emit(failure.message)
+
+    @Slot(object)
+    def _on_cancelled(self, job: Job) -> None:
+        if job is not self.job:
+            return
+        self._end()
+        self.win.show_message("Export cancelled; no files were written.")
+        self.cancelled.emit()
+
+    def _end(self) -> None:
+        for sig, slot in ((self.lane.job_started, self._on_started),
+                          (self.lane.job_progress, self._on_progress),
+                          (self.lane.job_finished, self._on_finished),
+                          (self.lane.job_failed, self._on_failed),
+                          (self.lane.job_cancelled, self._on_cancelled)):
+            sig.disconnect(slot)
+        self.dialog.canceled.disconnect(self.cancel)
+        self.dialog.close()
+        self.dialog.deleteLater()
+
+
+def start_export(win: "MainWindow", choices: ExportChoices) -> ExportRun:
+    """Snapshot what ``choices`` asks for and write it on the export lane. Raises
+    ``ReprvizError`` without a folder."""
+    run = ExportRun(win, snapshot(win, choices))
+    win.export_run = run  # the latest export (tests follow its signals)
+    return run
 
 
 def export_dialog(win: "MainWindow") -> ExportDialog:
@@ -238,19 +276,9 @@ class _DialogRunner(QObject):
         choices = self.dialog.choices()
         self.win._export_folder = choices.folder
         try:
-            files, notes = run_export(self.win, choices)
-        except Cancelled:
-            self.win.show_message("Export cancelled; the files written so far are kept.")
-            return
+            start_export(self.win, choices)
         except ReprvizError as err:
             _warn(self.win, str(err))
-            return
-        except OSError as err:
-            _warn(self.win, f"Cannot write into {choices.folder}: {err.strerror or err}")
-            return
-        self.win.last_export = (files, notes)
-        text = f"Exported {len(files)} file(s) into {choices.folder}"
-        self.win.show_message(text + (" — " + " ".join(notes) if notes else ""))
 
 
 def _warn(win: "MainWindow", text: str) -> None:

@@ -75,6 +75,7 @@ class JobKind(enum.Enum):
     RELEASE = "release"  # forget a model on the model lane
     PRODUCT = "product"  # a result a view draws (products.py)
     WARMUP = "warmup"  # start-up costs paid in the background
+    EXPORT = "export"  # File → Export… (workspace/export_job.py; window_export.py reports it)
 
 
 @dataclass

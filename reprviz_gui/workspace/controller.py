@@ -54,7 +54,8 @@ class Controller(WorkspaceSignals):
         self.data_options: Optional[LoadOptions] = None  # how the open dataset was read
         self._restoring: Optional[tuple] = None  # (LOAD job, RestorePlan, on_applied)
         self._session_folders: list[Path] = []  # extracted session files, removed at shutdown
-        self.lanes = {name: Lane(name, self) for name in LANES}
+        # the products' lanes, and one for File → Export… (files written off the GUI thread)
+        self.lanes = {name: Lane(name, self) for name in LANES + ("export",)}
         self.scheduler = ProductScheduler(self.workspace,
                                           lambda lane, job: self.lanes[lane].submit(job),
                                           pushed=_pushed_value)

@@ -77,6 +77,8 @@ class JobRouter(QObject):
         elif job.kind in (JobKind.BUILD, JobKind.LOAD_MODEL):
             ctl.forget_train_request(job)
             ctl.models.job_failed(job, failure)
+        elif job.kind == JobKind.EXPORT:
+            pass  # the export's own runner (window_export.py) says what went wrong
         else:
             ctl.failed.emit(job.description or job.kind.value, failure)
         self._ended(job)

@@ -1,0 +1,198 @@
+"""*File → Export…* as a lane job: a snapshot of what to write (``ExportPlan``, taken in the GUI
+thread), then ``export_job(plan)`` writes it on the export lane through the same functions
+``analyze`` and ``main.py export`` call (``workspace/exports.py``). No Qt here.
+
+All or nothing: every file is written into a hidden staging folder inside the destination
+(``.reprviz-export-XXXXXX``; the same file system, so the final step is renames), and only a
+complete export is moved into place. A cancel or an error removes the staging folder, so a
+stopped 70,000-sample export leaves no half-written TSV or a bundle without its metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from ..core.errors import Cancelled, ReprvizError
+from ..core.progress import Progress, ProgressFn, StopFn, check_stop, report
+from .results import EvaluationResult, LayerResult, ProjectionResult
+from .state import Selection
+
+STAGING_PREFIX = ".reprviz-export-"
+
+
+@dataclass(frozen=True)
+class SessionExport:
+    """One model's results as they were shown when the user chose Export."""
+
+    sid: str
+    layer: Optional[LayerResult]
+    projection: Optional[ProjectionResult]
+    evaluation: Optional[EvaluationResult]
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything the export writes, fixed in the GUI thread: results are frozen, so a result
+    the workspace replaces meanwhile (a new map, another layer) cannot mix into the files."""
+
+    folder: Path
+    sessions: tuple[SessionExport, ...] = ()
+    projector: bool = True
+    tables: bool = True
+    html: bool = True
+    binary: bool = False
+    selection: Optional[Selection] = None
+    history: tuple = ()  # run history records (the tables' runs.csv, the report's table)
+    figures: tuple[tuple[str, bytes], ...] = ()  # (file name, bytes) of the views, painted
+    report_figures: tuple = ()  # ReportFigure (PNG) of the views for the HTML report
+    dataset: str = ""
+    model: str = ""  # model A as the report names it
+    curves: Optional[Mapping[str, Sequence[float]]] = None
+
+    @property
+    def steps(self) -> int:
+        return max(1, len(self.sessions) * (self.projector + self.tables)
+                   + bool(self.figures) + self.html)
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    folder: Path
+    files: tuple[Path, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class _Steps:
+    """The job's progress over its steps: each step's own fraction scaled into its share."""
+
+    def __init__(self, on_progress: Optional[ProgressFn], steps: int) -> None:
+        self.on_progress, self.steps, self.step, self.text = on_progress, steps, 0, ""
+
+    def next(self, text: str) -> None:
+        self.text = text
+        report(self.on_progress, "export", self.step / self.steps, text)
+        self.step += 1
+
+    def within(self, p: Progress) -> None:
+        report(self.on_progress, "export", (self.step - 1 + p.fraction) / self.steps,
+               p.message or self.text)
+
+
+def _make_folder(folder: Path) -> bool:
+    """Make ``folder``; True when it did not exist (a cancelled export then removes it)."""
+    existed = folder.is_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return not existed
+    except OSError as err:
+        raise ReprvizError(f"Cannot make the folder {folder}: {err.strerror or err}") from None
+
+
+def _staging(folder: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    except OSError as err:
+        raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
+
+
+def _move_into_place(stage: Path, folder: Path, written: Sequence[Path]) -> list[Path]:
+    """Rename every staged file to its place in ``folder`` (replacing an older export's)."""
+    out = []
+    for path in written:
+        rel = Path(path).relative_to(stage)
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        out.append(target)
+    return out
+
+
+def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
+                 should_stop: Optional[StopFn] = None) -> ExportOutcome:
+    """Write ``plan`` into ``plan.folder``; raises ``Cancelled`` (nothing left behind) or
+    ``ReprvizError`` (a folder that cannot be made or written)."""
+    from .exports import export_html, export_projector, export_tables
+    from ..core.io.atomic import atomic_write_bytes
+
+    folder = Path(plan.folder).expanduser()
+    made = _make_folder(folder)
+    stage = _staging(folder)
+    steps = _Steps(on_progress, plan.steps)
+    written: list[Path] = []
+    notes: list[str] = []
+    try:
+        for s in plan.sessions:
+            suffix = "" if s.sid == "A" else f"-{s.sid}"
+            if plan.projector:
+                steps.next(f"Projector bundle{suffix}…")
+                if s.layer is None:
+                    notes.append(f"No layer shown for model {s.sid}: no projector bundle.")
+                else:
+                    bundle = export_projector(stage / f"projector{suffix}", s.layer,
+                                              binary=plan.binary, on_progress=steps.within,
+                                              should_stop=should_stop)
+                    written.extend(bundle.files)
+                    notes.extend(bundle.notes)
+                check_stop(should_stop)
+            if plan.tables:
+                steps.next(f"Tables{suffix}…")
+                out = export_tables(stage, layer=s.layer, projection=s.projection,
+                                    evaluation=s.evaluation, selection=plan.selection,
+                                    history=plan.history if s.sid == "A" else (),
+                                    prefix=f"{s.sid}-" if s.sid != "A" else "",
+                                    on_progress=steps.within, should_stop=should_stop)
+                written.extend(out.files)
+                notes.extend(out.notes)
+                check_stop(should_stop)
+        if plan.figures:
+            steps.next("Figures…")
+            for name, data in plan.figures:
+                check_stop(should_stop)
+                written.append(atomic_write_bytes(stage / name, data))
+        if plan.html:
+            steps.next("HTML report…")
+            first = next((s for s in plan.sessions if s.sid == "A"), None)
+            written.append(export_html(
+                stage / "report.html", dataset=plan.dataset, model=plan.model,
+                layer=first.layer if first else None,
+                evaluation=first.evaluation if first else None, curves=plan.curves,
+                figures=list(plan.report_figures), history=plan.history))
+        check_stop(should_stop)  # the last moment a cancel is honoured: then it is all moved
+        report(on_progress, "export", 1.0, "Moving the files into place…")
+        files = _move_into_place(stage, folder, written)
+    except OSError as err:
+        _discard(stage, folder, made)
+        raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
+    except BaseException:
+        _discard(stage, folder, made)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+    return ExportOutcome(folder, tuple(files), tuple(notes))
+
+
+def _discard(stage: Path, folder: Path, made: bool) -> None:
+    """Remove what a stopped export wrote, and the folder when this export made it."""
+    shutil.rmtree(stage, ignore_errors=True)
+    if made:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
+def export_job(plan: ExportPlan) -> Callable[[ProgressFn, StopFn], Any]:
+    """The lane's closure for ``plan``."""
+
+    def run(on_progress: ProgressFn, should_stop: StopFn) -> ExportOutcome:
+        return write_export(plan, on_progress, should_stop)
+
+    return run
+
+
+__all__ = ["Cancelled", "ExportOutcome", "ExportPlan", "SessionExport", "export_job",
+           "write_export"]
