@@ -26,14 +26,12 @@ from . import window_actions as wa
 from .commands import build_menus, refresh_commands
 from .window_actions import describe_dataset, preset_defaults
 from .window_layout import SIDEBAR_WIDTH, arrange, build_view_docks, make_dock, \
-    make_views_area, show_word_table_views
+    make_views_area, restore_layout, save_layout_and_choices, show_word_table_views
+from .window_wiring import connect_window
 from .workers.lane import JobKind
 from .settings_file import SettingsFile
 from .workspace.controller import Controller, Settings
 from .workspace.products import REGISTRY
-
-SETTINGS_VERSION = 2  # 2: views in an inner main window (the layout of version 1 is ignored)
-
 
 def settings_path() -> Path:
     """Where choices and the dock layout are remembered. ``REPRVIZ_CONFIG_DIR`` overrides it
@@ -65,9 +63,13 @@ class MainWindow(QMainWindow):
         self.words_auto_opened: Optional[dict[str, bool]] = None  # see show_word_table_views
         self.session_path = ""  # the session file last saved or opened (window_session.py)
         self.setAcceptDrops(True)  # a session file dropped on the window opens
+        self._selecting_from = ""  # the view whose click made the pending selection
+        # (source, run settings): restored once that dataset is open (a run made on other data)
+        self.restore_after_load: Optional[tuple[str, dict]] = None
         self._build_ui()
-        self._connect()
-        self._restore_layout()
+        connect_window(self)  # window_wiring.py: the signals between widgets and controller
+        if self.remember:
+            restore_layout(self)
         for note in self.settings_file.notes if self.remember else ():
             self.show_message(note)
 
@@ -99,62 +101,6 @@ class MainWindow(QMainWindow):
         # no stretch: the status bar's message area (left) must stay visible beside it
         self.statusBar().addPermanentWidget(self.activity_bar, 0)
         self.commands = build_menus(self)  # command id -> QAction (commands.py)
-
-    def _connect(self) -> None:
-        c, sb = self.controller, self.sidebar
-        sb.source_chosen.connect(self.on_source_chosen)
-        sb.open_file_requested.connect(self.commands["open_file"].trigger)
-        sb.open_folder_requested.connect(self.commands["open_folder"].trigger)
-        sb.load_model_requested.connect(self.commands["load_model"].trigger)
-        sb.model_chosen.connect(self.on_model_chosen)
-        sb.train_clicked.connect(self.controller_train)
-        sb.scratch_clicked.connect(lambda: self.controller_train(scratch=True))
-        sb.cancel_clicked.connect(c.cancel)
-        sb.layer_chosen.connect(self.on_layer_chosen)
-        sb.reduction_chosen.connect(self.on_reduction_chosen)
-        sb.preprocess_chosen.connect(self.on_preprocess_chosen)
-        sb.samples_changed.connect(c.set_samples)
-        sb.method_changed.connect(c.set_method)
-        sb.pca_components_changed.connect(c.set_pca_components)
-        sb.session_chosen.connect(self.on_session_chosen)
-        self.activity_bar.cancel_clicked.connect(c.cancel)
-        self.selection_bar.clear_clicked.connect(c.clear_selection)
-
-        c.dataset_changed.connect(self.on_dataset_changed)
-        c.samples_changed.connect(self.on_samples_changed)
-        c.session_changed.connect(self.on_session_changed)
-        c.sessions_changed.connect(self.on_sessions_changed)
-        c.selection_changed.connect(self.on_selection_changed)
-        c.product_ready.connect(self.on_product_ready)
-        c.product_unavailable.connect(self.on_product_unavailable)
-        c.product_busy.connect(self.on_product_busy)
-        c.training_changed.connect(self.on_training_changed)
-        c.activity.connect(self.activity_bar.set_activity)
-        c.idle.connect(self.on_idle)
-        c.message.connect(self.show_message)
-        c.failed.connect(self.show_failure)
-        c.unsafe_model.connect(self.ask_trust_model)
-        c.unsafe_data.connect(self.ask_trust_data)
-        c.session_saved.connect(self.on_session_saved)
-        self._selecting_from = ""  # the view whose click made the pending selection
-        # (source, run settings): restored once that dataset is open (a run made on other data)
-        self.restore_after_load: Optional[tuple[str, dict]] = None
-        for view_id, host in self.hosts.items():
-            host.selection_requested.connect(
-                lambda sel, additive, v=view_id: self._select_from(v, sel, additive))
-            host.cell_picked.connect(self.on_cell_picked)
-            host.arrows_requested.connect(self.on_arrows_requested)
-            host.restore_settings_requested.connect(self.on_restore_settings)
-            host.delete_runs_requested.connect(self.on_delete_runs)
-            host.layer_requested.connect(self.on_layer_requested)
-            host.own_input_changed.connect(c.set_own_input)
-            host.split_requested.connect(self.on_split_requested)
-            host.wanted_changed.connect(self._update_wanted)
-        for dock in self.docks.values():
-            dock.visibilityChanged.connect(self._update_wanted)
-        from .window_film import connect_film
-
-        connect_film(self)  # Record a film, its cost, the Film view and the curves' epoch
 
     def host(self, view_id: str) -> ViewHost:
         return self.hosts[view_id]
@@ -200,7 +146,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember:
-            self._save_settings()
+            save_layout_and_choices(self)
         from .workspace import history_rows
 
         history_rows.flush(self.controller)  # a run that just ended keeps its history row
@@ -216,26 +162,6 @@ class MainWindow(QMainWindow):
     # --- settings ----------------------------------------------------------------------------
     def _restore_choices(self) -> Settings:
         return self.settings_file.load_choices() if self.remember else Settings()
-
-    def _restore_layout(self) -> None:
-        if not self.remember:
-            return
-        f = self.settings_file
-        geometry, state, views = (f.byte_array(k) for k in ("geometry", "window_state",
-                                                            "views_state"))
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, SETTINGS_VERSION)
-        if views is not None:
-            self.views_area.restoreState(views, SETTINGS_VERSION)
-
-    def _save_settings(self) -> None:
-        self.qsettings.setValue("geometry", self.saveGeometry())
-        self.qsettings.setValue("window_state", self.saveState(SETTINGS_VERSION))
-        self.qsettings.setValue("views_state", self.views_area.saveState(SETTINGS_VERSION))
-        self.settings_file.save_choices(self.controller.settings)
-        self.qsettings.sync()
 
     @Slot()
     def reset_layout(self) -> None:

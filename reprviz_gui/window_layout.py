@@ -147,3 +147,29 @@ def _group_leader(spec: ViewSpec) -> ViewSpec:
         spec = other
         seen.add(spec.id)
     return spec
+
+
+SETTINGS_VERSION = 2  # 2: views in an inner main window (the layout of version 1 is ignored)
+
+
+def restore_layout(win: "MainWindow") -> None:
+    """The window's geometry and both dock layouts as ``reprviz.ini`` remembers them."""
+    f = win.settings_file
+    geometry, state, views = (f.byte_array(k) for k in ("geometry", "window_state",
+                                                        "views_state"))
+    if geometry is not None:
+        win.restoreGeometry(geometry)
+    if state is not None:
+        win.restoreState(state, SETTINGS_VERSION)
+    if views is not None:
+        win.views_area.restoreState(views, SETTINGS_VERSION)
+
+
+def save_layout_and_choices(win: "MainWindow") -> None:
+    """Remember the geometry, the dock layouts and the sidebar's choices (on close)."""
+    q = win.qsettings
+    q.setValue("geometry", win.saveGeometry())
+    q.setValue("window_state", win.saveState(SETTINGS_VERSION))
+    q.setValue("views_state", win.views_area.saveState(SETTINGS_VERSION))
+    win.settings_file.save_choices(win.controller.settings)
+    q.sync()

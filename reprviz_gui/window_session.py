@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 FILTER = f"reprviz sessions (*{SUFFIX});;All files (*)"
-LAYOUT_VERSION = 2  # the window's SETTINGS_VERSION
+LAYOUT_VERSION = 2  # window_layout.SETTINGS_VERSION
 
 
 def is_session_file(path: str | Path) -> bool:
