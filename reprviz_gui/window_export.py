@@ -186,16 +186,18 @@ class ExportRun(QObject):
 
     @Slot()
     def cancel(self) -> None:
+        if self.job is None:
+            return  # already ended
         self.job.cancel()
         self.dialog.setLabelText("Cancelling the export…")
 
     @property
     def running(self) -> bool:
-        return self.job in self.lane.pending_jobs()
+        return self.job is not None and self.job in self.lane.pending_jobs()
 
     @Slot(object)
     def _on_started(self, job: Job) -> None:
-        if job is self.job:
+        if job is self.job and self.plan is not None:
             self.win.show_message(f"Exporting into {self.plan.folder}…")
             self.started.emit()
 
@@ -245,11 +247,16 @@ class ExportRun(QObject):
         self.dialog.canceled.disconnect(self.cancel)
         self.dialog.close()
         self.dialog.deleteLater()
+        # the plan holds every result it wrote (70,000 × units of activations): let it go
+        self.folder, self.plan, self.job = self.plan.folder, None, None
 
 
 def start_export(win: "MainWindow", choices: ExportChoices) -> ExportRun:
     """Snapshot what ``choices`` asks for and write it on the export lane. Raises
     ``ReprvizError`` without a folder."""
+    last = getattr(win, "export_run", None)
+    if last is not None and not last.running:
+        last.deleteLater()
     run = ExportRun(win, snapshot(win, choices))
     win.export_run = run  # the latest export (tests follow its signals)
     return run

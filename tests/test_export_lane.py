@@ -5,7 +5,9 @@ cannot be made is reported. The writer itself (workspace/export_job.py) is teste
 from __future__ import annotations
 
 import csv
+import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -76,8 +78,11 @@ def test_export_writes_off_the_gui_thread_while_the_window_runs(window, qtbot, t
     timer.start()
     out = tmp_path / "out"
     run, events = _export(window, qtbot, out)
+    plan = weakref.ref(run.plan)
     _wait_end(qtbot, events)
     timer.stop()
+    gc.collect()
+    assert plan() is None  # an ended export keeps none of the results it wrote
     assert events[0] == "started" and events[-1] == "finished"
     assert set(events[1:-1]) == {"progress"}
     assert writer_threads and writer_threads[0] is not threading.main_thread()

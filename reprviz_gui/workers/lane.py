@@ -156,6 +156,9 @@ class _LaneThread(QThread):
                 self.failed.emit(job, JobFailure(f"Internal error while reporting a job: "
                                                  f"{type(exc).__name__}: {exc}",
                                                  traceback.format_exc(), "bug", False))
+            # not held while waiting for the next one: a finished job's closure (an export's
+            # snapshot of every result) would live on until the lane's next job
+            job = None
 
     def _run_one(self, job: Job) -> None:
         if job.cancelled:
