@@ -74,6 +74,19 @@ def test_placement_pca_is_the_maps_own_projection_and_neighbour_mean_for_mds():
     assert "mean position of its 10 nearest" in m.how
 
 
+def test_ink_thickness_is_the_width_of_a_bar_and_garment_wide_on_fashion():
+    imgs = np.zeros((5, 28, 28), np.uint8)
+    for k, w in enumerate((1, 3, 7, 11)):  # bars of odd widths, one per image
+        imgs[k, 2:26, 5:5 + w] = 180 + k
+    assert oi.ink_thickness(imgs) == (1 + 3 + 7 + 11) / 4  # the blank image does not count
+    assert oi.ink_thickness(np.repeat(imgs[3:4, :, :, None], 3, axis=3)) == 11.0  # colour
+    assert np.isnan(oi.ink_thickness(np.zeros((3, 8, 8), np.uint8)))
+    # the data: Fashion-MNIST's garments are filled shapes about as wide as a pair of trousers
+    # (9.5 px on average here), the 8 x 8 digits thin strokes
+    assert 10.0 < oi.ink_thickness(load_dataset("fashion-mnist-sample").x_train) < 10.5
+    assert oi.ink_thickness(load_dataset("digits").x_train) < 2.5
+
+
 # --- the view's flow control -------------------------------------------------------------------
 def test_one_input_in_flight_and_the_same_picture_is_not_sent_twice(qtbot):
     from reprviz_gui.views.own_input import OwnInputView
@@ -103,27 +116,45 @@ def test_one_input_in_flight_and_the_same_picture_is_not_sent_twice(qtbot):
     assert sent == [a, b] and "no model" in view.info.text()
 
 
+def test_the_demo_input_is_one_bar_drawn_with_the_default_brush(qtbot):
+    from reprviz_gui.views.own_input import OwnInputView
+
+    view = OwnInputView()
+    qtbot.addWidget(view)
+    view.set_dataset(load_dataset("fashion-mnist-sample"))
+    sent = []
+    view.own_input_changed.connect(sent.append)
+    view.demo_input()
+    drawn = view.canvas.array()
+    # a 10 px pen from (14, 1.5) to (14, 26.5): columns 9-18, its round caps reaching the edges
+    expect = np.zeros((28, 28), np.uint8)
+    expect[:, 9:19] = 255
+    np.testing.assert_allclose(drawn[1:27], expect[1:27], atol=8)  # antialiasing's traces
+    assert drawn[0, 9:19].min() > 100 and drawn[27, 9:19].min() > 100
+    # the stroke goes out: the first touch of the pen now, the whole bar once that is back
+    assert len(sent) == 1 and (view._pending.image == drawn).all()
+
+
 # --- the window ------------------------------------------------------------------------------
-def _draw_vertical_bars(qtbot, canvas) -> None:
-    """Two vertical bars side by side (a pair of legs), each two strokes of the pen: press,
-    drag down, release — real mouse events. (One solid bar reads as a Dress to the dense model,
-    p = 0.97: Fashion-MNIST's trousers have the gap between their legs.)"""
+def _draw_vertical_bar(qtbot, canvas) -> None:
+    """One vertical bar as a user draws it: the pen pressed near the top in the middle of the
+    canvas, dragged down to near the bottom, released — real mouse events, the default brush."""
     size = canvas.image_size()
     t = canvas._target()
 
-    def at(ix: float, iy: float) -> QPoint:
+    def at(ix: float, iy: float) -> QPoint:  # the centre of image pixel (ix, iy) on screen
         return QPoint(int(t.x() + (ix + 0.5) * t.width() / size.width()),
                       int(t.y() + (iy + 0.5) * t.height() / size.height()))
 
-    for col in (10, 11.5, 16.5, 18):  # two bars about 3.5 pixels wide, 2.5 apart
-        qtbot.mousePress(canvas, LEFT, pos=at(col, 3))
-        for row in range(4, 26):
-            qtbot.mouseMove(canvas, at(col, row))
-        qtbot.mouseRelease(canvas, LEFT, pos=at(col, 25))
+    middle = size.width() / 2 - 0.5  # x = 14.0 on a 28-pixel canvas
+    qtbot.mousePress(canvas, LEFT, pos=at(middle, 1))
+    for row in range(2, size.height() - 1):
+        qtbot.mouseMove(canvas, at(middle, row))
+    qtbot.mouseRelease(canvas, LEFT, pos=at(middle, size.height() - 2))
 
 
 @pytest.mark.slow
-def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot, tmp_path):
+def test_drawing_one_vertical_bar_is_a_trouser_near_the_trouser_centroid(qtbot, tmp_path):
     from PIL import Image
 
     legs = np.zeros((56, 56), np.uint8)
@@ -131,10 +162,12 @@ def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot, tmp
     legs[4:54, 31:39] = 230
     Image.fromarray(legs).save(tmp_path / "legs.png")
     (tmp_path / "fake.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 1 1\n")
+    # the sidebar's default training (5 epochs of 32, seed 0) on the whole training split
     win = open_main_window(qtbot, source="fashion-mnist-sample", preset="dense",
-                           model_params={}, epochs=3, n_samples=300, method="tsne")
+                           model_params={}, epochs=5, batch_size=32, n_samples=300,
+                           method="tsne")
     click(qtbot, win.sidebar.train_button)
-    qtbot.waitUntil(lambda: session(win).trained_epochs == 3 and not session(win).training,
+    qtbot.waitUntil(lambda: session(win).trained_epochs == 5 and not session(win).training,
                     timeout=180_000)
     dock = win.docks["own_input"]
     dock.show()
@@ -142,11 +175,13 @@ def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot, tmp
     qtbot.waitUntil(dock.isVisible, timeout=5000)
     view = win.view("own_input")
     assert view.canvas.isVisible() and view.canvas.image_size().width() == 28
-    _draw_vertical_bars(qtbot, view.canvas)
+    # the default brush is as thick as the data's ink (Fashion-MNIST: garments, not strokes)
+    assert view.width_box.value() == 10.0 and view.canvas.brush_width == 10.0
+    _draw_vertical_bar(qtbot, view.canvas)
     drawn = view.canvas.array()
-    assert drawn.shape == (28, 28) and drawn[:, :8].max() == 0 and drawn[:, 21:].max() == 0
-    assert drawn[5:24, 10:12].min() > 100 and drawn[5:24, 17:19].min() > 100
-    assert drawn[5:24, 14].max() < 100  # the gap between the legs
+    # 10 px wide (columns 9-18; antialiasing leaves a trace of 1 next to it) top to bottom
+    assert drawn.shape == (28, 28) and drawn[:, :9].max() < 8 and drawn[:, 19:].max() < 8
+    assert drawn[1:27, 9:19].min() == 255
 
     def settled(rule: str) -> bool:
         shown = view.displayed()
@@ -155,13 +190,16 @@ def test_drawing_vertical_bars_is_a_trouser_near_the_trouser_centroid(qtbot, tmp
 
     qtbot.waitUntil(lambda: settled("tsne-transform"), timeout=120_000)
     shown = view.displayed()
-    assert shown["top"] == "Trouser", shown
+    names = win.controller.dataset.class_names
+    probs = dict(zip(names, np.round(shown["probabilities"], 3).tolist()))
+    print("one bar:", probs)  # Trouser 0.87 here (with the old 2.5 px brush: Dress 0.81)
+    assert shown["top"] == "Trouser", probs
     assert "openTSNE" in shown["info"]  # the view says how the marker was placed
     coords, labels, marker = shown["coords"], shown["labels"], shown["marker"]
-    names = win.controller.dataset.class_names
     centroids = np.array([coords[labels == c].mean(axis=0) for c in range(len(names))])
-    nearest = int(np.argmin(np.linalg.norm(centroids - marker, axis=1)))
-    assert names[nearest] == "Trouser"
+    dist = np.linalg.norm(centroids - marker, axis=1)
+    print("marker to centroids:", dict(zip(names, np.round(dist, 1).tolist())))
+    assert names[int(np.argmin(dist))] == "Trouser"
 
     # PCA: the marker is the map's own PCA applied to the drawing's layer values, computed
     # again here from the model

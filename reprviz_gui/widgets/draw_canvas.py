@@ -30,7 +30,7 @@ class DrawCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.colour_data = False
-        self.brush_width = 2.5  # in image pixels
+        self.brush_width = 2.5  # in image pixels; the view sets the data's ink thickness
         self.erasing = False
         self.ink = QColor(255, 255, 255)
         self._image = QImage(28, 28, QImage.Format.Format_RGB888)
@@ -113,6 +113,14 @@ class DrawCanvas(QWidget):
         self._last = to
         self.update()
         self.stroked.emit()
+
+    def stroke_line(self, start: QPointF, end: QPointF) -> None:
+        """One stroke from ``start`` to ``end`` (image coordinates), as a drag of the pen."""
+        self._last = None
+        self._stroke(start)
+        self._stroke(end)
+        self._last = None
+        self.stroke_finished.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.button() == Qt.MouseButton.LeftButton:

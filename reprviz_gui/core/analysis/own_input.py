@@ -23,9 +23,9 @@ from .placement import NEIGHBOURS_FOR_MEAN, Placement, _unit, neighbour_mean, pl
 
 __all__ = [  # the placement lived here first: its names stay importable from here
     "NEIGHBOURS_FOR_MEAN", "Placement", "neighbour_mean", "place_on_map", "WORDS_SHOWN",
-    "MAX_REVIEW_CHARS", "as_sample", "read_input_image", "ReviewTokens", "tokenise_review",
-    "parse_expression", "expression_vector", "nearest_to_vector", "InputProbe",
-    "SALIENCY_METHODS", "probe_input", "inputs_section"]
+    "MAX_REVIEW_CHARS", "as_sample", "read_input_image", "ink_thickness", "ReviewTokens",
+    "tokenise_review", "parse_expression", "expression_vector", "nearest_to_vector",
+    "InputProbe", "SALIENCY_METHODS", "probe_input", "inputs_section"]
 
 WORDS_SHOWN = 10  # nearest words listed for an expression
 MAX_REVIEW_CHARS = 20_000
@@ -67,6 +67,33 @@ def read_input_image(path: str | Path, sample_shape: Sequence[int]) -> np.ndarra
         raise DataError(f"{p.name} is not an image reprviz reads (PNG, JPEG, BMP, GIF, TIFF, "
                         f"WEBP, PPM, ICO): {type(exc).__name__}.") from None
     return as_sample(rgb, sample_shape)
+
+
+def ink_thickness(images: np.ndarray, most: int = 200) -> float:
+    """How thick the data's ink is, in pixels: the mean over up to ``most`` evenly spaced images
+    of the widest disc that fits in the ink (2 x the largest distance to a background pixel - 1;
+    ink: above a quarter of the image's maximum). A bar w pixels wide measures w for odd w,
+    w - 1 for even. The drawing canvas's default brush. A mean, not a median: the values spread
+    widely on Fashion-MNIST (sandals 6, coats 18; quartiles 7 and 13), whose garments are
+    filled silhouettes (10.4 on the bundled sample; trousers are 9.5 px wide on average, dresses
+    11.3) where the 8 x 8 digits are strokes (2.3). NaN when no image has ink."""
+    from scipy.ndimage import distance_transform_edt
+
+    x = np.asarray(images)
+    if len(x) == 0:
+        return float("nan")
+    idx = np.unique(np.linspace(0, len(x) - 1, min(int(most), len(x))).round().astype(int))
+    found = []
+    for img in x[idx]:
+        img = np.asarray(img, dtype=np.float32)
+        if img.ndim == 3:
+            img = img.mean(axis=2)
+        top = float(img.max())
+        if top <= 0:
+            continue
+        ink = np.pad(img > 0.25 * top, 1)  # padded: ink at the border still has an edge
+        found.append(2.0 * float(distance_transform_edt(ink).max()) - 1.0)
+    return float(np.mean(found)) if found else float("nan")
 
 
 # --- reviews ---------------------------------------------------------------------------------
