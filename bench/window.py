@@ -15,6 +15,9 @@
      is read again each time: the store is emptied first).
 - ``measures [N] [EPOCHS]``: the default model on the Fashion sample, trained; the stalls while
   the layer metrics and the CKA matrix compute in their views (the "measure" lane).
+- ``export [N] [UNITS]``: *File → Export…* of N samples (default 70,000) × UNITS (256) with
+  28 × 28 thumbnails (projector bundle with sprite, tables): the stalls while the export lane
+  writes, and the same writing on the calling thread, as the GUI thread did before.
 
 The window runs in its own event loop (``QEventLoop.exec``) while the bench waits. Nothing here
 asserts a time; ``bench/run.py`` turns the numbers into rows of RESULTS.md.
@@ -28,7 +31,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -632,6 +637,66 @@ def measures(n: str = "4443", epochs: str = "2") -> None:
     win.close()
     _emit(stalls=stalls, seconds=seconds, layers=len(rows), samples=c.samples.n,
           cka_layers=len(cka.displayed()["rows"]))
+
+
+def export(n: str = "70000", units: str = "256") -> None:
+    """The window on small data, then an export of a synthetic ``n`` × ``units`` layer (the
+    writing does not depend on where the numbers came from) through ``ExportRun``."""
+    from types import SimpleNamespace
+
+    from reprviz_gui import window_export
+    from reprviz_gui.main_window import MainWindow
+    from reprviz_gui.workspace.controller import Controller, Settings
+    from reprviz_gui.workspace.export_job import ExportPlan, SessionExport, write_export
+
+    app = _app()
+    win = MainWindow(Controller(Settings(source="digits", preset="dense",
+                                         model_params={"hidden": [32, 16]}, n_samples=200,
+                                         method="pca", seed=0)), remember=False)
+    win.show()
+    win.start()
+    _wait(lambda: win.controller.result("layer", "A") is not None and not _busy(win), 300,
+          "the first layer")
+    rows, d = int(n), int(units)
+    rng = np.random.default_rng(0)
+    samples = SimpleNamespace(
+        n=rows, indices=np.arange(rows), split="test", labels=rng.integers(0, 10, rows),
+        class_names=tuple(f"class {k}" for k in range(10)), words=None, texts=None,
+        thumbnails=rng.integers(0, 255, (rows, 28, 28), dtype=np.uint8),
+        rows_of=lambda split, idx: np.zeros(0, dtype=np.int64))
+    layer = SimpleNamespace(layer_name="dense", samples=samples,
+                            activations=rng.normal(size=(rows, d)).astype(np.float32),
+                            predictions=rng.integers(0, 10, rows))
+    folder = Path(tempfile.mkdtemp(prefix="reprviz-export-bench-"))
+    plan = ExportPlan(folder / "out", (SessionExport("A", layer, None, None),), html=False)
+    ended: list[str] = []
+    probe = StallProbe()
+    probe.start()
+    t0 = time.perf_counter()
+    run = window_export.ExportRun(win, plan)
+    run.finished.connect(lambda *_: ended.append("finished"))
+    run.failed.connect(ended.append)
+    run.cancelled.connect(lambda: ended.append("cancelled"))
+    _wait(lambda: bool(ended), 900, "the export")
+    lane_s = time.perf_counter() - t0
+    stalls = probe.stop()
+    calls = [time.perf_counter()]
+
+    def mark(*_: Any) -> bool:  # where the old dialog let the event loop run
+        calls.append(time.perf_counter())
+        return False
+
+    t0 = time.perf_counter()
+    write_export(ExportPlan(folder / "again", plan.sessions, html=False), mark, mark)
+    calls.append(time.perf_counter())
+    inline_s = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in (folder / "out").rglob("*") if p.is_file())
+    shutil.rmtree(folder, ignore_errors=True)
+    win.close()
+    app.processEvents()
+    _emit(ended=ended[0], lane_s=lane_s, stalls=stalls, inline_s=inline_s,
+          inline_longest_ms=float(np.diff(calls).max() * 1000), mib=size / 2**20,
+          samples=rows, units=d)
 
 
 if __name__ == "__main__":
