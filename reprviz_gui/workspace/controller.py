@@ -290,7 +290,7 @@ class Controller(WorkspaceSignals):
                     additive)
 
     def cancel(self) -> None:
-        """The status bar's Cancel (Esc): stop training, reading layers and maps."""
+        """The status bar's Cancel (Esc): stop training, reading layers, maps and an export."""
         stopped_a_map = False
         for lane in self.lanes.values():
             for job in lane.pending_jobs():
