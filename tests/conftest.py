@@ -51,18 +51,23 @@ def _no_leaked_top_level_widgets(request):
     from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
+    from reprviz_gui.widgets.top_levels import address, gc_paused, top_level_addresses
+
     app = QApplication.instance() or QApplication([])
-    before = {id(w) for w in app.topLevelWidgets()}
+    before = top_level_addresses()
     yield
     for _ in range(3):  # deleteLater() needs the event loop to run
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         app.processEvents()
-    leaked = [w for w in app.topLevelWidgets() if id(w) not in before]
-    for w in leaked:  # do not let one test's leak fail the next ones too
-        w.close()
-        w.deleteLater()
+    with gc_paused():  # (a collection while the wrappers are held can free their widgets)
+        leaked = [w for w in app.topLevelWidgets() if address(w) not in before]
+        names = [type(w).__name__ for w in leaked]
+        for w in leaked:  # do not let one test's leak fail the next ones too
+            w.close()
+            w.deleteLater()
+        del leaked
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert not leaked, f"top-level widgets leaked: {[type(w).__name__ for w in leaked]}"
+    assert not names, f"top-level widgets leaked: {names}"
 
 
 @pytest.fixture

@@ -62,18 +62,25 @@ def open_main_window(qtbot, **overrides):
     return win
 
 
-def top_level_widgets() -> set:
-    return set(QApplication.topLevelWidgets())
+def top_level_widgets() -> set[int]:
+    """The top-level widgets' C++ addresses (wrappers held across a test can outlive them)."""
+    from reprviz_gui.widgets.top_levels import top_level_addresses
+
+    return top_level_addresses()
 
 
-def close_and_check_none_left_open(windows, before: set) -> None:
+def close_and_check_none_left_open(windows, before: set[int]) -> None:
     """Close the windows; fail if any other top-level widget opened since `before` is visible."""
+    from reprviz_gui.widgets.top_levels import address, gc_paused
+
     for win in windows:
         win.close()
     QApplication.processEvents()
-    for w in QApplication.topLevelWidgets():
-        if w not in before and w.isVisible():
-            pytest.fail(f"top-level widget left open: {w!r}")
+    with gc_paused():
+        left = [repr(w) for w in QApplication.topLevelWidgets()
+                if address(w) not in before and w.isVisible()]
+    if left:
+        pytest.fail(f"top-level widget left open: {left[0]}")
 
 
 def pending(win, kind=None):

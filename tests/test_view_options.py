@@ -137,9 +137,9 @@ class _PlotView(Panel):
 
 
 def _top_level_addresses() -> set[int]:
-    import shiboken6
+    from reprviz_gui.widgets.top_levels import top_level_addresses
 
-    return {int(shiboken6.getCppPointer(w)[0]) for w in QApplication.topLevelWidgets()}
+    return top_level_addresses()
 
 
 def test_the_base_deletes_a_pyqtgraph_views_orphan_menus_with_it(qtbot):

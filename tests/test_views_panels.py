@@ -243,8 +243,10 @@ def test_every_registered_view_builds_with_its_id(qtbot):
 
 
 def test_creating_and_closing_panels_leaves_no_top_level_widgets(qtbot):
+    from reprviz_gui.widgets.top_levels import address, gc_paused, top_level_addresses
+
     app = QApplication.instance()
-    before = set(map(id, app.topLevelWidgets()))
+    before = top_level_addresses()
     results = {
         HeatmapPanel: make_layer(), CosinePanel: make_layer(), MapPanel: make_projection(),
         ConfusionPanel: make_evaluation(), CurvesPanel: make_curves(4), GalleryView: None,
@@ -266,6 +268,6 @@ def test_creating_and_closing_panels_leaves_no_top_level_widgets(qtbot):
         panel.deleteLater()
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         settle()
-    after = {id(w): w for w in app.topLevelWidgets()}
-    leaked = [type(w).__name__ for k, w in after.items() if k not in before]
+    with gc_paused():
+        leaked = [type(w).__name__ for w in app.topLevelWidgets() if address(w) not in before]
     assert leaked == []

@@ -17,10 +17,11 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..workspace.state import Selection
 from ..widgets.thumbnail_tooltip import ThumbnailTooltip
+from ..widgets.top_levels import new_parentless_windows, top_level_addresses
 from ..widgets.wheel_guard import guard_wheels
 
 class Shown(NamedTuple):
@@ -55,14 +56,6 @@ def _delete_widgets(widgets: list, *_args) -> None:
         if shiboken6.isValid(w):
             w.deleteLater()
     widgets.clear()
-
-
-def _address(widget: QWidget) -> int:
-    """The C++ object's address. Not ``id()``: ``topLevelWidgets()`` hands out temporary Python
-    wrappers whose ids change from call to call, so a view built after start-up (a compared
-    model's) took other views' pyqtgraph menus for its own orphans and deleted them with itself;
-    the window then crashed in QGraphicsScene::clear when it closed."""
-    return int(shiboken6.getCppPointer(widget)[0])
 
 
 class _LeaveWatcher(QObject):
@@ -105,8 +98,7 @@ class Panel(QWidget):
     wanted_changed = Signal()  # ``wanted_products()`` changed (an option needs another product)
 
     def __init__(self, parent: Optional[QWidget] = None):
-        self._windows_before: Optional[set[int]] = {
-            _address(w) for w in QApplication.topLevelWidgets()}
+        self._windows_before: Optional[set[int]] = top_level_addresses()
         super().__init__(parent)
         from .registry import spec_of  # the registry imports this module
 
@@ -300,8 +292,7 @@ class Panel(QWidget):
         before = getattr(self, "_windows_before", None)
         if before is None:
             return
-        orphans = [w for w in QApplication.topLevelWidgets()
-                   if _address(w) not in before and w is not self and w.parent() is None]
+        orphans = new_parentless_windows(before, self)
         self._windows_before = None
         if orphans:
             self.destroyed.connect(functools.partial(_delete_widgets, orphans))

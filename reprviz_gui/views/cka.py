@@ -266,11 +266,9 @@ class CKAPanel(Panel):
         shown crashed a later test's teardown (pyqtgraph's orphans, deleted with the panel,
         are adopted here the same way)."""
         if not self.pair:
-            from PySide6.QtWidgets import QApplication
+            from ..widgets.top_levels import top_level_addresses
 
-            from .base import _address
-
-            self._windows_before = {_address(w) for w in QApplication.topLevelWidgets()}
+            self._windows_before = top_level_addresses()
             self.pair = (_PairMap(self, self.pair_box), _PairMap(self, self.pair_box))
             for m in self.pair:
                 self.pair_box.layout().addWidget(m)
