@@ -175,14 +175,17 @@ class ExportRun(QObject):
         self.dialog.setValue(0)
         self.dialog.canceled.connect(self.cancel)
         self.lane = win.controller.lanes["export"]
-        for sig, slot in ((self.lane.job_started, self._on_started),
-                          (self.lane.job_progress, self._on_progress),
-                          (self.lane.job_finished, self._on_finished),
-                          (self.lane.job_failed, self._on_failed),
-                          (self.lane.job_cancelled, self._on_cancelled)):
+        for sig, slot in self._lane_slots():
             sig.connect(slot)
         self.job = self.lane.submit(Job(JobKind.EXPORT, export_job(plan), "exporting",
                                         payload=plan), supersede=False)
+
+    def _lane_slots(self) -> tuple:
+        """The lane's job signals and this run's slots (connected at the start, cut at the end)."""
+        lane = self.lane
+        return ((lane.job_started, self._on_started), (lane.job_progress, self._on_progress),
+                (lane.job_finished, self._on_finished), (lane.job_failed, self._on_failed),
+                (lane.job_cancelled, self._on_cancelled))
 
     @Slot()
     def cancel(self) -> None:
@@ -238,11 +241,7 @@ class ExportRun(QObject):
         self.cancelled.emit()
 
     def _end(self) -> None:
-        for sig, slot in ((self.lane.job_started, self._on_started),
-                          (self.lane.job_progress, self._on_progress),
-                          (self.lane.job_finished, self._on_finished),
-                          (self.lane.job_failed, self._on_failed),
-                          (self.lane.job_cancelled, self._on_cancelled)):
+        for sig, slot in self._lane_slots():
             sig.disconnect(slot)
         self.dialog.canceled.disconnect(self.cancel)
         self.dialog.close()
