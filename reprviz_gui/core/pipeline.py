@@ -19,6 +19,7 @@ from .data.samples import SampleSet
 from .data.types import Dataset
 from .errors import ResourceLimitError
 from .progress import ProgressFn, StopFn, check_stop, report
+from .threads import numeric_threads
 
 # The pseudo-layer of data used without a model: the samples' own values (pixels, word vectors).
 INPUT_LAYER = "input"
@@ -132,13 +133,14 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
     note = ""
     rows: Optional[np.ndarray] = None
     try:
-        if sample_cosine:
-            sampled = cosine_matrix(acts, max_n=cosine_max_n, why_capped=(
-                "more rows than a screen shows (the heatmap and the map have every sample)"))
-            cosine: Optional[np.ndarray] = sampled.matrix
-            rows, note = (sampled.rows if sampled.sampled else None), sampled.note
-        else:
-            cosine = cosine_similarity(acts)
+        with numeric_threads():  # the cores left free (core/threads.py)
+            if sample_cosine:
+                sampled = cosine_matrix(acts, max_n=cosine_max_n, why_capped=(
+                    "more rows than a screen shows (the heatmap and the map have every sample)"))
+                cosine: Optional[np.ndarray] = sampled.matrix
+                rows, note = (sampled.rows if sampled.sampled else None), sampled.note
+            else:
+                cosine = cosine_similarity(acts)
     except ResourceLimitError as exc:
         cosine, note = None, str(exc)
     centroid = centroid_similarity(acts, samples.labels, len(samples.class_names))

@@ -23,6 +23,7 @@ from . import layouts
 from ..errors import ReprvizError
 from ..memory import check_fits
 from ..progress import ProgressFn, StopFn, check_stop, report
+from ..threads import numeric_threads
 from .layouts import LayoutFn
 from .neighbors import DEFAULT_PCA_COMPONENTS, Reduced, nearest_neighbours, pca_reduce, prepare
 from .similarity import _as_matrix, _n_fmt, cosine_similarity
@@ -128,13 +129,16 @@ def project(a: Any, method: str = "pca", seed: int = 0, on_progress: ProgressFn 
         coords, ev, used = _pca(arr, seed)
     elif method == "mds":
         check_fits(n * n * 8 * 4, f"MDS of {_n_fmt(n)} samples")
-        coords, used = _mds(arr, seed, params)
-    elif method == "tsne":
-        coords, used, note, pca_ev = _tsne(arr, seed, params, watch)
-    elif method == "pca-tsne":
-        coords, used, note, pca_ev = _pca_tsne(arr, seed, params, watch)
-    else:
-        coords, used, note, pca_ev = _umap(arr, seed, params, watch, on_fitted)
+        with numeric_threads():
+            coords, used = _mds(arr, seed, params)
+    else:  # the PCA and the neighbour search on the cores left free (core/threads.py)
+        with numeric_threads():
+            if method == "tsne":
+                coords, used, note, pca_ev = _tsne(arr, seed, params, watch)
+            elif method == "pca-tsne":
+                coords, used, note, pca_ev = _pca_tsne(arr, seed, params, watch)
+            else:
+                coords, used, note, pca_ev = _umap(arr, seed, params, watch, on_fitted)
     check_stop(should_stop)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
