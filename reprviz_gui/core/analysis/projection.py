@@ -318,7 +318,7 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict,
     coords, init, init_note = layouts.umap_layout(
         reduced.points, ind, dist, n_neighbors=n_neighbors,
         min_dist=float(params.get("min_dist", 0.1)), seed=seed, n_epochs=n_epochs,
-        init=_umap_init(start), **watch)
+        init=_umap_init(start), principal=reduced.explained_variance is not None, **watch)
     if not np.isfinite(coords).all() and init != "random":
         coords, init, _ = layouts.umap_layout(
             reduced.points, ind, dist, n_neighbors=n_neighbors,
