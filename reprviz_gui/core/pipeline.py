@@ -97,7 +97,8 @@ def layer_activations(model: Any, dataset: Dataset, samples: SampleSet, layer: s
         return got.arrays[layer], (np.asarray(got.arrays[output]) if with_output else None)
     x = sample_inputs(dataset, samples)
     if model is None or layer == INPUT_LAYER:
-        return np.array(x.reshape(len(x), -1), dtype=np.float32, copy=True), None
+        # sample_inputs made a new array (x[indices]): no second copy of it
+        return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32), None
     from .model.extraction import extract_layers
 
     output = model.layers[-1].name

@@ -105,9 +105,10 @@ class Dataset:
             from .preprocess import preprocess_images
 
             return preprocess_images(x, self.preprocess)
-        out = np.asarray(x, dtype=np.float32)
-        if self.kind == "image":
-            out = out / np.float32(255.0)
+        if self.kind == "image":  # one pass, one float32 array (70,000 images: 220 MB)
+            out = np.divide(x, np.float32(255.0), dtype=np.float32)
+        else:
+            out = np.asarray(x, dtype=np.float32)
         if self.per_sample_minmax and len(out):
             flat = out.reshape(len(out), -1)
             lo = flat.min(axis=1, keepdims=True)
