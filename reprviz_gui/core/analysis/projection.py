@@ -313,7 +313,7 @@ def _umap(arr: np.ndarray, seed: int, params: dict, watch: dict,
     start = params.get("init", "pca" if large else "spectral")
     if large and "n_epochs" not in params and "init" not in params:
         note = (f"{note} {_n_fmt(n)} points: {n_epochs} epochs from a PCA start (the spectral "
-                "start and 200 epochs cost three times as long for the same map; umap too "
+                "start and 200 epochs cost ten times as long for the same map; umap too "
                 "shortens its schedule as N grows).").strip()
     coords, init, init_note = layouts.umap_layout(
         reduced.points, ind, dist, n_neighbors=n_neighbors,
