@@ -24,7 +24,6 @@ from .analyze_steps import (  # noqa: F401 (AnalyzeOptions and the steps are re-
     _check_options, _is_word_table, _layer_info_dicts, _looks_like_path, check_memory,
     evaluate_model, layer_report, load_data, prepare_model, record_history, split_confusion,
     train_model)
-from .figures import write_figures
 from .analyze_steps import ALL_SAMPLES, SAMPLED_STEPS_MAX
 from .writers import _jsonable, write_json, write_npy_beside, write_npz
 from ..analysis.similarity import sample_rows
@@ -250,6 +249,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     if every:
         files.append(write_npy_beside(out / "activations.npy", acts))
     if opts.figures:
+        from .figures import write_figures  # matplotlib: only when figures are asked for
+
         files += write_figures(out, acts, labels, predictions if evaluation is not None else None,
                                class_names, cos, proj,
                                confusion["matrix"] if confusion is not None else None,
