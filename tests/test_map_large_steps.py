@@ -99,3 +99,38 @@ def test_image_inputs_are_float32_pixels_over_255_in_one_array():
     assert acts.dtype == np.float32 and acts.flags.c_contiguous
     assert np.array_equal(acts, ref)
     assert not np.shares_memory(acts, ds.x_test)
+
+
+def test_within_between_from_rows_is_the_matrix_s():
+    from reprviz_gui.core.analysis.similarity import (cosine_similarity, within_between_of_rows,
+                                                      within_between_similarity)
+
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((300, 12)).astype(np.float32)
+    a[7] = 0.0  # an all-zero row: cosine 0 with everything, itself too
+    labels = rng.integers(0, 4, 300) * 3  # codes that are not 0..C-1
+    want = within_between_similarity(cosine_similarity(a), labels)
+    got = within_between_of_rows(a, labels)
+    assert got["within_class"] == pytest.approx(want["within_class"], abs=1e-6)
+    assert got["between_class"] == pytest.approx(want["between_class"], abs=1e-6)
+
+
+def test_analyze_without_figures_makes_no_cosine_matrix_and_reports_the_same(tmp_path,
+                                                                            monkeypatch):
+    from reprviz_gui.core import pipeline
+    from reprviz_gui.core.io import report as report_module
+    from reprviz_gui.core.io.report import AnalyzeOptions, analyze
+
+    monkeypatch.setattr(report_module, "SAMPLED_STEPS_MAX", 60)  # digits' test split: 360
+    common = dict(data="digits", model="none", samples="all", projection="pca", seed=3,
+                  history=False, measures=False)
+    made = []
+    real = pipeline.cosine_matrix
+    monkeypatch.setattr(pipeline, "cosine_matrix", lambda *a, **k: made.append(1) or real(*a, **k))
+    with_png = analyze(AnalyzeOptions(out=tmp_path / "png", figures=True, **common))
+    assert made == [1]
+    without = analyze(AnalyzeOptions(out=tmp_path / "none", figures=False, **common))
+    assert made == [1]  # the second run made none
+    for key in ("within_class", "between_class"):
+        assert without["similarity"][key] == pytest.approx(with_png["similarity"][key], abs=1e-6)
+    assert any("Cosine matrix of 60 of the" in note for note in without["notes"])

@@ -14,7 +14,8 @@ from typing import Any, Optional
 import numpy as np
 
 from .analysis.projection import Projection, project
-from .analysis.similarity import centroid_similarity, cosine_matrix, cosine_similarity
+from .analysis.similarity import (centroid_similarity, cosine_matrix, cosine_rows,
+                                  cosine_similarity)
 from .data.samples import SampleSet
 from .data.types import Dataset
 from .errors import ResourceLimitError
@@ -23,6 +24,7 @@ from .threads import numeric_threads
 
 # The pseudo-layer of data used without a model: the samples' own values (pixels, word vectors).
 INPUT_LAYER = "input"
+CAPPED = "more rows than a screen shows (the heatmap and the map have every sample)"
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,16 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
                   on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None, sample_cosine: bool = False,
                   cosine_max_n: Optional[int] = None,
-                  reduction: Optional[str] = None, stream: bool = False) -> LayerAnalysis:
+                  reduction: Optional[str] = None, stream: bool = False,
+                  keep_cosine: bool = True) -> LayerAnalysis:
     """A layer's activations for the sample set, its cosine matrices and the model's
     predictions for the same rows (read in the same forward pass, so they always belong to
     the same weights). A cosine matrix too big for memory is left out with a note, or, with
     ``sample_cosine`` (the window), made of an evenly spread subset of the rows that fits
     (at most ``cosine_max_n``), its rows in ``cosine_rows`` and a note saying so. ``stream``:
-    see ``layer_activations``."""
+    see ``layer_activations``. ``keep_cosine`` False (``analyze`` writing no figure): no
+    matrix is made (``cosine`` None); ``cosine_rows`` and the note say which rows it would
+    have covered, for ``similarity.within_between_of_rows``."""
     acts, raw_out = layer_activations(model, dataset, samples, layer, with_output=True,
                                       on_progress=on_progress, should_stop=should_stop,
                                       reduction=reduction, stream=stream)
@@ -133,12 +138,16 @@ def analyse_layer(model: Any, dataset: Dataset, samples: SampleSet, layer: str,
     report(on_progress, "similarity", 0.0, "Cosine similarity…")
     note = ""
     rows: Optional[np.ndarray] = None
+    cosine: Optional[np.ndarray] = None
     try:
         with numeric_threads():  # the cores left free (core/threads.py)
-            if sample_cosine:
-                sampled = cosine_matrix(acts, max_n=cosine_max_n, why_capped=(
-                    "more rows than a screen shows (the heatmap and the map have every sample)"))
-                cosine: Optional[np.ndarray] = sampled.matrix
+            if not keep_cosine:
+                if sample_cosine:
+                    rows, note = cosine_rows(len(acts), cosine_max_n, why_capped=CAPPED)
+                    rows = rows if len(rows) < len(acts) else None
+            elif sample_cosine:
+                sampled = cosine_matrix(acts, max_n=cosine_max_n, why_capped=CAPPED)
+                cosine = sampled.matrix
                 rows, note = (sampled.rows if sampled.sampled else None), sampled.note
             else:
                 cosine = cosine_similarity(acts)

@@ -108,7 +108,8 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
     every = opts.samples == ALL_SAMPLES  # streamed, cosine and measures on a spread subset
     layer = analyse_layer(model, dataset, samples, layer_name, on_progress, should_stop,
                           reduction=opts.reduction, sample_cosine=every, stream=every,
-                          cosine_max_n=SAMPLED_STEPS_MAX if every else None)
+                          cosine_max_n=SAMPLED_STEPS_MAX if every else None,
+                          keep_cosine=opts.figures or keep is not None)  # cosine.png, session
     acts, cos, centroid = layer.activations, layer.cosine, layer.centroid_cosine
     cos_rows = layer.cosine_rows
     if layer.note and every:
@@ -116,8 +117,14 @@ def analyze_dataset(opts: AnalyzeOptions, dataset: Dataset, notes: list[str],
                      "show those; the map and activations.npy have every sample.")
     check_stop(should_stop)
     report(on_progress, "analyse", 0.0, "Cosine similarity…")
-    similarity = analysis.within_between_similarity(
-        cos, labels if cos_rows is None else labels[cos_rows])
+    if cos is None:  # no figure and no session keep the matrix: the means from the rows
+        from ..analysis.similarity import within_between_of_rows
+
+        pick = slice(None) if cos_rows is None else cos_rows
+        similarity = within_between_of_rows(np.asarray(acts[pick]), labels[pick])
+    else:
+        similarity = analysis.within_between_similarity(
+            cos, labels if cos_rows is None else labels[cos_rows])
     similarity["centroid_cosine"] = centroid
     map_params = {"pca_components": int(opts.pca_components)} if method == "pca-tsne" else {}
     proj = layer_map(acts, method, seed=opts.seed, on_progress=on_progress,
