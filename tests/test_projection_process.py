@@ -158,16 +158,18 @@ def _cancel_mid_call(p: ProjectionProcess, a: np.ndarray, method: str, after_s: 
 def test_cancel_mid_tsne_is_quick_and_the_next_request_works(proc):
     proc.loaded_modules()  # started
     old = pid(proc)
-    _cancel_mid_call(proc, blobs(6000, 50), "tsne", 1.0)
+    # far more iterations than a second allows: the default run ended before Cancel once
+    _cancel_mid_call(proc, blobs(6000, 50), "tsne", 1.0, max_iter=1_000_000)
     assert not proc.alive  # terminated mid-call, not waited for (the only way to stop it)
     out = proc.project(blobs(40, 5), "mds")  # restarted on demand
     assert out.coords.shape == (40, 2) and pid(proc) != old
 
 
 def test_cancel_during_umaps_first_call(proc):
-    """The first UMAP pays numba's compile (~10 s): Cancel must not wait for it."""
+    """The first UMAP pays numba's compile (~10 s): Cancel must not wait for it. (Its epochs are
+    many: with the compiled kernels cached, 300 points could end within the second.)"""
     proc.close()
-    _cancel_mid_call(proc, blobs(300, 10), "umap", 1.0)
+    _cancel_mid_call(proc, blobs(300, 10), "umap", 1.0, n_epochs=1_000_000)
     assert not proc.alive  # terminated mid-compile, not waited for
     assert proc.project(blobs(40, 5), "tsne", max_iter=250).coords.shape == (40, 2)
 
