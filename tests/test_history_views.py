@@ -216,21 +216,24 @@ def test_a_damaged_history_is_set_aside_and_the_view_says_so(qtbot, window):
 
 
 def test_closing_right_after_a_run_still_writes_its_row(qtbot, open_window, monkeypatch):
-    import time
+    import threading
 
     from reprviz_gui.core.io import history
 
     real = history.append_run
+    disk = threading.Event()
 
-    def slow_append(record, path=None):  # a slow disk: the row is still being written
-        time.sleep(0.8)
+    def slow_append(record, path=None):  # a slow disk: the row waits until it is let through
+        disk.wait(30)
         return real(record, path)
 
     monkeypatch.setattr(history, "append_run", slow_append)
     win = open_window(epochs=1)
     win.controller.train()
     qtbot.waitUntil(lambda: not is_training(win), timeout=120_000)
+    # (a fixed 0.8 s sleep could pass before this look on a loaded machine)
     assert writer(win.controller).pending() == 1 and not load_history().records
+    threading.Timer(0.3, disk.set).start()  # the disk answers while close() waits
     win.close()  # waits for the write (at most 3 s), not for anything else
     assert len(load_history().records) == 1
 
