@@ -7,12 +7,13 @@ Exit status: 0 done; 1 a bug (traceback printed); 2 a user error (one line on st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 # Before anything can import TensorFlow: keep its C++ log lines off stderr.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -133,7 +134,8 @@ def run_analyze(argv: Sequence[str]) -> int:
             raise UsageError("--session writes one run's session; it does not go with --sweep")
         return _run_sweep(opts, _sweep_grid(args.sweep), on_progress, args.quiet)
     keep: Optional[dict] = {} if args.session is not None else None
-    result = analyze(opts, on_progress=on_progress, keep=keep)
+    with _stop_on_ctrl_c("stopping") as stopped:
+        result = analyze(opts, on_progress=on_progress, should_stop=stopped, keep=keep)
     if args.session is not None:
         from .workspace.session_headless import write_analyze_session
 
@@ -149,13 +151,14 @@ def run_analyze(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _run_sweep(opts, grid: dict, on_progress, quiet: bool) -> int:
-    """Every combination; the first Ctrl-C stops cleanly after the current batch (the runs
-    done are kept and the summary written; exit 130), a second one quits at once."""
+@contextlib.contextmanager
+def _stop_on_ctrl_c(saying: str) -> Iterator[Callable[[], bool]]:
+    """The first Ctrl-C asks the work to stop at its next check (it raises Cancelled: exit
+    130); a second one quits at once. Not Python's KeyboardInterrupt for the first: raised at
+    whatever bytecode runs next, it was lost when that was a finaliser (TensorFlow's, during
+    garbage collection), and training went on (seen once under load)."""
     import signal
     import threading
-
-    from .core.io.sweep import run_sweep, summary_table
 
     stop = threading.Event()
 
@@ -163,18 +166,31 @@ def _run_sweep(opts, grid: dict, on_progress, quiet: bool) -> int:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        print("stopping the sweep (Ctrl-C again to quit at once)…", file=sys.stderr, flush=True)
+        print(f"{saying} (Ctrl-C again to quit at once)…", file=sys.stderr, flush=True)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread (a test calling main()): Python's default
+        yield stop.is_set
+        return
+    try:
+        yield stop.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run_sweep(opts, grid: dict, on_progress, quiet: bool) -> int:
+    """Every combination; the first Ctrl-C stops cleanly after the current batch (the runs
+    done are kept and the summary written; exit 130), a second one quits at once."""
+    from .core.io.sweep import run_sweep, summary_table
 
     def on_run(row: dict) -> None:
         if not quiet:
             print(f"run {row['run']} done: " + ", ".join(
                 f"{k}={v}" for k, v in row["settings"].items()), file=sys.stderr, flush=True)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        summary = run_sweep(opts, grid, on_progress, stop.is_set, on_run)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with _stop_on_ctrl_c("stopping the sweep") as stopped:
+        summary = run_sweep(opts, grid, on_progress, stopped, on_run)
     if not quiet:
         for line in summary_table(summary):
             print(line)
