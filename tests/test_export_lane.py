@@ -179,15 +179,41 @@ def test_write_export_moves_a_complete_export_into_place(tmp_path):
         write_export(ExportPlan(folder / "mine.txt" / "x"))
 
 
-def _fake_layer():
-    """A LayerResult of 300 samples × 4 units, built as the extraction job builds one."""
+def test_cancel_while_drawing_the_sprite_leaves_nothing(tmp_path, monkeypatch):
+    """The sprite is drawn in blocks of grid rows with a stop check before each: a stop asked
+    after its first block ends the export there (not after the whole sprite), with no files."""
+    from reprviz_gui.core.io import projector
+
+    monkeypatch.setattr(projector, "_CHUNK_ROWS", 36)  # 300 thumbnails: 9 blocks of 2 rows
+    layer = _fake_layer(thumbnails=True)
+    plan = ExportPlan(tmp_path / "out", (SessionExport("A", layer, None, None),),
+                      projector=True, tables=False, html=False)
+    sprite_reports = []
+
+    def on_progress(p):
+        if "sprite" in p.message:
+            sprite_reports.append(p.fraction)
+
+    def should_stop():  # true once the "drawing" report and the first block's have come
+        return len(sprite_reports) >= 2
+
+    with pytest.raises(Cancelled):
+        write_export(plan, on_progress=on_progress, should_stop=should_stop)
+    assert len(sprite_reports) == 2  # stopped before the second block
+    assert not (tmp_path / "out").exists()
+
+
+def _fake_layer(thumbnails: bool = False):
+    """A LayerResult of 300 samples × 4 units, built as the extraction job builds one (with
+    8×8 thumbnails: a sprite of 18×18 of them)."""
     from types import SimpleNamespace
 
     rng = np.random.default_rng(1)
     n = 300
+    thumbs = rng.integers(0, 256, (n, 8, 8), dtype=np.uint8) if thumbnails else None
     samples = SimpleNamespace(
         n=n, indices=np.arange(n), split="test", labels=rng.integers(0, 3, n),
-        class_names=("a", "b", "c"), thumbnails=None, words=None, texts=None,
+        class_names=("a", "b", "c"), thumbnails=thumbs, words=None, texts=None,
         rows_of=lambda split, idx: np.zeros(0, dtype=np.int64))
     return SimpleNamespace(layer_name="dense", activations=rng.normal(size=(n, 4)).astype(
         np.float32), samples=samples, predictions=rng.integers(0, 3, n))

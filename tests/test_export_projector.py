@@ -20,6 +20,7 @@ from PIL import Image
 
 from reprviz_gui.core.data.samples import make_sample_set
 from reprviz_gui.core.data.sources import load_dataset
+from reprviz_gui.core.errors import Cancelled
 from reprviz_gui.core.io import projector
 from reprviz_gui.core.io.projector import (ProjectorError, sprite_geometry, write_projector,
                                            write_projector_samples)
@@ -120,6 +121,40 @@ def test_big_grid_shrinks_thumbnails_to_the_sprite_limit(tmp_path, monkeypatch):
     assert "shrunk from 28×28 to 20×20" in " ".join(b.notes)
     assert "TensorBoard's projector loads at most 20" in " ".join(b.notes)
     assert len((tmp_path / "tensors.tsv").read_text().splitlines()) == n  # all rows written
+
+
+def test_sprite_drawn_in_blocks_matches_a_reshaped_grid(monkeypatch):
+    """The sprite drawn block by block (6 blocks of 3 grid rows here) is the grid numpy's
+    reshape makes: thumbnail i at row i // grid, column i % grid, the unused cells black."""
+    monkeypatch.setattr(projector, "_CHUNK_ROWS", 54)
+    n, grid = 300, 18
+    thumbs = np.random.default_rng(2).integers(1, 256, (n, 8, 6), dtype=np.uint8)
+    stops = []
+    out = projector.sprite_image(thumbs, should_stop=lambda: stops.append(1) or False)
+    cells = np.zeros((grid * grid, 8, 6), np.uint8)
+    cells[:n] = thumbs
+    expected = cells.reshape(grid, grid, 8, 6).transpose(0, 2, 1, 3).reshape(grid * 8, grid * 6)
+    np.testing.assert_array_equal(out, expected)
+    assert len(stops) == 6  # one check before each block of 54 thumbnails
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (40, 30, 3)])
+def test_sprite_png_reads_back_and_stops_between_blocks(tmp_path, monkeypatch, shape):
+    """The sprite's PNG (written in blocks of rows) is the array, as Pillow decodes it; a stop
+    asked after its first block raises Cancelled and leaves no file."""
+    monkeypatch.setattr(projector, "_PNG_ROWS", 16)  # 40 rows: 3 blocks
+    image = np.random.default_rng(4).integers(0, 256, shape, dtype=np.uint8)
+    projector._write_png(tmp_path / "s.png", image)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "s.png")), image)
+    asked = [0]
+
+    def second_check():
+        asked[0] += 1
+        return asked[0] >= 2
+
+    with pytest.raises(Cancelled):
+        projector._write_png(tmp_path / "t.png", image, second_check)
+    assert asked[0] == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["s.png"]
 
 
 def test_tabs_and_newlines_in_words_and_reviews_are_escaped(tmp_path):
