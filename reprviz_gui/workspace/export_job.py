@@ -83,33 +83,58 @@ class _Steps:
                p.message or self.text)
 
 
-def _make_folder(folder: Path) -> bool:
-    """Make ``folder``; True when it did not exist (a cancelled export then removes it)."""
-    existed = folder.is_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        return not existed
-    except OSError as err:
-        raise ReprvizError(f"Cannot make the folder {folder}: {err.strerror or err}") from None
+class Staging:
+    """All-or-nothing writing into one or more destination folders (the window's export and
+    ``main.py export``): ``area(folder)`` makes the folder and a hidden staging folder inside it
+    (the same file system, so the final step is renames); ``commit(files)`` renames the staged
+    files into place; ``discard()`` removes every staging folder and the folders this made."""
 
+    def __init__(self) -> None:
+        self._stages: dict[Path, Path] = {}  # destination -> its staging folder
+        self._made: list[Path] = []  # folders this made, outermost first
 
-def _staging(folder: Path) -> Path:
-    try:
-        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
-    except OSError as err:
-        raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
+    def area(self, folder: str | Path) -> Path:
+        folder = Path(folder).expanduser()
+        if folder in self._stages:
+            return self._stages[folder]
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ReprvizError(f"Cannot make the folder {folder}: {err.strerror or err}") \
+                from None
+        self._made.extend(reversed(missing))
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+        except OSError as err:
+            self.discard()
+            raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
+        self._stages[folder] = stage
+        return stage
 
+    def commit(self, written: Sequence[Path]) -> list[Path]:
+        """Rename every staged file to its place (replacing an older export's)."""
+        out = []
+        for path in written:
+            folder, stage = next((f, s) for f, s in self._stages.items()
+                                 if Path(path).is_relative_to(s))
+            target = folder / Path(path).relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            out.append(target)
+        for stage in self._stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+        return out
 
-def _move_into_place(stage: Path, folder: Path, written: Sequence[Path]) -> list[Path]:
-    """Rename every staged file to its place in ``folder`` (replacing an older export's)."""
-    out = []
-    for path in written:
-        rel = Path(path).relative_to(stage)
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        out.append(target)
-    return out
+    def discard(self) -> None:
+        """Remove what a stopped export wrote, and the folders it made (only when empty)."""
+        for stage in self._stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+        for folder in reversed(self._made):  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
@@ -120,8 +145,8 @@ def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
     from ..core.io.atomic import atomic_write_bytes
 
     folder = Path(plan.folder).expanduser()
-    made = _make_folder(folder)
-    stage = _staging(folder)
+    staging = Staging()
+    stage = staging.area(folder)
     steps = _Steps(on_progress, plan.steps)
     written: list[Path] = []
     notes: list[str] = []
@@ -164,25 +189,14 @@ def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
                 figures=list(plan.report_figures), history=plan.history))
         check_stop(should_stop)  # the last moment a cancel is honoured: then it is all moved
         report(on_progress, "export", 1.0, "Moving the files into place…")
-        files = _move_into_place(stage, folder, written)
+        files = staging.commit(written)
     except OSError as err:
-        _discard(stage, folder, made)
+        staging.discard()
         raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
     except BaseException:
-        _discard(stage, folder, made)
+        staging.discard()
         raise
-    shutil.rmtree(stage, ignore_errors=True)
     return ExportOutcome(folder, tuple(files), tuple(notes))
-
-
-def _discard(stage: Path, folder: Path, made: bool) -> None:
-    """Remove what a stopped export wrote, and the folder when this export made it."""
-    shutil.rmtree(stage, ignore_errors=True)
-    if made:
-        try:
-            folder.rmdir()  # only when empty
-        except OSError:
-            pass
 
 
 def export_job(plan: ExportPlan) -> Callable[[ProgressFn, StopFn], Any]:
@@ -194,5 +208,5 @@ def export_job(plan: ExportPlan) -> Callable[[ProgressFn, StopFn], Any]:
     return run
 
 
-__all__ = ["Cancelled", "ExportOutcome", "ExportPlan", "SessionExport", "export_job",
+__all__ = ["Cancelled", "ExportOutcome", "ExportPlan", "SessionExport", "Staging", "export_job",
            "write_export"]

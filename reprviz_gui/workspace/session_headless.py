@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.errors import ReprvizError
 from ..core.pipeline import INPUT_LAYER
+from .export_job import Staging
 from .results import EvaluationResult, LayerResult, ProjectionResult, ResultKey, ResultStore
 from .settings import Settings
 from .state import NO_MODEL, Selection, Session, TrainingCurves, Workspace
@@ -158,44 +159,71 @@ def export_session(path: str | Path, *, projector: Optional[Path] = None,
                    csv: Optional[Path] = None, figures: Optional[Path] = None,
                    formats: tuple[str, ...] = ("png",), html: Optional[Path] = None,
                    trust: bool = False) -> list[str]:
-    """Write what is asked; returns lines for the user (files written, notes)."""
-    from .exports import export_html, export_projector, export_tables
+    """Write what is asked; returns lines for the user (files written, notes). All or nothing,
+    as *File → Export…*: every file goes into a staging folder inside its destination and is
+    renamed into place once all are written; an error (or Ctrl-C) leaves the destinations as
+    they were."""
+    from .exports import export_projector, export_tables
 
     s = open_for_export(path, trust)
     lines: list[str] = []
     layer: Optional[LayerResult] = s.get("layer")
     evaluation: Optional[EvaluationResult] = s.get("evaluation")
     rows = _records(s.plan.history_rows)
-    if projector is not None:
-        if layer is None:
-            raise ReprvizError(f"{Path(path).name} holds no layer's activations to export.")
-        bundle = export_projector(projector, layer)
-        lines += [f"wrote {len(bundle.files)} files to {projector}", *bundle.notes]
-    if csv is not None:
-        written = export_tables(csv, layer=layer, projection=s.get("map"),
+    if projector is not None and layer is None:
+        raise ReprvizError(f"{Path(path).name} holds no layer's activations to export.")
+    staging = Staging()
+    written: list[Path] = []
+    try:
+        if projector is not None:
+            bundle = export_projector(staging.area(projector), layer)
+            written += bundle.files
+            lines += [f"wrote {len(bundle.files)} files to {projector}", *bundle.notes]
+        if csv is not None:
+            out = export_tables(staging.area(csv), layer=layer, projection=s.get("map"),
                                 evaluation=evaluation, selection=s.selection, history=rows)
-        lines += [f"wrote {len(written.files)} files to {csv}", *written.notes]
-    if figures is not None or html is not None:
-        panels = _panels(s)
-        try:
-            from ..views.export import export_figures, report_figures
-
-            if figures is not None:
-                files = export_figures(figures, [(n, p) for n, p in panels], formats)
-                lines.append(f"wrote {len(files)} files to {figures}")
-            if html is not None:
-                m = next((m for m in s.plan.state.models if m.id == "A"), None)
-                export_html(html, dataset=s.dataset.name, model=m.label if m else "",
-                            layer=layer, evaluation=evaluation,
-                            curves=m.history if m is not None else None,
-                            figures=report_figures(panels), history=rows,
-                            notes=s.plan.notes)
-                lines.append(f"wrote {html}")
-        finally:
-            for _, p in panels:
-                p.close()
-                p.deleteLater()
+            written += out.files
+            lines += [f"wrote {len(out.files)} files to {csv}", *out.notes]
+        if figures is not None or html is not None:
+            written += _draw(s, staging, figures, formats, html, layer, evaluation, rows, lines)
+        staging.commit(written)
+    except OSError as err:
+        staging.discard()
+        raise ReprvizError(f"Cannot write the export: {err.strerror or err}") from None
+    except BaseException:
+        staging.discard()
+        raise
     return lines
+
+
+def _draw(s: OpenedSession, staging: Staging, figures: Optional[Path], formats: tuple[str, ...],
+          html: Optional[Path], layer: Optional[LayerResult],
+          evaluation: Optional[EvaluationResult], rows: list, lines: list[str]) -> list[Path]:
+    """The views drawn offscreen, as figures and/or in the HTML report (staged)."""
+    from .exports import export_html
+
+    written: list[Path] = []
+    panels = _panels(s)
+    try:
+        from ..views.export import export_figures, report_figures
+
+        if figures is not None:
+            files = export_figures(staging.area(figures), [(n, p) for n, p in panels], formats)
+            written += files
+            lines.append(f"wrote {len(files)} files to {figures}")
+        if html is not None:
+            m = next((m for m in s.plan.state.models if m.id == "A"), None)
+            written.append(export_html(
+                staging.area(Path(html).expanduser().parent) / Path(html).name,
+                dataset=s.dataset.name, model=m.label if m else "", layer=layer,
+                evaluation=evaluation, curves=m.history if m is not None else None,
+                figures=report_figures(panels), history=rows, notes=s.plan.notes))
+            lines.append(f"wrote {html}")
+    finally:
+        for _, p in panels:
+            p.close()
+            p.deleteLater()
+    return written
 
 
 def _records(rows: list) -> list:
