@@ -38,8 +38,13 @@ def _reference(train: np.ndarray, coords: np.ndarray, held: np.ndarray, tmp: Pat
         import warnings, numpy as np
         from reprviz_gui.core.analysis.layouts import import_umap  # umap without TensorFlow
         from reprviz_gui.core.analysis.neighbors import prepare
+        from reprviz_gui.core.threads import numeric_threads
         umap = import_umap()
         t = {str(tmp)!r}
+        # the map's BLAS threads (core/threads.py): their number changes the PCA's last bits,
+        # which the transform's optimisation turns into visibly different positions
+        limit = numeric_threads()
+        limit.__enter__()
         red = prepare(np.load(t + "/train.npy"), "cosine", 50, {SEED})
         r = umap.UMAP(n_neighbors=15, min_dist=0.1, n_epochs=200, metric="euclidean",
                       random_state={SEED}, transform_seed={SEED}, n_jobs=1)

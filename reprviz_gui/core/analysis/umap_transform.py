@@ -27,6 +27,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .neighbors import effective_components, prepare
+from ..threads import numeric_threads
 from .projection import UmapFit, umap_settings
 
 KEPT = 3  # UMAP fits kept in the projection process (a film's frames pass through here too)
@@ -68,8 +69,9 @@ def refit(a: np.ndarray, seed: int, params: dict) -> UmapFit:
     """The fit of a map made elsewhere: the same reduction of the same activations (seeded,
     deterministic) and the same parameters; no layout is run (the shown map is the embedding)."""
     s = umap_settings(len(a), params)
-    reduced = prepare(np.ascontiguousarray(a, dtype=np.float32), s["metric"],
-                      s["pca_components"], seed)
+    with numeric_threads():  # as the map's own reduction: the thread count changes the rows
+        reduced = prepare(np.ascontiguousarray(a, dtype=np.float32), s["metric"],
+                          s["pca_components"], seed)
     return UmapFit(reduced, s["n_neighbors"], s["min_dist"], s["n_epochs"], s["metric"],
                    int(seed))
 
@@ -153,7 +155,7 @@ def transform(key: tuple, coords: np.ndarray, rows: np.ndarray,
         r = entry[1] = reducer(fit)
     _kept.move_to_end(key)
     r.embedding_ = coords
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), numeric_threads():
         warnings.simplefilter("ignore")
         out = r.transform(fit.reduced.transform(rows))
     return {"positions": np.asarray(out, dtype=np.float64), "fit": origin,
