@@ -10,12 +10,13 @@ stopped 70,000-sample export leaves no half-written TSV or a bundle without its 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import Cancelled, ReprvizError
 from ..core.progress import Progress, ProgressFn, StopFn, check_stop, report
@@ -126,6 +127,19 @@ class Staging:
             shutil.rmtree(stage, ignore_errors=True)
         return out
 
+    @contextlib.contextmanager
+    def guard(self, cannot: str) -> Iterator[None]:
+        """Any failure inside discards what was staged; an OSError becomes one clear line,
+        ``cannot`` followed by the system's reason."""
+        try:
+            yield
+        except OSError as err:
+            self.discard()
+            raise ReprvizError(f"{cannot}: {err.strerror or err}") from None
+        except BaseException:
+            self.discard()
+            raise
+
     def discard(self) -> None:
         """Remove what a stopped export wrote, and the folders it made (only when empty)."""
         for stage in self._stages.values():
@@ -150,7 +164,7 @@ def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
     steps = _Steps(on_progress, plan.steps)
     written: list[Path] = []
     notes: list[str] = []
-    try:
+    with staging.guard(f"Cannot write into {folder}"):
         for s in plan.sessions:
             suffix = "" if s.sid == "A" else f"-{s.sid}"
             if plan.projector:
@@ -190,12 +204,6 @@ def write_export(plan: ExportPlan, on_progress: Optional[ProgressFn] = None,
         check_stop(should_stop)  # the last moment a cancel is honoured: then it is all moved
         report(on_progress, "export", 1.0, "Moving the files into place…")
         files = staging.commit(written)
-    except OSError as err:
-        staging.discard()
-        raise ReprvizError(f"Cannot write into {folder}: {err.strerror or err}") from None
-    except BaseException:
-        staging.discard()
-        raise
     return ExportOutcome(folder, tuple(files), tuple(notes))
 
 

@@ -174,7 +174,7 @@ def export_session(path: str | Path, *, projector: Optional[Path] = None,
         raise ReprvizError(f"{Path(path).name} holds no layer's activations to export.")
     staging = Staging()
     written: list[Path] = []
-    try:
+    with staging.guard("Cannot write the export"):
         if projector is not None:
             bundle = export_projector(staging.area(projector), layer)
             written += bundle.files
@@ -187,12 +187,6 @@ def export_session(path: str | Path, *, projector: Optional[Path] = None,
         if figures is not None or html is not None:
             written += _draw(s, staging, figures, formats, html, layer, evaluation, rows, lines)
         staging.commit(written)
-    except OSError as err:
-        staging.discard()
-        raise ReprvizError(f"Cannot write the export: {err.strerror or err}") from None
-    except BaseException:
-        staging.discard()
-        raise
     return lines
 
 
