@@ -9,7 +9,7 @@ the maps ``core.measures.layer_maps``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
