@@ -5,7 +5,7 @@ optional ``enabled_when`` test; ``build_menus`` turns the table into menus and `
 ``refresh_commands`` re-evaluates every ``enabled_when`` (the window calls it when training
 starts or stops, when a model is compared ...). A new command is one row:
 
-    register_command(Command("export", "&File", "&Export…", export_dialog, "Ctrl+E",
+    register_command(Command("export", "&File", "&Export…", export_dialog, "Ctrl+Shift+E",
                              after="screenshot"))
 
 The View menu's view entries come from the view registry (``views/registry.py``), one submenu
@@ -135,7 +135,7 @@ COMMANDS: list[Command] = [
             separator=True),
     Command("save_model", "&File", "&Save model…", wa.save_model, "Ctrl+Shift+M"),
     Command("screenshot", "&File", "Save &window image…", wa.save_screenshot, "Ctrl+Shift+S"),
-    Command("export", "&File", "&Export…", lambda win: _export_dialog(win), "Ctrl+E",
+    Command("export", "&File", "&Export…", lambda win: _export_dialog(win), "Ctrl+Shift+E",
             tip="The projector bundle, tables, figures of the views and an HTML report"),
     Command("clear_cache", "&File", "Clear &cache", wa.clear_cache,
             tip="Delete the layers of large sample sets kept in the user's cache"),
