@@ -106,7 +106,7 @@ def test_a_registered_command_lands_in_its_menu(qtbot, monkeypatch, open_window)
     table = list(commands.COMMANDS)
     monkeypatch.setattr(commands, "COMMANDS", table)
     hits = []
-    commands.register_command(Command("export", "&File", "&Export…", hits.append, "Ctrl+E"),
+    commands.register_command(Command("export", "&File", "&Export…", hits.append, "Ctrl+Shift+E"),
                               after="screenshot")
     win = open_window()
     texts = [a.text() for a in _menu(win, "File").actions()]
